@@ -1,0 +1,126 @@
+"""Save and load a run (weights, optimisers, config, metadata) safely.
+
+Files are written atomically (temporary file in the same folder, then rename) and read with
+`torch.load(..., weights_only=True)`, which refuses anything but tensors and plain containers: a
+pickle that would run code is rejected without running it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import ganlab
+from ganlab.config import ConfigError, RunConfig, from_json, to_json
+
+FORMAT = "ganlab-checkpoint"
+FORMAT_VERSION = 1
+MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable ganlab checkpoint; the message says why."""
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> None:
+    """torch.save to a temporary file beside `path`, fsync, then os.replace (never a half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(trainer, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    """Write the trainer's full state, its config (as JSON) and metadata to `path`."""
+    trainer.check()
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ganlab_version": ganlab.__version__,
+        "config": to_json(trainer.config),
+        "metadata": json.dumps({"saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                                "device": str(trainer.device), **(metadata or {})}),
+        "state": trainer.state_dict(),
+    }
+    atomic_save(payload, path)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint: {"config": RunConfig, "metadata": dict, "state": dict, "ganlab_version": str}.
+
+    Raises CheckpointError with a clear message for a missing, empty, truncated, foreign, unsafe or
+    newer-format file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist or is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"checkpoint {str(path)!r} is empty (0 bytes)")
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"checkpoint {str(path)!r} is {size / 2**20:.0f} MiB; the limit is "
+                              f"{MAX_CHECKPOINT_BYTES // 2**20} MiB")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises many types for bad files; none may escape as a traceback
+        text = str(err)
+        if "weights_only" in text or "Unsupported global" in text or "Weights only load failed" in text:
+            raise CheckpointError(f"{str(path)!r} was refused: it holds objects other than tensors and "
+                                  "plain data (a pickle that could run code); only ganlab checkpoints "
+                                  "can be loaded") from None
+        raise CheckpointError(f"{str(path)!r} is not a readable checkpoint (corrupt, truncated or not a "
+                              f"PyTorch file): {text.splitlines()[0][:200] if text else type(err).__name__}"
+                              ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{str(path)!r} is a PyTorch file but not a ganlab checkpoint "
+                              f"(no '{FORMAT}' marker)")
+    if int(payload.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{str(path)!r} was written by a newer ganlab "
+                              f"({payload.get('ganlab_version')}); upgrade ganlab to read it")
+    try:
+        config = from_json(payload["config"])
+        metadata = json.loads(payload.get("metadata", "{}"))
+        state = payload["state"]
+    except (KeyError, TypeError, json.JSONDecodeError, ConfigError) as err:
+        raise CheckpointError(f"{str(path)!r} is a damaged ganlab checkpoint: {err}") from None
+    return {"config": config, "metadata": metadata, "state": state,
+            "ganlab_version": payload.get("ganlab_version", "?")}
+
+
+def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str | None = None):
+    """Build a Trainer from a loaded checkpoint and put its state in place.
+
+    If `config` is given it must equal the checkpoint's (device aside), else CheckpointError lists
+    every differing option.
+    """
+    from ganlab.config import diff
+    from ganlab.train import Trainer
+
+    saved: RunConfig = loaded["config"]
+    if config is not None:
+        changes = {k: v for k, v in diff(saved, config).items() if k != "device"}
+        if changes:
+            lines = "; ".join(f"{k}: checkpoint has {a!r}, this run asks for {b!r}" for k, (a, b) in changes.items())
+            raise CheckpointError(f"refusing to resume: the config does not match the checkpoint ({lines})")
+    if device is not None:
+        saved.device = device
+    trainer = Trainer(saved)
+    try:
+        trainer.load_state_dict(loaded["state"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as err:
+        raise CheckpointError(f"checkpoint state does not fit its config: {str(err)[:300]}") from None
+    return trainer

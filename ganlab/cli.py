@@ -1,0 +1,264 @@
+"""The headless command line: python -m ganlab list | train.
+
+Exit status: 0 success (a diverged run also exits 0 and says so: "diverged": true), 2 bad input
+(unknown name, number out of range, unreadable or mismatched checkpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from ganlab.config import NOISES, OPTIMIZERS, ConfigError, RunConfig, from_json, with_overrides
+from ganlab.data import DATASETS
+from ganlab.losses import LOSSES
+from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
+from ganlab.penalties import REGULARIZERS
+
+# CLI flag -> dotted config paths it sets
+SHORTCUTS: dict[str, tuple[str, ...]] = {
+    "dataset": ("data.name",), "std": ("data.std",), "n_modes": ("data.n_modes",),
+    "loss": ("loss.name",), "clip": ("loss.clip",), "gp_lambda": ("loss.gp_lambda",),
+    "optimizer": ("g_opt.name", "d_opt.name"), "lr": ("g_opt.lr", "d_opt.lr"),
+    "g_lr": ("g_opt.lr",), "d_lr": ("d_opt.lr",), "beta1": ("g_opt.beta1", "d_opt.beta1"),
+    "beta2": ("g_opt.beta2", "d_opt.beta2"), "depth": ("g.depth", "d.depth"),
+    "width": ("g.width", "d.width"), "activation": ("g.activation", "d.activation"),
+    "norm": ("g.norm", "d.norm"), "latent_dim": ("latent_dim",), "noise": ("noise",),
+    "batch_size": ("batch_size",), "d_steps": ("d_steps",), "g_steps": ("g_steps",),
+    "ema": ("ema",), "seed": ("seed",), "device": ("device",),
+}
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def _catalogue() -> dict[str, dict[str, str]]:
+    return {
+        "datasets": dict(DATASETS),
+        "losses": {name: f"{spec.description}; D estimates {spec.divergence} as {spec.estimate_formula}"
+                   for name, spec in LOSSES.items()},
+        "regularizers": {name: f"{spec.description}; value = {spec.meaning}"
+                         for name, spec in REGULARIZERS.items()},
+        "architectures": dict(ARCHITECTURES),
+        "optimizers": dict(OPTIMIZERS),
+        "noise": dict(NOISES),
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalogue = _catalogue()
+    if args.json:
+        print(json.dumps(catalogue))
+        return 0
+    for section, entries in catalogue.items():
+        print(f"{section}:")
+        width = max(map(len, entries))
+        for name, text in entries.items():
+            print(f"  {name:<{width}}  {text}")
+        print()
+    return 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    """Dotted path -> string value for every option given on the command line."""
+    out: dict[str, str] = {}
+    for flag, paths in SHORTCUTS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            for path in paths:
+                out[path] = str(value)
+    if args.spectral_norm:
+        out["g.spectral_norm"] = out["d.spectral_norm"] = "true"
+    for item in args.reg or []:
+        name, _, value = item.partition("=")
+        if name not in REGULARIZERS:
+            raise UsageError(f"--reg: unknown regulariser {name!r}; valid: {', '.join(REGULARIZERS)}")
+        out[f"reg.{name}"] = value if value else str(REGULARIZERS[name].default)
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _progress(done: int, total: int, started: float, last: dict[str, float]) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    losses = "  ".join(f"{k} {v:.4g}" for k, v in last.items())
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} steps  "
+                     f"{rate:6.0f} steps/s  {losses}   ")
+    sys.stderr.flush()
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict:
+    """The run's summary: config names, timing, divergence and the metrics that exist."""
+    from ganlab.metrics import DEFAULT_EVAL_SAMPLES, mode_stats, wasserstein1
+
+    cfg = trainer.config
+    last = trainer.history.last()
+    summary = {
+        "dataset": cfg.data.name, "loss": cfg.loss.name, "seed": cfg.seed, "device": str(trainer.device),
+        "steps": steps, "total_steps": trainer.step_count, "seconds": round(seconds, 3),
+        "steps_per_second": round(steps / seconds, 1) if seconds > 0 else None,
+        "diverged": diverged is not None,
+        "d_loss": _finite_or_none(last.get("d_loss", math.nan)),
+        "g_loss": _finite_or_none(last.get("g_loss", math.nan)),
+        "divergence": trainer.loss.divergence,
+        "estimate": _finite_or_none(last.get("estimate", math.nan)),
+    }
+    if diverged:
+        summary["diverged_message"] = diverged
+    fake = trainer.sample(DEFAULT_EVAL_SAMPLES)
+    if not (fake == fake).all():
+        return summary
+    dataset = trainer.dataset
+    if dataset.centers is not None:
+        summary.update(mode_stats(fake, dataset.centers, dataset.std, dataset.weights))
+    import torch
+
+    real = dataset.sample(DEFAULT_EVAL_SAMPLES, torch.Generator().manual_seed(cfg.seed + 2)).numpy()
+    summary["w1"] = wasserstein1(real, fake)
+    return summary
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganlab.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
+    from ganlab.train import Trainer, TrainingDiverged
+
+    overrides = _overrides(args)
+    if args.resume:
+        loaded = load_checkpoint(args.resume)
+        wanted = with_overrides(loaded["config"], overrides)
+        trainer = restore_trainer(loaded, config=wanted, device=overrides.get("device"))
+    else:
+        base = RunConfig()
+        if args.config:
+            try:
+                base = from_json(Path(args.config).read_text())
+            except OSError as err:
+                raise UsageError(f"--config: cannot read {args.config!r}: {err.strerror}") from None
+        trainer = Trainer(with_overrides(base, overrides))
+
+    show_progress = not args.quiet and not args.json
+    diverged = None
+    first_step, done, started = trainer.step_count, 0, time.perf_counter()
+    try:
+        while done < args.steps:
+            chunk = min(trainer.check_every, args.steps - done)
+            trainer.step(chunk)
+            done += chunk
+            if show_progress:
+                _progress(done, args.steps, started, trainer.history.last())
+    except TrainingDiverged as err:
+        diverged = str(err)
+        done = trainer.step_count - first_step  # steps kept: the run is back at its last good state
+    seconds = time.perf_counter() - started
+    if show_progress:
+        sys.stderr.write("\n")
+    summary = summarize(trainer, done, seconds, diverged)
+    if args.save:
+        try:
+            save_checkpoint(trainer, args.save, {"command": " ".join(sys.argv), "steps_run": done})
+        except OSError as err:
+            raise UsageError(f"--save: cannot write {args.save!r}: {err.strerror}") from None
+        summary["checkpoint"] = str(args.save)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_format_summary(summary))
+    return 0
+
+
+def _format_summary(summary: dict) -> str:
+    lines = [f"ganlab train: {summary['dataset']} / {summary['loss']} (seed {summary['seed']}, "
+             f"{summary['device']})",
+             f"  steps {summary['steps']} (total {summary['total_steps']}) in {summary['seconds']:.1f} s, "
+             f"{summary['steps_per_second']} steps/s"]
+    if summary["diverged"]:
+        lines.append(f"  DIVERGED: {summary['diverged_message']}")
+    for key in ("d_loss", "g_loss"):
+        if summary.get(key) is not None:
+            lines.append(f"  {key} {summary[key]:.4f}")
+    if summary.get("estimate") is not None:
+        lines.append(f"  D's estimate of {summary['divergence']}: {summary['estimate']:.4f}")
+    if "modes_covered" in summary:
+        lines.append(f"  modes covered {summary['modes_covered']}/{summary['modes_total']}, "
+                     f"high quality {100 * summary['hq_fraction']:.1f} %, mode KL {summary['mode_kl']:.3f}")
+    if "w1" in summary:
+        lines.append(f"  W1 to the data (2,500 samples, exact) {summary['w1']:.4f}")
+    if "checkpoint" in summary:
+        lines.append(f"  saved {summary['checkpoint']}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ganlab", description="ganlab: a GAN laboratory, headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_list = sub.add_parser("list", help="print every dataset, loss, regulariser, architecture and optimiser")
+    p_list.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    p_list.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
+    p.add_argument("--dataset", choices=list(DATASETS), help="toy dataset (default ring8)")
+    p.add_argument("--loss", choices=list(LOSSES), help="loss (default nonsaturating)")
+    p.add_argument("--steps", type=int, default=3000, help="iterations to run (default 3000)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--std", type=float, help="dataset component / noise std")
+    p.add_argument("--n-modes", type=int, dest="n_modes", help="modes of the 'ring' dataset")
+    p.add_argument("--clip", type=float, help="WGAN weight clip c (default 0.01)")
+    p.add_argument("--gp-lambda", type=float, dest="gp_lambda", help="WGAN-GP weight (default 10)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), help="both networks' optimiser (default adam)")
+    p.add_argument("--lr", type=float, help="both learning rates (default 1e-3)")
+    p.add_argument("--g-lr", type=float, dest="g_lr")
+    p.add_argument("--d-lr", type=float, dest="d_lr")
+    p.add_argument("--beta1", type=float)
+    p.add_argument("--beta2", type=float)
+    p.add_argument("--depth", type=int, help="hidden layers of G and D (default 3)")
+    p.add_argument("--width", type=int, help="units per hidden layer (default 64)")
+    p.add_argument("--activation", choices=list(ACTIVATIONS))
+    p.add_argument("--norm", choices=list(NORMS))
+    p.add_argument("--spectral-norm", action="store_true", dest="spectral_norm")
+    p.add_argument("--latent-dim", type=int, dest="latent_dim")
+    p.add_argument("--noise", choices=list(NOISES))
+    p.add_argument("--batch-size", type=int, dest="batch_size", help="default 256")
+    p.add_argument("--d-steps", type=int, dest="d_steps", help="D updates per iteration")
+    p.add_argument("--g-steps", type=int, dest="g_steps", help="G updates per iteration")
+    p.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--reg", action="append", metavar="NAME[=VALUE]",
+                   help=f"add a regulariser ({', '.join(REGULARIZERS)}); repeatable")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="set any option by dotted path, e.g. data.radius=2 or g_opt.lr=1e-4")
+    p.add_argument("--config", help="start from a JSON config file")
+    p.add_argument("--save", help="write a checkpoint here at the end")
+    p.add_argument("--resume", help="continue from this checkpoint (options given must match it)")
+    p.add_argument("--json", action="store_true", help="print one JSON summary line last")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ganlab.checkpoint import CheckpointError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "steps", 1) is not None and getattr(args, "steps", 1) < 0:
+        parser.exit(2, f"{parser.prog}: error: --steps must be >= 0, got {args.steps}\n")
+    try:
+        return args.func(args)
+    except (ConfigError, CheckpointError, UsageError, ValueError) as err:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {err}\n")
+    return 0

@@ -1,0 +1,415 @@
+"""Dataclasses for every option of a run, their validation, and JSON / query-string round trips.
+
+Every number has bounds stated here; a bad value raises `ConfigError` naming the field (dotted path,
+e.g. "g_opt.lr") and what is allowed. Dotted paths are also the keys of share links and of
+`python -m ganlab train --set key=value`.
+"""
+
+import dataclasses
+import json
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from ganlab.data import DATASETS
+from ganlab.losses import LOSSES
+from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
+from ganlab.penalties import REGULARIZERS
+
+OPTIMIZERS: dict[str, str] = {
+    "adam": "Adam (Kingma & Ba 2015): lr, beta1, beta2",
+    "rmsprop": "RMSprop: lr, momentum (beta2 is its smoothing constant alpha)",
+    "sgd": "stochastic gradient descent: lr, momentum",
+}
+NOISES: dict[str, str] = {
+    "gaussian": "z ~ N(0, I)",
+    "uniform": "z ~ U[-1, 1]^k",
+}
+DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_CUSTOM_POINTS = 10_000
+
+
+class ConfigError(ValueError):
+    """A bad option: `field` is its dotted path, the message says what is allowed."""
+
+    def __init__(self, field_path: str, message: str):
+        super().__init__(f"{field_path}: {message}")
+        self.field = field_path
+
+
+@dataclass
+class DataConfig:
+    """Which toy distribution, and its parameters (std None = the dataset's default)."""
+
+    name: str = "ring8"
+    std: float | None = None
+    n_modes: int = 8
+    radius: float = 1.0
+    theta: float = 1.0
+    separation: float = 4.0
+    points: list[list[float]] | None = None
+
+
+@dataclass
+class LossConfig:
+    """Which loss; `clip` is WGAN's weight-clipping bound c, `gp_lambda` WGAN-GP's weight."""
+
+    name: str = "nonsaturating"
+    clip: float = 0.01
+    gp_lambda: float = 10.0
+
+
+@dataclass
+class NetConfig:
+    """One network's architecture: `depth` hidden layers of `width` units."""
+
+    arch: str = "mlp"
+    depth: int = 3
+    width: int = 64
+    activation: str = "relu"
+    norm: str = "none"
+    spectral_norm: bool = False
+
+
+@dataclass
+class OptimConfig:
+    """One network's optimiser."""
+
+    name: str = "adam"
+    lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    momentum: float = 0.0
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run. `ema` is the decay of G's weight average (0 = off)."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    g: NetConfig = field(default_factory=NetConfig)
+    d: NetConfig = field(default_factory=NetConfig)
+    g_opt: OptimConfig = field(default_factory=OptimConfig)
+    d_opt: OptimConfig = field(default_factory=OptimConfig)
+    latent_dim: int = 2
+    noise: str = "gaussian"
+    batch_size: int = 256
+    d_steps: int = 1
+    g_steps: int = 1
+    regularizers: dict[str, float] = field(default_factory=dict)
+    ema: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    history: int = 2000
+
+
+# --- bounds --------------------------------------------------------------------------------------
+
+# dotted path -> (low, high, low_inclusive, high_inclusive)
+BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
+    "data.std": (0.0, 10.0, False, True),
+    "data.n_modes": (1, 100, True, True),
+    "data.radius": (0.0, 100.0, False, True),
+    "data.theta": (-100.0, 100.0, True, True),
+    "data.separation": (0.0, 100.0, False, True),
+    "loss.clip": (0.0, 10.0, False, True),
+    "loss.gp_lambda": (0.0, 1e4, False, True),
+    "depth": (1, 8, True, True),
+    "width": (1, 1024, True, True),
+    "lr": (0.0, 10.0, False, True),
+    "beta1": (0.0, 1.0, True, False),
+    "beta2": (0.0, 1.0, True, False),
+    "momentum": (0.0, 1.0, True, False),
+    "latent_dim": (1, 64, True, True),
+    "batch_size": (1, 8192, True, True),
+    "d_steps": (1, 100, True, True),
+    "g_steps": (1, 100, True, True),
+    "ema": (0.0, 1.0, True, False),
+    "seed": (0, 2**31 - 1, True, True),
+    "history": (10, 100_000, True, True),
+}
+
+
+def _describe_range(low: float, high: float, low_in: bool, high_in: bool) -> str:
+    return f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+
+
+def _check_number(path: str, value: Any, bound_key: str, integer: bool = False) -> None:
+    low, high, low_in, high_in = BOUNDS[bound_key]
+    allowed = ("an integer in " if integer else "a number in ") + _describe_range(low, high, low_in, high_in)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(path, f"must be {allowed}, got {value!r}")
+    if integer and not float(value).is_integer():
+        raise ConfigError(path, f"must be {allowed}, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(path, f"must be {allowed}, got {value!r}")
+    too_low = value < low or (value == low and not low_in)
+    too_high = value > high or (value == high and not high_in)
+    if too_low or too_high:
+        raise ConfigError(path, f"must be {allowed}, got {value!r}")
+
+
+def _check_choice(path: str, value: Any, choices: typing.Iterable[str]) -> None:
+    choices = list(choices)
+    if value not in choices:
+        raise ConfigError(path, f"unknown value {value!r}; valid: {', '.join(choices)}")
+
+
+def _validate_points(points: Any) -> None:
+    if points is None:
+        return
+    if not isinstance(points, list) or not points:
+        raise ConfigError("data.points", "must be a non-empty list of [x, y] pairs")
+    if len(points) > MAX_CUSTOM_POINTS:
+        raise ConfigError("data.points", f"at most {MAX_CUSTOM_POINTS} points, got {len(points)}")
+    for row, pair in enumerate(points):
+        ok = isinstance(pair, list | tuple) and len(pair) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            and abs(v) <= 1000 for v in pair)
+        if not ok:
+            raise ConfigError("data.points", f"point {row} must be two finite numbers in [-1000, 1000], "
+                              f"got {pair!r}")
+
+
+def _validate_net(prefix: str, net: NetConfig) -> None:
+    _check_choice(f"{prefix}.arch", net.arch, ARCHITECTURES)
+    _check_number(f"{prefix}.depth", net.depth, "depth", integer=True)
+    _check_number(f"{prefix}.width", net.width, "width", integer=True)
+    _check_choice(f"{prefix}.activation", net.activation, ACTIVATIONS)
+    _check_choice(f"{prefix}.norm", net.norm, NORMS)
+    if not isinstance(net.spectral_norm, bool):
+        raise ConfigError(f"{prefix}.spectral_norm", f"must be true or false, got {net.spectral_norm!r}")
+
+
+def _validate_optim(prefix: str, opt: OptimConfig) -> None:
+    _check_choice(f"{prefix}.name", opt.name, OPTIMIZERS)
+    for name in ("lr", "beta1", "beta2", "momentum"):
+        _check_number(f"{prefix}.{name}", getattr(opt, name), name)
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """Check every field; return `cfg` unchanged or raise ConfigError naming the first bad field."""
+    data = cfg.data
+    _check_choice("data.name", data.name, DATASETS)
+    if data.std is not None:
+        _check_number("data.std", data.std, "data.std")
+    for name in ("n_modes", "radius", "theta", "separation"):
+        _check_number(f"data.{name}", getattr(data, name), f"data.{name}", integer=name == "n_modes")
+    _validate_points(data.points)
+    if data.name == "custom" and not data.points:
+        raise ConfigError("data.points", "the custom dataset needs at least one [x, y] point")
+
+    _check_choice("loss.name", cfg.loss.name, LOSSES)
+    _check_number("loss.clip", cfg.loss.clip, "loss.clip")
+    _check_number("loss.gp_lambda", cfg.loss.gp_lambda, "loss.gp_lambda")
+
+    _validate_net("g", cfg.g)
+    _validate_net("d", cfg.d)
+    _validate_optim("g_opt", cfg.g_opt)
+    _validate_optim("d_opt", cfg.d_opt)
+    _check_choice("noise", cfg.noise, NOISES)
+    _check_choice("device", cfg.device, DEVICES)
+    for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "seed", "history"):
+        _check_number(name, getattr(cfg, name), name, integer=True)
+    _check_number("ema", cfg.ema, "ema")
+
+    if not isinstance(cfg.regularizers, dict):
+        raise ConfigError("regularizers", "must be a mapping of regulariser name to strength")
+    for name, strength in cfg.regularizers.items():
+        _check_choice("regularizers", name, REGULARIZERS)
+        spec = REGULARIZERS[name]
+        if isinstance(strength, bool) or not isinstance(strength, int | float) or not math.isfinite(strength) \
+                or strength > spec.high or strength < spec.low \
+                or (strength == spec.low and not spec.low_inclusive):
+            allowed = _describe_range(spec.low, spec.high, spec.low_inclusive, True)
+            raise ConfigError(f"reg.{name}", f"{spec.meaning} must be a number in {allowed}, got {strength!r}")
+    if "label-smoothing" in cfg.regularizers and not LOSSES[cfg.loss.name].targets:
+        with_targets = [n for n, s in LOSSES.items() if s.targets]
+        raise ConfigError("reg.label-smoothing", f"applies only to losses with real/fake targets "
+                          f"({', '.join(with_targets)}), not {cfg.loss.name!r}")
+    return cfg
+
+
+# --- dict / JSON ---------------------------------------------------------------------------------
+
+def to_dict(cfg: RunConfig) -> dict[str, Any]:
+    """Plain nested dict (JSON-serialisable)."""
+    return dataclasses.asdict(cfg)
+
+
+def _from_dict(cls: type, values: Any, prefix: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(prefix or "config", f"must be an object, got {type(values).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        where = prefix or "config"
+        raise ConfigError(f"{prefix + '.' if prefix else ''}{unknown[0]}",
+                          f"unknown option in {where}; valid: {', '.join(known)}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in values.items():
+        hint = hints[name]
+        path = f"{prefix}.{name}" if prefix else name
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _from_dict(hint, value, path)
+        elif name == "regularizers":
+            if not isinstance(value, dict):
+                raise ConfigError("regularizers", "must be a mapping of regulariser name to strength")
+            kwargs[name] = dict(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def from_dict(values: dict[str, Any]) -> RunConfig:
+    """Build and validate a RunConfig; missing keys take their defaults, unknown keys are errors."""
+    return validate(_from_dict(RunConfig, values, ""))
+
+
+def to_json(cfg: RunConfig) -> str:
+    return json.dumps(to_dict(cfg), sort_keys=True)
+
+
+def from_json(text: str) -> RunConfig:
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError("config", f"not valid JSON ({err.msg} at line {err.lineno})") from None
+    return from_dict(values)
+
+
+# --- dotted paths, overrides and query strings ----------------------------------------------------
+
+def _leaf_paths(cls: type = RunConfig, prefix: str = "") -> dict[str, Any]:
+    """Dotted path -> type hint of every scalar leaf (regularizers appear as reg.NAME)."""
+    out: dict[str, Any] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        path = f"{prefix}{name}"
+        if dataclasses.is_dataclass(hint):
+            out.update(_leaf_paths(hint, path + "."))
+        elif name == "regularizers":
+            out.update({f"reg.{reg}": float for reg in REGULARIZERS})
+        else:
+            out[path] = hint
+    return out
+
+
+LEAF_PATHS = _leaf_paths()
+
+
+def _parse_points(text: str) -> list[list[float]]:
+    pairs = []
+    for chunk in text.split(";"):
+        xy = chunk.split(",")
+        if len(xy) != 2:
+            raise ConfigError("data.points", f"write points as x,y;x,y;... — bad pair {chunk!r}")
+        pairs.append([float(xy[0]), float(xy[1])])
+    return pairs
+
+
+def _parse_value(path: str, hint: Any, text: str) -> Any:
+    """Parse one string value for `path` according to its type hint."""
+    text = text.strip()
+    if path == "data.points":
+        return None if text.lower() in ("", "none") else _parse_points(text)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if args and type(None) in typing.get_args(hint) and text.lower() in ("", "none", "null"):
+        return None
+    base = args[0] if args else hint
+    try:
+        if base is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if base is int:
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        if base is float:
+            return float(text)
+    except ValueError:
+        kind = {bool: "true or false", int: "an integer", float: "a number"}[base]
+        raise ConfigError(path, f"must be {kind}, got {text!r}") from None
+    return text
+
+
+def with_overrides(cfg: RunConfig, overrides: dict[str, str]) -> RunConfig:
+    """Copy of `cfg` with dotted-path string overrides applied, then validated.
+
+    `reg.NAME=VALUE` switches a regulariser on; `reg.NAME=off` (or `none`, `0` for penalties)
+    switches it off.
+    """
+    values = to_dict(cfg)
+    for path, text in overrides.items():
+        if path not in LEAF_PATHS:
+            raise ConfigError(path, f"unknown option; valid: {', '.join(LEAF_PATHS)}")
+        if path.startswith("reg."):
+            name = path[4:]
+            strength = None if text.strip().lower() in ("off", "none", "") \
+                else _parse_value(path, float, text)
+            spec = REGULARIZERS[name]
+            if strength is None or (strength == 0 and spec.low == 0 and not spec.low_inclusive):
+                values["regularizers"].pop(name, None)
+            else:
+                values["regularizers"][name] = strength
+            continue
+        node = values
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = _parse_value(path, LEAF_PATHS[path], text)
+    return from_dict(values)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ";".join(f"{x!r},{y!r}" for x, y in value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def flatten(cfg: RunConfig) -> dict[str, Any]:
+    """Dotted path -> value for every leaf, regularisers as reg.NAME (only those switched on)."""
+    values = to_dict(cfg)
+    flat: dict[str, Any] = {}
+    for path in LEAF_PATHS:
+        if path.startswith("reg."):
+            continue
+        node = values
+        for part in path.split("."):
+            node = node[part]
+        flat[path] = node
+    for name, strength in values["regularizers"].items():
+        flat[f"reg.{name}"] = strength
+    return flat
+
+
+def to_query(cfg: RunConfig, full: bool = False) -> str:
+    """URL query string; by default only the options that differ from the defaults."""
+    default = flatten(RunConfig())
+    items = [(k, _format_value(v)) for k, v in flatten(cfg).items() if full or default.get(k) != v]
+    return urlencode(items)
+
+
+def from_query(query: "str | dict[str, str]") -> RunConfig:
+    """Inverse of `to_query`: defaults plus the given options, validated like any other input."""
+    pairs = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True)) if isinstance(query, str) \
+        else dict(query)
+    return with_overrides(RunConfig(), pairs)
+
+
+def diff(a: RunConfig, b: RunConfig) -> dict[str, tuple[Any, Any]]:
+    """Dotted path -> (value in a, value in b) for every option that differs."""
+    fa, fb = flatten(a), flatten(b)
+    keys = list(dict.fromkeys([*fa, *fb]))
+    return {k: (fa.get(k), fb.get(k)) for k in keys if fa.get(k) != fb.get(k)}

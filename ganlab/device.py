@@ -1,0 +1,31 @@
+"""Which device a run trains on: cuda, then mps, then cpu, unless the config names one."""
+
+from __future__ import annotations
+
+import torch
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """"auto" -> the best available device; a named device must be available (else ValueError)."""
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device: 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) is not None
+                                   and torch.backends.mps.is_available()):
+        raise ValueError("device: 'mps' was asked for but Apple MPS is not available; use 'auto' or 'cpu'")
+    return torch.device(requested)
+
+
+def describe_device(device: torch.device | None = None) -> str:
+    """Human-readable name, e.g. "CUDA GPU: NVIDIA H100 80GB HBM3", "Apple MPS", "CPU (2 threads)"."""
+    device = device or resolve_device("auto")
+    if device.type == "cuda":
+        return f"CUDA GPU: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple MPS (Metal) GPU"
+    return f"CPU ({torch.get_num_threads()} threads)"

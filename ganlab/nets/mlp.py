@@ -1,0 +1,100 @@
+"""Fully connected generator and discriminator for low-dimensional (toy) data."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+ARCHITECTURES: dict[str, str] = {
+    "mlp": "fully connected network: depth hidden layers of width units (toy data)",
+}
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+}
+
+NORMS = ("none", "batch", "layer")
+
+
+def _activation(name: str) -> nn.Module:
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.2)
+    return ACTIVATIONS[name]()
+
+
+def _init_linear(layer: nn.Linear, activation: str) -> None:
+    """Kaiming-normal for rectifiers, Xavier-normal otherwise; zero bias."""
+    if activation in ("relu", "leaky_relu", "elu", "gelu"):
+        slope = 0.2 if activation == "leaky_relu" else 0.0
+        nn.init.kaiming_normal_(layer.weight, a=slope, nonlinearity="leaky_relu")
+    else:
+        nn.init.xavier_normal_(layer.weight, gain=nn.init.calculate_gain("tanh"))
+    nn.init.zeros_(layer.bias)
+
+
+def mlp(in_dim: int, out_dim: int, depth: int, width: int, activation: str = "relu",
+        norm: str = "none", spectral_norm: bool = False) -> nn.Sequential:
+    """in_dim -> [Linear(width) -> norm -> activation] * depth -> Linear(out_dim)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}")
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; valid: {', '.join(NORMS)}")
+    layers: list[nn.Module] = []
+    sizes = [in_dim] + [width] * depth
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        linear = nn.Linear(fan_in, fan_out)
+        _init_linear(linear, activation)
+        layers.append(nn.utils.parametrizations.spectral_norm(linear) if spectral_norm else linear)
+        if norm == "batch":
+            layers.append(nn.BatchNorm1d(fan_out))
+        elif norm == "layer":
+            layers.append(nn.LayerNorm(fan_out))
+        layers.append(_activation(activation))
+    head = nn.Linear(sizes[-1], out_dim)
+    nn.init.xavier_normal_(head.weight)
+    nn.init.zeros_(head.bias)
+    layers.append(nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head)
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(nn.Module):
+    """z (n, latent_dim) -> x (n, out_dim)."""
+
+    def __init__(self, latent_dim: int = 2, out_dim: int = 2, depth: int = 3, width: int = 64,
+                 activation: str = "relu", norm: str = "none", spectral_norm: bool = False):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = mlp(latent_dim, out_dim, depth, width, activation, norm, spectral_norm)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """x (n, in_dim) -> raw scores (n,): logits or critic values, never probabilities."""
+
+    def __init__(self, in_dim: int = 2, depth: int = 3, width: int = 64, activation: str = "relu",
+                 norm: str = "none", spectral_norm: bool = False):
+        super().__init__()
+        self.net = mlp(in_dim, 1, depth, width, activation, norm, spectral_norm)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).squeeze(-1)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable scalars."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def batch_norm_free(module: nn.Module) -> bool:
+    """True when no layer mixes samples of a batch (so real and fake may share one forward)."""
+    return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+__all__ = ["MLPDiscriminator", "MLPGenerator", "mlp", "count_parameters", "batch_norm_free",
+           "torch"]

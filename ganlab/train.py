@@ -1,0 +1,414 @@
+"""The Trainer: owns G, D, both optimisers, the EMA of G and the run's random generator.
+
+One iteration (`step()`) is `d_steps` discriminator updates then `g_steps` generator updates. The hot
+path keeps every per-step scalar on the device (no host sync); every `check_every` iterations the
+scalars are copied to the host once, checked for non-finite values and appended to the bounded
+history, and a copy of the (good) state is kept so a diverged run falls back to it.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ganlab.config import RunConfig, to_dict, validate
+from ganlab.data import ToyDataset, make_dataset
+from ganlab.device import resolve_device
+from ganlab.history import History
+from ganlab.losses import LossSpec, get_loss
+from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator, batch_norm_free
+from ganlab.penalties import (
+    dragan_points,
+    one_centred_penalty,
+    random_interpolates,
+    zero_centred_penalty,
+)
+
+HISTORY_COLUMNS = ("d_loss", "g_loss", "estimate")
+SNAPSHOT_SEED_OFFSET = 7919  # the snapshot's fixed z and real samples use their own generator
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or weight became non-finite; the trainer has been put back to its last good state."""
+
+    def __init__(self, step: int, quantity: str, value: float, restored_step: int):
+        super().__init__(f"training diverged at step {step}: {quantity} became {value} "
+                         f"(non-finite); the run was restored to its last good state, step {restored_step}")
+        self.step = step
+        self.quantity = quantity
+        self.value = value
+        self.restored_step = restored_step
+
+
+def build_dataset(cfg: RunConfig) -> ToyDataset:
+    data = cfg.data
+    return make_dataset(data.name, std=data.std, n_modes=data.n_modes, radius=data.radius,
+                        theta=data.theta, separation=data.separation, points=data.points)
+
+
+def build_optimizer(params: list[nn.Parameter], opt_cfg, device: torch.device) -> torch.optim.Optimizer:
+    """Adam uses the fused kernel where the device has one (CPU and CUDA in torch >= 2.4)."""
+    if opt_cfg.name == "adam":
+        try:
+            return torch.optim.Adam(params, lr=opt_cfg.lr, betas=(opt_cfg.beta1, opt_cfg.beta2), fused=True)
+        except (RuntimeError, TypeError):
+            return torch.optim.Adam(params, lr=opt_cfg.lr, betas=(opt_cfg.beta1, opt_cfg.beta2))
+    if opt_cfg.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=opt_cfg.lr, alpha=opt_cfg.beta2, momentum=opt_cfg.momentum)
+    return torch.optim.SGD(params, lr=opt_cfg.lr, momentum=opt_cfg.momentum)
+
+
+def latent_grid(latent_dim: int, size: int, noise: str) -> Tensor:
+    """(rows, size, latent_dim) grid over the first two latent coordinates (others 0).
+
+    Spans +/-2 for Gaussian noise and [-1, 1] for uniform; one row when latent_dim is 1.
+    """
+    span = 2.0 if noise == "gaussian" else 1.0
+    axis = torch.linspace(-span, span, size)
+    rows = 1 if latent_dim == 1 else size
+    grid = torch.zeros(rows, size, latent_dim)
+    grid[:, :, 0] = axis
+    if latent_dim > 1:
+        grid[:, :, 1] = axis[:, None]
+    return grid
+
+
+class Trainer:
+    """Trains one GAN on a toy dataset from a validated RunConfig.
+
+    Args:
+        config: the run's options (validated here).
+        check_every: iterations between host syncs (finite check, history flush, good-state copy).
+    """
+
+    def __init__(self, config: RunConfig, check_every: int = 64):
+        self.config = validate(copy.deepcopy(config))
+        cfg = self.config
+        self.device = resolve_device(cfg.device)
+        self.dataset = build_dataset(cfg)
+        self.loss: LossSpec = get_loss(cfg.loss.name)
+        self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        torch.manual_seed(cfg.seed)  # parameter initialisation
+        self.G = MLPGenerator(cfg.latent_dim, 2, cfg.g.depth, cfg.g.width, cfg.g.activation,
+                              cfg.g.norm, cfg.g.spectral_norm).to(self.device)
+        self.D = MLPDiscriminator(2, cfg.d.depth, cfg.d.width, cfg.d.activation,
+                                  cfg.d.norm, cfg.d.spectral_norm).to(self.device)
+        self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
+        self.g_params = [p for p in self.G.parameters() if p.requires_grad]
+        self.d_params = [p for p in self.D.parameters() if p.requires_grad]
+        self.g_opt = build_optimizer(self.g_params, cfg.g_opt, self.device)
+        self.d_opt = build_optimizer(self.d_params, cfg.d_opt, self.device)
+
+        regs = cfg.regularizers
+        self.real_target = float(regs.get("label-smoothing", 1.0))
+        self.instance_noise = float(regs.get("instance-noise", 0.0))
+        self._d_penalties = self._build_penalties()
+        self._needs_real_grad = "r1" in regs
+        self._needs_fake_grad = "r2" in regs
+        self._joint_forward = batch_norm_free(self.D)
+
+        self.check_every = max(1, int(check_every))
+        self.step_count = 0
+        self.d_updates = 0
+        self.g_updates = 0
+        self.history = History(HISTORY_COLUMNS, cfg.history)
+        self._stage = torch.full((self.check_every, len(HISTORY_COLUMNS)), float("nan"), device=self.device)
+        self._stage_rows = 0
+        self._z = torch.empty(cfg.batch_size, cfg.latent_dim, device=self.device)
+        self._good_state = self._copy_state()
+        self._snapshot_inputs: dict[str, Tensor] | None = None
+
+    # --- building blocks ------------------------------------------------------------------------
+
+    def _build_penalties(self) -> list[Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]]:
+        """Closures (real, fake, real_scores, fake_scores) -> weighted penalty, one per regulariser."""
+        regs, gen, d = self.config.regularizers, self.generator, self.D
+        penalties: list[Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]] = []
+        if self.loss.gradient_penalty:
+            lam = self.config.loss.gp_lambda
+            penalties.append(lambda x, y, rs, fs: lam * one_centred_penalty(d, random_interpolates(x, y, gen)))
+        if "r1" in regs:
+            g1 = regs["r1"] / 2
+            penalties.append(lambda x, y, rs, fs: g1 * zero_centred_penalty(d, x, rs))
+        if "r2" in regs:
+            g2 = regs["r2"] / 2
+            penalties.append(lambda x, y, rs, fs: g2 * zero_centred_penalty(d, y, fs))
+        if "gp0" in regs:
+            l0 = regs["gp0"]
+            penalties.append(lambda x, y, rs, fs: l0 * zero_centred_penalty(d, random_interpolates(x, y, gen)))
+        if "dragan" in regs:
+            ld = regs["dragan"]
+            penalties.append(lambda x, y, rs, fs: ld * one_centred_penalty(d, dragan_points(x.detach(), gen)))
+        return penalties
+
+    def sample_noise(self, n: int, out: Tensor | None = None) -> Tensor:
+        """(n, latent_dim) latent codes drawn with the run's generator."""
+        if out is None:
+            out = torch.empty(n, self.config.latent_dim, device=self.device)
+        if self.config.noise == "gaussian":
+            return out.normal_(generator=self.generator)
+        return out.uniform_(-1.0, 1.0, generator=self.generator)
+
+    def _perturb(self, x: Tensor) -> Tensor:
+        if self.instance_noise:
+            return x + self.instance_noise * torch.randn(x.shape, generator=self.generator, device=x.device)
+        return x
+
+    def _scores(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        if self._joint_forward:
+            scores = self.D(torch.cat([real, fake]))
+            return scores[: real.shape[0]], scores[real.shape[0]:]
+        return self.D(real), self.D(fake)
+
+    # --- updates --------------------------------------------------------------------------------
+
+    def d_step(self) -> None:
+        """One discriminator update on a fresh real batch and a fresh (detached) fake batch."""
+        n = self.config.batch_size
+        real = self._perturb(self.dataset.sample(n, self.generator))
+        with torch.no_grad():
+            fake = self._perturb(self.G(self.sample_noise(n, self._z)))
+        if self._needs_real_grad:
+            real.requires_grad_(True)
+        if self._needs_fake_grad:
+            fake.requires_grad_(True)
+        real_scores, fake_scores = self._scores(real, fake)
+        loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
+        for penalty in self._d_penalties:
+            loss = loss + penalty(real, fake, real_scores, fake_scores)
+        self.d_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_opt.step()
+        if self.loss.weight_clip:
+            c = self.config.loss.clip
+            torch._foreach_clamp_min_(self.d_params, -c)
+            torch._foreach_clamp_max_(self.d_params, c)
+        self.d_updates += 1
+        row = self._stage[self._stage_rows]
+        row[0] = loss.detach()
+        with torch.no_grad():
+            row[2] = self.loss.estimate(real_scores.detach(), fake_scores.detach())
+
+    def g_step(self) -> None:
+        """One generator update through a frozen discriminator (no gradients for D's weights)."""
+        n = self.config.batch_size
+        fake = self._perturb(self.G(self.sample_noise(n, self._z)))
+        for p in self.d_params:
+            p.requires_grad_(False)
+        try:
+            fake_scores = self.D(fake)
+            real_scores = None
+            if self.loss.g_uses_real:
+                with torch.no_grad():
+                    real_scores = self.D(self._perturb(self.dataset.sample(n, self.generator)))
+            loss = self.loss.g_loss(fake_scores, real_scores)
+            self.g_opt.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            for p in self.d_params:
+                p.requires_grad_(True)
+        self.g_opt.step()
+        if self.G_ema is not None:
+            self._update_ema()
+        self.g_updates += 1
+        self._stage[self._stage_rows, 1] = loss.detach()
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        ema_params = list(self.G_ema.parameters())
+        torch._foreach_lerp_(ema_params, list(self.G.parameters()), 1.0 - self.config.ema)
+        for ema_buf, buf in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            ema_buf.copy_(buf)
+
+    def d_phase(self) -> None:
+        """The discriminator half of an iteration: `d_steps` D updates."""
+        for _ in range(self.config.d_steps):
+            self.d_step()
+
+    def g_phase(self) -> None:
+        """The generator half of an iteration: `g_steps` G updates; completes the iteration."""
+        for _ in range(self.config.g_steps):
+            self.g_step()
+        self.step_count += 1
+        self._stage_rows += 1
+        if self._stage_rows == self.check_every:
+            self.check()
+
+    def step(self, n: int = 1) -> None:
+        """Run `n` iterations, then check for divergence (raises TrainingDiverged)."""
+        for _ in range(n):
+            self.d_phase()
+            self.g_phase()
+        self.check()
+
+    def run(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train for about `seconds` of wall time (or `max_steps` iterations); returns iterations done."""
+        start, done = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds and (max_steps is None or done < max_steps):
+            self.d_phase()
+            self.g_phase()
+            done += 1
+        self.check()
+        return done
+
+    # --- divergence check, history, good state ----------------------------------------------------
+
+    def check(self) -> None:
+        """Copy staged scalars to the host, verify they and the weights are finite, extend history."""
+        rows = self._stage_rows
+        if rows == 0:
+            return
+        staged = self._stage[:rows].cpu().numpy().copy()
+        self._stage_rows = 0
+        self._stage.fill_(float("nan"))
+        first_step = self.step_count - rows + 1
+        bad = ~np.isfinite(staged[:, :2])
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            self._diverge(first_step + int(row), HISTORY_COLUMNS[col], float(staged[row, col]))
+        for name, module in (("G weights", self.G), ("D weights", self.D)):
+            if not all(torch.isfinite(p).all() for p in module.parameters()):
+                self._diverge(self.step_count, name, float("nan"))
+        self.history.extend(np.arange(first_step, self.step_count + 1), staged)
+        self._good_state = self._copy_state()
+
+    def _diverge(self, step: int, quantity: str, value: float) -> None:
+        restored = self._good_state["step_count"]
+        self.load_state_dict(self._good_state)
+        raise TrainingDiverged(step, quantity, value, restored)
+
+    def _copy_state(self) -> dict:
+        return copy.deepcopy(self.state_dict(include_history=False))
+
+    # --- state --------------------------------------------------------------------------------------
+
+    def state_dict(self, include_history: bool = True) -> dict:
+        """Everything needed to continue bit-for-bit: weights, optimisers, EMA, counters, RNG."""
+        state = {
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "g_opt": self.g_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
+            "step_count": self.step_count, "d_updates": self.d_updates, "g_updates": self.g_updates,
+            "rng": self.generator.get_state(),
+        }
+        if self.G_ema is not None:
+            state["G_ema"] = self.G_ema.state_dict()
+        if include_history:
+            hist = self.history.state_dict()
+            state["history"] = {"steps": torch.from_numpy(hist["steps"]),
+                                "values": torch.from_numpy(hist["values"]),
+                                "stride": hist["stride"], "capacity": hist["capacity"],
+                                "columns": hist["columns"]}
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state from `state_dict()` of a trainer built from the same config."""
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.g_opt.load_state_dict(state["g_opt"])
+        self.d_opt.load_state_dict(state["d_opt"])
+        if self.G_ema is not None and "G_ema" in state:
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.step_count = int(state["step_count"])
+        self.d_updates = int(state["d_updates"])
+        self.g_updates = int(state["g_updates"])
+        self.generator.set_state(state["rng"].cpu())
+        if "history" in state:
+            hist = dict(state["history"])
+            hist["steps"] = hist["steps"].numpy()
+            hist["values"] = hist["values"].numpy()
+            self.history.load_state_dict(hist)
+        self._stage_rows = 0
+        self._stage.fill_(float("nan"))
+
+    def config_dict(self) -> dict:
+        return to_dict(self.config)
+
+    # --- what the UI draws ----------------------------------------------------------------------
+
+    def _fixed_snapshot_inputs(self, n: int) -> dict[str, Tensor]:
+        """The same z and real points in every snapshot, from a generator apart from the run's."""
+        if self._snapshot_inputs is None or self._snapshot_inputs["z"].shape[0] != n:
+            gen = torch.Generator(device=self.device).manual_seed(self.config.seed + SNAPSHOT_SEED_OFFSET)
+            if self.config.noise == "gaussian":
+                z = torch.randn(n, self.config.latent_dim, generator=gen, device=self.device)
+            else:
+                z = torch.rand(n, self.config.latent_dim, generator=gen, device=self.device) * 2 - 1
+            self._snapshot_inputs = {"z": z, "real": self.dataset.sample(n, gen)}
+        return self._snapshot_inputs
+
+    def snapshot(self, n_samples: int = 512, grid_size: int = 64, manifold_size: int = 16) -> dict:
+        """Small numpy arrays for drawing (no training RNG is consumed).
+
+        Returns:
+            step, d_updates, g_updates: ints.
+            real (n, 2), fake (n, 2): fixed real points and G at fixed z (fake_ema too when EMA is on).
+            fake_grad (n, 2): gradient of G's loss per fake sample w.r.t. its position (arrows: minus it).
+            grid_x (S,), grid_y (S,), d_score (S, S): D's raw output at (grid_x[j], grid_y[i]);
+                d_prob (S, S) = sigmoid(d_score) when the loss reads D as a probability.
+            manifold (R, M, 2): G's image of a latent grid over the first two coordinates.
+            history: {"step", "d_loss", "g_loss", "estimate"} bounded arrays.
+            divergence, estimate_formula, output, bounds.
+        """
+        inputs = self._fixed_snapshot_inputs(n_samples)
+        was_training = (self.G.training, self.D.training)
+        self.G.eval()
+        self.D.eval()
+        try:
+            xmin, xmax, ymin, ymax = self.dataset.bounds
+            gx = torch.linspace(xmin, xmax, grid_size, device=self.device)
+            gy = torch.linspace(ymin, ymax, grid_size, device=self.device)
+            with torch.no_grad():
+                fake = self.G(inputs["z"])
+                plane = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1).reshape(-1, 2)
+                d_score = self.D(plane).reshape(grid_size, grid_size)
+                lat = latent_grid(self.config.latent_dim, manifold_size, self.config.noise).to(self.device)
+                manifold = self.G(lat.reshape(-1, self.config.latent_dim)).reshape(*lat.shape[:2], 2)
+                real_scores = self.D(inputs["real"]) if self.loss.g_uses_real else None
+                fake_ema = self.G_ema(inputs["z"]) if self.G_ema is not None else None
+            points = fake.detach().requires_grad_(True)
+            for p in self.d_params:
+                p.requires_grad_(False)
+            try:
+                per_sample_loss = self.loss.g_loss(self.D(points), real_scores) * n_samples
+                (fake_grad,) = torch.autograd.grad(per_sample_loss, points)
+            finally:
+                for p in self.d_params:
+                    p.requires_grad_(True)
+        finally:
+            self.G.train(was_training[0])
+            self.D.train(was_training[1])
+        snap = {
+            "step": self.step_count, "d_updates": self.d_updates, "g_updates": self.g_updates,
+            "real": inputs["real"].cpu().numpy(), "fake": fake.cpu().numpy(),
+            "fake_grad": fake_grad.cpu().numpy(),
+            "grid_x": gx.cpu().numpy(), "grid_y": gy.cpu().numpy(), "d_score": d_score.cpu().numpy(),
+            "manifold": manifold.cpu().numpy(),
+            "history": self.history.as_arrays(),
+            "divergence": self.loss.divergence, "estimate_formula": self.loss.estimate_formula,
+            "output": self.loss.output, "bounds": tuple(self.dataset.bounds),
+        }
+        if self.loss.output == "probability":
+            snap["d_prob"] = torch.sigmoid(d_score).cpu().numpy()
+        if fake_ema is not None:
+            snap["fake_ema"] = fake_ema.cpu().numpy()
+        return snap
+
+    def sample(self, n: int, use_ema: bool = True, seed: int | None = None) -> np.ndarray:
+        """(n, 2) generator samples (EMA weights when on), with their own seed (default: run seed + 1)."""
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed + 1 if seed is None else seed)
+        net = self.G_ema if (use_ema and self.G_ema is not None) else self.G
+        was_training = net.training
+        net.eval()
+        with torch.no_grad():
+            if self.config.noise == "gaussian":
+                z = torch.randn(n, self.config.latent_dim, generator=gen, device=self.device)
+            else:
+                z = torch.rand(n, self.config.latent_dim, generator=gen, device=self.device) * 2 - 1
+            out = net(z).cpu().numpy()
+        net.train(was_training)
+        return out
