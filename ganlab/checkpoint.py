@@ -114,7 +114,8 @@ def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str |
     if config is not None:
         changes = {k: v for k, v in diff(saved, config).items() if k != "device"}
         if changes:
-            lines = "; ".join(f"{k}: checkpoint has {a!r}, this run asks for {b!r}" for k, (a, b) in changes.items())
+            lines = "; ".join(f"{k}: checkpoint has {a!r}, this run asks for {b!r}"
+                              for k, (a, b) in changes.items())
             raise CheckpointError(f"refusing to resume: the config does not match the checkpoint ({lines})")
     if device is not None:
         saved.device = device

@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from ganlab.catalogue import catalogue
 from ganlab.config import NOISES, OPTIMIZERS, ConfigError, RunConfig, from_json, with_overrides
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
-from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
+from ganlab.nets.mlp import ACTIVATIONS, NORMS
 from ganlab.penalties import REGULARIZERS
 
 # CLI flag -> dotted config paths it sets
@@ -37,25 +38,12 @@ class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
 
 
-def _catalogue() -> dict[str, dict[str, str]]:
-    return {
-        "datasets": dict(DATASETS),
-        "losses": {name: f"{spec.description}; D estimates {spec.divergence} as {spec.estimate_formula}"
-                   for name, spec in LOSSES.items()},
-        "regularizers": {name: f"{spec.description}; value = {spec.meaning}"
-                         for name, spec in REGULARIZERS.items()},
-        "architectures": dict(ARCHITECTURES),
-        "optimizers": dict(OPTIMIZERS),
-        "noise": dict(NOISES),
-    }
-
-
 def cmd_list(args: argparse.Namespace) -> int:
-    catalogue = _catalogue()
+    entries_by_section = catalogue()
     if args.json:
-        print(json.dumps(catalogue))
+        print(json.dumps(entries_by_section))
         return 0
-    for section, entries in catalogue.items():
+    for section, entries in entries_by_section.items():
         print(f"{section}:")
         width = max(map(len, entries))
         for name, text in entries.items():
@@ -203,7 +191,8 @@ def _format_summary(summary: dict) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ganlab", description="ganlab: a GAN laboratory, headless.")
+    parser = argparse.ArgumentParser(prog="python -m ganlab",
+                                     description="ganlab: a GAN laboratory, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="print every dataset, loss, regulariser, architecture and optimiser")

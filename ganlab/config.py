@@ -221,8 +221,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     for name, strength in cfg.regularizers.items():
         _check_choice("regularizers", name, REGULARIZERS)
         spec = REGULARIZERS[name]
-        if isinstance(strength, bool) or not isinstance(strength, int | float) or not math.isfinite(strength) \
-                or strength > spec.high or strength < spec.low \
+        is_number = isinstance(strength, int | float) and not isinstance(strength, bool)
+        if not is_number or not math.isfinite(strength) or strength > spec.high or strength < spec.low \
                 or (strength == spec.low and not spec.low_inclusive):
             allowed = _describe_range(spec.low, spec.high, spec.low_inclusive, True)
             raise ConfigError(f"reg.{name}", f"{spec.meaning} must be a number in {allowed}, got {strength!r}")

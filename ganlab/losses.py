@@ -154,7 +154,7 @@ F_DIVERGENCES: dict[str, FDivergence] = {
         "squared Hellinger", "(sqrt(u) - 1)^2", "t / (1 - t)", "1 - exp(-v)",
         lambda v: 1.0 - torch.exp(-v), lambda t: t / (1.0 - t), lambda v: torch.expm1(v)),
     "js": FDivergence(
-        "Jensen-Shannon", "-(u+1) log((1+u)/2) + u log u", "-log(2 - exp(t))",
+        "2 x Jensen-Shannon (2 JSD, in [0, 2 log 2])", "-(u+1) log((1+u)/2) + u log u", "-log(2 - exp(t))",
         "log 2 - log(1 + exp(-v))",
         lambda v: LOG2 - F.softplus(-v), lambda t: -torch.log(2.0 - torch.exp(t)),
         lambda v: F.softplus(v) - LOG2),
