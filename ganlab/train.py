@@ -186,8 +186,9 @@ class Trainer:
         self.d_opt.step()
         if self.loss.weight_clip:
             c = self.config.loss.clip
-            torch._foreach_clamp_min_(self.d_params, -c)
-            torch._foreach_clamp_max_(self.d_params, c)
+            with torch.no_grad():
+                torch._foreach_clamp_min_(self.d_params, -c)
+                torch._foreach_clamp_max_(self.d_params, c)
         self.d_updates += 1
         row = self._stage[self._stage_rows]
         row[0] = loss.detach()

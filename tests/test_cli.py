@@ -1,0 +1,109 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ganlab.cli import main
+from ganlab.data import DATASETS
+from ganlab.losses import LOSSES
+from ganlab.penalties import REGULARIZERS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganlab", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_list_prints_every_name_with_a_description(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in [*DATASETS, *LOSSES, *REGULARIZERS, "mlp", "adam", "rmsprop", "sgd"]:
+        line = next(line for line in out.splitlines() if line.strip().split(" ")[0] == name)
+        assert len(line.strip()) > len(name) + 10
+    assert main(["list", "--json"]) == 0
+    catalogue = json.loads(capsys.readouterr().out)
+    assert list(catalogue["losses"]) == list(LOSSES)
+
+
+def test_train_json_summary_in_a_real_process(tmp_path):
+    ckpt = tmp_path / "ring.pt"
+    done = run_cli("train", "--dataset", "ring8", "--loss", "wgan-gp", "--steps", "150", "--seed", "0",
+                   "--batch-size", "64", "--json", "--save", str(ckpt))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["dataset"] == "ring8" and summary["loss"] == "wgan-gp"
+    assert summary["steps"] == 150 and summary["total_steps"] == 150
+    assert summary["diverged"] is False
+    assert summary["seconds"] > 0
+    assert summary["steps_per_second"] == pytest.approx(150 / summary["seconds"], rel=0.01)
+    assert summary["divergence"] == "Wasserstein-1"
+    for key in ("d_loss", "g_loss", "estimate", "w1", "modes_covered", "modes_total", "hq_fraction"):
+        assert key in summary
+    assert summary["modes_total"] == 8
+    assert ckpt.is_file()
+
+    resumed = run_cli("train", "--resume", str(ckpt), "--steps", "50", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    again = json.loads(resumed.stdout.strip().splitlines()[-1])
+    assert (again["steps"], again["total_steps"], again["loss"]) == (50, 200, "wgan-gp")
+
+    refused = run_cli("train", "--resume", str(ckpt), "--loss", "hinge", "--steps", "5")
+    assert refused.returncode == 2
+    assert "refusing to resume" in refused.stderr and "loss.name" in refused.stderr
+
+
+def test_progress_bar_and_text_summary(capsys):
+    assert main(["train", "--steps", "70", "--batch-size", "32"]) == 0
+    captured = capsys.readouterr()
+    assert "70/70 steps" in captured.err
+    assert "ring8 / nonsaturating" in captured.out
+    assert "modes covered" in captured.out
+
+
+def test_same_seed_gives_the_same_summary(capsys):
+    outputs = []
+    for _ in range(2):
+        assert main(["train", "--steps", "40", "--batch-size", "32", "--seed", "5", "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        outputs.append((summary["d_loss"], summary["g_loss"], summary["w1"]))
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--dataset", "ring9"], "invalid choice: 'ring9'"),
+    (["--loss", "wgan-xx"], "invalid choice: 'wgan-xx'"),
+    (["--lr", "-0.1"], "g_opt.lr: must be a number in (0, 10]"),
+    (["--batch-size", "0"], "batch_size: must be an integer in [1, 8192]"),
+    (["--reg", "r3=1"], "unknown regulariser 'r3'; valid: r1, r2"),
+    (["--reg", "r1=-2"], "reg.r1: gamma must be"),
+    (["--set", "g.widht=3"], "g.widht: unknown option"),
+    (["--steps", "-5"], "--steps must be >= 0"),
+    (["--resume", "/nonexistent/run.pt"], "does not exist"),
+])
+def test_bad_input_exits_2_with_a_message(args, fragment, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+
+
+def test_unknown_dataset_message_lists_the_valid_ones(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--dataset", "nope"])
+    err = capsys.readouterr().err
+    assert all(name in err for name in DATASETS)
+
+
+def test_a_diverging_run_reports_it(capsys):
+    code = main(["train", "--steps", "300", "--optimizer", "sgd", "--lr", "10", "--loss", "wgan-gp",
+                 "--gp-lambda", "10000", "--batch-size", "32", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["diverged"] is True
+    assert "diverged at step" in summary["diverged_message"]
+    assert summary["steps"] < 300

@@ -1,0 +1,46 @@
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ganlab.data import DATASETS
+from ganlab.losses import LOSSES
+from ganlab.ui.home import catalogue_rows, device_summary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_device_summary_names_the_cpu_when_there_is_no_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    summary = device_summary()
+    assert summary["type"] == "cpu"
+    assert summary["description"].startswith("CPU (")
+    assert "No GPU found" in summary["note"]
+
+
+def test_device_summary_names_the_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA Test GPU")
+    summary = device_summary()
+    assert summary == {"type": "cuda", "description": "CUDA GPU: NVIDIA Test GPU",
+                       "note": "Runs train on this GPU unless a run names another device."}
+
+
+def test_catalogue_rows_cover_every_registry():
+    rows = catalogue_rows()
+    assert [r["name"] for r in rows["Losses"]] == list(LOSSES)
+    assert [r["name"] for r in rows["Datasets"]] == list(DATASETS)
+
+
+def test_the_app_starts_and_the_home_page_says_what_ganlab_is():
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not app.exception
+    assert "laboratory for generative adversarial networks" in app.title[0].value
+    info = app.info[0].value
+    assert "Training device:" in info and device_summary()["description"] in info
+    assert len(app.expander) == 6
+    assert any("2 JSD" in md.value or r"2\,\mathrm{JSD}" in md.value for md in app.markdown)
