@@ -12,7 +12,7 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
     lines = [line.strip() for line in readme.splitlines() if line.startswith("    ")]
     assert lines[:2] == [APP_COMMAND, TEST_COMMAND]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert TEST_COMMAND.replace("python -m pip install", "python -m pip install -q") in ci
+    assert TEST_COMMAND in ci.splitlines()
 
 
 def test_requirements_name_every_runtime_package():
