@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ganlab.config import RunConfig, to_dict, validate
 from ganlab.data import ToyDataset, make_dataset
@@ -22,6 +22,7 @@ from ganlab.device import resolve_device
 from ganlab.history import History
 from ganlab.losses import LossSpec, get_loss
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator, batch_norm_free
+from ganlab.optim import build_optimizer
 from ganlab.penalties import (
     dragan_points,
     one_centred_penalty,
@@ -49,18 +50,6 @@ def build_dataset(cfg: RunConfig) -> ToyDataset:
     data = cfg.data
     return make_dataset(data.name, std=data.std, n_modes=data.n_modes, radius=data.radius,
                         theta=data.theta, separation=data.separation, points=data.points)
-
-
-def build_optimizer(params: list[nn.Parameter], opt_cfg, device: torch.device) -> torch.optim.Optimizer:
-    """Adam uses the fused kernel where the device has one (CPU and CUDA in torch >= 2.4)."""
-    if opt_cfg.name == "adam":
-        try:
-            return torch.optim.Adam(params, lr=opt_cfg.lr, betas=(opt_cfg.beta1, opt_cfg.beta2), fused=True)
-        except (RuntimeError, TypeError):
-            return torch.optim.Adam(params, lr=opt_cfg.lr, betas=(opt_cfg.beta1, opt_cfg.beta2))
-    if opt_cfg.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=opt_cfg.lr, alpha=opt_cfg.beta2, momentum=opt_cfg.momentum)
-    return torch.optim.SGD(params, lr=opt_cfg.lr, momentum=opt_cfg.momentum)
 
 
 def latent_grid(latent_dim: int, size: int, noise: str) -> Tensor:
@@ -101,8 +90,10 @@ class Trainer:
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
         self.g_params = [p for p in self.G.parameters() if p.requires_grad]
         self.d_params = [p for p in self.D.parameters() if p.requires_grad]
-        self.g_opt = build_optimizer(self.g_params, cfg.g_opt, self.device)
-        self.d_opt = build_optimizer(self.d_params, cfg.d_opt, self.device)
+        self.g_opt = build_optimizer(self.g_params, cfg.g_opt.name, cfg.g_opt.lr, cfg.g_opt.beta1,
+                                     cfg.g_opt.beta2, cfg.g_opt.momentum)
+        self.d_opt = build_optimizer(self.d_params, cfg.d_opt.name, cfg.d_opt.lr, cfg.d_opt.beta1,
+                                     cfg.d_opt.beta2, cfg.d_opt.momentum)
 
         regs = cfg.regularizers
         self.real_target = float(regs.get("label-smoothing", 1.0))
@@ -111,14 +102,16 @@ class Trainer:
         self._needs_real_grad = "r1" in regs
         self._needs_fake_grad = "r2" in regs
         self._joint_forward = batch_norm_free(self.D)
+        # the estimate is an affine function of D's plain loss unless label smoothing changes that loss
+        self._estimate_per_step = self.real_target != 1.0 or self.loss.estimate_from_loss is None
 
         self.check_every = max(1, int(check_every))
         self.step_count = 0
         self.d_updates = 0
         self.g_updates = 0
         self.history = History(HISTORY_COLUMNS, cfg.history)
-        self._stage = torch.full((self.check_every, len(HISTORY_COLUMNS)), float("nan"), device=self.device)
-        self._stage_rows = 0
+        self._staged: list[Tensor] = []  # per iteration: D's loss, G's loss, D's plain loss or estimate
+        self._last_d: tuple[Tensor, Tensor] | None = None
         self._z = torch.empty(cfg.batch_size, cfg.latent_dim, device=self.device)
         self._good_state = self._copy_state()
         self._snapshot_inputs: dict[str, Tensor] | None = None
@@ -178,7 +171,7 @@ class Trainer:
         if self._needs_fake_grad:
             fake.requires_grad_(True)
         real_scores, fake_scores = self._scores(real, fake)
-        loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
+        plain = loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         for penalty in self._d_penalties:
             loss = loss + penalty(real, fake, real_scores, fake_scores)
         self.d_opt.zero_grad(set_to_none=True)
@@ -190,10 +183,10 @@ class Trainer:
                 torch._foreach_clamp_min_(self.d_params, -c)
                 torch._foreach_clamp_max_(self.d_params, c)
         self.d_updates += 1
-        row = self._stage[self._stage_rows]
-        row[0] = loss.detach()
-        with torch.no_grad():
-            row[2] = self.loss.estimate(real_scores.detach(), fake_scores.detach())
+        if self._estimate_per_step:
+            with torch.no_grad():
+                plain = self.loss.estimate(real_scores.detach(), fake_scores.detach())
+        self._last_d = (loss.detach(), plain.detach())
 
     def g_step(self) -> None:
         """One generator update through a frozen discriminator (no gradients for D's weights)."""
@@ -217,7 +210,7 @@ class Trainer:
         if self.G_ema is not None:
             self._update_ema()
         self.g_updates += 1
-        self._stage[self._stage_rows, 1] = loss.detach()
+        self._last_g = loss.detach()
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -236,8 +229,8 @@ class Trainer:
         for _ in range(self.config.g_steps):
             self.g_step()
         self.step_count += 1
-        self._stage_rows += 1
-        if self._stage_rows == self.check_every:
+        self._staged += [self._last_d[0], self._last_g, self._last_d[1]]
+        if len(self._staged) >= 3 * self.check_every:
             self.check()
 
     def step(self, n: int = 1) -> None:
@@ -261,12 +254,13 @@ class Trainer:
 
     def check(self) -> None:
         """Copy staged scalars to the host, verify they and the weights are finite, extend history."""
-        rows = self._stage_rows
-        if rows == 0:
+        if not self._staged:
             return
-        staged = self._stage[:rows].cpu().numpy().copy()
-        self._stage_rows = 0
-        self._stage.fill_(float("nan"))
+        staged = torch.stack(self._staged).reshape(-1, 3).cpu().double().numpy()
+        self._staged = []
+        if not self._estimate_per_step:
+            staged[:, 2] = self.loss.estimate_from_loss(staged[:, 2])
+        rows = len(staged)
         first_step = self.step_count - rows + 1
         bad = ~np.isfinite(staged[:, :2])
         if bad.any():
@@ -323,8 +317,7 @@ class Trainer:
             hist["steps"] = hist["steps"].numpy()
             hist["values"] = hist["values"].numpy()
             self.history.load_state_dict(hist)
-        self._stage_rows = 0
-        self._stage.fill_(float("nan"))
+        self._staged = []
 
     def config_dict(self) -> dict:
         return to_dict(self.config)
