@@ -11,7 +11,8 @@ from ganlab.train import Trainer, TrainingDiverged, latent_grid
 
 
 def make(**overrides) -> Trainer:
-    return Trainer(with_overrides(RunConfig(device="cpu", batch_size=64), {k: str(v) for k, v in overrides.items()}))
+    base = RunConfig(device="cpu", batch_size=64)
+    return Trainer(with_overrides(base, {k: str(v) for k, v in overrides.items()}))
 
 
 def params(module) -> list[torch.Tensor]:
