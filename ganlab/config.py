@@ -71,6 +71,7 @@ class NetConfig:
     activation: str = "relu"
     norm: str = "none"
     spectral_norm: bool = False
+    maxout_pieces: int = 5
 
 
 @dataclass
@@ -86,7 +87,12 @@ class OptimConfig:
 
 @dataclass
 class RunConfig:
-    """Everything that defines a run. `ema` is the decay of G's weight average (0 = off)."""
+    """Everything that defines a run.
+
+    `ema` is the decay of G's weight average (0 = off). `pack` > 1 makes D a packed discriminator
+    (PacGAN, Lin et al. 2018): D judges `pack` samples at once, so a batch is `batch_size` packs, i.e.
+    `batch_size * pack` samples of each kind.
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -99,6 +105,7 @@ class RunConfig:
     batch_size: int = 256
     d_steps: int = 1
     g_steps: int = 1
+    pack: int = 1
     regularizers: dict[str, float] = field(default_factory=dict)
     ema: float = 0.0
     seed: int = 0
@@ -119,6 +126,8 @@ BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "loss.gp_lambda": (0.0, 1e4, False, True),
     "depth": (1, 8, True, True),
     "width": (1, 1024, True, True),
+    "maxout_pieces": (2, 16, True, True),
+    "pack": (1, 8, True, True),
     "lr": (0.0, 10.0, False, True),
     "beta1": (0.0, 1.0, True, False),
     "beta2": (0.0, 1.0, True, False),
@@ -180,6 +189,7 @@ def _validate_net(prefix: str, net: NetConfig) -> None:
     _check_number(f"{prefix}.width", net.width, "width", integer=True)
     _check_choice(f"{prefix}.activation", net.activation, ACTIVATIONS)
     _check_choice(f"{prefix}.norm", net.norm, NORMS)
+    _check_number(f"{prefix}.maxout_pieces", net.maxout_pieces, "maxout_pieces", integer=True)
     if not isinstance(net.spectral_norm, bool):
         raise ConfigError(f"{prefix}.spectral_norm", f"must be true or false, got {net.spectral_norm!r}")
 
@@ -212,7 +222,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     _validate_optim("d_opt", cfg.d_opt)
     _check_choice("noise", cfg.noise, NOISES)
     _check_choice("device", cfg.device, DEVICES)
-    for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "seed", "history"):
+    for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "pack", "seed", "history"):
         _check_number(name, getattr(cfg, name), name, integer=True)
     _check_number("ema", cfg.ema, "ema")
 

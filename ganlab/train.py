@@ -83,10 +83,11 @@ class Trainer:
         self.loss: LossSpec = get_loss(cfg.loss.name)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         torch.manual_seed(cfg.seed)  # parameter initialisation
+        self.pack = cfg.pack
         self.G = MLPGenerator(cfg.latent_dim, 2, cfg.g.depth, cfg.g.width, cfg.g.activation,
-                              cfg.g.norm, cfg.g.spectral_norm).to(self.device)
-        self.D = MLPDiscriminator(2, cfg.d.depth, cfg.d.width, cfg.d.activation,
-                                  cfg.d.norm, cfg.d.spectral_norm).to(self.device)
+                              cfg.g.norm, cfg.g.spectral_norm, cfg.g.maxout_pieces).to(self.device)
+        self.D = MLPDiscriminator(2 * cfg.pack, cfg.d.depth, cfg.d.width, cfg.d.activation,
+                                  cfg.d.norm, cfg.d.spectral_norm, cfg.d.maxout_pieces).to(self.device)
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
         self.g_params = [p for p in self.G.parameters() if p.requires_grad]
         self.d_params = [p for p in self.D.parameters() if p.requires_grad]
@@ -112,7 +113,7 @@ class Trainer:
         self.history = History(HISTORY_COLUMNS, cfg.history)
         self._staged: list[Tensor] = []  # per iteration: D's loss, G's loss, D's plain loss or estimate
         self._last_d: tuple[Tensor, Tensor] | None = None
-        self._z = torch.empty(cfg.batch_size, cfg.latent_dim, device=self.device)
+        self._z = torch.empty(cfg.batch_size * cfg.pack, cfg.latent_dim, device=self.device)
         self._good_state = self._copy_state()
         self._snapshot_inputs: dict[str, Tensor] | None = None
 
@@ -152,6 +153,10 @@ class Trainer:
             return x + self.instance_noise * torch.randn(x.shape, generator=self.generator, device=x.device)
         return x
 
+    def _packed(self, x: Tensor) -> Tensor:
+        """(n * pack, 2) -> (n, 2 * pack): consecutive samples form one pack (identity for pack 1)."""
+        return x if self.pack == 1 else x.reshape(-1, 2 * self.pack)
+
     def _scores(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
         if self._joint_forward:
             scores = self.D(torch.cat([real, fake]))
@@ -162,10 +167,10 @@ class Trainer:
 
     def d_step(self) -> None:
         """One discriminator update on a fresh real batch and a fresh (detached) fake batch."""
-        n = self.config.batch_size
-        real = self._perturb(self.dataset.sample(n, self.generator))
+        n = self.config.batch_size * self.pack
+        real = self._packed(self._perturb(self.dataset.sample(n, self.generator)))
         with torch.no_grad():
-            fake = self._perturb(self.G(self.sample_noise(n, self._z)))
+            fake = self._packed(self._perturb(self.G(self.sample_noise(n, self._z))))
         if self._needs_real_grad:
             real.requires_grad_(True)
         if self._needs_fake_grad:
@@ -190,8 +195,8 @@ class Trainer:
 
     def g_step(self) -> None:
         """One generator update through a frozen discriminator (no gradients for D's weights)."""
-        n = self.config.batch_size
-        fake = self._perturb(self.G(self.sample_noise(n, self._z)))
+        n = self.config.batch_size * self.pack
+        fake = self._packed(self._perturb(self.G(self.sample_noise(n, self._z))))
         for p in self.d_params:
             p.requires_grad_(False)
         try:
@@ -199,7 +204,7 @@ class Trainer:
             real_scores = None
             if self.loss.g_uses_real:
                 with torch.no_grad():
-                    real_scores = self.D(self._perturb(self.dataset.sample(n, self.generator)))
+                    real_scores = self.D(self._packed(self._perturb(self.dataset.sample(n, self.generator))))
             loss = self.loss.g_loss(fake_scores, real_scores)
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -342,12 +347,14 @@ class Trainer:
             step, d_updates, g_updates: ints.
             real (n, 2), fake (n, 2): fixed real points and G at fixed z (fake_ema too when EMA is on).
             fake_grad (n, 2): gradient of G's loss per fake sample w.r.t. its position (arrows: minus it).
-            grid_x (S,), grid_y (S,), d_score (S, S): D's raw output at (grid_x[j], grid_y[i]);
+            grid_x (S,), grid_y (S,), d_score (S, S): D's raw output at (grid_x[j], grid_y[i])
+                (a packed D sees the point repeated `pack` times);
                 d_prob (S, S) = sigmoid(d_score) when the loss reads D as a probability.
             manifold (R, M, 2): G's image of a latent grid over the first two coordinates.
             history: {"step", "d_loss", "g_loss", "estimate"} bounded arrays.
             divergence, estimate_formula, output, bounds.
         """
+        n_samples -= n_samples % self.pack
         inputs = self._fixed_snapshot_inputs(n_samples)
         was_training = (self.G.training, self.D.training)
         self.G.eval()
@@ -359,16 +366,17 @@ class Trainer:
             with torch.no_grad():
                 fake = self.G(inputs["z"])
                 plane = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1).reshape(-1, 2)
-                d_score = self.D(plane).reshape(grid_size, grid_size)
+                d_score = self.D(plane.repeat(1, self.pack)).reshape(grid_size, grid_size)
                 lat = latent_grid(self.config.latent_dim, manifold_size, self.config.noise).to(self.device)
                 manifold = self.G(lat.reshape(-1, self.config.latent_dim)).reshape(*lat.shape[:2], 2)
-                real_scores = self.D(inputs["real"]) if self.loss.g_uses_real else None
+                real_scores = self.D(self._packed(inputs["real"])) if self.loss.g_uses_real else None
                 fake_ema = self.G_ema(inputs["z"]) if self.G_ema is not None else None
             points = fake.detach().requires_grad_(True)
             for p in self.d_params:
                 p.requires_grad_(False)
             try:
-                per_sample_loss = self.loss.g_loss(self.D(points), real_scores) * n_samples
+                per_sample_loss = self.loss.g_loss(self.D(self._packed(points)), real_scores) \
+                    * (n_samples // self.pack)
                 (fake_grad,) = torch.autograd.grad(per_sample_loss, points)
             finally:
                 for p in self.d_params:

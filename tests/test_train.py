@@ -193,3 +193,12 @@ def test_the_default_run_learns_the_ring():
     stats = mode_stats(t.sample(2500), t.dataset.centers, t.dataset.std)
     assert stats["modes_covered"] >= 6
     assert stats["hq_fraction"] > 0.3
+
+
+def test_packed_discriminator_sees_pack_samples_at_once():
+    t = make(pack=4, batch_size=16, **{"d.activation": "maxout", "d.maxout_pieces": 3})
+    assert t.D.net[0].in_features == 8 and t.D.net[0].out_features == 64 * 3
+    t.step(3)
+    assert math.isfinite(t.history.last()["d_loss"]) and t.d_updates == 3
+    snap = t.snapshot(n_samples=102, grid_size=8)
+    assert snap["fake"].shape == (100, 2) and snap["d_score"].shape == (8, 8)

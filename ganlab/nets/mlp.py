@@ -15,9 +15,21 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "elu": nn.ELU,
     "gelu": nn.GELU,
+    "maxout": nn.Identity,  # built by Maxout below: max over `pieces` linear units (Goodfellow et al. 2013)
 }
 
 NORMS = ("none", "batch", "layer")
+
+
+class Maxout(nn.Module):
+    """(n, width * pieces) -> (n, width): the max over each unit's `pieces` linear pieces."""
+
+    def __init__(self, pieces: int):
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.unflatten(-1, (-1, self.pieces)).amax(dim=-1)
 
 
 def _activation(name: str) -> nn.Module:
@@ -31,7 +43,7 @@ def _activation(name: str) -> nn.Module:
 
 def _init_linear(layer: nn.Linear, activation: str) -> None:
     """Kaiming-normal for rectifiers, Xavier-normal otherwise; zero bias."""
-    if activation in ("relu", "leaky_relu", "elu", "gelu"):
+    if activation in ("relu", "leaky_relu", "elu", "gelu", "maxout"):
         slope = 0.2 if activation == "leaky_relu" else 0.0
         nn.init.kaiming_normal_(layer.weight, a=slope, nonlinearity="leaky_relu")
     else:
@@ -40,8 +52,12 @@ def _init_linear(layer: nn.Linear, activation: str) -> None:
 
 
 def mlp(in_dim: int, out_dim: int, depth: int, width: int, activation: str = "relu",
-        norm: str = "none", spectral_norm: bool = False) -> nn.Sequential:
-    """in_dim -> [Linear(width) -> norm -> activation] * depth -> Linear(out_dim)."""
+        norm: str = "none", spectral_norm: bool = False, maxout_pieces: int = 5) -> nn.Sequential:
+    """in_dim -> [Linear(width) -> norm -> activation] * depth -> Linear(out_dim).
+
+    With activation "maxout" each hidden layer is Linear(width * pieces) -> norm -> max over pieces.
+    """
+    pieces = maxout_pieces if activation == "maxout" else 1
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}")
     if norm not in NORMS:
@@ -49,14 +65,14 @@ def mlp(in_dim: int, out_dim: int, depth: int, width: int, activation: str = "re
     layers: list[nn.Module] = []
     sizes = [in_dim] + [width] * depth
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        linear = nn.Linear(fan_in, fan_out)
+        linear = nn.Linear(fan_in, fan_out * pieces)
         _init_linear(linear, activation)
         layers.append(nn.utils.parametrizations.spectral_norm(linear) if spectral_norm else linear)
         if norm == "batch":
-            layers.append(nn.BatchNorm1d(fan_out))
+            layers.append(nn.BatchNorm1d(fan_out * pieces))
         elif norm == "layer":
-            layers.append(nn.LayerNorm(fan_out))
-        layers.append(_activation(activation))
+            layers.append(nn.LayerNorm(fan_out * pieces))
+        layers.append(Maxout(pieces) if activation == "maxout" else _activation(activation))
     head = nn.Linear(sizes[-1], out_dim)
     nn.init.xavier_normal_(head.weight)
     nn.init.zeros_(head.bias)
@@ -68,22 +84,26 @@ class MLPGenerator(nn.Module):
     """z (n, latent_dim) -> x (n, out_dim)."""
 
     def __init__(self, latent_dim: int = 2, out_dim: int = 2, depth: int = 3, width: int = 64,
-                 activation: str = "relu", norm: str = "none", spectral_norm: bool = False):
+                 activation: str = "relu", norm: str = "none", spectral_norm: bool = False,
+                 maxout_pieces: int = 5):
         super().__init__()
         self.latent_dim = latent_dim
-        self.net = mlp(latent_dim, out_dim, depth, width, activation, norm, spectral_norm)
+        self.net = mlp(latent_dim, out_dim, depth, width, activation, norm, spectral_norm, maxout_pieces)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)
 
 
 class MLPDiscriminator(nn.Module):
-    """x (n, in_dim) -> raw scores (n,): logits or critic values, never probabilities."""
+    """x (n, in_dim) -> raw scores (n,): logits or critic values, never probabilities.
+
+    A packed discriminator (PacGAN, Lin et al. 2018) is this with in_dim = 2 * pack.
+    """
 
     def __init__(self, in_dim: int = 2, depth: int = 3, width: int = 64, activation: str = "relu",
-                 norm: str = "none", spectral_norm: bool = False):
+                 norm: str = "none", spectral_norm: bool = False, maxout_pieces: int = 5):
         super().__init__()
-        self.net = mlp(in_dim, 1, depth, width, activation, norm, spectral_norm)
+        self.net = mlp(in_dim, 1, depth, width, activation, norm, spectral_norm, maxout_pieces)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).squeeze(-1)
