@@ -34,6 +34,9 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
 }
 
 
+W1_SAMPLES = 1000  # exact optimal transport on 1,000 vs 1,000 points (~0.06 s; 2,500 takes ~1 s)
+
+
 class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
 
@@ -116,7 +119,7 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
     import torch
 
     real = dataset.sample(DEFAULT_EVAL_SAMPLES, torch.Generator().manual_seed(cfg.seed + 2)).numpy()
-    summary["w1"] = wasserstein1(real, fake)
+    summary["w1"] = wasserstein1(real[:W1_SAMPLES], fake[:W1_SAMPLES])
     return summary
 
 
@@ -184,7 +187,7 @@ def _format_summary(summary: dict) -> str:
         lines.append(f"  modes covered {summary['modes_covered']}/{summary['modes_total']}, "
                      f"high quality {100 * summary['hq_fraction']:.1f} %, mode KL {summary['mode_kl']:.3f}")
     if "w1" in summary:
-        lines.append(f"  W1 to the data (2,500 samples, exact) {summary['w1']:.4f}")
+        lines.append(f"  W1 to the data (exact, 1,000 vs 1,000 samples) {summary['w1']:.4f}")
     if "checkpoint" in summary:
         lines.append(f"  saved {summary['checkpoint']}")
     return "\n".join(lines)
