@@ -24,6 +24,9 @@ FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024
 
 
+RESUMABLE_CHANGES = ("device", "eval_every", "eval_samples")  # options a resumed run may change
+
+
 class CheckpointError(ValueError):
     """A file that is not a readable ganlab checkpoint; the message says why."""
 
@@ -104,21 +107,23 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str | None = None):
     """Build a Trainer from a loaded checkpoint and put its state in place.
 
-    If `config` is given it must equal the checkpoint's (device aside), else CheckpointError lists
-    every differing option.
+    If `config` is given it must equal the checkpoint's (RESUMABLE_CHANGES aside), else
+    CheckpointError lists every differing option.
     """
     from ganlab.config import diff
     from ganlab.train import Trainer
 
     saved: RunConfig = loaded["config"]
     if config is not None:
-        changes = {k: v for k, v in diff(saved, config).items() if k != "device"}
+        changes = {k: v for k, v in diff(saved, config).items() if k not in RESUMABLE_CHANGES}
         if changes:
             lines = "; ".join(f"{k}: checkpoint has {a!r}, this run asks for {b!r}"
                               for k, (a, b) in changes.items())
             raise CheckpointError(f"refusing to resume: the config does not match the checkpoint ({lines})")
     if device is not None:
         saved.device = device
+    if config is not None:
+        saved.eval_every, saved.eval_samples = config.eval_every, config.eval_samples
     trainer = Trainer(saved)
     try:
         trainer.load_state_dict(loaded["state"])

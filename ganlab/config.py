@@ -91,7 +91,8 @@ class RunConfig:
 
     `ema` is the decay of G's weight average (0 = off). `pack` > 1 makes D a packed discriminator
     (PacGAN, Lin et al. 2018): D judges `pack` samples at once, so a batch is `batch_size` packs, i.e.
-    `batch_size * pack` samples of each kind.
+    `batch_size * pack` samples of each kind. Every `eval_every` iterations (0 = never) the run is
+    evaluated on `eval_samples` generated points (ganlab.evaluation).
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -111,6 +112,8 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
     history: int = 2000
+    eval_every: int = 500
+    eval_samples: int = 2500
 
 
 # --- bounds --------------------------------------------------------------------------------------
@@ -139,6 +142,8 @@ BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "ema": (0.0, 1.0, True, False),
     "seed": (0, 2**31 - 1, True, True),
     "history": (10, 100_000, True, True),
+    "eval_every": (0, 1_000_000, True, True),
+    "eval_samples": (100, 20_000, True, True),
 }
 
 
@@ -222,7 +227,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _validate_optim("d_opt", cfg.d_opt)
     _check_choice("noise", cfg.noise, NOISES)
     _check_choice("device", cfg.device, DEVICES)
-    for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "pack", "seed", "history"):
+    for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "pack", "seed", "history", "eval_every",
+                 "eval_samples"):
         _check_number(name, getattr(cfg, name), name, integer=True)
     _check_number("ema", cfg.ema, "ema")
 

@@ -19,6 +19,7 @@ from torch import Tensor
 from ganlab.config import RunConfig, to_dict, validate
 from ganlab.data import ToyDataset, make_dataset
 from ganlab.device import resolve_device
+from ganlab.evaluation import METRIC_COLUMNS, Evaluator
 from ganlab.history import History
 from ganlab.losses import LossSpec, get_loss
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator, batch_norm_free
@@ -111,6 +112,8 @@ class Trainer:
         self.d_updates = 0
         self.g_updates = 0
         self.history = History(HISTORY_COLUMNS, cfg.history)
+        self.metrics = History(METRIC_COLUMNS, cfg.history)
+        self._evaluator: Evaluator | None = None
         self._staged: list[Tensor] = []  # per iteration: D's loss, G's loss, D's plain loss or estimate
         self._last_d: tuple[Tensor, Tensor] | None = None
         self._z = torch.empty(cfg.batch_size * cfg.pack, cfg.latent_dim, device=self.device)
@@ -237,6 +240,17 @@ class Trainer:
         self._staged += [self._last_d[0], self._last_g, self._last_d[1]]
         if len(self._staged) >= 3 * self.check_every:
             self.check()
+        if self.config.eval_every and self.step_count % self.config.eval_every == 0:
+            self.check()
+            self.evaluate()
+
+    def evaluate(self) -> dict[str, float]:
+        """Evaluate now (ganlab.evaluation), append to the metrics history, return the values."""
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self, self.config.eval_samples)
+        values = self._evaluator.evaluate()
+        self.metrics.extend(np.array([self.step_count]), np.array([[values[k] for k in METRIC_COLUMNS]]))
+        return values
 
     def step(self, n: int = 1) -> None:
         """Run `n` iterations, then check for divergence (raises TrainingDiverged)."""
@@ -298,11 +312,10 @@ class Trainer:
         if self.G_ema is not None:
             state["G_ema"] = self.G_ema.state_dict()
         if include_history:
-            hist = self.history.state_dict()
-            state["history"] = {"steps": torch.from_numpy(hist["steps"]),
-                                "values": torch.from_numpy(hist["values"]),
-                                "stride": hist["stride"], "capacity": hist["capacity"],
-                                "columns": hist["columns"]}
+            for key, history in (("history", self.history), ("metrics", self.metrics)):
+                hist = history.state_dict()
+                state[key] = {"steps": torch.from_numpy(hist["steps"]), "values": torch.from_numpy(hist["values"]),
+                              "stride": hist["stride"], "capacity": hist["capacity"], "columns": hist["columns"]}
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -317,11 +330,12 @@ class Trainer:
         self.d_updates = int(state["d_updates"])
         self.g_updates = int(state["g_updates"])
         self.generator.set_state(state["rng"].cpu())
-        if "history" in state:
-            hist = dict(state["history"])
-            hist["steps"] = hist["steps"].numpy()
-            hist["values"] = hist["values"].numpy()
-            self.history.load_state_dict(hist)
+        for key, history in (("history", self.history), ("metrics", self.metrics)):
+            if key in state:
+                hist = dict(state[key])
+                hist["steps"] = hist["steps"].numpy()
+                hist["values"] = hist["values"].numpy()
+                history.load_state_dict(hist)
         self._staged = []
 
     def config_dict(self) -> dict:
@@ -352,6 +366,7 @@ class Trainer:
                 d_prob (S, S) = sigmoid(d_score) when the loss reads D as a probability.
             manifold (R, M, 2): G's image of a latent grid over the first two coordinates.
             history: {"step", "d_loss", "g_loss", "estimate"} bounded arrays.
+            metrics: {"step", METRIC_COLUMNS...} from the periodic evaluations (ganlab.evaluation).
             divergence, estimate_formula, output, bounds.
         """
         n_samples -= n_samples % self.pack
@@ -391,6 +406,7 @@ class Trainer:
             "grid_x": gx.cpu().numpy(), "grid_y": gy.cpu().numpy(), "d_score": d_score.cpu().numpy(),
             "manifold": manifold.cpu().numpy(),
             "history": self.history.as_arrays(),
+            "metrics": self.metrics.as_arrays(),
             "divergence": self.loss.divergence, "estimate_formula": self.loss.estimate_formula,
             "output": self.loss.output, "bounds": tuple(self.dataset.bounds),
         }
