@@ -190,7 +190,8 @@ def _format_summary(summary: dict) -> str:
     if "jsd" in summary:
         lines.append(f"  grid JSD {summary['jsd']:.4f} (nats, in [0, log 2]; p_g by KDE), TV {summary['tv']:.4f}")
     if "precision" in summary:
-        lines.append(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f} (k-NN, k=3, 1,000 points)")
+        lines.append(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f} "
+                     "(k-NN, k=3, 1,000 points)")
     if "checkpoint" in summary:
         lines.append(f"  saved {summary['checkpoint']}")
     return "\n".join(lines)

@@ -136,7 +136,7 @@ def grid_centres(bounds, size: int = 128) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kde_grid(samples, bounds, size: int = 128, bandwidth="scott") -> tuple[np.ndarray, float]:
-    """Gaussian KDE of 2-D samples at the size x size grid of cell centres (binned + FFT; module doc).
+    """Gaussian KDE of 2-D samples at the size x size grid of cell centres (binned + FFT).
 
     Args:
         samples: (n, 2) points, n >= 2, finite.

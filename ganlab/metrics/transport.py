@@ -60,9 +60,10 @@ def wasserstein1_method(n: int, m: int, exact_max: int = 2000, estimate: str = "
 
 
 def exact_wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
-    """Exact empirical W1 between equal-size clouds a, b (n, d): mean Euclidean distance of the
-    optimal
-    assignment (scipy.optimize.linear_sum_assignment)."""
+    """Exact empirical W1 between equal-size clouds a, b (n, d), as float64 arrays.
+
+    The mean Euclidean distance of the optimal assignment (scipy.optimize.linear_sum_assignment).
+    """
     if a.shape != b.shape:
         raise ValueError(f"exact W1 needs equal shapes; got {a.shape} and {b.shape}")
     cost = cdist(a, b)

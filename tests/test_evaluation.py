@@ -1,0 +1,70 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ganlab.config import RunConfig, with_overrides
+from ganlab.evaluation import METRIC_COLUMNS, REFERENCE_METRIC, reference_value
+from ganlab.losses import LOSSES
+from ganlab.train import Trainer
+
+
+def make(**overrides) -> Trainer:
+    base = RunConfig(device="cpu", batch_size=64)
+    return Trainer(with_overrides(base, {k: str(v) for k, v in overrides.items()}))
+
+
+def test_every_loss_has_a_known_reference():
+    for spec in LOSSES.values():
+        assert spec.divergence in REFERENCE_METRIC
+
+
+def test_reference_values():
+    metrics = {"jsd": 0.25, "w1": 1.5, "kl_data_fake": 0.7, "tv": 0.4}
+    assert reference_value("Jensen-Shannon", metrics) == 0.25
+    assert reference_value("2 x Jensen-Shannon (2 JSD, in [0, 2 log 2])", metrics) == 0.5
+    assert reference_value("Wasserstein-1 (times K)", metrics) == 1.5
+    assert reference_value("total variation", metrics) == 0.4
+    assert math.isnan(reference_value("relativistic average divergence", metrics))
+
+
+def test_evaluation_runs_every_n_steps_and_does_not_change_the_run():
+    evaluated, plain = make(eval_every=10, seed=2), make(eval_every=0, seed=2)
+    evaluated.step(30)
+    plain.step(30)
+    for a, b in zip(evaluated.G.parameters(), plain.G.parameters(), strict=True):
+        assert torch.equal(a, b)
+    metrics = evaluated.metrics.as_arrays()
+    assert metrics["step"].tolist() == [10, 20, 30]
+    assert len(plain.metrics) == 0
+    assert set(METRIC_COLUMNS) <= set(metrics)
+    assert np.all(metrics["modes_total"] == 8)
+    assert np.all((metrics["hq_fraction"] >= 0) & (metrics["hq_fraction"] <= 1))
+    assert np.all((metrics["jsd"] >= 0) & (metrics["jsd"] <= math.log(2) + 1e-12))
+    assert np.array_equal(metrics["reference"], metrics["jsd"])  # nonsaturating D estimates JSD
+    assert "metrics" in evaluated.snapshot(n_samples=16, grid_size=8)
+
+
+def test_datasets_without_modes_get_precision_and_recall():
+    t = make(eval_every=5, **{"data.name": "moons"})
+    t.step(5)
+    last = t.metrics.last()
+    assert math.isnan(last["modes_covered"])
+    assert 0 <= last["precision"] <= 1 and 0 <= last["recall"] <= 1
+
+
+def test_wgan_gp_estimate_is_compared_with_exact_w1():
+    t = make(eval_every=0, **{"loss.name": "wgan-gp"})
+    t.step(20)
+    values = t.evaluate()
+    assert values["reference"] == pytest.approx(values["w1"])
+    assert math.isfinite(values["estimate"])
+
+
+def test_metrics_survive_a_state_round_trip():
+    t = make(eval_every=4)
+    t.step(8)
+    other = make(eval_every=4)
+    other.load_state_dict(t.state_dict())
+    assert np.array_equal(other.metrics.as_arrays()["w1"], t.metrics.as_arrays()["w1"])
