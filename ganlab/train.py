@@ -32,6 +32,9 @@ from ganlab.penalties import (
 )
 
 HISTORY_COLUMNS = ("d_loss", "g_loss", "estimate")
+# options a running trainer takes on the fly (prefixes of dotted paths); any other change needs a new run
+LIVE_OPTIONS = ("loss.", "g_opt.", "d_opt.", "d_steps", "g_steps", "batch_size", "reg.", "eval_every",
+                "eval_samples", "ema")
 SNAPSHOT_SEED_OFFSET = 7919  # the snapshot's fixed z and real samples use their own generator
 
 
@@ -119,6 +122,57 @@ class Trainer:
         self._z = torch.empty(cfg.batch_size * cfg.pack, cfg.latent_dim, device=self.device)
         self._good_state = self._copy_state()
         self._snapshot_inputs: dict[str, Tensor] | None = None
+
+    # --- live changes ---------------------------------------------------------------------------
+
+    def apply_config(self, config: RunConfig) -> list[str]:
+        """Take `config` mid-run where possible; return the dotted options that need a restart.
+
+        Learning rates, betas and momentum are changed in place (optimiser state kept); a changed
+        optimiser name builds a fresh optimiser for that network only; loss, regularisers, update
+        counts and batch size apply from the next update. When anything else differs (data,
+        architecture, latent size, noise, packing, seed, device, history) nothing is changed and those
+        options are returned: the caller must build a new Trainer.
+        """
+        from ganlab.config import diff
+
+        config = validate(copy.deepcopy(config))
+        changed = diff(self.config, config)
+        restart = [k for k in changed if not k.startswith(LIVE_OPTIONS)]
+        if restart or not changed:
+            return restart
+        if config.ema != self.config.ema and (config.ema == 0) != (self.config.ema == 0):
+            return ["ema"]
+        for name, net_params, old, new in (("g_opt", self.g_params, self.config.g_opt, config.g_opt),
+                                           ("d_opt", self.d_params, self.config.d_opt, config.d_opt)):
+            if old.name != new.name:
+                setattr(self, name, build_optimizer(net_params, new.name, new.lr, new.beta1, new.beta2,
+                                                    new.momentum))
+                continue
+            opt = getattr(self, name)
+            for group in opt.param_groups:
+                group["lr"] = new.lr
+                if "betas" in group:
+                    group["betas"] = (new.beta1, new.beta2)
+                if "momentum" in group:
+                    group["momentum"] = new.momentum
+                if "alpha" in group:
+                    group["alpha"] = new.beta2
+        self.check()
+        self.config = config
+        self.loss = get_loss(config.loss.name)
+        regs = config.regularizers
+        self.real_target = float(regs.get("label-smoothing", 1.0))
+        self.instance_noise = float(regs.get("instance-noise", 0.0))
+        self._d_penalties = self._build_penalties()
+        self._needs_real_grad = "r1" in regs
+        self._needs_fake_grad = "r2" in regs
+        self._estimate_per_step = self.real_target != 1.0 or self.loss.estimate_from_loss is None
+        self._z = torch.empty(config.batch_size * config.pack, config.latent_dim, device=self.device)
+        if self._evaluator is not None and self._evaluator.n_samples != config.eval_samples:
+            self._evaluator = None
+        self._good_state = self._copy_state()
+        return []
 
     # --- building blocks ------------------------------------------------------------------------
 

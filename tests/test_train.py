@@ -202,3 +202,36 @@ def test_packed_discriminator_sees_pack_samples_at_once():
     assert math.isfinite(t.history.last()["d_loss"]) and t.d_updates == 3
     snap = t.snapshot(n_samples=102, grid_size=8)
     assert snap["fake"].shape == (100, 2) and snap["d_score"].shape == (8, 8)
+
+
+def test_live_changes_keep_the_run_and_its_optimiser_state():
+    t = make()
+    t.step(10)
+    adam_steps = t.d_opt.state_dict()["state"][0]["step"].item()
+    new = with_overrides(t.config, {"d_opt.lr": "0.0005", "loss.name": "hinge", "d_steps": "2",
+                                     "reg.r1": "1"})
+    assert t.apply_config(new) == []
+    assert t.d_opt.param_groups[0]["lr"] == 0.0005
+    assert t.d_opt.state_dict()["state"][0]["step"].item() == adam_steps
+    assert t.loss.name == "hinge" and t.config.d_steps == 2
+    before = t.d_updates
+    t.step(1)
+    assert t.d_updates == before + 2 and t.step_count == 11
+
+
+def test_a_new_optimiser_starts_fresh_for_that_network_only():
+    t = make()
+    t.step(3)
+    g_opt = t.g_opt
+    assert t.apply_config(with_overrides(t.config, {"d_opt.name": "sgd"})) == []
+    assert isinstance(t.d_opt, torch.optim.SGD) and t.g_opt is g_opt
+    t.step(2)
+    assert t.step_count == 5
+
+
+def test_shape_changes_ask_for_a_restart_and_change_nothing():
+    t = make()
+    t.step(2)
+    new = with_overrides(t.config, {"g.width": "32", "data.name": "grid25", "g_opt.lr": "0.01"})
+    assert sorted(t.apply_config(new)) == ["data.name", "g.width"]
+    assert t.config.g.width == 64 and t.g_opt.param_groups[0]["lr"] == 1e-3
