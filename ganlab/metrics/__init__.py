@@ -1,8 +1,7 @@
 """Toy metrics: mode coverage, Wasserstein-1, grid divergences (JSD, KL, TV), k-NN manifold metrics.
 
 Pure numpy / scipy; inputs may be numpy arrays, lists or torch tensors. Definitions follow the
-design's
-"Toy metrics" section (PacGAN protocol for modes; exact W1 by optimal assignment).
+design's "Toy metrics" section (PacGAN protocol for modes; exact W1 by optimal assignment).
 """
 
 from ganlab.metrics.grid_divergences import (

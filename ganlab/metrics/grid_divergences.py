@@ -2,37 +2,31 @@
 
 p_data is known exactly (a toy's log density, or its values on the grid); p_g is estimated by a
 Gaussian kernel density estimate (KDE) of generator samples with the same kernel as
-scipy.stats.gaussian_kde: covariance = factor^2 * (sample covariance, ddof=1), factor from Scott's
-rule
-n^(-1/(d+4)), Silverman's rule (n (d+2) / 4)^(-1/(d+4)), or a given float (Scott 1992; Silverman
-1986).
+scipy.stats.gaussian_kde: covariance = factor^2 * (sample covariance, ddof=1), the factor from
+Scott's rule n^(-1/(d+4)), Silverman's rule (n (d+2) / 4)^(-1/(d+4)), or a given float
+(Scott 1992; Silverman 1986).
 
 The KDE is evaluated on the grid by LINEAR BINNING + FFT CONVOLUTION (Wand 1994, "Fast computation
-of
-multivariate kernel estimators", J. Comput. Graph. Stat. 3(4)): each sample's unit mass is split
+of multivariate kernel estimators", J. Comput. Graph. Stat. 3(4)): each sample's unit mass is split
 bilinearly over the four surrounding grid nodes (on a grid padded by the kernel's 5-sigma reach, so
-samples just outside the window still contribute), and the node masses are convolved with the kernel
-sampled at the grid offsets (scipy.signal.fftconvolve). The full 2x2 kernel covariance is used, and
-the
-sampled kernel's covariance is reduced by cell^2 / 6 per axis to cancel the mean blur that linear
-binning
-adds, so the result matches gaussian_kde up to a small binning error (at 128 x 128 with the kernel
-~4 cells
-wide: median relative error < 0.1 %, worst ~1 % where the density exceeds 1 % of its maximum).
+samples just outside the window still contribute), and the node masses are convolved with the
+kernel sampled at the grid offsets (scipy.signal.fftconvolve). The full 2x2 kernel covariance is
+used, and the sampled kernel's covariance is reduced by cell^2 / 6 per axis to cancel the mean blur
+that linear binning adds, so the result matches gaussian_kde up to a small binning error (at
+128 x 128 with the kernel ~4 cells wide: median relative error < 0.1 %, worst ~1 % where the density
+exceeds 1 % of its maximum).
 
-Divergences (all in nats) are taken between the two grid distributions: each density is evaluated at
-the
-size x size cell centres, normalised to sum 1 over the grid (mass outside `bounds` is ignored),
-clipped
-below at PROB_FLOOR = 1e-12 and renormalised to sum 1. Then
+Divergences (all in nats) are taken between the two grid distributions: each density is evaluated
+at the size x size cell centres, normalised to sum 1 over the grid (mass outside `bounds` is
+ignored), clipped below at PROB_FLOOR = 1e-12 and renormalised to sum 1. Then
+
     JSD(P||Q) = 1/2 KL(P||M) + 1/2 KL(Q||M), M = (P+Q)/2, so 0 <= JSD <= log 2
-(and max_D V(G, D) = 2 JSD(p_data || p_g) - log 4, Goodfellow et al. 2014), KL(P||Q) = sum P
-log(P/Q),
-and the total variation TV = 1/2 sum |P - Q| in [0, 1].
 
-Grid layout (as ToyDataset.density_grid): xs[j] = xmin + (j + 1/2) dx with dx = (xmax - xmin) /
-size,
-likewise ys[i], and array[i, j] is the value at (xs[j], ys[i]).
+(and max_D V(G, D) = 2 JSD(p_data || p_g) - log 4, Goodfellow et al. 2014),
+KL(P||Q) = sum P log(P/Q), and the total variation TV = 1/2 sum |P - Q| in [0, 1].
+
+Grid layout (as ToyDataset.density_grid): xs[j] = xmin + (j + 1/2) dx with
+dx = (xmax - xmin) / size, likewise ys[i], and array[i, j] is the value at (xs[j], ys[i]).
 """
 
 from __future__ import annotations
@@ -52,8 +46,7 @@ PROB_FLOOR = 1e-12
 
 # The kernel is sampled out to this many (marginal) standard deviations per axis...
 KERNEL_REACH_STDS = 5.0
-# ...but never further than this many grid sizes (a kernel much wider than the window is ~flat on
-# it).
+# ...but never further than this many grid sizes (a kernel much wider than the window is ~flat).
 MAX_REACH_GRIDS = 2
 
 # The kernel's smallest standard deviation (along any direction) is at least this many grid cells:
@@ -147,9 +140,8 @@ def kde_grid(samples, bounds, size: int = 128, bandwidth="scott") -> tuple[np.nd
     Returns:
         (density, factor): density (size, size) float64 in absolute units (integrates to ~1 over the
         plane; density[i, j] at (xs[j], ys[i])), and the bandwidth factor used. The kernel's
-        smallest
-        std is floored at MIN_KERNEL_CELLS (0.5) grid cells (only affects degenerate or tiny
-        kernels).
+        smallest std is floored at MIN_KERNEL_CELLS (0.5) grid cells (only affects degenerate or
+        tiny kernels).
     """
     pts = as_float_matrix(samples, "samples", dim=2)
     xmin, xmax, ymin, ymax, size = _check_grid(bounds, size)
@@ -157,14 +149,10 @@ def kde_grid(samples, bounds, size: int = 128, bandwidth="scott") -> tuple[np.nd
     cov, factor = _kernel_covariance(pts, bandwidth)
 
     # Linear binning acts, on average over a sample's position inside its cell, like an extra blur
-    # of
-    # variance cell^2 / 6 per axis (bilinear interpolation error f'' t (1 - t) h^2 / 2, mean f'' h^2
-    # / 12),
-    # so the sampled kernel is made that much narrower; this second-order correction cuts the
-    # mismatch
-    # with gaussian_kde roughly threefold. Then floor the eigenvalues (degenerate samples, or a
-    # kernel
-    # far thinner than a cell).
+    # of variance cell^2 / 6 per axis (bilinear interpolation error f'' t (1 - t) h^2 / 2, with mean
+    # f'' h^2 / 12), so the sampled kernel is made that much narrower; this second-order correction
+    # cuts the mismatch with gaussian_kde roughly threefold. Then floor the eigenvalues (degenerate
+    # samples, or a kernel far thinner than a cell).
     cov = cov - np.diag([dx * dx, dy * dy]) / 6.0
     eigval, eigvec = np.linalg.eigh(cov)
     eigval = np.maximum(eigval, (MIN_KERNEL_CELLS * min(dx, dy)) ** 2)
@@ -255,24 +243,25 @@ def grid_divergences(log_p_data: Callable[[np.ndarray], np.ndarray] | np.ndarray
     Args:
         log_p_data: either a callable (m, 2) -> (m,) natural-log density of the data (e.g. a toy's
             log_density), or an array (size, size) of data density VALUES (not logs) on the grid of
-            cell
-            centres, laid out as array[i, j] = p(xs[j], ys[i]) (ToyDataset.density_grid's layout).
+            cell centres, laid out as array[i, j] = p(xs[j], ys[i]) (as ToyDataset.density_grid).
         fake: (n, 2) generator samples, n >= 2, finite; p_g is their Gaussian KDE (kde_grid).
         bounds: (xmin, xmax, ymin, ymax) of the grid.
         size: cells per axis (>= 2).
         bandwidth: "scott" (default), "silverman" or a float factor (gaussian_kde's bw_method).
 
     Both densities are evaluated at the cell centres, normalised to sum 1 over the grid, clipped
-    below
-    at PROB_FLOOR (1e-12) and renormalised to sum 1 (mass outside bounds is ignored; a generator
-    with
-    no mass in the window gives a uniform p_g).
+    below at PROB_FLOOR (1e-12) and renormalised to sum 1 (mass outside bounds is ignored; a
+    generator with no mass in the window gives a uniform p_g).
 
     Returns:
         {"jsd": JSD(p_data || p_g) in nats, in [0, log 2],
          "kl_data_fake": KL(p_data || p_g), "kl_fake_data": KL(p_g || p_data) (nats, >= 0, finite
              because of the floor: at most ~log(1 / PROB_FLOOR) = 27.6),
          "tv": 1/2 sum |p_data - p_g| in [0, 1],
+         "pearson": Pearson chi^2(p_data || p_g) = sum (p - q)^2 / q (the f-GAN convention, f = (u-1)^2),
+         "hellinger": squared Hellinger sum (sqrt p - sqrt q)^2 in [0, 2] (f = (sqrt u - 1)^2, no 1/2),
+         "triangular": triangular discrimination sum (p - q)^2 / (p + q) in [0, 2] (what LSGAN's D
+             estimates),
          "bandwidth": the KDE factor used (kernel std / sample std)}.
     """
     xmin, xmax, ymin, ymax, size = _check_grid(bounds, size)
@@ -287,6 +276,9 @@ def grid_divergences(log_p_data: Callable[[np.ndarray], np.ndarray] | np.ndarray
         "kl_data_fake": _kl(p, q),
         "kl_fake_data": _kl(q, p),
         "tv": min(0.5 * float(np.abs(p - q).sum()), 1.0),
+        "pearson": float(np.sum((p - q) ** 2 / q)),
+        "hellinger": min(float(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2)), 2.0),
+        "triangular": min(float(np.sum((p - q) ** 2 / (p + q))), 2.0),
         "bandwidth": factor,
     }
 

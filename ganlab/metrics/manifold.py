@@ -5,16 +5,14 @@ neighbour in the same set, the point itself excluded. The union of those balls e
 support ("manifold").
 
 - Precision and recall (Kynkaanniemi et al. 2019, "Improved precision and recall metric for
-  assessing
-  generative models", Eq. 1-2): precision = fraction of fake points inside the real manifold;
-  recall = fraction of real points inside the fake manifold. Balls are closed: ||y - x|| <=
-  NND_k(x).
+  assessing generative models", Eq. 1-2): precision = fraction of fake points inside the real
+  manifold; recall = fraction of real points inside the fake manifold. Balls are closed:
+  ||y - x|| <= NND_k(x).
 - Density and coverage (Naeem et al. 2020, "Reliable fidelity and diversity metrics for generative
-  models", Eq. 5-6), with real balls only:
-      density  = 1/(k M) sum_j sum_i 1[Y_j in B(X_i, NND_k(X_i))]   (unbounded; ~1 when p_g =
-      p_data)
-      coverage = 1/N sum_i 1[exists j: Y_j in B(X_i, NND_k(X_i))]   (in [0, 1])
-  for N real points X and M fake points Y.
+  models", Eq. 5-6), with real balls only, for N real points X and M fake points Y:
+
+      density  = 1/(k M) sum_j sum_i 1[Y_j in B(X_i, NND_k(X_i))]  (unbounded; ~1 if p_g = p_data)
+      coverage = 1/N sum_i 1[exists j: Y_j in B(X_i, NND_k(X_i))]  (in [0, 1])
 
 k-NN radii come from scipy.spatial.cKDTree; ball membership is counted exactly, in chunks of the
 (fake x real) squared-distance matrix so memory stays bounded.
@@ -81,8 +79,8 @@ def precision_recall(real, fake, *, k: int = 3) -> dict:
 
     Returns:
         {"precision": fraction of fake points inside the union of balls B(x, NND_k(x)) over real x,
-         "recall": fraction of real points inside the union of balls over fake points}; both in [0,
-          1].
+         "recall": fraction of real points inside the union of balls over fake points};
+        both in [0, 1].
     """
     k = _check_k(k)
     r, f = _check_pair(real, fake, k)
@@ -104,8 +102,8 @@ def density_coverage(real, fake, *, k: int = 5) -> dict:
     Returns:
         {"density": 1/(k M) * sum over fake points of the number of real balls containing them
              (>= 0, unbounded above, ~1 when fake and real come from one distribution),
-         "coverage": fraction of real points whose ball contains at least one fake point, in [0,
-          1]}.
+         "coverage": fraction of real points whose ball contains at least one fake point,
+             in [0, 1]}.
     """
     k = _check_k(k)
     r, f = _check_pair(real, fake, k)

@@ -7,8 +7,7 @@ networks", Sec. 5.1), following VEEGAN (Srivastava et al. 2017):
   NEAREST mode centre;
 - a mode is *covered* when it is the nearest centre of at least one high-quality sample;
 - the reverse KL of the mode histogram, KL(h || w), compares how the high-quality samples spread
-  over
-  the modes (h) with the true mixture weights (w).
+  over the modes (h) with the true mixture weights (w).
 
 By convention the metrics are evaluated on DEFAULT_EVAL_SAMPLES = 2,500 generator samples.
 """
@@ -83,8 +82,8 @@ def mode_stats(samples, centers, std, weights=None) -> dict:
         weights: (k,) true mixture weights (normalised here), or None for uniform 1/k.
 
     Returns:
-        {"modes_covered": int, number of centres that are the nearest centre of >= 1 high-quality
-             sample,
+        {"modes_covered": int, number of centres that are the nearest centre of >= 1
+             high-quality sample,
          "modes_total": int, k,
          "hq_fraction": float in [0, 1], high-quality samples / n,
          "mode_kl": float, KL(h || w) = sum_j h_j log(h_j / w_j) in nats, h the normalised histogram

@@ -1,8 +1,8 @@
 """Wasserstein-1 (earth mover's) distance between two point clouds.
 
 For two equal-size samples the empirical W1 is an assignment problem: the optimal coupling between
-two
-uniform distributions on n points each can be taken to be a permutation (Birkhoff-von Neumann), so
+two uniform distributions on n points each can be taken to be a permutation (Birkhoff-von
+Neumann), so
 
     W1 = min over permutations s of (1/n) sum_i ||a_i - b_s(i)||_2,
 
@@ -10,10 +10,11 @@ solved exactly with scipy.optimize.linear_sum_assignment on the Euclidean cost m
 
 Larger or unequal-size samples use an estimate (see `wasserstein1_method`):
 
-- "subsampled-exact" (default): the mean of exact W1 over a few random equal-size subsamples of size
-  s = min(n, m, exact_max), drawn without replacement with a seeded numpy Generator. Empirical W1
-  of a subsample is biased upwards (a finite sample is never exactly its distribution); the bias
-  shrinks as s grows and is small when the two clouds differ by much more than their sampling noise.
+- "subsampled-exact" (default): the mean of exact W1 over up to MAX_SUBSETS (2) random subsample
+  pairs of equal size s = min(n, m, exact_max), drawn without replacement with a seeded numpy
+  Generator. Empirical W1 of a subsample is biased upwards (a finite sample is never exactly its
+  distribution); the bias shrinks as s grows and is small when the two clouds differ by much more
+  than their sampling noise.
 - "sliced": the sliced W1 distance (Rabin et al. 2011, "Wasserstein barycenter and its application
   to texture mixing"; Bonneel et al. 2015): the mean over random unit directions theta of the exact
   1-D W1 between the projections <a, theta> and <b, theta>. It uses every point, costs O(P n log n),
@@ -87,9 +88,8 @@ def _w1_1d_rows(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Exact 1-D W1 for each row: u (P, n) and v (P, m) SORTED along axis 1 -> (P,).
 
     W1 = integral_0^1 |F^-1(t) - G^-1(t)| dt with F^-1(t) = u[ceil(t n) - 1]; both quantile
-    functions
-    are constant between consecutive levels in {i/n} U {j/m}, so each piece is evaluated at its
-    midpoint.
+    functions are constant between consecutive levels in {i/n} U {j/m}, so each piece is evaluated
+    at its midpoint.
     """
     n, m = u.shape[1], v.shape[1]
     if n == m:

@@ -159,3 +159,32 @@ def test_bad_input_raises(kwargs, word):
     log_p_data, fake, bounds = args.pop("log_p_data"), args.pop("fake"), args.pop("bounds")
     with pytest.raises(ValueError, match=word):
         grid_divergences(log_p_data, fake, bounds, **args)
+
+
+def test_f_divergences_on_hand_grids():
+    """Pearson, squared Hellinger and triangular discrimination against hand values on a 2x2 grid."""
+    import math
+
+    from ganlab.metrics.grid_divergences import _to_grid_distribution
+
+    p = _to_grid_distribution(np.array([[0.5, 0.25], [0.25, 0.0]]))
+    q = _to_grid_distribution(np.array([[0.25, 0.25], [0.25, 0.25]]))
+    pearson = float(np.sum((p - q) ** 2 / q))
+    assert pearson == pytest.approx(0.25 ** 2 / 0.25 + 0.25 ** 2 / 0.25, rel=1e-6)
+    hell = float(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2))
+    assert hell == pytest.approx((math.sqrt(0.5) - 0.5) ** 2 + 0.25, rel=1e-5)
+
+
+def test_grid_divergences_reports_every_f_divergence_and_zero_for_identical():
+    rng = np.random.default_rng(0)
+    fake = rng.normal(size=(4000, 2))
+    bounds = (-4.0, 4.0, -4.0, 4.0)
+    from ganlab.metrics import kde_grid
+
+    q_dens, _ = kde_grid(fake, bounds, 64)
+    same = grid_divergences(q_dens, fake, bounds, size=64)
+    for key in ("pearson", "hellinger", "triangular"):
+        assert same[key] == pytest.approx(0.0, abs=1e-9)
+    far = grid_divergences(lambda x: -0.5 * ((x - 3.0) ** 2).sum(1) / 0.01, fake * 0.1 - 3.0, bounds, size=64)
+    assert far["triangular"] == pytest.approx(2.0, abs=0.01)
+    assert far["hellinger"] == pytest.approx(2.0, abs=0.01)

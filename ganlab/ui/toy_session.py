@@ -1,0 +1,104 @@
+"""One browser session's Toy Lab run: the trainer, play/pause/step/reset, live config changes, and
+the divergence handling. Pure Python (no streamlit) so it is unit-tested directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ganlab.config import RunConfig, diff, validate
+from ganlab.train import Trainer, TrainingDiverged
+
+TICK_SECONDS = 0.15       # the live fragment's period
+TRAIN_BUDGET = 0.10       # seconds of training per tick, leaving time to draw
+MAX_STEPS_PER_TICK = 2000
+
+
+@dataclass
+class ToySession:
+    """The state a Toy Lab page keeps in st.session_state.
+
+    `phase` is "d" after Step has done the discriminator half and the generator half is pending.
+    """
+
+    config: RunConfig
+    trainer: Trainer = field(init=False)
+    playing: bool = False
+    steps_per_tick: int = 50
+    phase: str = "idle"
+    notice: str | None = None
+    error: str | None = None
+
+    def __post_init__(self):
+        self.config = validate(self.config)
+        self.trainer = Trainer(self.config)
+
+    # --- controls ----------------------------------------------------------------------------
+
+    def play(self) -> None:
+        self.error = None
+        self.playing = True
+
+    def pause(self) -> None:
+        self.playing = False
+
+    def reset(self) -> None:
+        """A fresh run from the current config (step 0)."""
+        self.trainer = Trainer(self.config)
+        self.playing = False
+        self.phase = "idle"
+        self.error = None
+        self.notice = "Reset: a new run from step 0."
+
+    def step_discriminator(self) -> None:
+        """First half of Step: one D phase (the surface moves, the samples do not)."""
+        self.playing = False
+        self._guard(self.trainer.d_phase)
+        if self.error is None:
+            self.phase = "d"
+
+    def step_generator(self) -> None:
+        """Second half of Step: one G phase; completes the iteration (the counter rises by one)."""
+        if self.phase != "d":
+            return
+        self._guard(lambda: (self.trainer.g_phase(), self.trainer.check()))
+        self.phase = "idle"
+
+    def tick(self) -> int:
+        """One live tick: train for up to TRAIN_BUDGET seconds / steps_per_tick steps while playing."""
+        if not self.playing:
+            return 0
+        if self.phase == "d":
+            self.step_generator()
+        before = self.trainer.step_count
+        self._guard(lambda: self.trainer.run(TRAIN_BUDGET, max_steps=self.steps_per_tick))
+        return self.trainer.step_count - before
+
+    def _guard(self, action) -> None:
+        try:
+            action()
+        except TrainingDiverged as err:
+            self.playing = False
+            self.phase = "idle"
+            self.error = (f"{err} Lower the learning rates or change the loss, then press Play to continue "
+                          "from that state, or Reset.")
+
+    # --- config ----------------------------------------------------------------------------------
+
+    def set_config(self, config: RunConfig) -> list[str]:
+        """Apply a new config: live where possible, else restart. Returns the options that forced a restart."""
+        config = validate(config)
+        if not diff(self.config, config):
+            return []
+        restart = self.trainer.apply_config(config)
+        self.config = config
+        if restart:
+            self.trainer = Trainer(config)
+            self.phase = "idle"
+            self.error = None
+            self.notice = f"Restarted from step 0: {', '.join(restart)} changed the networks or the data."
+        else:
+            self.notice = None
+        return restart
+
+    def set_speed(self, steps_per_tick: int) -> None:
+        self.steps_per_tick = max(1, min(int(steps_per_tick), MAX_STEPS_PER_TICK))
