@@ -6,6 +6,7 @@ st.set_page_config(page_title="ganlab — a GAN laboratory", page_icon="🧪", l
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/toy_lab.py", title="Toy Lab", icon="🎯", url_path="toy-lab"),
 ]
 
 st.navigation(PAGES).run()

@@ -12,6 +12,9 @@ st.markdown(
     "--loss wgan-gp --steps 3000 --seed 0` trains from a terminal, a notebook or a script."
 )
 
+st.page_link("pages/toy_lab.py", label="**Toy Lab** — train a GAN live on 2-D data and watch D and G move",
+             icon="🎯")
+
 device = device_summary()
 st.info(f"**Training device:** {device['description']}  \n{device['note']}", icon="🖥️")
 

@@ -14,11 +14,12 @@ from ganlab.metrics.grid_divergences import (
     kde_grid,
 )
 from ganlab.metrics.manifold import density_coverage, knn_radii, precision_recall
-from ganlab.metrics.modes import DEFAULT_EVAL_SAMPLES, HQ_STDS, mode_stats
+from ganlab.metrics.modes import DEFAULT_EVAL_SAMPLES, HQ_STDS, covered_modes, mode_stats
 from ganlab.metrics.transport import exact_wasserstein1, wasserstein1, wasserstein1_method
 
 __all__ = [
     "BANDWIDTH_RULES",
+    "covered_modes",
     "DEFAULT_EVAL_SAMPLES",
     "HQ_STDS",
     "PROB_FLOOR",

@@ -71,6 +71,23 @@ def _check_weights(weights, k: int) -> np.ndarray:
     return w / w.sum()
 
 
+def _hq_counts(pts: np.ndarray, ctr: np.ndarray, std: float) -> np.ndarray:
+    """(k,) number of high-quality samples whose nearest centre is each mode."""
+    finite = np.isfinite(pts).all(axis=1)
+    dist = cdist(pts[finite], ctr)  # (n_finite, k)
+    nearest = dist.argmin(axis=1)
+    d_min = dist[np.arange(nearest.shape[0]), nearest]
+    high_quality = d_min <= HQ_STDS * std
+    return np.bincount(nearest[high_quality], minlength=ctr.shape[0])
+
+
+def covered_modes(samples, centers, std) -> np.ndarray:
+    """(k,) bool: whether each mode is the nearest centre of at least one high-quality sample."""
+    pts = as_float_matrix(samples, "samples", dim=2, finite=False)
+    ctr = as_float_matrix(centers, "centers", dim=2)
+    return _hq_counts(pts, ctr, float(std)) > 0
+
+
 def mode_stats(samples, centers, std, weights=None) -> dict:
     """Mode coverage statistics of generator samples on a Gaussian-mixture toy (PacGAN protocol).
 
@@ -107,13 +124,7 @@ def mode_stats(samples, centers, std, weights=None) -> dict:
         raise ValueError(f"std must be a finite number > 0; got {std!r}")
     k = ctr.shape[0]
     w = _check_weights(weights, k)
-
-    finite = np.isfinite(pts).all(axis=1)
-    dist = cdist(pts[finite], ctr)  # (n_finite, k)
-    nearest = dist.argmin(axis=1)
-    d_min = dist[np.arange(nearest.shape[0]), nearest]
-    high_quality = d_min <= HQ_STDS * std
-    counts = np.bincount(nearest[high_quality], minlength=k)
+    counts = _hq_counts(pts, ctr, std)
     n_hq = int(counts.sum())
 
     if n_hq == 0:
@@ -134,4 +145,4 @@ def mode_stats(samples, centers, std, weights=None) -> dict:
     }
 
 
-__all__ = ["DEFAULT_EVAL_SAMPLES", "HQ_STDS", "as_float_matrix", "mode_stats"]
+__all__ = ["DEFAULT_EVAL_SAMPLES", "HQ_STDS", "as_float_matrix", "covered_modes", "mode_stats"]

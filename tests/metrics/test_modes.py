@@ -117,3 +117,12 @@ def test_accepts_torch_tensors():
 def test_bad_input_names_the_argument(kwargs, word):
     with pytest.raises(ValueError, match=word):
         mode_stats(**kwargs)
+
+
+def test_covered_modes_marks_each_mode():
+    from ganlab.metrics import covered_modes
+
+    centers = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    samples = np.array([[0.001, 0.0], [0.0, 1.05], [0.5, 0.5]])  # mode 0 hit, mode 2 only 5 std away
+    assert covered_modes(samples, centers, 0.01).tolist() == [True, False, False]
+    assert covered_modes(samples, centers, 0.02).tolist() == [True, False, True]

@@ -43,4 +43,5 @@ def test_the_app_starts_and_the_home_page_says_what_ganlab_is():
     info = app.info[0].value
     assert "Training device:" in info and device_summary()["description"] in info
     assert len(app.expander) == 6
+    assert any("Toy Lab" in str(link.label) for link in app.get("page_link"))
     assert any("2 JSD" in md.value or r"2\,\mathrm{JSD}" in md.value for md in app.markdown)

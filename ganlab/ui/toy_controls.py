@@ -1,0 +1,89 @@
+"""The Toy Lab's widget state <-> RunConfig mapping (no streamlit here: keys and values only).
+
+Every config option on the page has the widget key "cfg:<dotted path>"; a regulariser has an on/off
+key "cfg:on.<name>" beside its strength "cfg:reg.<name>". Presets and share links write these keys,
+and the page builds its RunConfig from them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ganlab.config import RunConfig, flatten, with_overrides
+from ganlab.data.toy import DEFAULT_STD
+from ganlab.penalties import REGULARIZERS
+
+PREFIX = "cfg:"
+MAX_CSV_BYTES = 1_000_000
+MAX_CSV_POINTS = 10_000
+
+
+def widget_values(cfg: RunConfig) -> dict[str, Any]:
+    """Widget key -> value for every option of `cfg` (std None shows the dataset's default)."""
+    flat = flatten(cfg)
+    values = {PREFIX + path: value for path, value in flat.items() if not path.startswith("reg.")}
+    if values[PREFIX + "data.std"] is None:
+        values[PREFIX + "data.std"] = DEFAULT_STD.get(cfg.data.name) or 0.05
+    values.pop(PREFIX + "data.points", None)
+    for name, spec in REGULARIZERS.items():
+        values[f"{PREFIX}on.{name}"] = name in cfg.regularizers
+        values[f"{PREFIX}reg.{name}"] = float(cfg.regularizers.get(name, spec.default))
+    return values
+
+
+def config_from_widgets(state: Mapping[str, Any], points: list[list[float]] | None = None) -> RunConfig:
+    """Build and validate the RunConfig the widgets describe (raises ConfigError naming the field)."""
+    overrides: dict[str, str] = {}
+    for key, value in state.items():
+        if not isinstance(key, str) or not key.startswith(PREFIX) or key.startswith(PREFIX + "on."):
+            continue
+        path = key[len(PREFIX):]
+        if path.startswith("reg."):
+            name = path[4:]
+            overrides[path] = str(value) if state.get(f"{PREFIX}on.{name}") else "off"
+        else:
+            overrides[path] = str(value).lower() if isinstance(value, bool) else str(value)
+    name = overrides.get("data.name", "ring8")
+    if DEFAULT_STD.get(name) is None:
+        overrides.pop("data.std", None)
+    if points is not None:
+        overrides["data.points"] = ";".join(f"{x!r},{y!r}" for x, y in points)
+    return with_overrides(RunConfig(), overrides)
+
+
+def parse_points_csv(data: bytes) -> list[list[float]]:
+    """Rows "x,y" (an optional header row of non-numbers is skipped) -> list of [x, y].
+
+    Raises ValueError naming the line that is wrong and what is allowed.
+    """
+    if len(data) > MAX_CSV_BYTES:
+        raise ValueError(f"the file is {len(data):,} bytes; at most {MAX_CSV_BYTES:,} are allowed")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text; upload a CSV of x,y rows") from None
+    points: list[list[float]] = []
+    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 2:
+            raise ValueError(f"line {line_no}: expected two values x,y, found {len(row)}: {','.join(row)!r}")
+        try:
+            x, y = float(row[0]), float(row[1])
+        except ValueError:
+            if line_no == 1 and not points:
+                continue  # header
+            raise ValueError(f"line {line_no}: {','.join(row)!r} is not two numbers") from None
+        if not (np.isfinite(x) and np.isfinite(y)) or abs(x) > 1000 or abs(y) > 1000:
+            raise ValueError(f"line {line_no}: values must be finite numbers in [-1000, 1000]")
+        points.append([x, y])
+        if len(points) > MAX_CSV_POINTS:
+            raise ValueError(f"more than {MAX_CSV_POINTS:,} points; upload fewer")
+    if not points:
+        raise ValueError("the file holds no x,y rows")
+    return points

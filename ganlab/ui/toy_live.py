@@ -1,0 +1,103 @@
+"""The Toy Lab's live part: an st.fragment that trains for a time budget, then draws the snapshot.
+
+Follows the design's live path: the trainer lives in st.session_state; each tick of
+`st.fragment(run_every=...)` calls `session.tick()` then `trainer.snapshot()`, builds Plotly figures
+(ganlab.viz) and shows them with stable keys. Play / Pause / Step / Reset live outside the fragment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ganlab.metrics import covered_modes, grid_centres, kde_grid
+from ganlab.theory import optimal_discriminator_grid
+from ganlab.ui.toy_session import TICK_SECONDS, ToySession
+from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
+from ganlab.viz.toy_plane import LAYERS, plane_figure
+
+DEFAULT_LAYERS = ("discriminator", "real", "fake", "arrows", "modes", "data_density")
+LAYER_LABELS = {
+    "discriminator": "D's output (heatmap)", "d_contours": "D's contour lines", "d_star": "optimal D* (theory)",
+    "data_density": "p_data contours (exact)", "fake_density": "p_g contours (KDE)", "real": "real samples",
+    "fake": "fake samples", "arrows": "G's gradient arrows", "manifold": "G's manifold (mesh)",
+    "modes": "mode centres (covered / missed)",
+}
+STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
+SNAPSHOT_GRID = 64
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _data_density(_dataset, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Exact p_data on a grid, computed once per dataset configuration (`key`)."""
+    if not _dataset.has_density:
+        return None
+    return _dataset.density_grid(SNAPSHOT_GRID)
+
+
+def _extras(session: ToySession, snap: dict, layers: set[str]) -> dict:
+    """The theory / density / mode overlays the chosen layers need."""
+    trainer = session.trainer
+    dataset = trainer.dataset
+    extras: dict = {}
+    if "data_density" in layers:
+        extras["data_density"] = _data_density(dataset, repr(session.config.data))
+    if "d_star" in layers and dataset.has_density:
+        extras["d_star"] = optimal_discriminator_grid(dataset.log_density, snap["fake"], dataset.bounds,
+                                                      size=SNAPSHOT_GRID)
+    if "fake_density" in layers:
+        dens, _ = kde_grid(snap["fake"], dataset.bounds, SNAPSHOT_GRID)
+        xs, ys = grid_centres(dataset.bounds, SNAPSHOT_GRID)
+        extras["fake_density"] = (xs, ys, dens)
+    if "modes" in layers and dataset.centers is not None:
+        extras["centers"] = dataset.centers
+        extras["covered"] = covered_modes(snap["fake"], dataset.centers, dataset.std)
+    return extras
+
+
+def render_live(session: ToySession) -> None:
+    """Layer toggles (outside) and the live fragment (plots and the step counter)."""
+    layers = set(st.pills("Layers", list(LAYERS), default=list(DEFAULT_LAYERS), selection_mode="multi",
+                          format_func=lambda k: LAYER_LABELS.get(k, k), key="toy_layers") or [])
+    every = TICK_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        if session.phase == "d" and st.session_state.get("toy_d_shown"):
+            session.step_generator()
+            st.session_state["toy_d_shown"] = False
+            st.rerun(scope="app")
+        session.tick()
+        if session.error and not session.playing and every == TICK_SECONDS:
+            st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
+        trainer = session.trainer
+        snap = trainer.snapshot(grid_size=SNAPSHOT_GRID)
+        phase_note = "  ·  after D's update (G's update follows)" if session.phase == "d" else ""
+        st.markdown(f"### Step {trainer.step_count}{phase_note}")
+        if session.phase == "d":
+            st.session_state["toy_d_shown"] = True
+        left, right = st.columns([3, 2])
+        with left:
+            fig = plane_figure(snap, layers=frozenset(layers), **_extras(session, snap, layers))
+            st.plotly_chart(fig, key="toy_plane", width="stretch")
+        with right:
+            history = snap["history"]
+            st.plotly_chart(loss_chart(history), key="toy_losses", width="stretch")
+            metrics = snap["metrics"]
+            reference = None
+            if len(metrics["step"]) and np.isfinite(metrics["reference"]).any():
+                reference = {"step": metrics["step"], "value": metrics["reference"],
+                             "name": "grid / exact value"}
+            st.plotly_chart(divergence_chart(history, snap["divergence"], snap["estimate_formula"], reference),
+                            key="toy_divergence", width="stretch")
+        if len(metrics["step"]):
+            keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
+                    if np.isfinite(metrics[k]).any()]
+            st.plotly_chart(metrics_chart(metrics, keys, {k: k.replace("_", " ") for k in keys}),
+                            key="toy_metrics", width="stretch")
+            st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"]),
+                            key="toy_d_means", width="stretch")
+        else:
+            st.caption(f"Metrics appear every {session.config.eval_every} steps.")
+
+    live()

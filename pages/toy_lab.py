@@ -1,0 +1,151 @@
+"""Toy Lab: train a GAN live on 2-D data; watch D's surface, p_g, the arrows and the manifold move."""
+
+from urllib.parse import parse_qsl
+
+import streamlit as st
+
+from ganlab.config import NOISES, OPTIMIZERS, ConfigError, from_query, to_query
+from ganlab.data import DATASETS
+from ganlab.losses import LOSSES
+from ganlab.nets.mlp import ACTIVATIONS
+from ganlab.penalties import REGULARIZERS
+from ganlab.ui.toy_controls import PREFIX, config_from_widgets, parse_points_csv, widget_values
+from ganlab.ui.toy_live import render_live
+from ganlab.ui.toy_presets import PRESETS
+from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ToySession
+
+st.title("Toy Lab")
+
+# --- first visit: options from a share link (validated like any input) or the defaults -------------
+if "toy_session" not in st.session_state:
+    try:
+        initial = from_query(dict(st.query_params))
+        link_error = None
+    except ConfigError as err:
+        initial, link_error = from_query(""), str(err)
+    st.session_state.update(widget_values(initial))
+    st.session_state["toy_points"] = initial.data.points
+    st.session_state["toy_session"] = ToySession(initial)
+    if link_error:
+        st.session_state["toy_session"].error = f"The link's options were not used: {link_error}"
+session: ToySession = st.session_state["toy_session"]
+
+
+def apply_preset() -> None:
+    preset = PRESETS[st.session_state["toy_preset"]]
+    st.session_state.update(widget_values(preset.config()))
+    st.session_state["toy_preset_note"] = preset.watch
+
+
+def reset_std() -> None:
+    from ganlab.data.toy import DEFAULT_STD
+
+    st.session_state[PREFIX + "data.std"] = DEFAULT_STD.get(st.session_state[PREFIX + "data.name"]) or 0.05
+
+
+# --- controls (sidebar) -------------------------------------------------------------------------
+with st.sidebar:
+    st.selectbox("Preset", list(PRESETS), index=None, key="toy_preset", on_change=apply_preset,
+                 placeholder="Choose a preset…")
+    if st.session_state.get("toy_preset_note"):
+        st.caption(st.session_state["toy_preset_note"])
+
+    st.subheader("Data")
+    name = st.selectbox("Dataset", list(DATASETS), key=PREFIX + "data.name", on_change=reset_std,
+                        format_func=lambda n: n, help="\n".join(f"**{k}**: {v}" for k, v in DATASETS.items()))
+    st.caption(DATASETS[name])
+    if name not in ("checkerboard", "parallel-lines"):
+        st.number_input("Spread (std)", min_value=0.001, max_value=10.0, step=0.01, format="%.3f",
+                        key=PREFIX + "data.std")
+    if name == "ring":
+        st.slider("Modes", 1, 100, key=PREFIX + "data.n_modes")
+        st.number_input("Radius", min_value=0.01, max_value=100.0, key=PREFIX + "data.radius")
+    if name == "parallel-lines":
+        st.number_input("theta (companion line)", -100.0, 100.0, key=PREFIX + "data.theta")
+    if name == "disjoint-gaussians":
+        st.number_input("Separation", min_value=0.01, max_value=100.0, key=PREFIX + "data.separation")
+    if name == "custom":
+        upload = st.file_uploader("Points (CSV of x,y rows)", type=["csv", "txt"], key="toy_csv")
+        if upload is not None and st.session_state.get("toy_csv_id") != upload.file_id:
+            try:
+                st.session_state["toy_points"] = parse_points_csv(upload.getvalue())
+                st.session_state["toy_csv_id"] = upload.file_id
+                st.session_state.pop("toy_csv_error", None)
+            except ValueError as err:
+                st.session_state["toy_csv_error"] = f"{upload.name}: {err}"
+        if st.session_state.get("toy_csv_error"):
+            st.error(st.session_state["toy_csv_error"] + " — the previous points are kept.")
+        points = st.session_state.get("toy_points")
+        st.caption(f"{len(points)} points loaded." if points else "No points yet: upload a CSV.")
+
+    st.subheader("Loss")
+    loss = st.selectbox("Loss", list(LOSSES), key=PREFIX + "loss.name")
+    st.caption(f"{LOSSES[loss].description}. D estimates {LOSSES[loss].divergence} as "
+               f"{LOSSES[loss].estimate_formula}.")
+    if LOSSES[loss].weight_clip:
+        st.number_input("Weight clip c", min_value=0.0001, max_value=10.0, format="%.4f", key=PREFIX + "loss.clip")
+    if LOSSES[loss].gradient_penalty:
+        st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4, key=PREFIX + "loss.gp_lambda")
+    with st.expander("Regularisers"):
+        for reg, spec in REGULARIZERS.items():
+            on = st.checkbox(reg, key=f"{PREFIX}on.{reg}", help=spec.description)
+            if on:
+                st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low), max_value=float(spec.high),
+                                key=f"{PREFIX}reg.{reg}", format="%.4g")
+
+    st.subheader("Networks")
+    cols = st.columns(2)
+    for col, net in zip(cols, ("g", "d"), strict=True):
+        with col:
+            st.caption("Generator" if net == "g" else "Discriminator")
+            st.slider("Layers", 1, 8, key=f"{PREFIX}{net}.depth")
+            st.select_slider("Width", [4, 8, 16, 32, 64, 128, 256, 512], key=f"{PREFIX}{net}.width")
+            st.selectbox("Activation", list(ACTIVATIONS), key=f"{PREFIX}{net}.activation")
+            st.checkbox("Spectral norm", key=f"{PREFIX}{net}.spectral_norm")
+    st.slider("Latent size", 1, 8, key=PREFIX + "latent_dim")
+    st.selectbox("Noise", list(NOISES), key=PREFIX + "noise", format_func=lambda n: f"{n}: {NOISES[n]}")
+
+    st.subheader("Optimisation")
+    cols = st.columns(2)
+    for col, net in zip(cols, ("g", "d"), strict=True):
+        with col:
+            st.caption("Generator" if net == "g" else "Discriminator")
+            st.selectbox("Optimiser", list(OPTIMIZERS), key=f"{PREFIX}{net}_opt.name")
+            st.number_input("Learning rate", min_value=1e-6, max_value=10.0, format="%.5f",
+                            key=f"{PREFIX}{net}_opt.lr")
+    st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], key=PREFIX + "batch_size")
+    st.slider("D steps per G step", 1, 10, key=PREFIX + "d_steps")
+    st.slider("G steps per D step", 1, 10, key=PREFIX + "g_steps")
+    speed = st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, value=50, key="toy_speed")
+
+# --- config: validated; a bad value keeps the last good run ----------------------------------------
+try:
+    wanted = config_from_widgets(st.session_state, st.session_state.get("toy_points"))
+    restart = session.set_config(wanted)
+except ConfigError as err:
+    st.error(f"Not applied: {err}. The run keeps its last good settings.")
+session.set_speed(speed)
+
+# --- transport controls -----------------------------------------------------------------------------
+cols = st.columns([1, 1, 1, 1, 2, 3])
+if cols[0].button("Play", type="primary", disabled=session.playing):
+    session.play()
+    st.rerun()
+if cols[1].button("Pause", disabled=not session.playing):
+    session.pause()
+    st.rerun()
+if cols[2].button("Step", help="One D update, shown, then one G update"):
+    session.step_discriminator()
+if cols[3].button("Reset"):
+    session.reset()
+    st.rerun()
+if cols[4].button("Share", help="Put every option in the page's address"):
+    st.query_params.from_dict(dict(parse_qsl(to_query(session.config))))
+    cols[5].caption("The address bar now holds this configuration: copy it to share.")
+
+if session.notice:
+    st.info(session.notice)
+if session.error:
+    st.error(session.error)
+
+render_live(session)
