@@ -1,0 +1,56 @@
+import pytest
+
+from ganlab.config import ConfigError, RunConfig, with_overrides
+from ganlab.ui.toy_controls import PREFIX, config_from_widgets, parse_points_csv, widget_values
+
+
+def test_widgets_round_trip_a_config():
+    cfg = with_overrides(RunConfig(), {"loss.name": "wgan-gp", "reg.r1": "5", "g.width": "32",
+                                        "data.std": "0.02", "d_opt.lr": "0.0002"})
+    state = widget_values(cfg)
+    assert state[PREFIX + "on.r1"] is True and state[PREFIX + "reg.r1"] == 5.0
+    assert state[PREFIX + "on.r2"] is False
+    assert config_from_widgets(state) == cfg
+
+
+def test_default_std_is_shown_and_used():
+    state = widget_values(RunConfig())
+    assert state[PREFIX + "data.std"] == 0.01  # ring8's default
+    assert config_from_widgets(state).data.std == 0.01
+
+
+def test_switching_a_regulariser_off():
+    state = widget_values(with_overrides(RunConfig(), {"reg.r1": "5"}))
+    state[PREFIX + "on.r1"] = False
+    assert config_from_widgets(state).regularizers == {}
+
+
+def test_bad_widget_value_names_the_field():
+    state = widget_values(RunConfig())
+    state[PREFIX + "g_opt.lr"] = -1.0
+    with pytest.raises(ConfigError) as info:
+        config_from_widgets(state)
+    assert info.value.field == "g_opt.lr"
+
+
+def test_custom_points_from_csv():
+    points = parse_points_csv(b"x,y\n0,0\n1.5,-2\n\n")
+    assert points == [[0.0, 0.0], [1.5, -2.0]]
+    state = widget_values(RunConfig())
+    state[PREFIX + "data.name"] = "custom"
+    state[PREFIX + "data.std"] = 0.05
+    cfg = config_from_widgets(state, points)
+    assert cfg.data.points == [[0.0, 0.0], [1.5, -2.0]]
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (b"0,0\n1,2,3\n", "line 2: expected two values"),
+    (b"0,0\n1,abc\n", "line 2: '1,abc' is not two numbers"),
+    (b"0,0\nnan,1\n", "line 2: values must be finite"),
+    (b"", "no x,y rows"),
+    (b"\xff\xfe\x00", "not UTF-8"),
+])
+def test_bad_csv_says_which_line(data, fragment):
+    with pytest.raises(ValueError) as info:
+        parse_points_csv(data)
+    assert fragment in str(info.value)

@@ -1,0 +1,68 @@
+import pytest
+
+from ganlab.config import RunConfig, with_overrides
+from ganlab.ui.toy_presets import PRESETS
+from ganlab.ui.toy_session import ToySession
+
+
+def small(**overrides) -> RunConfig:
+    return with_overrides(RunConfig(device="cpu", batch_size=32, eval_every=0), overrides)
+
+
+def test_step_is_one_d_update_then_one_g_update():
+    session = ToySession(small())
+    t = session.trainer
+    session.step_discriminator()
+    assert (session.phase, t.d_updates, t.g_updates, t.step_count) == ("d", 1, 0, 0)
+    session.step_generator()
+    assert (session.phase, t.d_updates, t.g_updates, t.step_count) == ("idle", 1, 1, 1)
+    session.step_generator()  # nothing pending: no change
+    assert t.step_count == 1
+
+
+def test_play_ticks_pause_stops_reset_returns_to_zero():
+    session = ToySession(small())
+    assert session.tick() == 0  # paused: no training
+    session.set_speed(7)
+    session.play()
+    assert session.tick() == 7
+    assert session.trainer.step_count == 7
+    session.pause()
+    assert session.tick() == 0
+    session.reset()
+    assert session.trainer.step_count == 0 and not session.playing
+
+
+def test_live_change_keeps_the_step_count_and_shape_change_restarts():
+    session = ToySession(small())
+    session.play()
+    session.set_speed(5)
+    session.tick()
+    assert session.set_config(small(**{"d_opt.lr": "0.0003"})) == []
+    assert session.trainer.step_count == 5 and session.notice is None
+    assert session.set_config(small(**{"d_opt.lr": "0.0003", "g.width": "16"})) == ["g.width"]
+    assert session.trainer.step_count == 0
+    assert "g.width" in session.notice
+
+
+def test_divergence_pauses_with_a_message_and_keeps_the_last_good_state():
+    session = ToySession(small(**{"g_opt.name": "sgd", "d_opt.name": "sgd", "g_opt.lr": "10", "d_opt.lr": "10",
+                                  "loss.name": "wgan-gp", "loss.gp_lambda": "10000"}))
+    session.set_speed(300)
+    session.play()
+    for _ in range(5):
+        session.tick()
+    assert not session.playing
+    assert "diverged at step" in session.error and "Reset" in session.error
+    session.reset()
+    assert session.error is None and session.trainer.step_count == 0
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_is_a_valid_config_with_two_sentences(name):
+    preset = PRESETS[name]
+    cfg = preset.config()
+    for path, value in preset.overrides.items():
+        assert path in ("data.name", "loss.name", "pack", "d_steps") or value  # non-empty values
+    assert cfg.data.name == preset.overrides["data.name"]
+    assert preset.watch.count(". ") + preset.watch.endswith(".") >= 2
