@@ -3,6 +3,8 @@ the divergence handling. Pure Python (no streamlit) so it is unit-tested directl
 
 from __future__ import annotations
 
+import copy
+from collections import deque
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig, diff, validate
@@ -11,6 +13,7 @@ from ganlab.train import Trainer, TrainingDiverged
 TICK_SECONDS = 0.15       # the live fragment's period
 TRAIN_BUDGET = 0.10       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
+TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
 
 
 @dataclass
@@ -27,10 +30,13 @@ class ToySession:
     phase: str = "idle"
     notice: str | None = None
     error: str | None = None
+    timeline_every: int = 100
+    timeline: deque = field(default_factory=lambda: deque(maxlen=TIMELINE_LENGTH))
 
     def __post_init__(self):
         self.config = validate(self.config)
         self.trainer = Trainer(self.config)
+        self.record()
 
     # --- controls ----------------------------------------------------------------------------
 
@@ -48,6 +54,8 @@ class ToySession:
         self.phase = "idle"
         self.error = None
         self.notice = "Reset: a new run from step 0."
+        self.timeline.clear()
+        self.record()
 
     def step_discriminator(self) -> None:
         """First half of Step: one D phase (the surface moves, the samples do not)."""
@@ -71,7 +79,29 @@ class ToySession:
             self.step_generator()
         before = self.trainer.step_count
         self._guard(lambda: self.trainer.run(TRAIN_BUDGET, max_steps=self.steps_per_tick))
+        if self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every:
+            self.record()
         return self.trainer.step_count - before
+
+    # --- timeline --------------------------------------------------------------------------------
+
+    def record(self) -> None:
+        """Keep this moment: its snapshot (to draw) and full state (to branch from). Bounded."""
+        if self.timeline and self.timeline[-1]["step"] == self.trainer.step_count:
+            return
+        self.timeline.append({"step": self.trainer.step_count, "snapshot": self.trainer.snapshot(),
+                              "state": copy.deepcopy(self.trainer.state_dict())})
+
+    def branch(self, index: int) -> None:
+        """Go back to timeline moment `index` (weights, optimisers, RNG, histories) and drop later ones."""
+        moment = self.timeline[index]
+        self.trainer.load_state_dict(copy.deepcopy(moment["state"]))
+        while len(self.timeline) > index + 1:
+            self.timeline.pop()
+        self.playing = False
+        self.phase = "idle"
+        self.error = None
+        self.notice = f"Branched from step {moment['step']}: change a setting and press Play."
 
     def _guard(self, action) -> None:
         try:
@@ -95,6 +125,8 @@ class ToySession:
             self.trainer = Trainer(config)
             self.phase = "idle"
             self.error = None
+            self.timeline.clear()
+            self.record()
             self.notice = f"Restarted from step 0: {', '.join(restart)} changed the networks or the data."
         else:
             self.notice = None

@@ -66,3 +66,31 @@ def test_every_preset_is_a_valid_config_with_two_sentences(name):
         assert path in ("data.name", "loss.name", "pack", "d_steps") or value  # non-empty values
     assert cfg.data.name == preset.overrides["data.name"]
     assert preset.watch.count(". ") + preset.watch.endswith(".") >= 2
+
+
+def test_timeline_is_bounded_and_branching_restores_that_moment_exactly():
+    import torch
+
+    session = ToySession(small())
+    session.timeline_every = 10
+    session.set_speed(10)
+    session.play()
+    for _ in range(5):
+        session.tick()
+    assert [m["step"] for m in session.timeline] == [0, 10, 20, 30, 40, 50]
+    weights_at_20 = [p.clone() for p in session.timeline[2]["state"]["G"].values()]
+    session.branch(2)
+    assert session.trainer.step_count == 20 and len(session.timeline) == 3
+    assert all(torch.equal(a, b) for a, b in zip(session.trainer.G.state_dict().values(), weights_at_20,
+                                                  strict=True))
+    # continuing from the branch is the same run as never having left step 20
+    straight = ToySession(small())
+    straight.trainer.step(30)
+    session.trainer.step(10)
+    for a, b in zip(session.trainer.G.parameters(), straight.trainer.G.parameters(), strict=True):
+        assert torch.equal(a, b)
+    session.timeline_every = 1
+    for _ in range(100):
+        session.trainer.step(1)
+        session.record()
+    assert len(session.timeline) == session.timeline.maxlen

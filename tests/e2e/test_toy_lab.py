@@ -1,0 +1,42 @@
+"""The Toy Lab in a real browser: Play makes the step counter rise and the plot change; Pause stops it."""
+
+import re
+import time
+
+STEP = re.compile(r"Step (\d+)")
+
+
+def step_count(page) -> int:
+    text = page.get_by_text(STEP).first.inner_text(timeout=30_000)
+    return int(STEP.search(text).group(1))
+
+
+def test_home_page_says_what_ganlab_is(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+    assert page.get_by_text("Training device:").count() >= 1
+
+
+def test_play_then_pause(page, app_url, artifacts):
+    page.goto(f"{app_url}/toy-lab")
+    page.get_by_text(STEP).first.wait_for(timeout=60_000)
+    assert step_count(page) == 0
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=30_000)
+    before_plot = plot.inner_html()
+
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and step_count(page) < 50:
+        time.sleep(0.5)
+    running = step_count(page)
+    assert running >= 50
+    assert plot.inner_html() != before_plot
+    page.screenshot(path=str(artifacts / "toy_lab_playing.png"))
+
+    page.get_by_role("button", name="Pause").click()
+    time.sleep(2.0)
+    paused = step_count(page)
+    time.sleep(2.0)
+    assert step_count(page) == paused >= running
+    page.screenshot(path=str(artifacts / "toy_lab_paused.png"))
