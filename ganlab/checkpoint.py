@@ -8,6 +8,7 @@ pickle that would run code is rejected without running it.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import os
 import tempfile
@@ -47,10 +48,10 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
-def save_checkpoint(trainer, path: str | os.PathLike, metadata: dict | None = None) -> None:
-    """Write the trainer's full state, its config (as JSON) and metadata to `path`."""
+def checkpoint_payload(trainer, metadata: dict | None = None) -> dict:
+    """The dict a checkpoint file holds: format marker, version, config JSON, metadata JSON, state."""
     trainer.check()
-    payload = {
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "ganlab_version": ganlab.__version__,
@@ -59,7 +60,18 @@ def save_checkpoint(trainer, path: str | os.PathLike, metadata: dict | None = No
                                 "device": str(trainer.device), **(metadata or {})}),
         "state": trainer.state_dict(),
     }
-    atomic_save(payload, path)
+
+
+def save_checkpoint(trainer, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    """Write the trainer's full state, its config (as JSON) and metadata to `path`, atomically."""
+    atomic_save(checkpoint_payload(trainer, metadata), path)
+
+
+def checkpoint_bytes(trainer, metadata: dict | None = None) -> bytes:
+    """The same checkpoint as bytes (for a download button)."""
+    buffer = io.BytesIO()
+    torch.save(checkpoint_payload(trainer, metadata), buffer)
+    return buffer.getvalue()
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:

@@ -108,3 +108,15 @@ def test_atomic_save_leaves_the_old_file_when_writing_fails(tmp_path):
         atomic_save({"a": Unsaveable()}, path)
     assert torch.equal(torch.load(path, weights_only=True)["a"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir()] == ["x.pt"]
+
+
+def test_checkpoint_bytes_load_like_a_file(tmp_path):
+    trainer = small()
+    trainer.step(3)
+    from ganlab.checkpoint import checkpoint_bytes
+
+    path = tmp_path / "download.pt"
+    path.write_bytes(checkpoint_bytes(trainer, {"source": "toy lab"}))
+    loaded = load_checkpoint(path)
+    assert loaded["metadata"]["source"] == "toy lab"
+    assert restore_trainer(loaded).step_count == 3

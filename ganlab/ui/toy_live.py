@@ -10,9 +10,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from ganlab.checkpoint import checkpoint_bytes
+from ganlab.diagnostics import health_alarms
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
 from ganlab.ui.toy_session import TICK_SECONDS, ToySession
+from ganlab.viz.export import animation_html, metrics_csv
 from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
 from ganlab.viz.toy_plane import LAYERS, plane_figure
 
@@ -71,9 +74,16 @@ def render_live(session: ToySession) -> None:
         if session.error and not session.playing and every == TICK_SECONDS:
             st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
         trainer = session.trainer
-        snap = trainer.snapshot(grid_size=SNAPSHOT_GRID)
+        moment = st.session_state.get("toy_moment")
+        viewing_past = (not session.playing and moment is not None and session.timeline
+                        and moment < len(session.timeline) - 1)
+        snap = session.timeline[moment]["snapshot"] if viewing_past else trainer.snapshot(grid_size=SNAPSHOT_GRID)
+        if viewing_past:
+            st.caption(f"Showing the timeline at step {snap['step']} (the run is at step {trainer.step_count}).")
+        for alarm in health_alarms(snap):
+            st.warning(alarm, icon="⚠️")
         phase_note = "  ·  after D's update (G's update follows)" if session.phase == "d" else ""
-        st.markdown(f"### Step {trainer.step_count}{phase_note}")
+        st.markdown(f"### Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}")
         if session.phase == "d":
             st.session_state["toy_d_shown"] = True
         left, right = st.columns([3, 2])
@@ -101,3 +111,45 @@ def render_live(session: ToySession) -> None:
             st.caption(f"Metrics appear every {session.config.eval_every} steps.")
 
     live()
+    if not session.playing:
+        render_timeline(session)
+    render_export(session, layers)
+
+
+def render_timeline(session: ToySession) -> None:
+    """While paused: scrub back through kept moments; branch the run from one."""
+    if len(session.timeline) < 2:
+        return
+    steps = [m["step"] for m in session.timeline]
+    cols = st.columns([4, 1])
+    index = cols[0].select_slider("Timeline (paused): scrub back through the run", options=range(len(steps)),
+                                  value=len(steps) - 1, format_func=lambda i: f"step {steps[i]}", key="toy_moment")
+    if cols[1].button("Branch from here", disabled=index == len(steps) - 1,
+                      help="Restore this moment's weights, optimisers and RNG; later moments are dropped"):
+        session.branch(index)
+        st.session_state.pop("toy_moment", None)
+        st.rerun()
+
+
+def render_export(session: ToySession, layers: set[str]) -> None:
+    """Downloads: the timeline as an interactive HTML animation, the metrics as CSV, a checkpoint."""
+    with st.expander("Export"):
+        trainer = session.trainer
+        name = f"ganlab-{session.config.data.name}-{session.config.loss.name}-step{trainer.step_count}"
+        if st.button("Prepare downloads", key="toy_export"):
+            snaps = [m["snapshot"] for m in session.timeline]
+            st.session_state["toy_downloads"] = {
+                "html": animation_html(snaps, layers=frozenset(layers)),
+                "csv": metrics_csv(trainer.metrics.as_arrays()),
+                "losses": metrics_csv(trainer.history.as_arrays()),
+                "pt": checkpoint_bytes(trainer, {"source": "Toy Lab"}),
+            }
+        files = st.session_state.get("toy_downloads")
+        if files:
+            cols = st.columns(4)
+            cols[0].download_button("Animation (HTML)", files["html"], f"{name}.html", "text/html")
+            cols[1].download_button("Metrics (CSV)", files["csv"], f"{name}-metrics.csv", "text/csv")
+            cols[2].download_button("Losses (CSV)", files["losses"], f"{name}-losses.csv", "text/csv")
+            cols[3].download_button("Checkpoint (.pt)", files["pt"], f"{name}.pt", "application/octet-stream")
+        st.caption("The animation plays the kept timeline offline (Plotly frames, no extra packages). "
+                   "The checkpoint loads with `python -m ganlab train --resume FILE`.")
