@@ -12,7 +12,7 @@ from ganlab.penalties import REGULARIZERS
 from ganlab.ui.toy_controls import PREFIX, config_from_widgets, parse_points_csv, widget_values
 from ganlab.ui.toy_live import render_live
 from ganlab.ui.toy_presets import PRESETS
-from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ToySession
+from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ComparePair, ToySession
 
 st.title("Toy Lab")
 
@@ -118,6 +118,12 @@ with st.sidebar:
     st.slider("G steps per D step", 1, 10, key=PREFIX + "g_steps")
     speed = st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, value=50, key="toy_speed")
 
+    st.subheader("Compare")
+    compare = st.checkbox("Compare mode: a second run with another loss, same data and seed", key="toy_compare")
+    if compare:
+        other_loss = st.selectbox("Second run's loss", list(LOSSES), index=list(LOSSES).index("wgan-gp"),
+                                  key="toy_compare_loss")
+
 # --- config: validated; a bad value keeps the last good run ----------------------------------------
 try:
     wanted = config_from_widgets(st.session_state, st.session_state.get("toy_points"))
@@ -136,8 +142,21 @@ if cols[1].button("Pause", disabled=not session.playing):
     st.rerun()
 if cols[2].button("Step", help="One D update, shown, then one G update"):
     session.step_discriminator()
+pair = None
+if compare:
+    pair = st.session_state.get("toy_pair")
+    if pair is None or pair.main is not session or pair.overrides != {"loss.name": other_loss}:
+        try:
+            pair = ComparePair(session, {"loss.name": other_loss})
+        except ConfigError as err:
+            st.error(f"Compare mode: {err}")
+            pair = None
+        st.session_state["toy_pair"] = pair
 if cols[3].button("Reset"):
-    session.reset()
+    if pair is not None:
+        pair.reset()
+    else:
+        session.reset()
     st.rerun()
 if cols[4].button("Share", help="Put every option in the page's address"):
     st.query_params.from_dict(dict(parse_qsl(to_query(session.config))))
@@ -148,4 +167,4 @@ if session.notice:
 if session.error:
     st.error(session.error)
 
-render_live(session)
+render_live(session, pair)

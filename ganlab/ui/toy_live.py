@@ -14,7 +14,7 @@ from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
-from ganlab.ui.toy_session import TICK_SECONDS, ToySession
+from ganlab.ui.toy_session import TICK_SECONDS, ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
 from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
 from ganlab.viz.toy_plane import LAYERS, plane_figure
@@ -58,7 +58,19 @@ def _extras(session: ToySession, snap: dict, layers: set[str]) -> dict:
     return extras
 
 
-def render_live(session: ToySession) -> None:
+def _shared_metrics(runs: list[tuple[str, dict]], keys: list[str]) -> tuple[dict, list[str]]:
+    """Overlay the same metrics of several runs: {"step", "A: key", "B: key", ...} on common steps."""
+    n = min(len(m["step"]) for _, m in runs)
+    combined = {"step": runs[0][1]["step"][:n]}
+    names = []
+    for key in keys:
+        for label, metrics in runs:
+            combined[f"{label}: {key}"] = metrics[key][:n]
+            names.append(f"{label}: {key}")
+    return combined, names
+
+
+def render_live(session: ToySession, pair: ComparePair | None = None) -> None:
     """Layer toggles (outside) and the live fragment (plots and the step counter)."""
     layers = set(st.pills("Layers", list(LAYERS), default=list(DEFAULT_LAYERS), selection_mode="multi",
                           format_func=lambda k: LAYER_LABELS.get(k, k), key="toy_layers") or [])
@@ -70,7 +82,10 @@ def render_live(session: ToySession) -> None:
             session.step_generator()
             st.session_state["toy_d_shown"] = False
             st.rerun(scope="app")
-        session.tick()
+        if pair is not None:
+            pair.tick()
+        else:
+            session.tick()
         if session.error and not session.playing and every == TICK_SECONDS:
             st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
         trainer = session.trainer
@@ -86,6 +101,27 @@ def render_live(session: ToySession) -> None:
         st.markdown(f"### Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}")
         if session.phase == "d":
             st.session_state["toy_d_shown"] = True
+        if pair is not None:
+            other_snap = pair.other.trainer.snapshot(grid_size=SNAPSHOT_GRID)
+            cols = st.columns(2)
+            for col, run, run_snap, key in ((cols[0], session, snap, "toy_plane"),
+                                            (cols[1], pair.other, other_snap, "toy_plane_b")):
+                with col:
+                    st.caption(f"{'A' if key == 'toy_plane' else 'B'}: {run.config.loss.name}")
+                    fig = plane_figure(run_snap, layers=frozenset(layers), uirevision=key,
+                                       **_extras(run, run_snap, layers))
+                    st.plotly_chart(fig, key=key, width="stretch")
+            runs = [("A " + session.config.loss.name, snap["metrics"]),
+                    ("B " + pair.other.config.loss.name, other_snap["metrics"])]
+            if min(len(m["step"]) for _, m in runs):
+                keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd")
+                        if np.isfinite(snap["metrics"][k]).any()]
+                combined, names = _shared_metrics(runs, keys)
+                st.plotly_chart(metrics_chart(combined, names, {n: n.replace("_", " ") for n in names}),
+                                key="toy_compare_metrics", width="stretch")
+            else:
+                st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
+            return
         left, right = st.columns([3, 2])
         with left:
             fig = plane_figure(snap, layers=frozenset(layers), **_extras(session, snap, layers))

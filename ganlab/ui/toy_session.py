@@ -134,3 +134,38 @@ class ToySession:
 
     def set_speed(self, steps_per_tick: int) -> None:
         self.steps_per_tick = max(1, min(int(steps_per_tick), MAX_STEPS_PER_TICK))
+
+    # --- compare mode -----------------------------------------------------------------------------
+
+    def partner_config(self, overrides: dict[str, str]) -> RunConfig:
+        """This run's config with `overrides` (e.g. another loss): same data, networks and seed."""
+        from ganlab.config import with_overrides
+
+        return with_overrides(self.config, overrides)
+
+
+@dataclass
+class ComparePair:
+    """Two Toy Lab runs trained side by side on the same data and seed; they differ by `overrides`."""
+
+    main: ToySession
+    overrides: dict[str, str]
+    other: ToySession = field(init=False)
+
+    def __post_init__(self):
+        self.other = ToySession(self.main.partner_config(self.overrides))
+
+    def sync(self) -> None:
+        """Follow the main run's config (keeping the differing options) and its play state and speed."""
+        self.other.set_config(self.main.partner_config(self.overrides))
+        self.other.playing = self.main.playing
+        self.other.steps_per_tick = self.main.steps_per_tick
+
+    def tick(self) -> None:
+        self.sync()
+        self.main.tick()
+        self.other.tick()
+
+    def reset(self) -> None:
+        self.main.reset()
+        self.other.reset()

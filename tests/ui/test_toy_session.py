@@ -94,3 +94,25 @@ def test_timeline_is_bounded_and_branching_restores_that_moment_exactly():
         session.trainer.step(1)
         session.record()
     assert len(session.timeline) == session.timeline.maxlen
+
+
+def test_compare_pair_trains_two_losses_from_the_same_seed():
+    import torch
+
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small(**{"loss.name": "minimax"}))
+    pair = ComparePair(main, {"loss.name": "wgan-gp"})
+    assert pair.other.config.loss.name == "wgan-gp" and pair.other.config.seed == main.config.seed
+    # same seed: the two generators start identical
+    for a, b in zip(main.trainer.G.parameters(), pair.other.trainer.G.parameters(), strict=True):
+        assert torch.equal(a, b)
+    main.set_speed(6)
+    main.play()
+    pair.tick()
+    assert main.trainer.step_count == pair.other.trainer.step_count == 6
+    main.set_config(small(**{"loss.name": "minimax", "g_opt.lr": "0.0002"}))
+    pair.sync()
+    assert pair.other.config.g_opt.lr == 0.0002 and pair.other.config.loss.name == "wgan-gp"
+    pair.reset()
+    assert main.trainer.step_count == pair.other.trainer.step_count == 0

@@ -1,0 +1,1 @@
+"""Sweep presets: JSON files read by ganlab.sweep.load_preset."""

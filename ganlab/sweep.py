@@ -1,0 +1,663 @@
+"""Sweeps: many seeded runs over datasets x losses x variants, a CSV of final metrics, a summary table.
+
+A sweep is a `SweepSpec`. `expand` turns it into one `RunSpec` per combination and validates every
+config before anything trains, `run_sweep` trains them (in parallel "spawn" processes, one torch thread
+each) and appends a CSV row as each run finishes, `summarize` gives the mean and standard error per
+(dataset, loss, variant), and `format_table` prints them, optionally beside a paper's figures.
+
+Presets (JSON files in ganlab/presets/) name a published protocol; `pacgan` reproduces the setting of
+Table 1 of PacGAN (Lin et al. 2018) on the 2-D ring and grid.
+
+    spec, paper, description = load_preset("pacgan")
+    rows = run_sweep(spec, "runs/pacgan.csv")
+    print(format_table(summarize(rows), paper))
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganlab.config import ConfigError, RunConfig, with_overrides
+from ganlab.device import resolve_device
+
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+
+# final metrics kept per run (see ganlab.evaluation); None in a row where a metric does not apply
+METRICS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "jsd", "precision", "recall",
+           "estimate", "reference")
+COLUMNS = ("dataset", "loss", "variant", "seed", "steps", "seconds", "diverged", "diverged_at", "device",
+           *METRICS)
+_STR_COLUMNS = frozenset({"dataset", "loss", "variant", "device"})
+_INT_COLUMNS = frozenset({"seed", "steps", "diverged_at", "modes_covered", "modes_total"})
+_BOOL_COLUMNS = frozenset({"diverged"})
+# options a sweep sets itself from its axes; base overrides and variants may not set them
+_AXIS_OPTIONS = {"data.name": "datasets", "loss.name": "losses", "seed": "seeds", "eval_samples": "eval_samples"}
+
+Row = dict[str, Any]
+ProgressCallback = Callable[[int, int, Row], None]
+
+
+def default_workers() -> int:
+    """Parallel processes by default: min(2, CPU count)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass
+class SweepSpec:
+    """What to run: every dataset x loss x variant x seed, each for `steps` iterations.
+
+    Args:
+        datasets: dataset names (ganlab.data.DATASETS).
+        losses: loss names (ganlab.losses.LOSSES).
+        seeds: run seeds.
+        steps: training iterations per run.
+        base: dotted-path overrides (strings, as `--set`) applied to every run, e.g. the architecture.
+        variants: [{"name": "GAN", "overrides": {...}}, ...]; None or empty = one variant named "-".
+        dataset_overrides: per dataset name, overrides applied to its runs only (e.g. its data.std).
+        workers: parallel processes (1 = in this process).
+        eval_samples: generator samples of the final evaluation (2,500 by the PacGAN protocol).
+    """
+
+    datasets: list[str]
+    losses: list[str]
+    seeds: list[int]
+    steps: int
+    base: dict[str, str] = field(default_factory=dict)
+    variants: list[dict[str, Any]] | None = None
+    dataset_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    workers: int = field(default_factory=default_workers)
+    eval_samples: int = 2500
+
+
+@dataclass
+class RunSpec:
+    """One run of a sweep; `overrides` is the complete set of dotted-path options applied to RunConfig()."""
+
+    dataset: str
+    loss: str
+    variant: str
+    seed: int
+    steps: int
+    overrides: dict[str, str]
+
+    def config(self) -> RunConfig:
+        return with_overrides(RunConfig(), self.overrides)
+
+    def label(self) -> str:
+        return f"{self.dataset} {self.loss} {self.variant} seed {self.seed}"
+
+
+# --- expanding and validating -------------------------------------------------------------------
+
+def _string_overrides(values: Any, where: str) -> dict[str, str]:
+    """A mapping of dotted path -> value, values turned into the strings `with_overrides` parses."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{where} must be a mapping of dotted option path to value, got {values!r}")
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = repr(value) if isinstance(value, float) else str(value)
+        elif not isinstance(value, str):
+            raise ValueError(f"{where}: value of {key!r} must be a string or a number, got {value!r}")
+        out[str(key)] = value
+    return out
+
+
+def _check_no_axis_options(overrides: dict[str, str], where: str) -> None:
+    for path, axis in _AXIS_OPTIONS.items():
+        if path in overrides:
+            raise ConfigError(path, f"is set by the sweep's {axis}; do not set it in {where}")
+
+
+def _variants(spec: SweepSpec) -> list[tuple[str, dict[str, str]]]:
+    if not spec.variants:
+        return [("-", {})]
+    out: list[tuple[str, dict[str, str]]] = []
+    for i, variant in enumerate(spec.variants):
+        if not isinstance(variant, dict) or not isinstance(variant.get("name"), str) or not variant["name"]:
+            raise ValueError(f"variant {i} must be {{'name': NAME, 'overrides': {{...}}}}, got {variant!r}")
+        unknown = set(variant) - {"name", "overrides"}
+        if unknown:
+            raise ValueError(f"variant {variant['name']!r}: unknown key(s) {', '.join(sorted(unknown))}; "
+                             "valid: name, overrides")
+        overrides = _string_overrides(variant.get("overrides"), f"variant {variant['name']!r}")
+        _check_no_axis_options(overrides, f"variant {variant['name']!r}")
+        out.append((variant["name"], overrides))
+    return out
+
+
+def _check_axis(name: str, values: Any, kind: type) -> list:
+    if isinstance(values, str | bytes) or not isinstance(values, list | tuple) or not values:
+        raise ValueError(f"{name}: give a non-empty list, got {values!r}")
+    for value in values:
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{name}: every entry must be {'an integer' if kind is int else 'a name'}, "
+                             f"got {value!r}")
+    duplicates = sorted({str(v) for v in values if list(values).count(v) > 1})
+    if duplicates:
+        raise ValueError(f"{name}: duplicate entries {', '.join(duplicates)}")
+    return list(values)
+
+
+def expand(spec: SweepSpec) -> list[RunSpec]:
+    """Every dataset x loss x variant x seed as a RunSpec, each config validated now.
+
+    Runs come in the sweep's order (datasets outermost, seeds innermost). Options are applied in this
+    order: eval_every 0 (the sweep evaluates once, at the end), `base`, the dataset and its
+    `dataset_overrides`, the loss, the variant's overrides, then seed and eval_samples.
+
+    Raises:
+        ConfigError naming the bad option (and the run it came from) for an invalid config;
+        ValueError for a malformed spec (empty axis, duplicate names, steps < 1, unavailable device).
+    """
+    datasets = _check_axis("datasets", spec.datasets, str)
+    losses = _check_axis("losses", spec.losses, str)
+    seeds = _check_axis("seeds", spec.seeds, int)
+    if isinstance(spec.steps, bool) or not isinstance(spec.steps, int) or spec.steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {spec.steps!r}")
+    if isinstance(spec.workers, bool) or not isinstance(spec.workers, int) or spec.workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {spec.workers!r}")
+    base = _string_overrides(spec.base, "base overrides")
+    _check_no_axis_options(base, "the base overrides")
+    if not isinstance(spec.dataset_overrides, dict):
+        raise ValueError(f"dataset_overrides must map dataset name -> overrides, got {spec.dataset_overrides!r}")
+    per_dataset = {name: _string_overrides(spec.dataset_overrides.get(name), f"dataset_overrides[{name!r}]")
+                   for name in datasets}
+    for name, overrides in per_dataset.items():
+        _check_no_axis_options(overrides, f"dataset_overrides[{name!r}]")
+    variants = _variants(spec)
+    names = [name for name, _ in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(f"variant names must be unique, got {', '.join(names)}")
+
+    runs: list[RunSpec] = []
+    devices: set[str] = set()
+    for dataset in datasets:
+        for loss in losses:
+            for variant, variant_overrides in variants:
+                for seed in seeds:
+                    overrides = {"eval_every": "0", **base, "data.name": dataset, **per_dataset[dataset],
+                                 "loss.name": loss, **variant_overrides, "seed": str(seed),
+                                 "eval_samples": str(spec.eval_samples)}
+                    run = RunSpec(dataset, loss, variant, seed, spec.steps, overrides)
+                    try:
+                        cfg = run.config()
+                    except ConfigError as err:
+                        message = str(err).removeprefix(f"{err.field}: ")
+                        raise ConfigError(err.field, f"{message} (in sweep run {run.label()})") from None
+                    devices.add(cfg.device)
+                    runs.append(run)
+    for device in sorted(devices):
+        resolve_device(device)  # ValueError when e.g. cuda is asked for and absent
+    return runs
+
+
+# --- running --------------------------------------------------------------------------------------
+
+def _clean(value: float) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def run_one(run: RunSpec) -> Row:
+    """Train one run for `run.steps` iterations and evaluate it once at the end.
+
+    A run that diverges (TrainingDiverged) is evaluated from its last good state and its row says
+    diverged True, diverged_at the step, steps the iterations kept. Metrics that do not apply are None.
+    """
+    from ganlab.train import Trainer, TrainingDiverged
+
+    started = time.perf_counter()
+    trainer = Trainer(run.config())
+    diverged_at = None
+    try:
+        trainer.step(run.steps)
+    except TrainingDiverged as err:
+        diverged_at = int(err.step)
+    metrics = trainer.evaluate()
+    row: Row = {"dataset": run.dataset, "loss": run.loss, "variant": run.variant, "seed": run.seed,
+                "steps": int(trainer.step_count), "seconds": round(time.perf_counter() - started, 3),
+                "diverged": diverged_at is not None, "diverged_at": diverged_at, "device": str(trainer.device)}
+    for key in METRICS:
+        value = _clean(metrics.get(key, math.nan))
+        if key in ("modes_covered", "modes_total") and value is not None:
+            value = int(value)
+        row[key] = value
+    return row
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)
+
+
+@contextlib.contextmanager
+def _single_thread() -> Iterator[None]:
+    """One torch thread, as in a worker process, so workers=1 and workers=2 give the same numbers."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _sort_key(runs: list[RunSpec]) -> Callable[[Row], tuple]:
+    order = {(r.dataset, r.loss, r.variant, r.seed): i for i, r in enumerate(runs)}
+    return lambda row: (order.get((row["dataset"], row["loss"], row["variant"], row["seed"]), len(order)),)
+
+
+def run_sweep(spec: SweepSpec, out_csv: str | os.PathLike, progress: ProgressCallback | None = None) -> list[Row]:
+    """Run every combination of `spec`; write the rows to `out_csv`; return them in the sweep's order.
+
+    Rows are appended (and flushed) to `out_csv` as runs finish, so an interrupted sweep leaves a usable
+    file; at the end the file is rewritten atomically in the sweep's order (dataset, loss, variant, seed
+    as listed in the spec). With `spec.workers` > 1 runs go to a pool of "spawn" processes, each with
+    one torch thread; with 1 they run here, also with one thread. `progress(done, total, row)` is called
+    after each run.
+    """
+    runs = expand(spec)  # validates everything before any training
+    path = Path(out_csv)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    total = len(runs)
+    rows: list[Row] = []
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        handle.flush()
+
+        def finished(row: Row) -> None:
+            rows.append(row)
+            writer.writerow(_csv_values(row))
+            handle.flush()
+            if progress is not None:
+                progress(len(rows), total, row)
+
+        workers = min(spec.workers, total)
+        if workers <= 1:
+            with _single_thread():
+                for run in runs:
+                    finished(run_one(run))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
+                pending = {pool.submit(run_one, run) for run in runs}
+                try:
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            finished(future.result())
+                except BaseException:
+                    for future in pending:
+                        future.cancel()
+                    raise
+    rows.sort(key=_sort_key(runs))
+    write_csv(rows, path)
+    return rows
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _csv_values(row: Row) -> list[str]:
+    return [_csv_value(row.get(column)) for column in COLUMNS]
+
+
+def write_csv(rows: list[Row], path: str | os.PathLike) -> None:
+    """Write rows (COLUMNS) atomically: a temporary file beside `path`, then a rename."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerows(_csv_values(row) for row in rows)
+    os.replace(tmp, path)
+
+
+def _parse_cell(column: str, text: str) -> Any:
+    if text == "":
+        return None
+    if column in _STR_COLUMNS:
+        return text
+    if column in _BOOL_COLUMNS:
+        if text.lower() in ("true", "1"):
+            return True
+        if text.lower() in ("false", "0"):
+            return False
+        raise ValueError(f"column {column}: expected true or false, got {text!r}")
+    number = float(text)
+    if column in _INT_COLUMNS and number.is_integer():
+        return int(number)
+    return number
+
+
+def read_csv(path: str | os.PathLike) -> list[Row]:
+    """Rows of a sweep CSV, typed back (str, int, float, bool; None for an empty cell), in file order."""
+    path = Path(path)
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            missing = [c for c in ("dataset", "loss", "variant", "seed") if c not in header]
+            if missing:
+                raise ValueError(f"{path}: not a sweep CSV (missing column(s) {', '.join(missing)})")
+            rows = []
+            for line, record in enumerate(reader, start=2):
+                try:
+                    rows.append({column: _parse_cell(column, record[column] or "") for column in header})
+                except ValueError as err:
+                    raise ValueError(f"{path}, line {line}: {err}") from None
+    except OSError as err:
+        raise ValueError(f"cannot read sweep CSV {str(path)!r}: {err.strerror}") from None
+    return rows
+
+
+# --- summary and table ----------------------------------------------------------------------------
+
+def _mean_se(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and standard error std(ddof=1)/sqrt(n) (0 for n = 1); (None, None) for no values."""
+    if not values:
+        return None, None
+    arr = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # an inf (e.g. mode KL with no high-quality sample) -> se None
+        mean = float(arr.mean())
+        if len(arr) == 1:
+            return mean, 0.0
+        se = float(arr.std(ddof=1) / math.sqrt(len(arr)))
+    return mean, se if math.isfinite(se) else None
+
+
+def summarize(rows: list[Row]) -> list[Row]:
+    """Per (dataset, loss, variant), in order of first appearance: n, n_diverged, mean seconds, and
+    `{metric}_mean`, `{metric}_se` of every metric over the runs where it applies (diverged runs included,
+    at their last good state); None where no run has the metric."""
+    groups: dict[tuple[str, str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row["dataset"], row["loss"], row["variant"]), []).append(row)
+    summary = []
+    for (dataset, loss, variant), members in groups.items():
+        entry: Row = {"dataset": dataset, "loss": loss, "variant": variant, "n": len(members),
+                      "n_diverged": sum(bool(r.get("diverged")) for r in members)}
+        steps = [r["steps"] for r in members if r.get("steps") is not None]
+        entry["steps"] = max(steps) if steps else None
+        seconds = [r["seconds"] for r in members if r.get("seconds") is not None]
+        entry["seconds_mean"] = _mean_se(seconds)[0]
+        for key in METRICS:
+            values = [float(r[key]) for r in members
+                      if r.get(key) is not None and not math.isnan(float(r[key]))]
+            entry[f"{key}_mean"], entry[f"{key}_se"] = _mean_se(values)
+        summary.append(entry)
+    return summary
+
+
+def _pm(mean: float | None, se: float | None, digits: int, scale: float = 1.0) -> str:
+    if mean is None:
+        return "n/a"
+    if se is None:
+        return f"{mean * scale:.{digits}f}"
+    return f"{mean * scale:.{digits}f} ± {se * scale:.{digits}f}"
+
+
+def format_table(summary: list[Row], paper: dict[tuple[str, str], dict[str, float]] | None = None) -> str:
+    """A fixed-width table, one line per (dataset, loss, variant): n, diverged runs, modes covered,
+    high-quality %, mode KL, W1, grid JSD (mean ± standard error) and seconds per run. With `paper`
+    ({(dataset, variant): {"modes": .., "modes_se": .., "hq": ..}}, hq in %) two more columns give
+    the paper's figures."""
+    header = ["dataset", "loss", "variant", "n", "div", "modes (mean ± se)", "hq % (mean ± se)", "mode KL",
+              "W1", "JSD", "s/run"]
+    if paper is not None:
+        header += ["paper modes", "paper hq %"]
+    lines = []
+    for s in summary:
+        modes = _pm(s["modes_covered_mean"], s["modes_covered_se"], 2)
+        if s["modes_covered_mean"] is not None and s["modes_total_mean"] is not None:
+            modes += f" /{s['modes_total_mean']:g}"
+        cells = [s["dataset"], s["loss"], s["variant"], str(s["n"]), str(s["n_diverged"]), modes,
+                 _pm(s["hq_fraction_mean"], s["hq_fraction_se"], 1, 100.0),
+                 _pm(s["mode_kl_mean"], s["mode_kl_se"], 3), _pm(s["w1_mean"], s["w1_se"], 3),
+                 _pm(s["jsd_mean"], s["jsd_se"], 3),
+                 "n/a" if s["seconds_mean"] is None else f"{s['seconds_mean']:.1f}"]
+        if paper is not None:
+            figures = paper.get((s["dataset"], s["variant"]), {})
+            cells.append(_pm(figures["modes"], figures.get("modes_se"), 1) if "modes" in figures else "")
+            cells.append(f"{figures['hq']:.1f}" if "hq" in figures else "")
+        lines.append(cells)
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    left = 3  # dataset, loss, variant are left-aligned; numbers right-aligned
+
+    def render(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([render(header), rule, *(render(cells) for cells in lines)])
+
+
+# --- presets --------------------------------------------------------------------------------------
+
+_PRESET_KEYS = {"description", "datasets", "dataset_overrides", "losses", "seeds", "steps", "full_steps",
+                "base", "variants", "eval_samples", "paper"}
+
+
+def list_presets() -> list[str]:
+    """Names of the shipped presets (ganlab/presets/*.json)."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+
+
+def _preset_path(name_or_path: str | os.PathLike) -> Path:
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix == ".json" or os.sep in text or "/" in text:
+        return path
+    shipped = PRESET_DIR / f"{text}.json"
+    if not shipped.is_file():
+        raise ValueError(f"unknown preset {text!r}; shipped presets: {', '.join(list_presets())} "
+                         "(or give a path to a .json file)")
+    return shipped
+
+
+def _paper_figures(values: Any, where: str) -> dict[tuple[str, str], dict[str, float]] | None:
+    if values is None:
+        return None
+    figures = values.get("figures") if isinstance(values, dict) else None
+    if not isinstance(figures, list):
+        raise ValueError(f"{where}: 'paper' must be {{'source': ..., 'figures': [...]}}")
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for item in figures:
+        if not isinstance(item, dict) or not {"dataset", "variant"} <= set(item):
+            raise ValueError(f"{where}: each paper figure needs 'dataset' and 'variant', got {item!r}")
+        out[(item["dataset"], item["variant"])] = {k: float(v) for k, v in item.items()
+                                                   if k in ("modes", "modes_se", "hq", "hq_se")}
+    return out
+
+
+def load_preset(name_or_path: str | os.PathLike, full: bool = False
+                ) -> tuple[SweepSpec, dict[tuple[str, str], dict[str, float]] | None, str]:
+    """(SweepSpec, paper figures or None, description) of a shipped preset name or a JSON file.
+
+    With `full` the preset's `full_steps` (the full-length protocol) replace its reduced `steps`.
+    Paper figures are keyed by (dataset, variant): {"modes": mean, "modes_se": se, "hq": percent}.
+    """
+    path = _preset_path(name_or_path)
+    try:
+        values = json.loads(path.read_text())
+    except OSError as err:
+        raise ValueError(f"cannot read preset {str(path)!r}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"preset {str(path)!r} is not valid JSON ({err.msg} at line {err.lineno})") from None
+    where = f"preset {path.stem!r}"
+    if not isinstance(values, dict):
+        raise ValueError(f"{where} must be a JSON object")
+    unknown = sorted(set(values) - _PRESET_KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(_PRESET_KEYS))}")
+    missing = [k for k in ("datasets", "losses", "seeds", "steps") if k not in values]
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
+    steps = values["steps"]
+    if full:
+        if "full_steps" not in values:
+            raise ValueError(f"{where} has no full_steps, so it has no --full protocol")
+        steps = values["full_steps"]
+    spec = SweepSpec(datasets=list(values["datasets"]), losses=list(values["losses"]), seeds=list(values["seeds"]),
+                     steps=steps, base=_string_overrides(values.get("base"), f"{where}: base"),
+                     variants=values.get("variants"),
+                     dataset_overrides={k: _string_overrides(v, f"{where}: dataset_overrides[{k!r}]")
+                                        for k, v in (values.get("dataset_overrides") or {}).items()},
+                     eval_samples=int(values.get("eval_samples", 2500)))
+    expand(spec)  # a broken preset fails here, naming the option
+    return spec, _paper_figures(values.get("paper"), where), str(values.get("description", ""))
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+def parse_seeds(text: str) -> list[int]:
+    """"0,1,2" or "0-4" or a mix ("0-2,7") -> list of ints."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            if "-" in part:
+                low, high = (int(x) for x in part.split("-", 1))
+                if high < low:
+                    raise ValueError
+                seeds.extend(range(low, high + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise ValueError(f"--seeds: write seeds as 0,1,2 or a range 0-4, got {text!r}") from None
+    return seeds
+
+
+def _names(text: str, option: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ValueError(f"{option}: give at least one name, got {text!r}")
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `sweep` options to an (sub)parser; `run_from_args` reads them."""
+    parser.add_argument("--preset", help=f"a shipped preset ({', '.join(list_presets())}) or a JSON file")
+    parser.add_argument("--full", action="store_true", help="the preset's full-length step budget")
+    parser.add_argument("--datasets", help="comma-separated dataset names (default ring8)")
+    parser.add_argument("--losses", help="comma-separated loss names (default nonsaturating)")
+    parser.add_argument("--seeds", help="seeds: 0,1,2 or a range 0-4 (default 0-2)")
+    parser.add_argument("--steps", type=int, help="iterations per run (default 2000, or the preset's)")
+    parser.add_argument("--workers", type=int, help=f"parallel processes (default {default_workers()})")
+    parser.add_argument("--out", help="CSV to write (default runs/sweep-<timestamp>.csv)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="an option for every run, by dotted path (e.g. g.width=128); repeatable")
+    parser.add_argument("--show", metavar="CSV", help="print the table of a finished sweep's CSV; no training")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line last")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, dict | None, str]:
+    """The SweepSpec (and paper figures, description) the command line asks for."""
+    if args.preset:
+        spec, paper, description = load_preset(args.preset, full=args.full)
+    else:
+        if args.full:
+            raise ValueError("--full needs --preset (it selects a preset's full-length step budget)")
+        spec, paper, description = SweepSpec(["ring8"], ["nonsaturating"], [0, 1, 2], 2000), None, ""
+    if args.steps is not None and args.full:
+        raise ValueError("give --steps or --full, not both")
+    if args.datasets:
+        spec.datasets = _names(args.datasets, "--datasets")
+    if args.losses:
+        spec.losses = _names(args.losses, "--losses")
+    if args.seeds:
+        spec.seeds = parse_seeds(args.seeds)
+    if args.steps is not None:
+        spec.steps = args.steps
+    if args.workers is not None:
+        spec.workers = args.workers
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        spec.base = {**spec.base, key.strip(): value}
+    return spec, paper, description
+
+
+def _progress_line(done: int, total: int, row: Row) -> str:
+    parts = []
+    if row.get("modes_covered") is not None:
+        parts.append(f"{row['modes_covered']} modes")
+    if row.get("hq_fraction") is not None:
+        parts.append(f"{100 * row['hq_fraction']:.1f} % hq")
+    if not parts and row.get("w1") is not None:
+        parts.append(f"W1 {row['w1']:.3f}")
+    parts.append(f"{row['seconds']:.1f} s")
+    if row.get("diverged"):
+        parts.append(f"DIVERGED at step {row['diverged_at']} (kept {row['steps']} steps)")
+    return f"[{done}/{total}] {row['dataset']} {row['loss']} {row['variant']} seed {row['seed']}: " + \
+        ", ".join(parts)
+
+
+def _json_safe(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """`python -m ganlab sweep ...`: run (or --show) a sweep, print the table; 0 on success.
+
+    Bad input raises ConfigError or ValueError with a message naming the problem.
+    """
+    spec, paper, description = spec_from_args(args)
+    if args.show:
+        rows = read_csv(args.show)
+        out = Path(args.show)
+    else:
+        runs = expand(spec)
+        out = Path(args.out) if args.out else Path("runs") / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+        if not args.quiet:
+            variants = len({r.variant for r in runs})
+            sys.stderr.write(f"ganlab sweep: {len(runs)} runs ({len(spec.datasets)} datasets x {len(spec.losses)} "
+                             f"losses x {variants} variants x {len(spec.seeds)} seeds), {spec.steps} steps each, "
+                             f"{min(spec.workers, len(runs))} worker(s) -> {out}\n")
+            sys.stderr.flush()
+
+        def progress(done: int, total: int, row: Row) -> None:
+            if not args.quiet:
+                sys.stderr.write(_progress_line(done, total, row) + "\n")
+                sys.stderr.flush()
+
+        rows = run_sweep(spec, out, progress)
+        if not args.quiet:
+            sys.stderr.write(f"wrote {out}\n")
+    summary = summarize(rows)
+    if description and not args.quiet:
+        print(description)
+    print(format_table(summary, paper))
+    if args.json:
+        print(json.dumps([{k: _json_safe(v) for k, v in s.items()} for s in summary]))
+    return 0
