@@ -1,4 +1,4 @@
-"""The headless command line: python -m ganlab list | train.
+"""The headless command line: python -m ganlab list | train | sweep.
 
 Exit status: 0 success (a diverged run also exits 0 and says so: "diverged": true), 2 bad input
 (unknown name, number out of range, unreadable or mismatched checkpoint).
@@ -243,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON summary line last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    from ganlab import sweep
+
+    p_sweep = sub.add_parser("sweep", help="train every combination of datasets, losses, seeds (and variants); "
+                             "print mean ± standard error per (dataset, loss), write a CSV")
+    sweep.add_arguments(p_sweep)
+    p_sweep.set_defaults(func=sweep.run_from_args)
     return parser
 
 

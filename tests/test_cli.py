@@ -107,3 +107,16 @@ def test_a_diverging_run_reports_it(capsys):
     assert summary["diverged"] is True
     assert "diverged at step" in summary["diverged_message"]
     assert summary["steps"] < 300
+
+
+def test_sweep_prints_a_table_and_rejects_bad_names(tmp_path, capsys):
+    out = tmp_path / "sweep.csv"
+    assert main(["sweep", "--datasets", "ring8", "--losses", "hinge", "--seeds", "0-1", "--steps", "20",
+                 "--workers", "1", "--out", str(out), "--quiet", "--set", "batch_size=32"]) == 0
+    text = capsys.readouterr().out
+    assert "ring8" in text and "hinge" in text and "modes (mean ± se)" in text
+    assert len(out.read_text().strip().splitlines()) == 3  # header + 2 runs
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", "--losses", "nope", "--out", str(out)])
+    assert info.value.code == 2
+    assert "nope" in capsys.readouterr().err

@@ -1,0 +1,373 @@
+"""The data plane: D's output, real and fake samples, G's gradient arrows, G's manifold, and theory overlays.
+
+A pure function of a trainer snapshot (ganlab.train.Trainer.snapshot) to a Plotly figure, in the spirit
+of GAN Lab (poloclub/ganlab): a decision heatmap, the samples, the direction G pushes each fake sample,
+and the deformed latent mesh, plus what GAN Lab does not show: the optimal discriminator D* of theory
+and contour lines of p_data and p_g.
+
+Each layer is a legend group named after its key in LAYERS, so a legend click toggles a whole layer and
+tests can find a layer's traces by `trace.legendgroup`. For a given set of layers (and extras supplied),
+the trace list has a fixed length and order, so figures of successive snapshots can be frames of one
+animation (ganlab.viz.export).
+
+Size: numeric arrays are float32 numpy arrays (Plotly serialises them as base64 typed arrays); lines
+with None separators are lists rounded to COORD_DECIMALS, so a frame at grid 64 with 512 points is far
+below 300 kB of JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import plotly.graph_objects as go
+
+LAYERS = ("discriminator", "d_contours", "d_star", "data_density", "fake_density", "real", "fake",
+          "arrows", "manifold", "modes")
+DEFAULT_LAYERS = frozenset({"discriminator", "real", "fake", "arrows", "modes", "data_density"})
+
+ARROW_FRACTION = 0.08      # auto scale: the longest arrow is this fraction of the plot width
+MANIFOLD_BINS = 5          # quantile bins of 1 / cell area used to shade the manifold mesh
+COORD_DECIMALS = 5         # rounding of the coordinates of None-separated line traces
+ARROW_HEAD_SIZE = 7.0      # marker size (px) of the head of an arrow of reference length
+
+REAL_COLOUR = "#1b7837"    # green: "real" end of the PiYG scale
+FAKE_COLOUR = "#762a83"    # purple: "fake" end of the PiYG scale
+EMA_COLOUR = "#c2a5cf"
+ARROW_COLOUR = "#40004b"
+MESH_COLOUR = "rgba(40, 40, 40, 0.55)"
+D_SCALE = "PiYG"           # low D (fake) purple/pink, high D (real) green
+PROB_LEVELS = (0.1, 0.9, 0.2)   # start, end, size of the probability / D* contour levels
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+def _f32(a) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float32))
+
+
+def _rounded(values: Iterable) -> list:
+    """A list of floats rounded to COORD_DECIMALS, keeping None separators (short JSON, no float noise)."""
+    return [None if v is None else round(float(v), COORD_DECIMALS) for v in values]
+
+
+def manifold_cell_areas(manifold) -> np.ndarray:
+    """Areas of the quadrilateral cells of G's deformed latent mesh (shoelace formula).
+
+    Args:
+        manifold: (R, M, 2) image of a latent grid under G.
+
+    Returns:
+        (R - 1, M - 1) unsigned cell areas; cell (i, j) has corners manifold[i, j], [i, j+1], [i+1, j+1],
+        [i+1, j] (in that order around the cell). Empty when R < 2 or M < 2.
+    """
+    m = np.asarray(manifold, dtype=np.float64)
+    if m.ndim != 3 or m.shape[2] != 2:
+        raise ValueError(f"manifold must have shape (R, M, 2); got {m.shape}")
+    if m.shape[0] < 2 or m.shape[1] < 2:
+        return np.zeros((max(m.shape[0] - 1, 0), max(m.shape[1] - 1, 0)))
+    corners = (m[:-1, :-1], m[:-1, 1:], m[1:, 1:], m[1:, :-1])
+    twice = np.zeros(m[:-1, :-1, 0].shape)
+    for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+        twice += a[..., 0] * b[..., 1] - b[..., 0] * a[..., 1]
+    return np.abs(twice) / 2.0
+
+
+def density_bins(areas, n_bins: int = MANIFOLD_BINS) -> np.ndarray:
+    """Quantile bin (0 = sparsest ... n_bins - 1 = densest) of each cell's density 1 / area.
+
+    Cells of zero area (or non-finite area) count as infinitely dense and land in the densest bin.
+
+    Returns:
+        int array of the shape of `areas`.
+    """
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be >= 1; got {n_bins}")
+    areas = np.asarray(areas, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dens = np.where((areas > 0) & np.isfinite(areas), 1.0 / areas, np.inf)
+    finite = dens[np.isfinite(dens)]
+    if finite.size == 0:
+        return np.full(areas.shape, n_bins - 1, dtype=int)
+    inner = np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])
+    return np.searchsorted(inner, dens, side="right").astype(int).clip(0, n_bins - 1)
+
+
+def auto_arrow_scale(fake_grad, bounds, fraction: float = ARROW_FRACTION) -> float:
+    """The scale that makes the longest arrow (-fake_grad * scale) `fraction` of the plot width.
+
+    Freeze the value this returns and pass it as `arrow_scale` to compare frames: one scale for a whole
+    frame (and across frames), never per-arrow normalisation, so vanishing gradients give tiny arrows.
+    Returns 1.0 when every gradient is zero or non-finite.
+    """
+    g = np.asarray(fake_grad, dtype=np.float64).reshape(-1, 2)
+    lengths = np.hypot(g[:, 0], g[:, 1])
+    lengths = lengths[np.isfinite(lengths)]
+    longest = float(lengths.max()) if lengths.size else 0.0
+    if longest <= 0.0:
+        return 1.0
+    width = float(bounds[1]) - float(bounds[0])
+    return fraction * width / longest
+
+
+def arrow_segments(fake, fake_grad, scale: float) -> tuple[list, list]:
+    """Segments from each fake sample x to x - scale * grad (the way G pushes it), None-separated.
+
+    Returns:
+        (xs, ys): lists of length 3n, [x0, x0 - scale * g0, None, x1, ...], exact (no rounding).
+    """
+    x = np.asarray(fake, dtype=np.float64).reshape(-1, 2)
+    g = np.asarray(fake_grad, dtype=np.float64).reshape(-1, 2)
+    if x.shape != g.shape:
+        raise ValueError(f"fake {x.shape} and fake_grad {g.shape} must have the same shape")
+    end = x - scale * g
+    n = len(x)
+    xs: list = [None] * (3 * n)
+    ys: list = [None] * (3 * n)
+    xs[0::3], xs[1::3] = x[:, 0].tolist(), end[:, 0].tolist()
+    ys[0::3], ys[1::3] = x[:, 1].tolist(), end[:, 1].tolist()
+    return xs, ys
+
+
+def _mesh_lines(manifold: np.ndarray) -> tuple[list, list]:
+    """Rows and columns of the mesh as one None-separated polyline."""
+    xs: list = []
+    ys: list = []
+    lines = [manifold[i] for i in range(manifold.shape[0])]
+    if manifold.shape[0] > 1:
+        lines += [manifold[:, j] for j in range(manifold.shape[1])]
+    for line in lines:
+        xs.extend(line[:, 0].tolist())
+        ys.extend(line[:, 1].tolist())
+        xs.append(None)
+        ys.append(None)
+    return xs, ys
+
+
+def _cell_polygons(manifold: np.ndarray, mask: np.ndarray) -> tuple[list, list]:
+    """The cells where mask is true as closed polygons separated by None."""
+    xs: list = []
+    ys: list = []
+    for i, j in zip(*np.nonzero(mask), strict=True):
+        quad = (manifold[i, j], manifold[i, j + 1], manifold[i + 1, j + 1], manifold[i + 1, j], manifold[i, j])
+        xs.extend(float(p[0]) for p in quad)
+        ys.extend(float(p[1]) for p in quad)
+        xs.append(None)
+        ys.append(None)
+    return xs, ys
+
+
+def _fraction_levels(dens: np.ndarray, fractions=(0.1, 0.3, 0.5, 0.7, 0.9)) -> dict:
+    top = float(np.nanmax(dens)) if np.isfinite(dens).any() else 0.0
+    if top <= 0.0:
+        top = 1.0
+    step = (fractions[-1] - fractions[0]) / (len(fractions) - 1)
+    return {"start": fractions[0] * top, "end": fractions[-1] * top, "size": step * top}
+
+
+def _line_contour(x, y, z, *, name: str, group: str, colour: str, levels: dict, dash: str = "solid",
+                  width: float = 1.2, labels: bool = False, showlegend: bool = True) -> go.Contour:
+    return go.Contour(
+        x=_f32(x), y=_f32(y), z=_f32(z), name=name, legendgroup=group, showlegend=showlegend,
+        showscale=False, autocontour=False, contours=dict(coloring="none", showlabels=labels, **levels),
+        line=dict(color=colour, width=width, dash=dash), hoverinfo="skip")
+
+
+# ------------------------------------------------------------------------------------------------ layers
+
+def _discriminator_layer(snap: dict) -> list:
+    gx, gy = _f32(snap["grid_x"]), _f32(snap["grid_y"])
+    if snap.get("d_prob") is not None:
+        z = _f32(snap["d_prob"])
+        return [go.Heatmap(
+            x=gx, y=gy, z=z, zmin=0.0, zmax=1.0, colorscale=D_SCALE, opacity=0.8, name="D(x) = P(real)",
+            legendgroup="discriminator", showlegend=True, zsmooth="best",
+            colorbar=dict(title=dict(text="D(x) = P(real)", side="right"), thickness=12, len=0.75),
+            hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>D(x)=%{z:.3f}<extra></extra>")]
+    z = _f32(snap["d_score"])
+    finite = np.abs(z[np.isfinite(z)])
+    bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    return [go.Heatmap(
+        x=gx, y=gy, z=z, zmin=-bound, zmax=bound, zmid=0.0, colorscale=D_SCALE, opacity=0.8,
+        name="critic value f(x)", legendgroup="discriminator", showlegend=True, zsmooth="best",
+        colorbar=dict(title=dict(text="critic value f(x)", side="right"), thickness=12, len=0.75),
+        hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>f(x)=%{z:.3g}<extra></extra>")]
+
+
+def _d_contour_layer(snap: dict) -> list:
+    gx, gy = snap["grid_x"], snap["grid_y"]
+    if snap.get("d_prob") is not None:
+        z = snap["d_prob"]
+        boundary, levels, label = 0.5, dict(zip(("start", "end", "size"), PROB_LEVELS, strict=True)), "D = 0.5"
+    else:
+        z = np.asarray(snap["d_score"], dtype=np.float64)
+        finite = np.abs(z[np.isfinite(z)])
+        s = (float(finite.max()) if finite.size and finite.max() > 0 else 1.0) / 3.0
+        boundary, levels, label = 0.0, {"start": -2 * s, "end": 2 * s, "size": s}, "f = 0"
+    return [
+        _line_contour(gx, gy, z, name="D contours", group="d_contours", colour="rgba(30, 30, 30, 0.6)",
+                      levels=levels, width=0.8, labels=True),
+        _line_contour(gx, gy, z, name=f"{label} (decision boundary)", group="d_contours", colour="#111111",
+                      levels={"start": boundary, "end": boundary, "size": 1.0}, width=2.2, showlegend=False),
+    ]
+
+
+def _manifold_layer(manifold: np.ndarray) -> list:
+    traces = []
+    rows, cols = manifold.shape[:2]
+    if rows >= 2 and cols >= 2:
+        bins = density_bins(manifold_cell_areas(manifold), MANIFOLD_BINS)
+        for b in range(MANIFOLD_BINS):
+            xs, ys = _cell_polygons(manifold, bins == b)
+            alpha = 0.06 + 0.34 * b / max(MANIFOLD_BINS - 1, 1)
+            traces.append(go.Scatter(
+                x=_rounded(xs), y=_rounded(ys), mode="lines", fill="toself", line=dict(width=0),
+                fillcolor=f"rgba(30, 30, 30, {alpha:.3f})", name=f"manifold density bin {b + 1}/{MANIFOLD_BINS}",
+                legendgroup="manifold", showlegend=False, hoverinfo="skip"))
+    xs, ys = _mesh_lines(manifold)
+    name = "G manifold (mesh, darker = denser)" if rows >= 2 else "G manifold (curve)"
+    traces.append(go.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="manifold",
+                             line=dict(color=MESH_COLOUR, width=1), hoverinfo="skip"))
+    return traces
+
+
+def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float, auto: bool) -> list:
+    xs, ys = arrow_segments(fake, grad, scale)
+    label = "auto" if auto else "frozen"
+    name = f"G's push -grad (scaled ×{scale:.3g}, {label})"
+    d = -scale * np.asarray(grad, dtype=np.float64).reshape(-1, 2)
+    length = np.hypot(d[:, 0], d[:, 1])
+    length = np.where(np.isfinite(length), length, 0.0)
+    ref = ARROW_FRACTION * width
+    size = ARROW_HEAD_SIZE * np.sqrt(np.clip(length / ref, 0.0, 1.0))
+    size = np.where(size < 1.0, 0.0, size)   # no heads on (nearly) vanished arrows
+    angle = np.degrees(np.arctan2(d[:, 0], d[:, 1]))  # clockwise from "up", equal-aspect axes
+    tips = np.asarray(fake, dtype=np.float64).reshape(-1, 2) + d
+    return [
+        go.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="arrows",
+                   line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip"),
+        go.Scatter(x=_f32(tips[:, 0]), y=_f32(tips[:, 1]), mode="markers", name="arrow heads",
+                   legendgroup="arrows", showlegend=False, hoverinfo="skip",
+                   marker=dict(symbol="triangle-up", size=_f32(np.round(size, 1)), angle=_f32(np.round(angle, 1)),
+                               color=ARROW_COLOUR, line=dict(width=0))),
+    ]
+
+
+def _mode_layer(centers: np.ndarray, covered) -> list:
+    centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
+    if covered is None:
+        return [go.Scatter(x=_f32(centers[:, 0]), y=_f32(centers[:, 1]), mode="markers", name="mode centres",
+                           legendgroup="modes", marker=dict(symbol="x-thin-open", size=10,
+                                                            line=dict(color="#333333", width=2)),
+                           hovertemplate="mode (%{x:.2f}, %{y:.2f})<extra></extra>")]
+    covered = np.asarray(covered, dtype=bool).reshape(-1)
+    if covered.shape[0] != centers.shape[0]:
+        raise ValueError(f"covered has {covered.shape[0]} entries but there are {centers.shape[0]} centres")
+    k, total = int(covered.sum()), len(centers)
+    hit, miss = centers[covered], centers[~covered]
+    return [
+        go.Scatter(x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=f"modes covered ({k}/{total})",
+                   legendgroup="modes", marker=dict(symbol="circle", size=11, color="#1a1a1a",
+                                                    line=dict(color="white", width=1.5)),
+                   hovertemplate="covered mode (%{x:.2f}, %{y:.2f})<extra></extra>"),
+        go.Scatter(x=_f32(miss[:, 0]), y=_f32(miss[:, 1]), mode="markers",
+                   name=f"modes missed ({total - k}/{total})", legendgroup="modes",
+                   marker=dict(symbol="circle-open", size=12, color="#d7191c", line=dict(width=2.5)),
+                   hovertemplate="missed mode (%{x:.2f}, %{y:.2f})<extra></extra>"),
+    ]
+
+
+# -------------------------------------------------------------------------------------------- the figure
+
+def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_density=None, d_star=None,
+                 fake_density=None, centers=None, covered=None, arrow_scale: float | None = None,
+                 uirevision: str = "plane", title: str | None = None) -> go.Figure:
+    """The 2-D plane of a toy run: one trace group per layer, axes fixed to the data bounds.
+
+    Args:
+        snap: a Trainer.snapshot() dict (see ganlab.train).
+        layers: keys of LAYERS to draw (default DEFAULT_LAYERS). Layers whose input is missing
+            (data_density, d_star, fake_density, modes without centers) are skipped.
+        data_density: (xs, ys, dens) exact p_data on a grid, dens[i, j] at (xs[j], ys[i]).
+        d_star: ganlab.theory.optimal_discriminator_grid output ({"grid_x", "grid_y", "d_star", ...}).
+        fake_density: (xs, ys, dens) a density estimate of p_g.
+        centers: (k, 2) mode centres; covered: (k,) bool (None: unknown, neutral markers).
+        arrow_scale: arrows are x -> x - arrow_scale * fake_grad; None: auto_arrow_scale for this frame.
+        uirevision: kept in the layout so zoom / legend state survive frame updates.
+        title: figure title (default: the step and update counts).
+
+    Returns:
+        A plotly Figure. Traces carry legendgroup == their layer key.
+    """
+    layers = frozenset(layers)
+    unknown = layers - set(LAYERS)
+    if unknown:
+        raise ValueError(f"unknown layer(s) {sorted(unknown)}; valid: {', '.join(LAYERS)}")
+    bounds = tuple(float(b) for b in snap["bounds"])
+    xmin, xmax, ymin, ymax = bounds
+    traces: list = []
+
+    if "discriminator" in layers:
+        traces += _discriminator_layer(snap)
+    if "d_contours" in layers:
+        traces += _d_contour_layer(snap)
+    if "data_density" in layers and data_density is not None:
+        xs, ys, dens = data_density
+        traces.append(_line_contour(xs, ys, dens, name="p_data (exact)", group="data_density",
+                                    colour=REAL_COLOUR, levels=_fraction_levels(np.asarray(dens)), width=1.2))
+    if "fake_density" in layers and fake_density is not None:
+        xs, ys, dens = fake_density
+        traces.append(_line_contour(xs, ys, dens, name="p_g (estimate)", group="fake_density",
+                                    colour=FAKE_COLOUR, levels=_fraction_levels(np.asarray(dens)), dash="dot",
+                                    width=1.2))
+    if "d_star" in layers and d_star is not None:
+        traces.append(_line_contour(d_star["grid_x"], d_star["grid_y"], d_star["d_star"],
+                                    name="D* = p_data / (p_data + p_g)", group="d_star", colour="#000000",
+                                    levels=dict(zip(("start", "end", "size"), PROB_LEVELS, strict=True)),
+                                    dash="dash", width=1.4, labels=True))
+    if "manifold" in layers:
+        traces += _manifold_layer(np.asarray(snap["manifold"], dtype=np.float64))
+    if "real" in layers:
+        real = _f32(snap["real"])
+        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
+                                 legendgroup="real", marker=dict(color=REAL_COLOUR, size=4, opacity=0.8),
+                                 hoverinfo="skip"))
+    if "fake" in layers:
+        fake = _f32(snap["fake"])
+        traces.append(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="fake samples G(z)",
+                                 legendgroup="fake", marker=dict(color=FAKE_COLOUR, size=4, opacity=0.85,
+                                                                 symbol="diamond"), hoverinfo="skip"))
+        if snap.get("fake_ema") is not None:
+            ema = _f32(snap["fake_ema"])
+            traces.append(go.Scatter(x=ema[:, 0], y=ema[:, 1], mode="markers", name="fake samples (EMA G)",
+                                     legendgroup="fake_ema", visible="legendonly", hoverinfo="skip",
+                                     marker=dict(color=EMA_COLOUR, size=4, symbol="diamond-open")))
+    if "arrows" in layers:
+        auto = arrow_scale is None
+        scale = auto_arrow_scale(snap["fake_grad"], bounds) if auto else float(arrow_scale)
+        traces += _arrow_layer(snap["fake"], snap["fake_grad"], scale, xmax - xmin, auto)
+    if "modes" in layers and centers is not None:
+        traces += _mode_layer(centers, covered)
+
+    if title is None:
+        title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
+                f"G updates {int(snap['g_updates'])}"
+    fig = go.Figure(data=traces)
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=14)), uirevision=uirevision, template="plotly_white",
+        margin=dict(l=40, r=10, t=40, b=30), height=560,
+        legend=dict(orientation="h", yanchor="top", y=-0.06, x=0.0, font=dict(size=11), groupclick="togglegroup"),
+        xaxis=dict(range=[xmin, xmax], constrain="domain", showgrid=False, zeroline=False, title=None),
+        yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
+                   zeroline=False, title=None),
+    )
+    return fig
+
+
+def frame_size_bytes(fig: go.Figure) -> int:
+    """Bytes of fig.to_json(): what one live frame costs to send to the browser."""
+    return len(fig.to_json().encode())
+
+
+__all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "auto_arrow_scale", "arrow_segments",
+           "manifold_cell_areas", "density_bins", "frame_size_bytes"]
