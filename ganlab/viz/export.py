@@ -63,10 +63,15 @@ def animation_figure(snaps: Sequence[Mapping], **plane_kwargs) -> go.Figure:
     figures = [plane_figure(s, title=_frame_title(s), **plane_kwargs) for s in snaps]
     base = figures[0]
     template = list(base.data)
-    frames = []
-    for i, (snap, fig) in enumerate(zip(snaps, figures, strict=True)):
-        frames.append(go.Frame(data=_align(template, fig.data), name=f"frame {i}",
-                               layout=dict(title=dict(text=_frame_title(snap)))))
+    aligned = [_align(template, fig.data) for fig in figures]
+    # A trace hidden in some frame (absent from that snapshot) must be shown again explicitly elsewhere.
+    hidden = {k for data in aligned for k, tr in enumerate(data) if tr.visible is False}
+    for data in aligned:
+        for k in hidden:
+            if data[k].visible is None:
+                data[k].visible = True
+    frames = [go.Frame(data=data, name=f"frame {i}", layout=dict(title=dict(text=_frame_title(snap))))
+              for i, (snap, data) in enumerate(zip(snaps, aligned, strict=True))]
     fig = go.Figure(data=template, layout=base.layout, frames=frames)
     play = {"frame": {"duration": FRAME_MS, "redraw": True}, "fromcurrent": True,
             "transition": {"duration": 0}, "mode": "immediate"}
