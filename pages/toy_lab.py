@@ -25,6 +25,7 @@ if "toy_session" not in st.session_state:
         initial, link_error = from_query(""), str(err)
     st.session_state.update(widget_values(initial))
     st.session_state["toy_points"] = initial.data.points
+    initial = config_from_widgets(st.session_state, initial.data.points)  # std shown = std used
     st.session_state["toy_session"] = ToySession(initial)
     if link_error:
         st.session_state["toy_session"].error = f"The link's options were not used: {link_error}"

@@ -17,7 +17,7 @@ from ganlab.theory import optimal_discriminator_grid
 from ganlab.ui.toy_session import TICK_SECONDS, ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
 from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
-from ganlab.viz.toy_plane import LAYERS, plane_figure
+from ganlab.viz.toy_plane import LAYERS, auto_arrow_scale, plane_figure
 
 DEFAULT_LAYERS = ("discriminator", "real", "fake", "arrows", "modes", "data_density")
 LAYER_LABELS = {
@@ -43,6 +43,10 @@ def _extras(session: ToySession, snap: dict, layers: set[str]) -> dict:
     trainer = session.trainer
     dataset = trainer.dataset
     extras: dict = {}
+    if session.arrow_scale is None or snap["step"] == 0:
+        # one scale per run, fixed at its start: arrows then shrink when G's loss saturates
+        session.arrow_scale = auto_arrow_scale(snap["fake_grad"], dataset.bounds)
+    extras["arrow_scale"] = session.arrow_scale
     if "data_density" in layers:
         extras["data_density"] = _data_density(dataset, repr(session.config.data))
     if "d_star" in layers and dataset.has_density:

@@ -31,6 +31,7 @@ class ToySession:
     notice: str | None = None
     error: str | None = None
     timeline_every: int = 100
+    arrow_scale: float | None = None  # the plane's arrow scale, fixed per run (None: set at the next frame)
     timeline: deque = field(default_factory=lambda: deque(maxlen=TIMELINE_LENGTH))
 
     def __post_init__(self):
@@ -54,6 +55,7 @@ class ToySession:
         self.phase = "idle"
         self.error = None
         self.notice = "Reset: a new run from step 0."
+        self.arrow_scale = None
         self.timeline.clear()
         self.record()
 
@@ -128,6 +130,7 @@ class ToySession:
             self.timeline.clear()
             self.record()
             self.notice = f"Restarted from step 0: {', '.join(restart)} changed the networks or the data."
+            self.arrow_scale = None
         else:
             self.notice = None
         return restart

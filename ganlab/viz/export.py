@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ganlab.viz.toy_plane import plane_figure
+from ganlab.viz.toy_plane import auto_arrow_scale, plane_figure
 
 FRAME_MS = 300  # time per frame when playing
 
@@ -54,10 +54,15 @@ def animation_figure(snaps: Sequence[Mapping], **plane_kwargs) -> go.Figure:
     """One figure whose frames are plane_figure(snap, **plane_kwargs) for each snapshot.
 
     The first snapshot is the initial view; the slider's steps are labelled by each snapshot's step.
-    Pass `arrow_scale` to freeze the arrow scale over the animation (default: each frame's own scale).
+    Arrows use one scale for the whole animation (default: the longest arrow over all frames is
+    ARROW_FRACTION of the plot width), so shrinking gradients show as shrinking arrows; pass
+    `arrow_scale` to choose it.
     """
     if not snaps:
         raise ValueError("animation needs at least one snapshot; got none")
+    if plane_kwargs.get("arrow_scale") is None:
+        grads = np.concatenate([np.asarray(s["fake_grad"], dtype=np.float64).reshape(-1, 2) for s in snaps])
+        plane_kwargs["arrow_scale"] = auto_arrow_scale(grads, snaps[0]["bounds"])
     plane_kwargs.setdefault("uirevision", "animation")
     plane_kwargs.pop("title", None)
     figures = [plane_figure(s, title=_frame_title(s), **plane_kwargs) for s in snaps]
@@ -82,15 +87,15 @@ def animation_figure(snaps: Sequence[Mapping], **plane_kwargs) -> go.Figure:
                                    "transition": {"duration": 0}}]}
         for i, snap in enumerate(snaps)]
     fig.update_layout(
-        height=680, margin=dict(l=40, r=10, t=40, b=40),
-        updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.12,
+        height=760, margin=dict(l=40, r=10, t=40, b=40),
+        updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.1,
                       "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 10},
                       "buttons": [{"label": "Play", "method": "animate", "args": [None, play]},
                                   {"label": "Pause", "method": "animate", "args": [[None], pause]}]}],
-        sliders=[{"active": 0, "steps": slider_steps, "x": 0.15, "len": 0.85, "y": -0.12,
+        sliders=[{"active": 0, "steps": slider_steps, "x": 0.22, "len": 0.78, "y": -0.08,
                   "xanchor": "left", "yanchor": "top", "pad": {"t": 10},
                   "currentvalue": {"prefix": "step ", "visible": True}, "transition": {"duration": 0}}],
-        legend=dict(y=-0.3),
+        legend=dict(y=-0.3),  # below the slider
     )
     return fig
 

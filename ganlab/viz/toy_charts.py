@@ -36,12 +36,13 @@ def _steps(values) -> np.ndarray:
 
 
 def _layout(fig: go.Figure, title: str, uirevision: str, yaxis_title: str | None = None,
-            height: int = CHART_HEIGHT) -> go.Figure:
+            height: int = CHART_HEIGHT, xaxis_title: str | None = "step") -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=13)), uirevision=uirevision, template="plotly_white",
         height=height, margin=dict(l=50, r=10, t=40, b=35), hovermode="x unified",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0, font=dict(size=11)))
-    fig.update_xaxes(title_text="step")
+    if xaxis_title is not None:
+        fig.update_xaxes(title_text=xaxis_title)
     if yaxis_title is not None:
         fig.update_yaxes(title_text=yaxis_title)
     return fig
@@ -136,7 +137,8 @@ def metrics_chart(metrics: Mapping[str, np.ndarray], keys: Sequence[str],
                                  name=name, showlegend=False, marker=dict(size=4),
                                  line=dict(color=D_COLOUR if i % 2 == 0 else G_COLOUR, width=1.5)),
                       row=i // ncols + 1, col=i % ncols + 1)
-    fig = _layout(fig, "Metrics", uirevision, height=max(CHART_HEIGHT, 200 * nrows + 60))
+    fig = _layout(fig, "Metrics over steps", uirevision, height=max(CHART_HEIGHT, 200 * nrows + 60),
+                  xaxis_title=None)
     fig.update_annotations(font=dict(size=12))
     return fig
 

@@ -297,7 +297,8 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
         title: figure title (default: the step and update counts).
 
     Returns:
-        A plotly Figure. Traces carry legendgroup == their layer key.
+        A plotly Figure. Traces carry legendgroup == their layer key, except the EMA generator's samples
+        (drawn with the "fake" layer when the snapshot has fake_ema): group "fake_ema", legend-only.
     """
     layers = frozenset(layers)
     unknown = layers - set(LAYERS)
