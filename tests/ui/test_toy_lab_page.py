@@ -1,0 +1,97 @@
+"""The Toy Lab page through streamlit's AppTest (no browser)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ganlab.data import DATASETS
+from ganlab.losses import LOSSES
+from ganlab.ui.toy_controls import PREFIX
+from ganlab.ui.toy_presets import PRESETS
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "toy_lab.py")
+STEP = re.compile(r"### Step (\d+)")
+
+
+def open_page() -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not app.exception
+    return app
+
+
+def step_number(app: AppTest) -> int:
+    return int(next(STEP.match(m.value).group(1) for m in app.markdown if STEP.match(m.value)))
+
+
+def button(app: AppTest, label: str):
+    return next(b for b in app.button if b.label == label)
+
+
+def test_step_advances_the_counter_by_one_and_reset_returns_to_zero():
+    app = open_page()
+    assert step_number(app) == 0
+    button(app, "Step").click().run()
+    session = app.session_state["toy_session"]
+    assert session.phase == "d" and session.trainer.d_updates == 1  # D's half shown first
+    session.step_generator()
+    app.run()
+    assert step_number(app) == 1
+    button(app, "Reset").click().run()
+    assert step_number(app) == 0
+
+
+@pytest.mark.parametrize("name", [d for d in DATASETS if d != "custom"])
+def test_every_dataset_renders(name):
+    app = open_page()
+    app.selectbox(key=PREFIX + "data.name").set_value(name).run()
+    assert not app.exception
+    assert app.session_state["toy_session"].config.data.name == name
+    assert len(app.get("plotly_chart")) >= 1
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_every_loss_renders(loss):
+    app = open_page()
+    app.selectbox(key=PREFIX + "loss.name").set_value(loss).run()
+    assert not app.exception
+    assert app.session_state["toy_session"].config.loss.name == loss
+
+
+def test_a_preset_sets_the_widgets_it_claims():
+    name = "Weight clipping vs gradient penalty"
+    app = open_page()
+    app.selectbox(key="toy_preset").set_value(name).run()
+    assert not app.exception
+    preset = PRESETS[name]
+    assert app.selectbox(key=PREFIX + "loss.name").value == preset.overrides["loss.name"] == "wgan"
+    assert app.selectbox(key=PREFIX + "data.name").value == "grid25"
+    assert app.slider(key=PREFIX + "d_steps").value == 5
+    assert app.session_state["toy_session"].config.g_opt.name == "rmsprop"
+    assert any(preset.watch == c.value for c in app.caption)
+
+
+def test_an_invalid_choice_keeps_the_last_good_run():
+    app = open_page()
+    app.number_input(key=PREFIX + "g_opt.lr").set_value(0.002).run()
+    good = app.session_state["toy_session"].config
+    assert good.g_opt.lr == 0.002
+    app.selectbox(key=PREFIX + "data.name").set_value("custom").run()  # no points uploaded yet
+    assert not app.exception
+    assert any("data.points" in e.value for e in app.error)
+    assert app.session_state["toy_session"].config == good
+
+
+def test_a_share_link_restores_the_config_and_a_bad_link_says_why():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["loss.name"] = "hinge"
+    app.query_params["d_steps"] = "3"
+    app.run()
+    cfg = app.session_state["toy_session"].config
+    assert (cfg.loss.name, cfg.d_steps) == ("hinge", 3)
+    bad = AppTest.from_file(PAGE, default_timeout=60)
+    bad.query_params["batch_size"] = "-5"
+    bad.run()
+    assert not bad.exception
+    assert any("batch_size" in e.value for e in bad.error)
