@@ -2,6 +2,9 @@
 
 import streamlit as st
 
+from ganlab.ui.runtime import configure_torch_for_app
+
+configure_torch_for_app()
 st.set_page_config(page_title="ganlab — a GAN laboratory", page_icon="🧪", layout="wide")
 
 PAGES = [

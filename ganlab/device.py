@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -22,10 +24,10 @@ def resolve_device(requested: str = "auto") -> torch.device:
 
 
 def describe_device(device: torch.device | None = None) -> str:
-    """Human-readable name, e.g. "CUDA GPU: NVIDIA H100 80GB HBM3", "Apple MPS", "CPU (2 threads)"."""
+    """Human-readable name, e.g. "CUDA GPU: NVIDIA H100 80GB HBM3", "Apple MPS", "CPU (2 cores)"."""
     device = device or resolve_device("auto")
     if device.type == "cuda":
         return f"CUDA GPU: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS (Metal) GPU"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({os.cpu_count()} cores)"
