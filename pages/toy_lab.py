@@ -117,7 +117,8 @@ with st.sidebar:
     st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], key=PREFIX + "batch_size")
     st.slider("D steps per G step", 1, 10, key=PREFIX + "d_steps")
     st.slider("G steps per D step", 1, 10, key=PREFIX + "g_steps")
-    speed = st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, value=50, key="toy_speed")
+    speed = st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, value=500, key="toy_speed",
+                      help="At most this many steps per frame; a frame also stops training after 0.09 s")
 
     st.subheader("Compare")
     compare = st.checkbox("Compare mode: a second run with another loss, same data and seed", key="toy_compare")

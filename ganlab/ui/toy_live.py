@@ -28,6 +28,7 @@ LAYER_LABELS = {
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 SNAPSHOT_GRID = 64
+CHART_SECONDS = 1.0  # the loss and metric charts refresh once a second; the plane every tick
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -126,31 +127,37 @@ def render_live(session: ToySession, pair: ComparePair | None = None) -> None:
             else:
                 st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
             return
-        left, right = st.columns([3, 2])
-        with left:
-            fig = plane_figure(snap, layers=frozenset(layers), **_extras(session, snap, layers))
-            st.plotly_chart(fig, key="toy_plane", width="stretch")
-        with right:
-            history = snap["history"]
-            st.plotly_chart(loss_chart(history), key="toy_losses", width="stretch")
-            metrics = snap["metrics"]
-            reference = None
-            if len(metrics["step"]) and np.isfinite(metrics["reference"]).any():
-                reference = {"step": metrics["step"], "value": metrics["reference"],
-                             "name": "grid / exact value"}
-            st.plotly_chart(divergence_chart(history, snap["divergence"], snap["estimate_formula"], reference),
-                            key="toy_divergence", width="stretch")
+        fig = plane_figure(snap, layers=frozenset(layers), **_extras(session, snap, layers))
+        st.plotly_chart(fig, key="toy_plane", width="stretch")
+
+    @st.fragment(run_every=CHART_SECONDS if session.playing else None)
+    def charts() -> None:
+        trainer = session.trainer
+        history, metrics = trainer.history.as_arrays(), trainer.metrics.as_arrays()
+        st.plotly_chart(loss_chart(history), key="toy_losses", width="stretch")
+        reference = None
+        if len(metrics["step"]) and np.isfinite(metrics["reference"]).any():
+            reference = {"step": metrics["step"], "value": metrics["reference"], "name": "grid / exact value"}
+        st.plotly_chart(divergence_chart(history, trainer.loss.divergence, trainer.loss.estimate_formula,
+                                         reference), key="toy_divergence", width="stretch")
         if len(metrics["step"]):
-            keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
-                    if np.isfinite(metrics[k]).any()]
-            st.plotly_chart(metrics_chart(metrics, keys, {k: k.replace("_", " ") for k in keys}),
-                            key="toy_metrics", width="stretch")
             st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"]),
                             key="toy_d_means", width="stretch")
+            keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
+                    if np.isfinite(metrics[k]).any()]
+            st.plotly_chart(metrics_chart(metrics, keys, {k: k.replace("_", " ") for k in keys}, cols=2),
+                            key="toy_metrics", width="stretch")
         else:
-            st.caption(f"Metrics appear every {session.config.eval_every} steps.")
+            st.caption(f"Metrics (modes, W1, JSD, ...) appear every {session.config.eval_every} steps.")
 
-    live()
+    if pair is not None:
+        live()
+    else:
+        left, right = st.columns([3, 2])
+        with left:
+            live()
+        with right:
+            charts()
     if not session.playing:
         render_timeline(session)
     render_export(session, layers)

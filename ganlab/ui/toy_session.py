@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from ganlab.config import RunConfig, diff, validate
 from ganlab.train import Trainer, TrainingDiverged
 
-TICK_SECONDS = 0.15       # the live fragment's period
-TRAIN_BUDGET = 0.10       # seconds of training per tick, leaving time to draw
+TICK_SECONDS = 0.12       # the live fragment's period (about 8 frames per second)
+TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
 
@@ -26,7 +26,7 @@ class ToySession:
     config: RunConfig
     trainer: Trainer = field(init=False)
     playing: bool = False
-    steps_per_tick: int = 50
+    steps_per_tick: int = 500
     phase: str = "idle"
     notice: str | None = None
     error: str | None = None

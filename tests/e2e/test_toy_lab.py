@@ -18,6 +18,8 @@ def test_home_page_says_what_ganlab_is(page, app_url):
 
 
 def test_play_then_pause(page, app_url, artifacts):
+    page.goto(app_url)  # the server's first session registers the pages (st.navigation)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
     page.goto(f"{app_url}/toy-lab")
     page.get_by_text(STEP).first.wait_for(timeout=60_000)
     assert step_count(page) == 0

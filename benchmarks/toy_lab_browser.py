@@ -1,0 +1,105 @@
+"""Smoothness of the Toy Lab in a real browser (headless Debian Chromium via Playwright).
+
+    python benchmarks/toy_lab_browser.py [--seconds 20]
+
+Starts `streamlit run app.py` on a free local port, opens the Toy Lab at its default settings, presses Play
+and watches the "Step N" counter for a while. Prints drawn frames per second (distinct counter values
+shown per second; goal >= 8) and training steps per second in the app against the same run headless
+in one process with the app's torch settings (goal >= 70 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+STEP = re.compile(r"Step (\d+)")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+def headless_rate(seconds: float) -> float:
+    from ganlab.config import RunConfig
+    from ganlab.train import Trainer
+    from ganlab.ui.runtime import configure_torch_for_app
+
+    configure_torch_for_app()
+    trainer = Trainer(RunConfig())
+    trainer.step(50)
+    start = time.perf_counter()
+    done = trainer.run(seconds)
+    return done / (time.perf_counter() - start)
+
+
+def start_app() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+                             str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--global.developmentMode", "false"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    headless = headless_rate(5.0)
+    proc, url = start_app()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)  # the server's first session registers the pages (st.navigation)
+            page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+            page.goto(f"{url}/toy-lab")
+            page.get_by_text(STEP).first.wait_for(timeout=60_000)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="Play").click(timeout=10_000)
+            time.sleep(3.0)  # warm-up
+            seen, start = [], time.perf_counter()
+            first = last = None
+            while time.perf_counter() - start < args.seconds:
+                text = page.get_by_text(STEP).first.inner_text()
+                value = int(STEP.search(text).group(1))
+                if not seen or value != seen[-1]:
+                    seen.append(value)
+                first = value if first is None else first
+                last = value
+                time.sleep(0.02)
+            elapsed = time.perf_counter() - start
+            page.get_by_role("button", name="Pause").click()
+            browser.close()
+    finally:
+        proc.terminate()
+    fps = (len(seen) - 1) / elapsed
+    app_rate = (last - first) / elapsed
+    print(f"headless trainer (1 thread)  {headless:8.1f} steps/s")
+    print(f"in the browser               {app_rate:8.1f} steps/s  ({100 * app_rate / headless:.0f} % of headless; "
+          "goal >= 70 %)")
+    print(f"frames drawn                 {fps:8.1f} per second (goal >= 8)")
+
+
+if __name__ == "__main__":
+    main()
