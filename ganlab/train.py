@@ -100,15 +100,8 @@ class Trainer:
         self.d_opt = build_optimizer(self.d_params, cfg.d_opt.name, cfg.d_opt.lr, cfg.d_opt.beta1,
                                      cfg.d_opt.beta2, cfg.d_opt.momentum)
 
-        regs = cfg.regularizers
-        self.real_target = float(regs.get("label-smoothing", 1.0))
-        self.instance_noise = float(regs.get("instance-noise", 0.0))
-        self._d_penalties = self._build_penalties()
-        self._needs_real_grad = "r1" in regs
-        self._needs_fake_grad = "r2" in regs
         self._joint_forward = batch_norm_free(self.D)
-        # the estimate is an affine function of D's plain loss unless label smoothing changes that loss
-        self._estimate_per_step = self.real_target != 1.0 or self.loss.estimate_from_loss is None
+        self._configure_objective()
 
         self.check_every = max(1, int(check_every))
         self.step_count = 0
@@ -161,13 +154,7 @@ class Trainer:
         self.check()
         self.config = config
         self.loss = get_loss(config.loss.name)
-        regs = config.regularizers
-        self.real_target = float(regs.get("label-smoothing", 1.0))
-        self.instance_noise = float(regs.get("instance-noise", 0.0))
-        self._d_penalties = self._build_penalties()
-        self._needs_real_grad = "r1" in regs
-        self._needs_fake_grad = "r2" in regs
-        self._estimate_per_step = self.real_target != 1.0 or self.loss.estimate_from_loss is None
+        self._configure_objective()
         self._z = torch.empty(config.batch_size * config.pack, config.latent_dim, device=self.device)
         if self._evaluator is not None and self._evaluator.n_samples != config.eval_samples:
             self._evaluator = None
@@ -175,6 +162,17 @@ class Trainer:
         return []
 
     # --- building blocks ------------------------------------------------------------------------
+
+    def _configure_objective(self) -> None:
+        """Derive the per-step settings of the loss and regularisers from self.config / self.loss."""
+        regs = self.config.regularizers
+        self.real_target = float(regs.get("label-smoothing", 1.0))
+        self.instance_noise = float(regs.get("instance-noise", 0.0))
+        self._d_penalties = self._build_penalties()
+        self._needs_real_grad = "r1" in regs
+        self._needs_fake_grad = "r2" in regs
+        # the estimate is an affine function of D's plain loss unless label smoothing changes that loss
+        self._estimate_per_step = self.real_target != 1.0 or self.loss.estimate_from_loss is None
 
     def _build_penalties(self) -> list[Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]]:
         """Closures (real, fake, real_scores, fake_scores) -> weighted penalty, one per regulariser."""
