@@ -17,6 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ganlab.viz import unvalidated as fast
+
 D_COLOUR = "#1b7837"
 G_COLOUR = "#762a83"
 REF_COLOUR = "#444444"
@@ -53,9 +55,9 @@ def loss_chart(history: Mapping[str, np.ndarray], uirevision: str = "losses") ->
     steps = _steps(history["step"])
     d_loss = _series(history["d_loss"], "d_loss", len(steps))
     g_loss = _series(history["g_loss"], "g_loss", len(steps))
-    fig = go.Figure(_validate=False, data=[
-        go.Scatter(_validate=False, x=steps, y=d_loss, mode="lines", name="D loss", line=dict(color=D_COLOUR, width=1.5)),
-        go.Scatter(_validate=False, x=steps, y=g_loss, mode="lines", name="G loss", line=dict(color=G_COLOUR, width=1.5)),
+    fig = fast.Figure([
+        fast.Scatter(x=steps, y=d_loss, mode="lines", name="D loss", line=dict(color=D_COLOUR, width=1.5)),
+        fast.Scatter(x=steps, y=g_loss, mode="lines", name="G loss", line=dict(color=G_COLOUR, width=1.5)),
     ])
     return _layout(fig, "Losses", uirevision, "loss")
 
@@ -78,18 +80,18 @@ def divergence_chart(history: Mapping[str, np.ndarray], divergence_name: str, es
     estimate = _series(history["estimate"], "estimate", len(steps))
     jsd = _is_jsd(divergence_name)
     note = f"<br>{JSD_NOTE}" if jsd else ""
-    traces = [go.Scatter(_validate=False, 
+    traces = [fast.Scatter(
         x=steps, y=estimate, mode="lines", name=f"D's estimate: {estimate_formula}",
         line=dict(color=D_COLOUR, width=1.5),
         hovertemplate=f"step %{{x}}<br>estimate %{{y:.4g}}{note}<extra></extra>")]
     if reference is not None:
         ref_steps = _steps(reference["step"])
         ref_values = _series(reference["value"], "reference value", len(ref_steps))
-        traces.append(go.Scatter(_validate=False, 
+        traces.append(fast.Scatter(
             x=ref_steps, y=ref_values, mode="lines+markers", name=str(reference.get("name", "reference")),
             line=dict(color=REF_COLOUR, width=1.5, dash="dash"), marker=dict(size=5),
             hovertemplate=f"step %{{x}}<br>reference %{{y:.4g}}{note}<extra></extra>"))
-    fig = go.Figure(data=traces, _validate=False)
+    fig = fast.Figure(traces)
     if jsd:
         fig.add_hline(y=math.log(2.0), line=dict(color="#999999", width=1, dash="dot"),
                       annotation_text="log 2", annotation_position="top left")
@@ -124,7 +126,7 @@ def metrics_chart(metrics: Mapping[str, np.ndarray], keys: Sequence[str],
         if len(names) != len(keys):
             raise ValueError(f"{len(names)} titles for {len(keys)} keys")
     if not keys:
-        fig = go.Figure(_validate=False)
+        fig = fast.Figure()
         fig.add_annotation(text="no metrics yet", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
         return _layout(fig, "Metrics", uirevision)
     steps = _steps(metrics["step"])
@@ -133,7 +135,7 @@ def metrics_chart(metrics: Mapping[str, np.ndarray], keys: Sequence[str],
     fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=names, horizontal_spacing=0.08,
                         vertical_spacing=0.25 / nrows)
     for i, (key, name) in enumerate(zip(keys, names, strict=True)):
-        fig.add_trace(go.Scatter(_validate=False, x=steps, y=_series(metrics[key], key, len(steps)), mode="lines+markers",
+        fig.add_trace(fast.Scatter(x=steps, y=_series(metrics[key], key, len(steps)), mode="lines+markers",
                                  name=name, showlegend=False, marker=dict(size=4),
                                  line=dict(color=D_COLOUR if i % 2 == 0 else G_COLOUR, width=1.5)),
                       row=i // ncols + 1, col=i % ncols + 1)
@@ -146,10 +148,10 @@ def metrics_chart(metrics: Mapping[str, np.ndarray], keys: Sequence[str],
 def d_means_chart(steps, mean_d_real, mean_d_fake, uirevision: str = "d_means") -> go.Figure:
     """Mean D output on real and on fake samples over steps."""
     steps = _steps(steps)
-    fig = go.Figure(_validate=False, data=[
-        go.Scatter(_validate=False, x=steps, y=_series(mean_d_real, "mean_d_real", len(steps)), mode="lines",
+    fig = fast.Figure([
+        fast.Scatter(x=steps, y=_series(mean_d_real, "mean_d_real", len(steps)), mode="lines",
                    name="mean D(real)", line=dict(color=D_COLOUR, width=1.5)),
-        go.Scatter(_validate=False, x=steps, y=_series(mean_d_fake, "mean_d_fake", len(steps)), mode="lines",
+        fast.Scatter(x=steps, y=_series(mean_d_fake, "mean_d_fake", len(steps)), mode="lines",
                    name="mean D(fake)", line=dict(color=G_COLOUR, width=1.5)),
     ])
     return _layout(fig, "Mean D output on real and fake", uirevision, "mean D")

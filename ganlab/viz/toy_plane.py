@@ -22,6 +22,8 @@ from collections.abc import Iterable
 import numpy as np
 import plotly.graph_objects as go
 
+from ganlab.viz import unvalidated as fast
+
 LAYERS = ("discriminator", "d_contours", "d_star", "data_density", "fake_density", "real", "fake",
           "arrows", "manifold", "modes")
 DEFAULT_LAYERS = frozenset({"discriminator", "real", "fake", "arrows", "modes", "data_density"})
@@ -167,7 +169,7 @@ def _fraction_levels(dens: np.ndarray, fractions=(0.1, 0.3, 0.5, 0.7, 0.9)) -> d
 
 def _line_contour(x, y, z, *, name: str, group: str, colour: str, levels: dict, dash: str = "solid",
                   width: float = 1.2, labels: bool = False, showlegend: bool = True) -> go.Contour:
-    return go.Contour(_validate=False, 
+    return fast.Contour(
         x=_f32(x), y=_f32(y), z=_f32(z), name=name, legendgroup=group, showlegend=showlegend,
         showscale=False, autocontour=False, contours=dict(coloring="none", showlabels=labels, **levels),
         line=dict(color=colour, width=width, dash=dash), hoverinfo="skip")
@@ -179,7 +181,7 @@ def _discriminator_layer(snap: dict) -> list:
     gx, gy = _f32(snap["grid_x"]), _f32(snap["grid_y"])
     if snap.get("d_prob") is not None:
         z = _f32(snap["d_prob"])
-        return [go.Heatmap(_validate=False, 
+        return [fast.Heatmap(
             x=gx, y=gy, z=z, zmin=0.0, zmax=1.0, colorscale=D_SCALE, opacity=0.8, name="D(x) = P(real)",
             legendgroup="discriminator", showlegend=True, zsmooth="best",
             colorbar=dict(title=dict(text="D(x) = P(real)", side="right"), thickness=12, len=0.75),
@@ -187,7 +189,7 @@ def _discriminator_layer(snap: dict) -> list:
     z = _f32(snap["d_score"])
     finite = np.abs(z[np.isfinite(z)])
     bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    return [go.Heatmap(_validate=False, 
+    return [fast.Heatmap(
         x=gx, y=gy, z=z, zmin=-bound, zmax=bound, zmid=0.0, colorscale=D_SCALE, opacity=0.8,
         name="critic value f(x)", legendgroup="discriminator", showlegend=True, zsmooth="best",
         colorbar=dict(title=dict(text="critic value f(x)", side="right"), thickness=12, len=0.75),
@@ -220,13 +222,13 @@ def _manifold_layer(manifold: np.ndarray) -> list:
         for b in range(MANIFOLD_BINS):
             xs, ys = _cell_polygons(manifold, bins == b)
             alpha = 0.06 + 0.34 * b / max(MANIFOLD_BINS - 1, 1)
-            traces.append(go.Scatter(_validate=False, 
+            traces.append(fast.Scatter(
                 x=_rounded(xs), y=_rounded(ys), mode="lines", fill="toself", line=dict(width=0),
                 fillcolor=f"rgba(30, 30, 30, {alpha:.3f})", name=f"manifold density bin {b + 1}/{MANIFOLD_BINS}",
                 legendgroup="manifold", showlegend=False, hoverinfo="skip"))
     xs, ys = _mesh_lines(manifold)
     name = "G manifold (mesh, darker = denser)" if rows >= 2 else "G manifold (curve)"
-    traces.append(go.Scatter(_validate=False, x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="manifold",
+    traces.append(fast.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="manifold",
                              line=dict(color=MESH_COLOUR, width=1), hoverinfo="skip"))
     return traces
 
@@ -244,9 +246,9 @@ def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float,
     angle = np.degrees(np.arctan2(d[:, 0], d[:, 1]))  # clockwise from "up", equal-aspect axes
     tips = np.asarray(fake, dtype=np.float64).reshape(-1, 2) + d
     return [
-        go.Scatter(_validate=False, x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="arrows",
+        fast.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="arrows",
                    line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip"),
-        go.Scatter(_validate=False, x=_f32(tips[:, 0]), y=_f32(tips[:, 1]), mode="markers", name="arrow heads",
+        fast.Scatter(x=_f32(tips[:, 0]), y=_f32(tips[:, 1]), mode="markers", name="arrow heads",
                    legendgroup="arrows", showlegend=False, hoverinfo="skip",
                    marker=dict(symbol="triangle-up", size=_f32(np.round(size, 1)), angle=_f32(np.round(angle, 1)),
                                color=ARROW_COLOUR, line=dict(width=0))),
@@ -256,7 +258,7 @@ def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float,
 def _mode_layer(centers: np.ndarray, covered) -> list:
     centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
     if covered is None:
-        return [go.Scatter(_validate=False, x=_f32(centers[:, 0]), y=_f32(centers[:, 1]), mode="markers", name="mode centres",
+        return [fast.Scatter(x=_f32(centers[:, 0]), y=_f32(centers[:, 1]), mode="markers", name="mode centres",
                            legendgroup="modes", marker=dict(symbol="x-thin-open", size=10,
                                                             line=dict(color="#333333", width=2)),
                            hovertemplate="mode (%{x:.2f}, %{y:.2f})<extra></extra>")]
@@ -266,11 +268,11 @@ def _mode_layer(centers: np.ndarray, covered) -> list:
     k, total = int(covered.sum()), len(centers)
     hit, miss = centers[covered], centers[~covered]
     return [
-        go.Scatter(_validate=False, x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=f"modes covered ({k}/{total})",
+        fast.Scatter(x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=f"modes covered ({k}/{total})",
                    legendgroup="modes", marker=dict(symbol="circle", size=11, color="#1a1a1a",
                                                     line=dict(color="white", width=1.5)),
                    hovertemplate="covered mode (%{x:.2f}, %{y:.2f})<extra></extra>"),
-        go.Scatter(_validate=False, x=_f32(miss[:, 0]), y=_f32(miss[:, 1]), mode="markers",
+        fast.Scatter(x=_f32(miss[:, 0]), y=_f32(miss[:, 1]), mode="markers",
                    name=f"modes missed ({total - k}/{total})", legendgroup="modes",
                    marker=dict(symbol="circle-open", size=12, color="#d7191c", line=dict(width=2.5)),
                    hovertemplate="missed mode (%{x:.2f}, %{y:.2f})<extra></extra>"),
@@ -330,17 +332,17 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
         traces += _manifold_layer(np.asarray(snap["manifold"], dtype=np.float64))
     if "real" in layers:
         real = _f32(snap["real"])
-        traces.append(go.Scatter(_validate=False, x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
+        traces.append(fast.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
                                  legendgroup="real", marker=dict(color=REAL_COLOUR, size=4, opacity=0.8),
                                  hoverinfo="skip"))
     if "fake" in layers:
         fake = _f32(snap["fake"])
-        traces.append(go.Scatter(_validate=False, x=fake[:, 0], y=fake[:, 1], mode="markers", name="fake samples G(z)",
+        traces.append(fast.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="fake samples G(z)",
                                  legendgroup="fake", marker=dict(color=FAKE_COLOUR, size=4, opacity=0.85,
                                                                  symbol="diamond"), hoverinfo="skip"))
         if snap.get("fake_ema") is not None:
             ema = _f32(snap["fake_ema"])
-            traces.append(go.Scatter(_validate=False, x=ema[:, 0], y=ema[:, 1], mode="markers", name="fake samples (EMA G)",
+            traces.append(fast.Scatter(x=ema[:, 0], y=ema[:, 1], mode="markers", name="fake samples (EMA G)",
                                      legendgroup="fake_ema", visible="legendonly", hoverinfo="skip",
                                      marker=dict(color=EMA_COLOUR, size=4, symbol="diamond-open")))
     if "arrows" in layers:
@@ -353,7 +355,7 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     if title is None:
         title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
                 f"G updates {int(snap['g_updates'])}"
-    fig = go.Figure(data=traces, _validate=False)
+    fig = fast.Figure(data=traces)
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=14)), uirevision=uirevision, template="plotly_white",
         margin=dict(l=40, r=10, t=40, b=30), height=560,
