@@ -9,10 +9,17 @@ from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS
 from ganlab.penalties import REGULARIZERS
-from ganlab.ui.toy_controls import PREFIX, config_from_widgets, parse_points_csv, widget_values
+from ganlab.ui.toy_controls import (
+    PREFIX,
+    add_selected_points,
+    config_from_widgets,
+    parse_points_csv,
+    widget_values,
+)
 from ganlab.ui.toy_live import render_live
 from ganlab.ui.toy_presets import PRESETS
 from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ComparePair, ToySession
+from ganlab.viz.draw_canvas import canvas_figure
 
 st.title("Toy Lab")
 
@@ -77,7 +84,8 @@ with st.sidebar:
         if st.session_state.get("toy_csv_error"):
             st.error(st.session_state["toy_csv_error"] + " — the previous points are kept.")
         points = st.session_state.get("toy_points")
-        st.caption(f"{len(points)} points loaded." if points else "No points yet: upload a CSV.")
+        st.caption(f"{len(points)} points loaded." if points else "No points yet: draw them on the canvas "
+                   "above the plot, or upload a CSV.")
 
     st.subheader("Loss")
     loss = st.selectbox("Loss", list(LOSSES), key=PREFIX + "loss.name")
@@ -125,6 +133,20 @@ with st.sidebar:
     if compare:
         other_loss = st.selectbox("Second run's loss", list(LOSSES), index=list(LOSSES).index("wgan-gp"),
                                   key="toy_compare_loss")
+
+# --- drawing a custom distribution -------------------------------------------------------------------
+if st.session_state[PREFIX + "data.name"] == "custom":
+    with st.expander("Draw the custom distribution", expanded=not st.session_state.get("toy_points")):
+        event = st.plotly_chart(canvas_figure(st.session_state.get("toy_points")), key="toy_canvas",
+                                on_select="rerun", selection_mode=("points", "box", "lasso"))
+        chosen = event.selection.points if event and event.selection else []
+        if chosen and st.session_state.get("toy_canvas_seen") != chosen:
+            st.session_state["toy_canvas_seen"] = chosen
+            st.session_state["toy_points"] = add_selected_points(st.session_state.get("toy_points"), chosen)
+            st.rerun()
+        if st.button("Clear points", disabled=not st.session_state.get("toy_points")):
+            st.session_state["toy_points"] = None
+            st.rerun()
 
 # --- config: validated; a bad value keeps the last good run ----------------------------------------
 try:

@@ -87,3 +87,18 @@ def parse_points_csv(data: bytes) -> list[list[float]]:
     if not points:
         raise ValueError("the file holds no x,y rows")
     return points
+
+
+def add_selected_points(existing: list[list[float]] | None, selected: list[dict]) -> list[list[float]]:
+    """Points chosen on the drawing canvas (plotly selection dicts with x, y) added to `existing`;
+    duplicates are kept once, and the total is capped at MAX_CSV_POINTS."""
+    points = [list(map(float, p)) for p in (existing or [])]
+    seen = {(round(x, 6), round(y, 6)) for x, y in points}
+    for item in selected:
+        if item.get("curve_number", item.get("curveNumber", 0)) != 0:
+            continue  # only the candidate grid adds points
+        x, y = float(item["x"]), float(item["y"])
+        if (round(x, 6), round(y, 6)) not in seen and len(points) < MAX_CSV_POINTS:
+            seen.add((round(x, 6), round(y, 6)))
+            points.append([x, y])
+    return points

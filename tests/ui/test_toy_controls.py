@@ -54,3 +54,17 @@ def test_bad_csv_says_which_line(data, fragment):
     with pytest.raises(ValueError) as info:
         parse_points_csv(data)
     assert fragment in str(info.value)
+
+
+def test_canvas_selection_adds_grid_points_once():
+    from ganlab.ui.toy_controls import add_selected_points
+    from ganlab.viz.draw_canvas import canvas_figure, canvas_grid
+
+    grid = canvas_grid()
+    assert grid.shape == (41 * 41, 2) and grid.min() == -2.0 and grid.max() == 2.0
+    selected = [{"x": 0.5, "y": -1.0, "curve_number": 0}, {"x": 0.5, "y": -1.0, "curve_number": 0},
+                {"x": 9.0, "y": 9.0, "curve_number": 1}]
+    points = add_selected_points([[0.0, 0.0]], selected)
+    assert points == [[0.0, 0.0], [0.5, -1.0]]
+    fig = canvas_figure(points)
+    assert list(fig.data[1].x) == [0.0, 0.5] and fig.data[1].name == "your points (2)"

@@ -95,3 +95,14 @@ def test_a_share_link_restores_the_config_and_a_bad_link_says_why():
     bad.run()
     assert not bad.exception
     assert any("batch_size" in e.value for e in bad.error)
+
+
+def test_custom_points_train_once_drawn_and_a_bad_csv_keeps_them():
+    app = open_page()
+    app.selectbox(key=PREFIX + "data.name").set_value("custom").run()
+    assert any("data.points" in e.value for e in app.error)  # nothing drawn yet: says what is missing
+    app.session_state["toy_points"] = [[0.0, 0.0], [1.0, 1.0], [1.0, -1.0]]  # as the canvas leaves them
+    app.run()
+    assert not app.error
+    assert app.session_state["toy_session"].config.data.points == [[0.0, 0.0], [1.0, 1.0], [1.0, -1.0]]
+    assert len(app.get("plotly_chart")) >= 2  # the canvas and the plane
