@@ -97,7 +97,7 @@ def test_a_share_link_restores_the_config_and_a_bad_link_says_why():
     assert any("batch_size" in e.value for e in bad.error)
 
 
-def test_custom_points_train_once_drawn_and_a_bad_csv_keeps_them():
+def test_custom_points_train_once_drawn():
     app = open_page()
     app.selectbox(key=PREFIX + "data.name").set_value("custom").run()
     assert any("data.points" in e.value for e in app.error)  # nothing drawn yet: says what is missing
