@@ -42,3 +42,17 @@ def test_play_then_pause(page, app_url, artifacts):
     time.sleep(2.0)
     assert step_count(page) == paused >= running
     page.screenshot(path=str(artifacts / "toy_lab_paused.png"))
+
+
+def test_step_shows_d_then_g(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/toy-lab")
+    page.get_by_text(STEP).first.wait_for(timeout=60_000)
+    start = step_count(page)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("after D's update").wait_for(timeout=15_000)  # D's half is shown on its own
+    deadline = time.time() + 15
+    while time.time() < deadline and step_count(page) == start:
+        time.sleep(0.2)
+    assert step_count(page) == start + 1
