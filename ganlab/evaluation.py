@@ -75,9 +75,7 @@ class Evaluator:
     @torch.no_grad()
     def _fake(self) -> torch.Tensor:
         t = self.trainer
-        gen = torch.Generator(device=t.device).manual_seed(self.seed)
-        z = torch.empty(self.n_samples, t.config.latent_dim, device=t.device)
-        z = z.normal_(generator=gen) if t.config.noise == "gaussian" else z.uniform_(-1, 1, generator=gen)
+        z = t.sample_noise(self.n_samples, generator=torch.Generator(device=t.device).manual_seed(self.seed))
         was_training = t.G.training
         t.G.eval()
         try:

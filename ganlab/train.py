@@ -195,13 +195,14 @@ class Trainer:
             penalties.append(lambda x, y, rs, fs: ld * one_centred_penalty(d, dragan_points(x.detach(), gen)))
         return penalties
 
-    def sample_noise(self, n: int, out: Tensor | None = None) -> Tensor:
-        """(n, latent_dim) latent codes drawn with the run's generator."""
+    def sample_noise(self, n: int, out: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """(n, latent_dim) latent codes, drawn with `generator` (default: the run's own)."""
+        generator = self.generator if generator is None else generator
         if out is None:
             out = torch.empty(n, self.config.latent_dim, device=self.device)
         if self.config.noise == "gaussian":
-            return out.normal_(generator=self.generator)
-        return out.uniform_(-1.0, 1.0, generator=self.generator)
+            return out.normal_(generator=generator)
+        return out.uniform_(-1.0, 1.0, generator=generator)
 
     def _perturb(self, x: Tensor) -> Tensor:
         if self.instance_noise:
@@ -399,11 +400,7 @@ class Trainer:
         """The same z and real points in every snapshot, from a generator apart from the run's."""
         if self._snapshot_inputs is None or self._snapshot_inputs["z"].shape[0] != n:
             gen = torch.Generator(device=self.device).manual_seed(self.config.seed + SNAPSHOT_SEED_OFFSET)
-            if self.config.noise == "gaussian":
-                z = torch.randn(n, self.config.latent_dim, generator=gen, device=self.device)
-            else:
-                z = torch.rand(n, self.config.latent_dim, generator=gen, device=self.device) * 2 - 1
-            self._snapshot_inputs = {"z": z, "real": self.dataset.sample(n, gen)}
+            self._snapshot_inputs = {"z": self.sample_noise(n, generator=gen), "real": self.dataset.sample(n, gen)}
         return self._snapshot_inputs
 
     def snapshot(self, n_samples: int = 512, grid_size: int = 64, manifold_size: int = 16) -> dict:
@@ -475,10 +472,6 @@ class Trainer:
         was_training = net.training
         net.eval()
         with torch.no_grad():
-            if self.config.noise == "gaussian":
-                z = torch.randn(n, self.config.latent_dim, generator=gen, device=self.device)
-            else:
-                z = torch.rand(n, self.config.latent_dim, generator=gen, device=self.device) * 2 - 1
-            out = net(z).cpu().numpy()
+            out = net(self.sample_noise(n, generator=gen)).cpu().numpy()
         net.train(was_training)
         return out
