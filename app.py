@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from ganlab.ui.runtime import configure_torch_for_app
+import ganlab.ui.toy_live  # noqa: F401  (import the heavy modules before freezing the collector)
+from ganlab.ui.runtime import configure_torch_for_app, freeze_imported_objects
 
 configure_torch_for_app()
+freeze_imported_objects()
 st.set_page_config(page_title="ganlab — a GAN laboratory", page_icon="🧪", layout="wide")
 
 PAGES = [

@@ -62,6 +62,8 @@ def start_app() -> tuple[subprocess.Popen, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--hide", action="append", default=[],
+                        help="layer pill to switch off first, e.g. \"G's gradient arrows\" (repeatable)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -76,6 +78,9 @@ def main() -> None:
             page.goto(f"{url}/toy-lab")
             page.get_by_text(STEP).first.wait_for(timeout=60_000)
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            for label in args.hide:
+                page.get_by_role("button", name=label).click(timeout=10_000)
+                time.sleep(1.0)
             page.get_by_role("button", name="Play").click(timeout=10_000)
             time.sleep(3.0)  # warm-up
             seen, start = [], time.perf_counter()

@@ -77,7 +77,7 @@ def _sync(device: torch.device) -> None:
 
 def trainer_rate(seconds: float, device: torch.device, snapshots_per_second: float = 0.0) -> float:
     """Default toy run through the Trainer; optionally snapshot at the given rate (as the UI does)."""
-    trainer = Trainer(RunConfig(device=device.type))
+    trainer = Trainer(RunConfig(device=device.type, eval_every=0))  # evaluation: benchmarks/eval_overhead.py
     trainer.step(50)
     steps, start, next_snap = 0, time.perf_counter(), 0.0
     while (now := time.perf_counter() - start) < seconds:

@@ -37,6 +37,7 @@ if "toy_session" not in st.session_state:
     if link_error:
         st.session_state["toy_session"].error = f"The link's options were not used: {link_error}"
 session: ToySession = st.session_state["toy_session"]
+session.background = True  # the app trains in a worker thread while playing; frames only draw
 
 
 def apply_preset() -> None:

@@ -28,6 +28,7 @@ LAYER_LABELS = {
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 SNAPSHOT_GRID = 64
+LIVE_SAMPLES = 256  # fake (and real) points per live frame: each is an SVG element in the browser
 CHART_SECONDS = 1.0  # the loss and metric charts refresh once a second; the plane every tick
 
 
@@ -44,9 +45,12 @@ def _extras(session: ToySession, snap: dict, layers: set[str]) -> dict:
     trainer = session.trainer
     dataset = trainer.dataset
     extras: dict = {}
+    frame_scale = auto_arrow_scale(snap["fake_grad"], dataset.bounds)
     if session.arrow_scale is None or snap["step"] == 0:
-        # one scale per run, fixed at its start: arrows then shrink when G's loss saturates
-        session.arrow_scale = auto_arrow_scale(snap["fake_grad"], dataset.bounds)
+        session.arrow_scale = frame_scale
+    # the scale never grows during a run, so vanishing gradients give visibly shorter arrows; it shrinks
+    # when gradients grow, so arrows never cover the plane
+    session.arrow_scale = min(session.arrow_scale, frame_scale)
     extras["arrow_scale"] = session.arrow_scale
     if "data_density" in layers:
         extras["data_density"] = _data_density(dataset, repr(session.config.data))
@@ -97,7 +101,10 @@ def render_live(session: ToySession, pair: ComparePair | None = None) -> None:
         moment = st.session_state.get("toy_moment")
         viewing_past = (not session.playing and moment is not None and session.timeline
                         and moment < len(session.timeline) - 1)
-        snap = session.timeline[moment]["snapshot"] if viewing_past else trainer.snapshot(grid_size=SNAPSHOT_GRID)
+        with session.lock:
+            trainer = session.trainer
+            snap = (session.timeline[moment]["snapshot"] if viewing_past
+                    else trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID))
         if viewing_past:
             st.caption(f"Showing the timeline at step {snap['step']} (the run is at step {trainer.step_count}).")
         for alarm in health_alarms(snap):
@@ -107,7 +114,8 @@ def render_live(session: ToySession, pair: ComparePair | None = None) -> None:
         if session.phase == "d":
             st.session_state["toy_d_shown"] = True
         if pair is not None:
-            other_snap = pair.other.trainer.snapshot(grid_size=SNAPSHOT_GRID)
+            with pair.other.lock:
+                other_snap = pair.other.trainer.snapshot(grid_size=SNAPSHOT_GRID)
             cols = st.columns(2)
             for col, run, run_snap, key in ((cols[0], session, snap, "toy_plane"),
                                             (cols[1], pair.other, other_snap, "toy_plane_b")):
@@ -133,7 +141,8 @@ def render_live(session: ToySession, pair: ComparePair | None = None) -> None:
     @st.fragment(run_every=CHART_SECONDS if session.playing else None)
     def charts() -> None:
         trainer = session.trainer
-        history, metrics = trainer.history.as_arrays(), trainer.metrics.as_arrays()
+        with session.lock:
+            history, metrics = trainer.history.as_arrays(), trainer.metrics.as_arrays()
         st.plotly_chart(loss_chart(history), key="toy_losses", width="stretch")
         reference = None
         if len(metrics["step"]) and np.isfinite(metrics["reference"]).any():

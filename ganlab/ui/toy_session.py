@@ -4,6 +4,9 @@ the divergence handling. Pure Python (no streamlit) so it is unit-tested directl
 from __future__ import annotations
 
 import copy
+import functools
+import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -14,6 +17,17 @@ TICK_SECONDS = 0.12       # the live fragment's period (about 8 frames per secon
 TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
+WORKER_CHUNK = 16         # steps the background worker trains per hold of the lock
+WORKER_IDLE_STOP = 10.0   # seconds without a drawn frame (tab closed) after which the worker pauses
+
+
+def _locked(method):
+    """Run a ToySession method holding the session's lock (the worker trains under the same lock)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 @dataclass
@@ -33,6 +47,12 @@ class ToySession:
     timeline_every: int = 100
     arrow_scale: float | None = None  # the plane's arrow scale, fixed per run (None: set at the next frame)
     timeline: deque = field(default_factory=lambda: deque(maxlen=TIMELINE_LENGTH))
+    background: bool = False  # train in a worker thread while playing (the app); False: in tick() (tests)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    _worker: threading.Thread | None = field(default=None, init=False, repr=False, compare=False)
+    _since_frame: int = field(default=0, init=False, repr=False)
+    _last_frame: float = field(default=0.0, init=False, repr=False)
+    _frame_event: threading.Event = field(default_factory=threading.Event, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.config = validate(self.config)
@@ -47,7 +67,9 @@ class ToySession:
 
     def pause(self) -> None:
         self.playing = False
+        self.join_worker()
 
+    @_locked
     def reset(self) -> None:
         """A fresh run from the current config (step 0)."""
         self.trainer = Trainer(self.config)
@@ -59,6 +81,7 @@ class ToySession:
         self.timeline.clear()
         self.record()
 
+    @_locked
     def step_discriminator(self) -> None:
         """First half of Step: one D phase (the surface moves, the samples do not)."""
         self.playing = False
@@ -66,6 +89,7 @@ class ToySession:
         if self.error is None:
             self.phase = "d"
 
+    @_locked
     def step_generator(self) -> None:
         """Second half of Step: one G phase; completes the iteration (the counter rises by one)."""
         if self.phase != "d":
@@ -74,7 +98,11 @@ class ToySession:
         self.phase = "idle"
 
     def tick(self) -> int:
-        """One live tick: train for up to TRAIN_BUDGET seconds / steps_per_tick steps while playing."""
+        """One live frame. In the foreground: train for up to TRAIN_BUDGET seconds / steps_per_tick
+        steps. In the background: make sure the worker runs and let it train the next steps_per_tick.
+        Returns the steps done since the previous frame."""
+        if self.background:
+            return self._frame_taken()
         if not self.playing:
             return 0
         if self.phase == "d":
@@ -87,6 +115,7 @@ class ToySession:
 
     # --- timeline --------------------------------------------------------------------------------
 
+    @_locked
     def record(self) -> None:
         """Keep this moment: its snapshot (to draw) and full state (to branch from). Bounded."""
         if self.timeline and self.timeline[-1]["step"] == self.trainer.step_count:
@@ -94,6 +123,7 @@ class ToySession:
         self.timeline.append({"step": self.trainer.step_count, "snapshot": self.trainer.snapshot(),
                               "state": copy.deepcopy(self.trainer.state_dict())})
 
+    @_locked
     def branch(self, index: int) -> None:
         """Go back to timeline moment `index` (weights, optimisers, RNG, histories) and drop later ones."""
         moment = self.timeline[index]
@@ -104,6 +134,47 @@ class ToySession:
         self.phase = "idle"
         self.error = None
         self.notice = f"Branched from step {moment['step']}: change a setting and press Play."
+
+    # --- background worker (never calls streamlit) ------------------------------------------------
+
+    def _frame_taken(self) -> int:
+        with self.lock:
+            done, self._since_frame = self._since_frame, 0
+            self._last_frame = time.monotonic()
+            if self.playing and (self._worker is None or not self._worker.is_alive()):
+                self._worker = threading.Thread(target=self._work, name="ganlab-toy-trainer", daemon=True)
+                self._worker.start()
+        self._frame_event.set()
+        return done
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                if not self.playing or self.error:
+                    return
+                if time.monotonic() - self._last_frame > WORKER_IDLE_STOP:
+                    self.playing = False  # nobody is watching: pause rather than burn the CPU
+                    return
+                room = self.steps_per_tick - self._since_frame
+                if room > 0:
+                    if self.phase == "d":
+                        self.step_generator()
+                    before = self.trainer.step_count
+                    chunk = min(WORKER_CHUNK, room)
+                    self._guard(lambda: self.trainer.step(chunk))  # noqa: B023 (called at once)
+                    self._since_frame += self.trainer.step_count - before
+                    if self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every:
+                        self.record()
+            if room <= 0:
+                self._frame_event.wait(0.1)
+                self._frame_event.clear()
+            else:
+                time.sleep(0)  # let the drawing thread take the lock between chunks
+
+    def join_worker(self, timeout: float = 5.0) -> None:
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
 
     def _guard(self, action) -> None:
         try:
@@ -116,6 +187,7 @@ class ToySession:
 
     # --- config ----------------------------------------------------------------------------------
 
+    @_locked
     def set_config(self, config: RunConfig) -> list[str]:
         """Apply a new config: live where possible, else restart. Returns the options that forced a restart."""
         config = validate(config)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from ganlab.viz import unvalidated as fast
@@ -31,14 +32,15 @@ DEFAULT_LAYERS = frozenset({"discriminator", "real", "fake", "arrows", "modes", 
 ARROW_FRACTION = 0.08      # auto scale: the longest arrow is this fraction of the plot width
 MANIFOLD_BINS = 5          # quantile bins of 1 / cell area used to shade the manifold mesh
 COORD_DECIMALS = 5         # rounding of the coordinates of None-separated line traces
-ARROW_HEAD_SIZE = 7.0      # marker size (px) of the head of an arrow of reference length
 
 REAL_COLOUR = "#1b7837"    # green: "real" end of the PiYG scale
 FAKE_COLOUR = "#762a83"    # purple: "fake" end of the PiYG scale
 EMA_COLOUR = "#c2a5cf"
 ARROW_COLOUR = "#40004b"
 MESH_COLOUR = "rgba(40, 40, 40, 0.55)"
-D_SCALE = "PiYG"           # low D (fake) purple/pink, high D (real) green
+# low D (fake) purple/pink, high D (real) green; spelled out because the unvalidated constructors do not
+# translate plotly.py's scale names (plotly.js alone does not know "PiYG")
+D_SCALE = [[i / 10, colour] for i, colour in enumerate(pcolors.diverging.PiYG)]
 PROB_LEVELS = (0.1, 0.9, 0.2)   # start, end, size of the probability / D* contour levels
 
 
@@ -183,7 +185,7 @@ def _discriminator_layer(snap: dict) -> list:
         z = _f32(snap["d_prob"])
         return [fast.Heatmap(
             x=gx, y=gy, z=z, zmin=0.0, zmax=1.0, colorscale=D_SCALE, opacity=0.8, name="D(x) = P(real)",
-            legendgroup="discriminator", showlegend=True, zsmooth="best",
+            legendgroup="discriminator", showlegend=True, zsmooth="fast",
             colorbar=dict(title=dict(text="D(x) = P(real)", side="right"), thickness=12, len=0.75),
             hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>D(x)=%{z:.3f}<extra></extra>")]
     z = _f32(snap["d_score"])
@@ -191,7 +193,7 @@ def _discriminator_layer(snap: dict) -> list:
     bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     return [fast.Heatmap(
         x=gx, y=gy, z=z, zmin=-bound, zmax=bound, zmid=0.0, colorscale=D_SCALE, opacity=0.8,
-        name="critic value f(x)", legendgroup="discriminator", showlegend=True, zsmooth="best",
+        name="critic value f(x)", legendgroup="discriminator", showlegend=True, zsmooth="fast",
         colorbar=dict(title=dict(text="critic value f(x)", side="right"), thickness=12, len=0.75),
         hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>f(x)=%{z:.3g}<extra></extra>")]
 
@@ -233,26 +235,37 @@ def _manifold_layer(manifold: np.ndarray) -> list:
     return traces
 
 
+def _arrow_heads(fake: np.ndarray, d: np.ndarray, width: float) -> tuple[list, list]:
+    """Two short barbs at each arrow's tip, None-separated (drawn in the shafts' own line trace: one
+    SVG path for all arrows, where a marker per head would add an SVG element per sample)."""
+    length = np.hypot(d[:, 0], d[:, 1])
+    keep = np.isfinite(length) & (length > 1e-3 * width)
+    tips = fake[keep] + d[keep]
+    back = -d[keep] / length[keep, None]
+    head = np.minimum(0.35 * length[keep], 0.025 * width)[:, None]
+    xs: list = []
+    ys: list = []
+    for sign in (1.0, -1.0):
+        c, s = np.cos(np.radians(25.0)), sign * np.sin(np.radians(25.0))
+        barb = tips + head * np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], axis=1)
+        n = len(tips)
+        bx: list = [None] * (3 * n)
+        by: list = [None] * (3 * n)
+        bx[0::3], bx[1::3] = tips[:, 0].tolist(), barb[:, 0].tolist()
+        by[0::3], by[1::3] = tips[:, 1].tolist(), barb[:, 1].tolist()
+        xs += bx
+        ys += by
+    return xs, ys
+
+
 def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float, auto: bool) -> list:
     xs, ys = arrow_segments(fake, grad, scale)
     label = "auto" if auto else "frozen"
     name = f"G's push -grad (scaled ×{scale:.3g}, {label})"
     d = -scale * np.asarray(grad, dtype=np.float64).reshape(-1, 2)
-    length = np.hypot(d[:, 0], d[:, 1])
-    length = np.where(np.isfinite(length), length, 0.0)
-    ref = ARROW_FRACTION * width
-    size = ARROW_HEAD_SIZE * np.sqrt(np.clip(length / ref, 0.0, 1.0))
-    size = np.where(size < 1.0, 0.0, size)   # no heads on (nearly) vanished arrows
-    angle = np.degrees(np.arctan2(d[:, 0], d[:, 1]))  # clockwise from "up", equal-aspect axes
-    tips = np.asarray(fake, dtype=np.float64).reshape(-1, 2) + d
-    return [
-        fast.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="arrows",
-                   line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip"),
-        fast.Scatter(x=_f32(tips[:, 0]), y=_f32(tips[:, 1]), mode="markers", name="arrow heads",
-                   legendgroup="arrows", showlegend=False, hoverinfo="skip",
-                   marker=dict(symbol="triangle-up", size=_f32(np.round(size, 1)), angle=_f32(np.round(angle, 1)),
-                               color=ARROW_COLOUR, line=dict(width=0))),
-    ]
+    hx, hy = _arrow_heads(np.asarray(fake, dtype=np.float64).reshape(-1, 2), d, width)
+    return [fast.Scatter(x=_rounded(xs + hx), y=_rounded(ys + hy), mode="lines", name=name, legendgroup="arrows",
+                         line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip")]
 
 
 def _mode_layer(centers: np.ndarray, covered) -> list:

@@ -250,8 +250,11 @@ def test_arrows_in_figure_follow_frozen_scale(snap):
     fig = plane_figure(snap, layers={"arrows"}, arrow_scale=0.5)
     line = by_group(fig, "arrows")[0]
     assert "×0.5" in line.name
-    ends_x = np.array(line.x[1::3], dtype=float)
+    n = len(snap["fake"])
+    ends_x = np.array(line.x[1:3 * n:3], dtype=float)  # the shafts come first, then the heads' barbs
     np.testing.assert_allclose(ends_x, snap["fake"][:, 0] - 0.5 * snap["fake_grad"][:, 0], atol=1e-5)
+    barb_starts = np.array([v for v in line.x[3 * n::3]], dtype=float)
+    assert len(barb_starts) % 2 == 0 and np.isin(np.round(barb_starts, 4), np.round(ends_x, 4)).all()
     auto = plane_figure(snap, layers={"arrows"})
     scale = auto_arrow_scale(snap["fake_grad"], snap["bounds"])
     assert f"×{scale:.3g}" in by_group(auto, "arrows")[0].name
