@@ -28,8 +28,8 @@ LAYER_LABELS = {
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 SNAPSHOT_GRID = 64
-LIVE_SAMPLES = 256  # fake (and real) points per live frame: each is an SVG element in the browser
-CHART_SECONDS = 1.0  # the loss and metric charts refresh once a second; the plane every tick
+LIVE_SAMPLES = 128  # fake (and real) points per live frame: each is an SVG element the browser redraws
+CHART_SECONDS = 2.0  # the loss and metric charts refresh every 2 s; the plane every tick
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
