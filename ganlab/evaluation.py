@@ -91,8 +91,8 @@ class Evaluator:
         t.D.eval()
         try:
             usable = self.n_samples - self.n_samples % t.pack
-            real_scores = t.D(t._packed(self.real[:usable]))
-            fake_scores = t.D(t._packed(fake[:usable]))
+            real_scores = t.D(t.packed(self.real[:usable]))
+            fake_scores = t.D(t.packed(fake[:usable]))
         finally:
             t.D.train(was_training)
         estimate = t.loss.estimate(real_scores, fake_scores).item()

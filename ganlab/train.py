@@ -209,7 +209,7 @@ class Trainer:
             return x + self.instance_noise * torch.randn(x.shape, generator=self.generator, device=x.device)
         return x
 
-    def _packed(self, x: Tensor) -> Tensor:
+    def packed(self, x: Tensor) -> Tensor:
         """(n * pack, 2) -> (n, 2 * pack): consecutive samples form one pack (identity for pack 1)."""
         return x if self.pack == 1 else x.reshape(-1, 2 * self.pack)
 
@@ -224,9 +224,9 @@ class Trainer:
     def d_step(self) -> None:
         """One discriminator update on a fresh real batch and a fresh (detached) fake batch."""
         n = self.config.batch_size * self.pack
-        real = self._packed(self._perturb(self.dataset.sample(n, self.generator)))
+        real = self.packed(self._perturb(self.dataset.sample(n, self.generator)))
         with torch.no_grad():
-            fake = self._packed(self._perturb(self.G(self.sample_noise(n, self._z))))
+            fake = self.packed(self._perturb(self.G(self.sample_noise(n, self._z))))
         if self._needs_real_grad:
             real.requires_grad_(True)
         if self._needs_fake_grad:
@@ -252,7 +252,7 @@ class Trainer:
     def g_step(self) -> None:
         """One generator update through a frozen discriminator (no gradients for D's weights)."""
         n = self.config.batch_size * self.pack
-        fake = self._packed(self._perturb(self.G(self.sample_noise(n, self._z))))
+        fake = self.packed(self._perturb(self.G(self.sample_noise(n, self._z))))
         for p in self.d_params:
             p.requires_grad_(False)
         try:
@@ -260,7 +260,7 @@ class Trainer:
             real_scores = None
             if self.loss.g_uses_real:
                 with torch.no_grad():
-                    real_scores = self.D(self._packed(self._perturb(self.dataset.sample(n, self.generator))))
+                    real_scores = self.D(self.packed(self._perturb(self.dataset.sample(n, self.generator))))
             loss = self.loss.g_loss(fake_scores, real_scores)
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -433,13 +433,13 @@ class Trainer:
                 d_score = self.D(plane.repeat(1, self.pack)).reshape(grid_size, grid_size)
                 lat = latent_grid(self.config.latent_dim, manifold_size, self.config.noise).to(self.device)
                 manifold = self.G(lat.reshape(-1, self.config.latent_dim)).reshape(*lat.shape[:2], 2)
-                real_scores = self.D(self._packed(inputs["real"])) if self.loss.g_uses_real else None
+                real_scores = self.D(self.packed(inputs["real"])) if self.loss.g_uses_real else None
                 fake_ema = self.G_ema(inputs["z"]) if self.G_ema is not None else None
             points = fake.detach().requires_grad_(True)
             for p in self.d_params:
                 p.requires_grad_(False)
             try:
-                per_sample_loss = self.loss.g_loss(self.D(self._packed(points)), real_scores) \
+                per_sample_loss = self.loss.g_loss(self.D(self.packed(points)), real_scores) \
                     * (n_samples // self.pack)
                 (fake_grad,) = torch.autograd.grad(per_sample_loss, points)
             finally:
