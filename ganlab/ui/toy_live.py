@@ -28,6 +28,7 @@ LAYER_LABELS = {
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 SNAPSHOT_GRID = 64
+DATA_CONTOUR_GRID = 40  # p_data contours are traced by plotly.js in every frame: a coarser grid is cheaper
 LIVE_SAMPLES = 128  # fake (and real) points per live frame: each is an SVG element the browser redraws
 CHART_SECONDS = 2.0  # the loss and metric charts refresh every 2 s; the plane every tick
 
@@ -37,7 +38,7 @@ def _data_density(_dataset, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Exact p_data on a grid, computed once per dataset configuration (`key`)."""
     if not _dataset.has_density:
         return None
-    return _dataset.density_grid(SNAPSHOT_GRID)
+    return _dataset.density_grid(DATA_CONTOUR_GRID)
 
 
 def _extras(session: ToySession, snap: dict, layers: set[str]) -> dict:

@@ -161,7 +161,7 @@ def _cell_polygons(manifold: np.ndarray, mask: np.ndarray) -> tuple[list, list]:
     return xs, ys
 
 
-def _fraction_levels(dens: np.ndarray, fractions=(0.1, 0.3, 0.5, 0.7, 0.9)) -> dict:
+def _fraction_levels(dens: np.ndarray, fractions=(0.1, 0.5, 0.9)) -> dict:
     top = float(np.nanmax(dens)) if np.isfinite(dens).any() else 0.0
     if top <= 0.0:
         top = 1.0
