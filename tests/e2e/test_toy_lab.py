@@ -56,3 +56,13 @@ def test_step_shows_d_then_g(page, app_url):
     while time.time() < deadline and step_count(page) == start:
         time.sleep(0.2)
     assert step_count(page) == start + 1
+
+
+def test_dynamics_page_opens_without_errors(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/dynamics")
+    page.get_by_text("The Dirac-GAN").first.wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").nth(5).wait_for(timeout=60_000)
+    assert page.get_by_text("Traceback").count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0

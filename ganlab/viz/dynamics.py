@@ -1,0 +1,63 @@
+"""Figures for the Dynamics page: vector fields with trajectories, and distance-to-equilibrium curves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+
+COLOURS = {"simultaneous": "#c51b7d", "alternating": "#4d9221", "optimistic": "#2166ac",
+           "extragradient": "#e08214"}
+PALETTE = ["#c51b7d", "#4d9221", "#2166ac", "#e08214", "#762a83", "#1b7837", "#b35806"]
+
+
+def field_segments(field: Callable, bounds: tuple[float, float, float, float], cells: int = 17,
+                   length: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """Arrows of a 2-D field on a cells x cells grid, normalised to `length` x cell size, as one
+    NaN-separated polyline (xs, ys); field(X, Y) -> (U, V) on arrays."""
+    xmin, xmax, ymin, ymax = bounds
+    gx, gy = np.meshgrid(np.linspace(xmin, xmax, cells), np.linspace(ymin, ymax, cells))
+    u, v = (np.asarray(a, dtype=float) for a in field(gx, gy))
+    norm = np.hypot(u, v)
+    norm[norm == 0] = 1.0
+    cell = min(xmax - xmin, ymax - ymin) / (cells - 1)
+    ex, ey = gx + length * cell * u / norm, gy + length * cell * v / norm
+    xs = np.stack([gx.ravel(), ex.ravel(), np.full(gx.size, np.nan)], axis=1).ravel()
+    ys = np.stack([gy.ravel(), ey.ravel(), np.full(gy.size, np.nan)], axis=1).ravel()
+    return xs, ys
+
+
+def phase_figure(field: Callable, bounds, paths: dict[str, np.ndarray], *, x_title: str, y_title: str,
+                 title: str, uirevision: str) -> go.Figure:
+    """The field (grey arrows, direction only) and each named trajectory (line with its start marked)."""
+    xs, ys = field_segments(field, bounds)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="update direction", hoverinfo="skip",
+                             line={"color": "rgba(120,120,120,0.6)", "width": 1}))
+    for i, (name, path) in enumerate(paths.items()):
+        colour = COLOURS.get(name, PALETTE[i % len(PALETTE)])
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name,
+                                 line={"color": colour, "width": 2}))
+        fig.add_trace(go.Scatter(x=path[:1, 0], y=path[:1, 1], mode="markers", showlegend=False,
+                                 marker={"color": colour, "size": 9, "symbol": "circle-open"}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="equilibrium",
+                             marker={"color": "black", "size": 10, "symbol": "x"}))
+    xmin, xmax, ymin, ymax = bounds
+    fig.update_layout(title=title, height=460, margin={"l": 50, "r": 10, "t": 40, "b": 40}, uirevision=uirevision,
+                      xaxis={"range": [xmin, xmax], "title": x_title},
+                      yaxis={"range": [ymin, ymax], "title": y_title, "scaleanchor": "x"},
+                      legend={"orientation": "h", "y": -0.15})
+    return fig
+
+
+def distance_figure(paths: dict[str, np.ndarray], *, title: str, uirevision: str) -> go.Figure:
+    """|z_t| (distance to the equilibrium at the origin) against step, log scale."""
+    fig = go.Figure()
+    for i, (name, path) in enumerate(paths.items()):
+        distance = np.hypot(path[:, 0], path[:, 1])
+        fig.add_trace(go.Scatter(x=np.arange(len(distance)), y=distance, mode="lines", name=name,
+                                 line={"color": COLOURS.get(name, PALETTE[i % len(PALETTE)])}))
+    fig.update_layout(title=title, height=300, margin={"l": 50, "r": 10, "t": 40, "b": 40}, uirevision=uirevision,
+                      xaxis_title="step", yaxis={"title": "distance to equilibrium", "type": "log"})
+    return fig

@@ -1,0 +1,91 @@
+"""Dynamics: the GAN game is not a minimisation. The bilinear game and the Dirac-GAN."""
+
+import numpy as np
+import streamlit as st
+
+from ganlab.theory.bilinear import METHODS as GAME_METHODS
+from ganlab.theory.bilinear import bilinear_field, bilinear_trajectory
+from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
+from ganlab.theory.dirac_gan import dirac_field, dirac_trajectory, eigenvalues, r1_eigenvalues
+from ganlab.viz.dynamics import distance_figure, phase_figure
+
+st.title("Dynamics of the GAN game")
+st.markdown(
+    "A GAN is a two-player game, not a minimisation: following each player's gradient at once can circle "
+    "or spiral away from the equilibrium. Two small games show it exactly."
+)
+
+# --- the bilinear game ---------------------------------------------------------------------------
+st.header("1. The bilinear game J(x, y) = x·y")
+st.markdown(
+    r"The only equilibrium is $(0, 0)$. With $x$ minimising and $y$ maximising, simultaneous gradient "
+    r"descent-ascent multiplies the distance to it by $\sqrt{1 + h^2}$ every step (it spirals out); "
+    r"alternating updates circle; optimistic gradient and extragradient converge (extragradient shrinks the "
+    r"distance by $\sqrt{1 - h^2 + h^4}$ per step for $h < 1$)."
+)
+cols = st.columns(4)
+x_role = cols[0].radio("x", ["minimises J", "maximises J"], key="dyn_x_role")
+y_role = cols[1].radio("y", ["maximises J", "minimises J"], key="dyn_y_role")
+h = cols[2].slider("Step size h", 0.01, 1.0, 0.2, 0.01, key="dyn_h")
+steps = cols[3].slider("Steps", 10, 500, 100, key="dyn_steps")
+cols = st.columns(3)
+x0 = cols[0].number_input("Start x", -3.0, 3.0, 1.0, 0.1, key="dyn_x0")
+y0 = cols[1].number_input("Start y", -3.0, 3.0, 0.5, 0.1, key="dyn_y0")
+methods = cols[2].multiselect("Methods", list(GAME_METHODS), default=list(GAME_METHODS), key="dyn_methods")
+x_sign = -1.0 if x_role == "minimises J" else 1.0
+y_sign = 1.0 if y_role == "maximises J" else -1.0
+paths = {m: bilinear_trajectory(m, (x0, y0), h, steps, x_sign, y_sign) for m in methods}
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(phase_figure(lambda x, y: bilinear_field(x, y, x_sign, y_sign), (-3, 3, -3, 3), paths,
+                                 x_title="x", y_title="y", title="Update directions and trajectories",
+                                 uirevision="bilinear"), key="dyn_bilinear", width="stretch")
+with right:
+    st.plotly_chart(distance_figure(paths, title="Distance to (0, 0)", uirevision="bilinear-distance"),
+                    key="dyn_bilinear_distance", width="stretch")
+    if "simultaneous" in paths and x_sign != y_sign:
+        ratio = np.hypot(*paths["simultaneous"][1]) / np.hypot(*paths["simultaneous"][0])
+        st.caption(f"Simultaneous GDA, first step: distance × {ratio:.4f}; √(1 + h²) = {np.sqrt(1 + h * h):.4f}.")
+
+# --- the Dirac-GAN -----------------------------------------------------------------------------------
+st.header("2. The Dirac-GAN (Mescheder et al. 2018)")
+st.markdown(
+    r"Data is a point mass at 0, the generator a point mass at $\theta$, the discriminator "
+    r"$D(x) = \psi x$, and $L(\theta, \psi) = f(\psi\theta) + f(0)$ with $f(t) = -\log(1 + e^{-t})$ for "
+    r"the standard GAN ($f'(0) = \tfrac12$). At the equilibrium $(0, 0)$ the Jacobian of the unregularised "
+    r"field has eigenvalues $\pm i f'(0)$: gradient play circles. R1 (and R2) with weight $\gamma$ give "
+    r"$-\gamma/2 \pm \sqrt{\gamma^2/4 - f'(0)^2}$, negative real parts: it converges."
+)
+cols = st.columns(4)
+chosen = cols[0].multiselect("Methods", list(DIRAC_METHODS), default=["standard", "nonsaturating", "wgan", "r1"],
+                             key="dyn_dirac_methods",
+                             help="\n".join(f"**{k}**: {v}" for k, v in DIRAC_METHODS.items()))
+gamma = cols[1].slider("γ (R1 / R2)", 0.0, 3.0, 1.0, 0.05, key="dyn_gamma")
+sigma = cols[2].slider("σ (instance noise)", 0.0, 2.0, 0.5, 0.05, key="dyn_sigma")
+gp_lambda = cols[3].slider("λ (WGAN-GP)", 0.0, 5.0, 1.0, 0.1, key="dyn_lambda")
+cols = st.columns(4)
+scheme = cols[0].radio("Updates", ["simultaneous", "alternating"], key="dyn_scheme")
+dh = cols[1].slider("Step size", 0.01, 1.0, 0.1, 0.01, key="dyn_dirac_h")
+dsteps = cols[2].slider("Steps", 10, 1000, 300, key="dyn_dirac_steps")
+theta0 = cols[3].number_input("Start θ", -2.0, 2.0, 1.0, 0.1, key="dyn_theta0")
+params = {"gamma": gamma, "sigma": sigma, "gp_lambda": gp_lambda}
+rows = []
+panels = st.columns(2)
+for i, method in enumerate(chosen):
+    path = dirac_trajectory(method, (theta0, 1.0), dh, dsteps, alternating=scheme == "alternating", **params)
+    with panels[i % 2]:
+        st.plotly_chart(phase_figure(lambda t, p, m=method: dirac_field(m, t, p, **params), (-2, 2, -2, 2),
+                                     {scheme: path}, x_title="θ (generator)", y_title="ψ (discriminator)",
+                                     title=method, uirevision=f"dirac-{method}"),
+                        key=f"dyn_dirac_{method}", width="stretch")
+    values = eigenvalues(method, **params)
+    rows.append({"method": method, "eigenvalue 1": f"{values[0]:.4f}", "eigenvalue 2": f"{values[1]:.4f}",
+                 "max real part": round(float(values.real.max()), 4),
+                 "locally": "converges" if values.real.max() < -1e-9 else "does not converge",
+                 "distance after the run": round(float(np.hypot(*path[-1])), 4)})
+if rows:
+    st.subheader("Eigenvalues of the Jacobian at the equilibrium")
+    st.dataframe(rows, hide_index=True, width="stretch")
+    closed = r1_eigenvalues(gamma)
+    st.caption(f"R1 closed form at γ = {gamma:g}: {closed[0]:.4f}, {closed[1]:.4f}. WGAN-GP's field is not "
+               "differentiable at ψ = 0 (|ψ|): its row uses the one-sided Jacobian at ψ = 0⁺.")
