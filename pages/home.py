@@ -16,6 +16,8 @@ st.page_link("pages/toy_lab.py", label="**Toy Lab** — train a GAN live on 2-D 
              icon="🎯")
 st.page_link("pages/experiments.py", label="**Experiments** — sweep datasets × losses × seeds, compare with "
              "error bars (PacGAN's Table 1 protocol included)", icon="📊")
+st.page_link("pages/divergences.py", label="**Divergences** — JSD against Wasserstein on disjoint supports, "
+             "the optimal D against the optimal critic, the derivations", icon="📐")
 st.page_link("pages/dynamics.py", label="**Dynamics** — why gradient play circles: the bilinear game and the "
              "Dirac-GAN, with eigenvalues per method", icon="🌀")
 

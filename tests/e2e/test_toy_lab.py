@@ -66,3 +66,12 @@ def test_dynamics_page_opens_without_errors(page, app_url):
     page.locator(".js-plotly-plot").nth(5).wait_for(timeout=60_000)
     assert page.get_by_text("Traceback").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_divergences_page_opens_without_errors(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/divergences")
+    page.get_by_text("The derivations").first.wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=120_000)
+    assert page.locator("[data-testid='stException']").count() == 0

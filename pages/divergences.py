@@ -1,0 +1,110 @@
+"""Divergences: why JSD-based GANs stall on disjoint supports while a Wasserstein critic keeps pulling."""
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ganlab.losses import F_DIVERGENCES
+from ganlab.theory.disjoint import KINDS, fit_discriminators
+from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
+
+st.title("Divergences on disjoint supports")
+st.markdown("Convention used everywhere: $\\mathrm{JSD}(P\\|Q) = \\tfrac12\\mathrm{KL}(P\\|M) + "
+            "\\tfrac12\\mathrm{KL}(Q\\|M)$, $M = \\tfrac12(P+Q)$, in nats, "
+            "so $0 \\le \\mathrm{JSD} \\le \\log 2$.")
+
+# --- 1. parallel lines ----------------------------------------------------------------------------------
+st.header("1. Parallel lines (Arjovsky et al. 2017, Example 1)")
+st.markdown(r"$P_0 = (0, Z)$ and $P_\theta = (\theta, Z)$ with $Z \sim U[0, 1]$. For $\theta \ne 0$ the supports "
+            r"are disjoint: $W(P_0, P_\theta) = |\theta|$, $\mathrm{JSD} = \log 2$, "
+            r"$\mathrm{KL} = +\infty$ both ways, total variation $= 1$. "
+            r"Only $W$ tells $\theta$ which way to move.")
+theta = st.slider("θ", -1.0, 1.0, 0.5, 0.01, key="div_theta")
+values, grads = parallel_lines(theta), parallel_lines_gradients(theta)
+left, right = st.columns(2)
+with left:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 0], y=[0, 1], mode="lines", name="P0 (data)",
+                             line={"width": 4, "color": "#1b7837"}))
+    fig.add_trace(go.Scatter(x=[theta, theta], y=[0, 1], mode="lines", name="P_θ (generator)",
+                             line={"width": 4, "color": "#762a83"}))
+    fig.update_layout(height=320, xaxis={"range": [-1.2, 1.2], "title": "x"}, yaxis={"range": [-0.1, 1.1]},
+                      margin={"t": 30, "b": 40}, uirevision="lines")
+    st.plotly_chart(fig, key="div_lines", width="stretch")
+with right:
+    grid = np.linspace(-1, 1, 401)
+    curves = go.Figure()
+    curves.add_trace(go.Scatter(x=grid, y=np.abs(grid), name="W = |θ|"))
+    curves.add_trace(go.Scatter(x=grid, y=np.where(grid == 0, 0, math.log(2)), name="JSD = log 2 (θ ≠ 0)"))
+    curves.add_trace(go.Scatter(x=grid, y=np.where(grid == 0, 0, 1.0), name="TV = 1 (θ ≠ 0)"))
+    curves.add_trace(go.Scatter(x=[theta], y=[values["w"]], mode="markers", name="now", marker={"size": 10}))
+    curves.update_layout(height=320, xaxis_title="θ", yaxis_title="distance (KL = +∞ for θ ≠ 0)",
+                         margin={"t": 30, "b": 40}, uirevision="curves")
+    st.plotly_chart(curves, key="div_curves", width="stretch")
+st.dataframe([{"distance": name, "value at θ": values[key], "d/dθ": grads[key]}
+              for key, name in (("w", "Wasserstein-1"), ("jsd", "Jensen-Shannon (nats)"),
+                                ("kl", "KL(P_θ ‖ P0)"), ("reverse_kl", "KL(P0 ‖ P_θ)"),
+                                ("tv", "total variation"))],
+             hide_index=True, width="stretch")
+
+# --- 2. optimal discriminator vs optimal critic ----------------------------------------------------------
+st.header("2. Optimal discriminator against optimal critic")
+st.markdown("Real samples $\\sim N(0, 0.1^2)$, fake samples $\\sim N(d, 0.1^2)$: each network is trained "
+            "to (near) optimality from the same seed. The discriminator saturates and its gradient at the "
+            "fakes vanishes; a Wasserstein critic stays nearly linear and keeps pulling.")
+distance = st.slider("Distance d between the two", 0.5, 5.0, 3.0, 0.5, key="div_distance")
+
+
+@st.cache_data(max_entries=20, show_spinner="Training the discriminator and the critics…")
+def _fits(d: float) -> dict:
+    return fit_discriminators(d)
+
+
+fits = _fits(distance)
+left, right = st.columns([3, 2])
+with left:
+    fig = go.Figure()
+    for kind in KINDS:
+        output = fits[kind]["output"]
+        if not kind.startswith("discriminator"):  # critics are defined up to a constant and scale
+            spread = float(output.max() - output.min()) or 1.0
+            output = (output - output.min()) / spread
+        fig.add_trace(go.Scatter(x=fits["x"], y=output, name=kind))
+    fig.add_trace(go.Histogram(x=fits["real"], name="real", opacity=0.4, histnorm="probability", yaxis="y2"))
+    fig.add_trace(go.Histogram(x=fits["fake"], name="fake", opacity=0.4, histnorm="probability", yaxis="y2"))
+    fig.update_layout(height=380, xaxis_title="x", yaxis_title="D(x) (probability) / critic rescaled to [0, 1]",
+                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "visible": False},
+                      margin={"t": 30, "b": 40}, uirevision="disjoint")
+    st.plotly_chart(fig, key="div_disjoint", width="stretch")
+with right:
+    bars = go.Figure(go.Bar(x=[fits[k]["grad_at_fake"] for k in KINDS], y=list(KINDS), orientation="h"))
+    bars.update_layout(height=380, xaxis={"type": "log", "title": "mean |gradient| at the fake samples"},
+                       margin={"t": 30, "b": 40, "l": 10}, uirevision="grads")
+    st.plotly_chart(bars, key="div_grads", width="stretch")
+
+# --- 4. the derivations ---------------------------------------------------------------------------------
+st.header("3. The derivations")
+st.markdown(r"**Optimal discriminator.** For a fixed $G$,")
+st.latex(r"V(G, D) = \int p_\text{data}(x) \log D(x) + p_g(x) \log\bigl(1 - D(x)\bigr)\,dx .")
+st.markdown(r"Pointwise, $a \log y + b \log(1 - y)$ is maximised at $y = a / (a + b)$, so")
+st.latex(r"D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)} .")
+st.markdown(r"**The value at the optimum.** With $M = \tfrac12(p_\text{data} + p_g)$,")
+st.latex(r"V(G, D^*) = \mathbb{E}_{p_\text{data}}\Bigl[\log \frac{p_\text{data}}{2M}\Bigr]"
+         r" + \mathbb{E}_{p_g}\Bigl[\log \frac{p_g}{2M}\Bigr]"
+         r" = \mathrm{KL}(p_\text{data}\|M) + \mathrm{KL}(p_g\|M) - \log 4"
+         r" = 2\,\mathrm{JSD}(p_\text{data}\|p_g) - \log 4 .")
+st.markdown(r"**Kantorovich–Rubinstein duality.**")
+st.latex(r"W_1(P, Q) = \sup_{\|f\|_L \le 1} \mathbb{E}_P[f] - \mathbb{E}_Q[f] .")
+st.markdown(r"The critic estimates $W_1$ when it is 1-Lipschitz. Weight clipping bounds the Lipschitz constant "
+            r"by some unknown $K$, so it estimates $K \cdot W_1$; the gradient penalty pushes $\|\nabla f\|$ "
+            r"towards 1.")
+st.markdown(r"**f-divergences through Fenchel conjugates** (Nowozin et al. 2016).")
+st.latex(r"D_f(P\|Q) = \int q\, f\Bigl(\frac{p}{q}\Bigr) \ge \sup_T\; \mathbb{E}_P[T(x)]"
+         r" - \mathbb{E}_Q[f^*(T(x))], \qquad f^*(t) = \sup_u \{ut - f(u)\}.")
+st.markdown(r"The discriminator outputs $v$; $T = g_f(v)$ keeps $T$ in the domain of $f^*$. The f-GAN losses "
+            r"of the engine:")
+st.dataframe([{"divergence": div.name, "f(u)": div.f, "f*(t)": div.conjugate_formula,
+               "output activation g_f(v)": div.activation_formula} for div in F_DIVERGENCES.values()],
+             hide_index=True, width="stretch")

@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "divergences.py")
+
+
+def test_divergences_page_shows_the_closed_forms():
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["distance"])[:2] == ["Wasserstein-1", "Jensen-Shannon (nats)"]
+    assert table["value at θ"][0] == 0.5 and abs(table["value at θ"][1] - 0.6931471805599453) < 1e-12
+    app.slider(key="div_theta").set_value(0.0).run()
+    assert app.dataframe[0].value["value at θ"].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
+    f_table = app.dataframe[1].value
+    assert len(f_table) == 5 and "t^2/4 + t" in f_table["f*(t)"].tolist()
