@@ -9,6 +9,9 @@ import streamlit as st
 from ganlab.losses import F_DIVERGENCES
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
+from ganlab.theory.race import Race
+
+RACE_STEPS_PER_TICK = 25
 
 st.title("Divergences on disjoint supports")
 st.markdown("Convention used everywhere: $\\mathrm{JSD}(P\\|Q) = \\tfrac12\\mathrm{KL}(P\\|M) + "
@@ -84,8 +87,48 @@ with right:
                        margin={"t": 30, "b": 40, "l": 10}, uirevision="grads")
     st.plotly_chart(bars, key="div_grads", width="stretch")
 
+# --- 3. the race -----------------------------------------------------------------------------------------
+st.header("3. The race")
+st.markdown("Six losses train side by side from the same seed, each generator starting around (4, 0), far from "
+            "the data N(0, 0.1²I). The curve is the exact W1 between 256 generated and 256 data points. The "
+            "saturating minimax loss gives almost no gradient while D wins, so it falls behind.")
+if "div_race" not in st.session_state:
+    st.session_state["div_race"] = Race()
+    st.session_state["div_race_playing"] = False
+race: Race = st.session_state["div_race"]
+cols = st.columns([1, 1, 1, 5])
+if cols[0].button("Play", key="race_play", disabled=st.session_state["div_race_playing"]):
+    st.session_state["div_race_playing"] = True
+    st.rerun()
+if cols[1].button("Pause", key="race_pause", disabled=not st.session_state["div_race_playing"]):
+    st.session_state["div_race_playing"] = False
+    st.rerun()
+if cols[2].button("Reset", key="race_reset"):
+    st.session_state["div_race"] = race = Race()
+    st.session_state["div_race_playing"] = False
+
+
+@st.fragment(run_every=0.5 if st.session_state["div_race_playing"] else None)
+def race_view() -> None:
+    current: Race = st.session_state["div_race"]
+    if st.session_state["div_race_playing"]:
+        current.step(RACE_STEPS_PER_TICK)
+    fig = go.Figure()
+    for loss, rows in current.distances().items():
+        fig.add_trace(go.Scatter(x=rows[:, 0], y=rows[:, 1], mode="lines+markers", name=loss))
+    steps = current.trainers[current.losses[0]].step_count
+    fig.update_layout(height=360, title=f"step {steps}", xaxis_title="step",
+                      yaxis={"title": "W1 to the data", "type": "log"}, margin={"t": 40, "b": 40},
+                      uirevision="race")
+    st.plotly_chart(fig, key="div_race_chart", width="stretch")
+    for loss, message in current.stopped.items():
+        st.warning(f"{loss}: {message}")
+
+
+race_view()
+
 # --- 4. the derivations ---------------------------------------------------------------------------------
-st.header("3. The derivations")
+st.header("4. The derivations")
 st.markdown(r"**Optimal discriminator.** For a fixed $G$,")
 st.latex(r"V(G, D) = \int p_\text{data}(x) \log D(x) + p_g(x) \log\bigl(1 - D(x)\bigr)\,dx .")
 st.markdown(r"Pointwise, $a \log y + b \log(1 - y)$ is maximised at $y = a / (a + b)$, so")

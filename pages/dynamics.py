@@ -37,9 +37,16 @@ y_sign = 1.0 if y_role == "maximises J" else -1.0
 paths = {m: bilinear_trajectory(m, (x0, y0), h, steps, x_sign, y_sign) for m in methods}
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(phase_figure(lambda x, y: bilinear_field(x, y, x_sign, y_sign), (-3, 3, -3, 3), paths,
-                                 x_title="x", y_title="y", title="Update directions and trajectories",
-                                 uirevision="bilinear"), key="dyn_bilinear", width="stretch")
+    event = st.plotly_chart(phase_figure(lambda x, y: bilinear_field(x, y, x_sign, y_sign), (-3, 3, -3, 3), paths,
+                                         x_title="x", y_title="y", title="Click an arrow to start there",
+                                         uirevision="bilinear"),
+                            key="dyn_bilinear", width="stretch", on_select="rerun", selection_mode="points")
+    clicked = event.selection.points if event and event.selection else []
+    if clicked and st.session_state.get("dyn_clicked") != clicked:
+        st.session_state["dyn_clicked"] = clicked
+        st.session_state["dyn_x0"] = round(float(clicked[0]["x"]), 2)
+        st.session_state["dyn_y0"] = round(float(clicked[0]["y"]), 2)
+        st.rerun()
 with right:
     st.plotly_chart(distance_figure(paths, title="Distance to (0, 0)", uirevision="bilinear-distance"),
                     key="dyn_bilinear_distance", width="stretch")

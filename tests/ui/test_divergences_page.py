@@ -15,3 +15,15 @@ def test_divergences_page_shows_the_closed_forms():
     assert app.dataframe[0].value["value at θ"].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
     f_table = app.dataframe[1].value
     assert len(f_table) == 5 and "t^2/4 + t" in f_table["f*(t)"].tolist()
+
+
+def test_the_race_plays_and_pauses():
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    race = app.session_state["div_race"]
+    assert race.trainers["minimax"].step_count == 0
+    next(b for b in app.button if b.label == "Play").click().run()
+    assert app.session_state["div_race_playing"] is True
+    assert app.session_state["div_race"].trainers["minimax"].step_count == 25  # one tick ran
+    next(b for b in app.button if b.label == "Pause").click().run()
+    assert app.session_state["div_race_playing"] is False
+    assert app.session_state["div_race"].trainers["hinge"].step_count == 25

@@ -1,0 +1,15 @@
+import numpy as np
+
+from ganlab.theory.race import Race
+
+
+def test_the_race_leaves_minimax_behind():
+    race = Race(losses=("minimax", "nonsaturating", "wgan-gp"), seed=0)
+    start = {loss: d[0, 1] for loss, d in race.distances().items()}
+    assert len(set(np.round(list(start.values()), 9))) == 1  # same seed: same starting generator
+    assert start["minimax"] > 4.0  # disjoint from the data N(0, 0.1^2)
+    for _ in range(6):
+        race.step(50)
+    final = {loss: d[-1, 1] for loss, d in race.distances().items()}
+    assert final["nonsaturating"] < final["minimax"] and final["wgan-gp"] < final["minimax"]
+    assert race.distances()["minimax"].shape == (7, 2)
