@@ -1,0 +1,36 @@
+"""Image-metric building blocks: Gaussian feature statistics and the Fréchet distance between them
+(Heusel et al. 2017). The feature network (a LeNet trained by ganlab) comes with the MNIST issue."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+
+def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
+    """features (n, d), n >= 2 -> (mean (d,), covariance (d, d)) in float64 (unbiased covariance)."""
+    array = np.asarray(features, dtype=np.float64)
+    if array.ndim != 2 or array.shape[0] < 2:
+        raise ValueError(f"features must have shape (n >= 2, d), got {array.shape}")
+    return array.mean(axis=0), np.cov(array, rowvar=False)
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), exact for two Gaussians.
+
+    The matrix square root is scipy's sqrtm; a tiny imaginary part from round-off is dropped, and a
+    singular product is regularised with 1e-6 on the diagonal (reported values are then approximate).
+    """
+    mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
+    mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
+    s1 = np.atleast_2d(np.asarray(sigma1, dtype=np.float64))
+    s2 = np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
+        raise ValueError(f"shapes do not match: mu {mu1.shape} / {mu2.shape}, sigma {s1.shape} / {s2.shape}")
+    covmean = linalg.sqrtm(s1 @ s2)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(s1.shape[0]) * 1e-6
+        covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+    covmean = np.real(covmean)
+    diff = mu1 - mu2
+    return float(max(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean), 0.0))
