@@ -197,6 +197,19 @@ def _format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def cmd_train_classifier(args: argparse.Namespace) -> int:
+    from ganlab.classifier import CLASSIFIER_PATH, save_classifier, train_classifier
+
+    if args.epochs < 1:
+        raise UsageError(f"--epochs must be >= 1, got {args.epochs}")
+    model, card = train_classifier(epochs=args.epochs, seed=args.seed, data_dir=args.data_dir)
+    card["command"] = "python -m ganlab " + " ".join(sys.argv[1:])
+    out = Path(args.out) if args.out else CLASSIFIER_PATH
+    save_classifier(model, card, out)
+    print(json.dumps({**card, "path": str(out)}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ganlab",
                                      description="ganlab: a GAN laboratory, headless.")
@@ -243,6 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON summary line last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p_cls = sub.add_parser("train-classifier", help="train the MNIST LeNet behind FID (LeNet) and the score; "
+                           "writes checkpoints/mnist_classifier.pt and its model card")
+    p_cls.add_argument("--epochs", type=int, default=30)
+    p_cls.add_argument("--seed", type=int, default=0)
+    p_cls.add_argument("--data-dir", dest="data_dir",
+                       help="folder with torchvision's MNIST (else the offline subset)")
+    p_cls.add_argument("--out", help="where to write the weights (default checkpoints/mnist_classifier.pt)")
+    p_cls.set_defaults(func=cmd_train_classifier)
 
     from ganlab import sweep
 

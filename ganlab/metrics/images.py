@@ -34,3 +34,20 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     covmean = np.real(covmean)
     diff = mu1 - mu2
     return float(max(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean), 0.0))
+
+
+def classifier_score(probs, eps: float = 1e-12) -> float:
+    """exp(E_x KL(p(y|x) || p(y))), the Inception-score formula on a classifier's class probabilities
+    (Salimans et al. 2016); probs (n, k) rows summing to 1. In [1, k]: k for confident, balanced classes."""
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] < 1:
+        raise ValueError(f"probs must have shape (n, k), got {p.shape}")
+    marginal = p.mean(axis=0)
+    kl = np.sum(p * (np.log(p + eps) - np.log(marginal + eps)), axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def class_kl(probs, eps: float = 1e-12) -> float:
+    """KL(p(y) || uniform) of the mean predicted class distribution: 0 when every class is as frequent."""
+    marginal = np.asarray(probs, dtype=np.float64).mean(axis=0)
+    return float(np.sum(marginal * (np.log(marginal + eps) + np.log(marginal.size))))
