@@ -123,7 +123,7 @@ def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str |
     CheckpointError lists every differing option.
     """
     from ganlab.config import diff
-    from ganlab.train import Trainer
+    from ganlab.runs import make_trainer
 
     saved: RunConfig = loaded["config"]
     if config is not None:
@@ -136,7 +136,7 @@ def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str |
         saved.device = device
     if config is not None:
         saved.eval_every, saved.eval_samples = config.eval_every, config.eval_samples
-    trainer = Trainer(saved)
+    trainer = make_trainer(saved)
     try:
         trainer.load_state_dict(loaded["state"])
     except (KeyError, RuntimeError, ValueError, TypeError) as err:

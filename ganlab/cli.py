@@ -14,8 +14,17 @@ import time
 from pathlib import Path
 
 from ganlab.catalogue import catalogue
-from ganlab.config import NOISES, OPTIMIZERS, ConfigError, RunConfig, from_json, with_overrides
+from ganlab.config import (
+    IMAGE_DEFAULTS,
+    NOISES,
+    OPTIMIZERS,
+    ConfigError,
+    RunConfig,
+    from_json,
+    with_overrides,
+)
 from ganlab.data import DATASETS
+from ganlab.data.images import IMAGE_DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS, NORMS
 from ganlab.penalties import REGULARIZERS
@@ -31,6 +40,8 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
     "norm": ("g.norm", "d.norm"), "latent_dim": ("latent_dim",), "noise": ("noise",),
     "batch_size": ("batch_size",), "d_steps": ("d_steps",), "g_steps": ("g_steps",),
     "ema": ("ema",), "seed": ("seed",), "device": ("device",),
+    "arch": ("g.arch", "d.arch"), "channels": ("g.channels", "d.channels"), "info_codes": ("info_codes",),
+    "data_dir": ("data.data_dir",),
 }
 
 
@@ -67,6 +78,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
                 out[path] = str(value)
     if args.spectral_norm:
         out["g.spectral_norm"] = out["d.spectral_norm"] = "true"
+    if args.conditional:
+        out["conditional"] = "true"
     for item in args.reg or []:
         name, _, value = item.partition("=")
         if name not in REGULARIZERS:
@@ -121,9 +134,40 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
     return summary
 
 
+def summarize_images(trainer, steps: int, seconds: float, diverged: str | None) -> dict:
+    """An image run's summary: names, timing, the data set used, last losses, FID (LeNet), score, class KL."""
+    from ganlab.image_eval import evaluate_images
+
+    cfg = trainer.config
+    last = trainer.history.last()
+    summary = {
+        "dataset": cfg.data.name, "data": trainer.data.source, "arch": cfg.g.arch, "loss": cfg.loss.name,
+        "conditional": cfg.conditional, "info_codes": cfg.info_codes, "seed": cfg.seed,
+        "device": str(trainer.device), "steps": steps, "total_steps": trainer.step_count,
+        "seconds": round(seconds, 3), "steps_per_second": round(steps / seconds, 2) if seconds > 0 else None,
+        "images_per_second": round(steps * cfg.batch_size / seconds, 1) if seconds > 0 else None,
+        "diverged": diverged is not None,
+        "d_loss": _finite_or_none(last.get("d_loss", math.nan)),
+        "g_loss": _finite_or_none(last.get("g_loss", math.nan)),
+    }
+    if diverged:
+        summary["diverged_message"] = diverged
+    images = trainer.sample(cfg.eval_samples)
+    if torch_isfinite(images):
+        metrics = evaluate_images(images, cfg.data.data_dir)
+        summary.update(fid_lenet=metrics["fid_lenet"], classifier_score=metrics["classifier_score"],
+                       class_kl=metrics["class_kl"], metrics_reference=metrics["reference"])
+    return summary
+
+
+def torch_isfinite(tensor) -> bool:
+    return bool(tensor.isfinite().all())
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from ganlab.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
-    from ganlab.train import Trainer, TrainingDiverged
+    from ganlab.runs import is_image_run, make_trainer
+    from ganlab.train import TrainingDiverged
 
     overrides = _overrides(args)
     if args.resume:
@@ -137,7 +181,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 base = from_json(Path(args.config).read_text())
             except OSError as err:
                 raise UsageError(f"--config: cannot read {args.config!r}: {err.strerror}") from None
-        trainer = Trainer(with_overrides(base, overrides))
+        elif overrides.get("data.name") in IMAGE_DATASETS:
+            base = with_overrides(base, {"data.name": overrides["data.name"], **IMAGE_DEFAULTS})
+        trainer = make_trainer(with_overrides(base, overrides))
 
     show_progress = not args.quiet and not args.json
     diverged = None
@@ -155,7 +201,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     if show_progress:
         sys.stderr.write("\n")
-    summary = summarize(trainer, done, seconds, diverged)
+    if is_image_run(trainer.config):
+        summary = summarize_images(trainer, done, seconds, diverged)
+    else:
+        summary = summarize(trainer, done, seconds, diverged)
     if args.save:
         try:
             save_checkpoint(trainer, args.save, {"command": " ".join(sys.argv), "steps_run": done})
@@ -220,7 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.set_defaults(func=cmd_list)
 
     p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
-    p.add_argument("--dataset", choices=list(DATASETS), help="toy dataset (default ring8)")
+    p.add_argument("--dataset", choices=[*DATASETS, *IMAGE_DATASETS],
+                   help="toy dataset (default ring8) or mnist")
+    p.add_argument("--arch", choices=["mlp", "dcgan"], help="G and D architecture (mnist: default dcgan)")
+    p.add_argument("--channels", type=int, help="DCGAN base channels ngf = ndf (default 32)")
+    p.add_argument("--conditional", action="store_true", help="conditional GAN (label embedding in G and D)")
+    p.add_argument("--info-codes", type=int, dest="info_codes", help="InfoGAN categorical code size (0 = off)")
+    p.add_argument("--data-dir", dest="data_dir", help="folder with torchvision's MNIST (else the offline subset)")
     p.add_argument("--loss", choices=list(LOSSES), help="loss (default nonsaturating)")
     p.add_argument("--steps", type=int, default=3000, help="iterations to run (default 3000)")
     p.add_argument("--seed", type=int)

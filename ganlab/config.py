@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from ganlab.data import DATASETS
+from ganlab.data.images import IMAGE_DATASETS
 from ganlab.losses import LOSSES
+from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
 from ganlab.penalties import REGULARIZERS
 
@@ -50,6 +52,7 @@ class DataConfig:
     theta: float = 1.0
     separation: float = 4.0
     points: list[list[float]] | None = None
+    data_dir: str | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ class NetConfig:
     norm: str = "none"
     spectral_norm: bool = False
     maxout_pieces: int = 5
+    channels: int = 32
 
 
 @dataclass
@@ -107,6 +111,8 @@ class RunConfig:
     d_steps: int = 1
     g_steps: int = 1
     pack: int = 1
+    conditional: bool = False
+    info_codes: int = 0
     regularizers: dict[str, float] = field(default_factory=dict)
     ema: float = 0.0
     seed: int = 0
@@ -130,12 +136,14 @@ BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "depth": (1, 8, True, True),
     "width": (1, 1024, True, True),
     "maxout_pieces": (2, 16, True, True),
+    "channels": (4, 256, True, True),
+    "info_codes": (0, 50, True, True),
     "pack": (1, 8, True, True),
     "lr": (0.0, 10.0, False, True),
     "beta1": (0.0, 1.0, True, False),
     "beta2": (0.0, 1.0, True, False),
     "momentum": (0.0, 1.0, True, False),
-    "latent_dim": (1, 64, True, True),
+    "latent_dim": (1, 256, True, True),
     "batch_size": (1, 8192, True, True),
     "d_steps": (1, 100, True, True),
     "g_steps": (1, 100, True, True),
@@ -189,12 +197,13 @@ def _validate_points(points: Any) -> None:
 
 
 def _validate_net(prefix: str, net: NetConfig) -> None:
-    _check_choice(f"{prefix}.arch", net.arch, ARCHITECTURES)
+    _check_choice(f"{prefix}.arch", net.arch, {**ARCHITECTURES, **IMAGE_ARCHITECTURES})
     _check_number(f"{prefix}.depth", net.depth, "depth", integer=True)
     _check_number(f"{prefix}.width", net.width, "width", integer=True)
     _check_choice(f"{prefix}.activation", net.activation, ACTIVATIONS)
     _check_choice(f"{prefix}.norm", net.norm, NORMS)
     _check_number(f"{prefix}.maxout_pieces", net.maxout_pieces, "maxout_pieces", integer=True)
+    _check_number(f"{prefix}.channels", net.channels, "channels", integer=True)
     if not isinstance(net.spectral_norm, bool):
         raise ConfigError(f"{prefix}.spectral_norm", f"must be true or false, got {net.spectral_norm!r}")
 
@@ -208,7 +217,19 @@ def _validate_optim(prefix: str, opt: OptimConfig) -> None:
 def validate(cfg: RunConfig) -> RunConfig:
     """Check every field; return `cfg` unchanged or raise ConfigError naming the first bad field."""
     data = cfg.data
-    _check_choice("data.name", data.name, DATASETS)
+    _check_choice("data.name", data.name, {**DATASETS, **IMAGE_DATASETS})
+    images = data.name in IMAGE_DATASETS
+    for net in ("g", "d"):
+        arch = getattr(cfg, net).arch
+        if not images and arch != "mlp":
+            raise ConfigError(f"{net}.arch", f"{arch!r} is for images; toy datasets use 'mlp'")
+    if not images and (cfg.conditional or cfg.info_codes):
+        raise ConfigError("conditional" if cfg.conditional else "info_codes",
+                          "conditional GANs and InfoGAN codes need a labelled image dataset (mnist)")
+    if cfg.conditional and cfg.info_codes:
+        raise ConfigError("info_codes", "choose a conditional GAN or an InfoGAN code, not both")
+    if data.data_dir is not None and not isinstance(data.data_dir, str):
+        raise ConfigError("data.data_dir", f"must be a folder path, got {data.data_dir!r}")
     if data.std is not None:
         _check_number("data.std", data.std, "data.std")
     for name in ("n_modes", "radius", "theta", "separation"):
@@ -228,7 +249,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check_choice("noise", cfg.noise, NOISES)
     _check_choice("device", cfg.device, DEVICES)
     for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "pack", "seed", "history", "eval_every",
-                 "eval_samples"):
+                 "eval_samples", "info_codes"):
         _check_number(name, getattr(cfg, name), name, integer=True)
     _check_number("ema", cfg.ema, "ema")
 
@@ -429,3 +450,11 @@ def diff(a: RunConfig, b: RunConfig) -> dict[str, tuple[Any, Any]]:
     fa, fb = flatten(a), flatten(b)
     keys = list(dict.fromkeys([*fa, *fb]))
     return {k: (fa.get(k), fb.get(k)) for k in keys if fa.get(k) != fb.get(k)}
+
+
+# options an image run starts from (Radford et al. 2016 for DCGAN); the CLI applies them for mnist
+IMAGE_DEFAULTS: dict[str, str] = {
+    "g.arch": "dcgan", "d.arch": "dcgan", "latent_dim": "100", "batch_size": "64",
+    "g_opt.lr": "0.0002", "d_opt.lr": "0.0002", "g_opt.beta1": "0.5", "d_opt.beta1": "0.5",
+    "ema": "0.999", "eval_every": "0", "eval_samples": "1000",
+}

@@ -120,3 +120,13 @@ def test_sweep_prints_a_table_and_rejects_bad_names(tmp_path, capsys):
         main(["sweep", "--losses", "nope", "--out", str(out)])
     assert info.value.code == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_train_mnist_reports_image_metrics_and_the_data_set(capsys):
+    assert main(["train", "--dataset", "mnist", "--steps", "4", "--channels", "8", "--batch-size", "16",
+                 "--json", "--set", "eval_samples=200"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["dataset"] == "mnist" and summary["arch"] == "dcgan"
+    assert "subset" in summary["data"] or "torchvision" in summary["data"]
+    assert 1.0 <= summary["classifier_score"] <= 10.0 and summary["fid_lenet"] > 0
+    assert summary["images_per_second"] == pytest.approx(4 * 16 / summary["seconds"], rel=0.01)

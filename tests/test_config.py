@@ -36,7 +36,7 @@ def test_defaults_are_the_default_toy_run():
     ("batch_size", 2.5, "an integer"),
     ("g.width", 5000, "[1, 1024]"),
     ("d.depth", 0, "[1, 8]"),
-    ("latent_dim", 65, "[1, 64]"),
+    ("latent_dim", 257, "[1, 256]"),
     ("ema", 1.0, "[0, 1)"),
     ("g_opt.beta1", 1.0, "[0, 1)"),
     ("d_steps", 0, "[1, 100]"),
@@ -159,3 +159,16 @@ def test_every_bound_names_a_real_option():
     leaf_names = {path.split(".")[-1] for path in LEAF_PATHS}
     for key in BOUNDS:
         assert key.split(".")[-1] in leaf_names, key
+
+
+def test_image_options_are_checked_against_the_dataset():
+    with pytest.raises(ConfigError) as info:
+        with_overrides(RunConfig(), {"g.arch": "dcgan"})
+    assert info.value.field == "g.arch" and "toy datasets use 'mlp'" in str(info.value)
+    with pytest.raises(ConfigError, match="need a labelled image dataset"):
+        with_overrides(RunConfig(), {"conditional": "true"})
+    cfg = with_overrides(RunConfig(), {"data.name": "mnist", "g.arch": "dcgan", "d.arch": "dcgan",
+                                        "conditional": "true", "latent_dim": "100"})
+    assert cfg.conditional and cfg.g.arch == "dcgan"
+    with pytest.raises(ConfigError, match="not both"):
+        with_overrides(cfg, {"info_codes": "10"})

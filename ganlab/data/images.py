@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+IMAGE_DATASETS: dict[str, str] = {
+    "mnist": "handwritten digits 28x28 (torchvision's MNIST when on disk, else the 5,000-digit offline subset)",
+}
 SUBSET_TEST_PER_CLASS = 100  # the offline subset's held-out digits per class (the other 400 train)
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "ganlab" / "data"
 

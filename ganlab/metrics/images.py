@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -27,10 +29,14 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     s2 = np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
         raise ValueError(f"shapes do not match: mu {mu1.shape} / {mu2.shape}, sigma {s1.shape} / {s2.shape}")
-    covmean = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(covmean).all():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        covmean = linalg.sqrtm(s1 @ s2)
+    if caught or not np.isfinite(covmean).all():  # singular product (e.g. dead ReLU features)
         offset = np.eye(s1.shape[0]) * 1e-6
-        covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
     covmean = np.real(covmean)
     diff = mu1 - mu2
     return float(max(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean), 0.0))

@@ -1,0 +1,290 @@
+"""ImageTrainer: the Trainer for image GANs on MNIST (MLP or DCGAN; unconditional, conditional, InfoGAN).
+
+Same conventions as the toy Trainer: every draw goes through the run's torch.Generator, per-step
+scalars stay on the device between checks, histories are bounded, a non-finite loss or weight raises
+TrainingDiverged and restores the last good state, and `state_dict()` continues a run bit for bit.
+G's weights are averaged (EMA) for sampling when `ema` > 0.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganlab.config import RunConfig, validate
+from ganlab.data.images import ImageDataset, load_mnist
+from ganlab.device import resolve_device
+from ganlab.history import History
+from ganlab.losses import get_loss
+from ganlab.nets.images import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    InfoGANDiscriminator,
+    LabelEmbedding,
+    MLPImageDiscriminator,
+    MLPImageGenerator,
+)
+from ganlab.optim import build_optimizer
+from ganlab.penalties import one_centred_penalty, random_interpolates, zero_centred_penalty
+from ganlab.train import TrainingDiverged
+
+N_CLASSES = 10
+EMBED_DIM = 10
+HISTORY_COLUMNS = ("d_loss", "g_loss", "estimate", "d_real", "d_fake")
+
+
+class ConditionedGenerator(nn.Module):
+    """G(z, label) for conditional GANs (a learned label embedding) or G(z, code) for InfoGAN (one-hot)."""
+
+    def __init__(self, net: nn.Module, embedding: LabelEmbedding | None, n_codes: int):
+        super().__init__()
+        self.net, self.embedding, self.n_codes = net, embedding, n_codes
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.embedding is not None:
+            return self.net(z, self.embedding(labels))
+        if self.n_codes:
+            return self.net(z, F.one_hot(labels, self.n_codes).float())
+        return self.net(z)
+
+
+def build_image_nets(cfg: RunConfig) -> tuple[nn.Module, nn.Module, nn.Module | None]:
+    """(G, D, D's label embedding or None) for the config's architecture and conditioning."""
+    cond_g = EMBED_DIM if cfg.conditional else cfg.info_codes
+    cond_d = EMBED_DIM if cfg.conditional else 0
+    if cfg.g.arch == "dcgan":
+        g_net = DCGANGenerator(cfg.latent_dim, 1, cfg.g.channels, cond_g)
+    else:
+        g_net = MLPImageGenerator(cfg.latent_dim, 1, cond_g)
+    if cfg.d.arch == "dcgan":
+        d_net = DCGANDiscriminator(1, cfg.d.channels, cond_d)
+        feature_dim = 2 * cfg.d.channels * 7 * 7
+    else:
+        d_net = MLPImageDiscriminator(1, cond_d)
+        feature_dim = 256
+    if cfg.info_codes:
+        d_net = InfoGANDiscriminator(d_net, feature_dim, cfg.info_codes)
+    g = ConditionedGenerator(g_net, LabelEmbedding(N_CLASSES, EMBED_DIM) if cfg.conditional else None,
+                             cfg.info_codes)
+    d_embedding = LabelEmbedding(N_CLASSES, EMBED_DIM) if cfg.conditional else None
+    return g, d_net, d_embedding
+
+
+class ImageTrainer:
+    """Trains an image GAN on MNIST (or a given ImageDataset) from a validated RunConfig."""
+
+    def __init__(self, config: RunConfig, data: ImageDataset | None = None, check_every: int = 16):
+        self.config = validate(copy.deepcopy(config))
+        cfg = self.config
+        self.device = resolve_device(cfg.device)
+        self.data = data if data is not None else load_mnist(cfg.data.data_dir, train=True)
+        self.images = self.data.images.to(self.device)
+        self.labels = self.data.labels.to(self.device)
+        self.loss = get_loss(cfg.loss.name)
+        self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        g, d, d_embedding = build_image_nets(cfg)
+        self.G, self.D = g.to(self.device), d.to(self.device)
+        self.D_embedding = d_embedding.to(self.device) if d_embedding is not None else None
+        self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
+        self.g_params = list(self.G.parameters())
+        d_body = self.D.base if cfg.info_codes else self.D
+        embedding_params = list(self.D_embedding.parameters()) if self.D_embedding else []
+        self.d_params = list(d_body.parameters()) + embedding_params
+        if cfg.info_codes:  # Q's head trains with G on the code loss; the shared trunk trains with D
+            self.g_params += list(self.D.q_head.parameters())
+        self.g_opt = build_optimizer(self.g_params, cfg.g_opt.name, cfg.g_opt.lr, cfg.g_opt.beta1,
+                                     cfg.g_opt.beta2, cfg.g_opt.momentum)
+        self.d_opt = build_optimizer(self.d_params, cfg.d_opt.name, cfg.d_opt.lr, cfg.d_opt.beta1,
+                                     cfg.d_opt.beta2, cfg.d_opt.momentum)
+        self.real_target = float(cfg.regularizers.get("label-smoothing", 1.0))
+        self.check_every = check_every
+        self.step_count = self.d_updates = self.g_updates = 0
+        self.history = History(HISTORY_COLUMNS, cfg.history)
+        self._staged: list[Tensor] = []
+        self._good_state = copy.deepcopy(self.state_dict(include_history=False))
+        self._fixed_z = torch.randn(N_CLASSES * 8, cfg.latent_dim,
+                                    generator=torch.Generator(device=self.device).manual_seed(cfg.seed + 7919),
+                                    device=self.device)
+
+    # --- batches ----------------------------------------------------------------------------------
+
+    def _real_batch(self) -> tuple[Tensor, Tensor]:
+        index = torch.randint(len(self.labels), (self.config.batch_size,), generator=self.generator,
+                              device=self.device)
+        return self.images[index], self.labels[index]
+
+    def _fake_batch(self, n: int) -> tuple[Tensor, Tensor | None]:
+        z = torch.randn(n, self.config.latent_dim, generator=self.generator, device=self.device)
+        codes = None
+        if self.config.conditional or self.config.info_codes:
+            k = self.config.info_codes or N_CLASSES
+            codes = torch.randint(k, (n,), generator=self.generator, device=self.device)
+        return self.G(z, codes), codes
+
+    def _d(self, x: Tensor, labels: Tensor | None) -> Tensor:
+        if self.D_embedding is not None:
+            return self.D(x, self.D_embedding(labels))
+        return self.D(x)
+
+    # --- updates ----------------------------------------------------------------------------------
+
+    def d_step(self) -> None:
+        real, real_labels = self._real_batch()
+        with torch.no_grad():
+            fake, fake_codes = self._fake_batch(self.config.batch_size)
+        fake_labels = fake_codes if self.config.conditional else None
+        real_labels = real_labels if self.config.conditional else None
+        regs = self.config.regularizers
+        if "r1" in regs:
+            real = real.detach().requires_grad_(True)
+        real_scores, fake_scores = self._d(real, real_labels), self._d(fake, fake_labels)
+        loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
+        plain = loss
+        if self.loss.gradient_penalty:
+            loss = loss + self.config.loss.gp_lambda * one_centred_penalty(
+                lambda x: self._d(x, real_labels), random_interpolates(real, fake, self.generator))
+        if "r1" in regs:
+            loss = loss + regs["r1"] / 2 * zero_centred_penalty(lambda x: self._d(x, real_labels), real,
+                                                                 real_scores)
+        self.d_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_opt.step()
+        if self.loss.weight_clip:
+            with torch.no_grad():
+                for p in self.d_params:
+                    p.clamp_(-self.config.loss.clip, self.config.loss.clip)
+        self.d_updates += 1
+        with torch.no_grad():
+            estimate = self.loss.estimate(real_scores.detach(), fake_scores.detach())
+            squash = torch.sigmoid if self.loss.output == "probability" else (lambda t: t)
+            self._last_d = [loss.detach(), estimate, squash(real_scores.detach()).mean(),
+                            squash(fake_scores.detach()).mean()]
+        del plain
+
+    def g_step(self) -> None:
+        fake, codes = self._fake_batch(self.config.batch_size)
+        labels = codes if self.config.conditional else None
+        for p in self.d_params:
+            p.requires_grad_(False)
+        try:
+            if self.config.info_codes:
+                scores, code_logits = self.D.score_and_code(fake)
+                loss = self.loss.g_loss(scores, None) + F.cross_entropy(code_logits, codes)
+            else:
+                real_scores = None
+                if self.loss.g_uses_real:
+                    real, real_labels = self._real_batch()
+                    with torch.no_grad():
+                        real_scores = self._d(real, real_labels if self.config.conditional else None)
+                loss = self.loss.g_loss(self._d(fake, labels), real_scores)
+            self.g_opt.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            for p in self.d_params:
+                p.requires_grad_(True)
+        self.g_opt.step()
+        if self.G_ema is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(list(self.G_ema.parameters()), list(self.G.parameters()), 1 - self.config.ema)
+                for ema_buf, buf in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+                    ema_buf.copy_(buf)
+        self.g_updates += 1
+        self._last_g = loss.detach()
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            for _ in range(self.config.d_steps):
+                self.d_step()
+            for _ in range(self.config.g_steps):
+                self.g_step()
+            self.step_count += 1
+            d_loss, estimate, d_real, d_fake = self._last_d
+            self._staged += [d_loss, self._last_g, estimate, d_real, d_fake]
+            if len(self._staged) >= len(HISTORY_COLUMNS) * self.check_every:
+                self.check()
+        self.check()
+
+    def check(self) -> None:
+        if not self._staged:
+            return
+        staged = torch.stack(self._staged).reshape(-1, len(HISTORY_COLUMNS)).cpu().double().numpy()
+        self._staged = []
+        first = self.step_count - len(staged) + 1
+        bad = ~np.isfinite(staged[:, :2])
+        weights_ok = all(torch.isfinite(p).all() for p in self.g_params + self.d_params)
+        if bad.any() or not weights_ok:
+            row, col = np.argwhere(bad)[0] if bad.any() else (len(staged) - 1, 0)
+            restored = self._good_state["step_count"]
+            self.load_state_dict(self._good_state)
+            raise TrainingDiverged(first + int(row), HISTORY_COLUMNS[col] if bad.any() else "weights",
+                                   float(staged[row, col]), restored)
+        self.history.extend(np.arange(first, self.step_count + 1), staged)
+        self._good_state = copy.deepcopy(self.state_dict(include_history=False))
+
+    # --- sampling and state ----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: Tensor | None = None, use_ema: bool = True, seed: int = 1) -> Tensor:
+        """(n, 1, 28, 28) images in [-1, 1] from the EMA generator (when on) with their own seed."""
+        net = self.G_ema if use_ema and self.G_ema is not None else self.G
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed + seed)
+        z = torch.randn(n, self.config.latent_dim, generator=gen, device=self.device)
+        if labels is None and (self.config.conditional or self.config.info_codes):
+            labels = torch.arange(n, device=self.device) % (self.config.info_codes or N_CLASSES)
+        was_training = net.training
+        net.eval()
+        try:
+            return net(z, labels)
+        finally:
+            net.train(was_training)
+
+    @torch.no_grad()
+    def sample_grid(self, per_row: int = 8) -> np.ndarray:
+        """(rows, per_row, 28, 28) in [0, 1] from fixed noise: one row per class when conditional."""
+        rows = N_CLASSES if (self.config.conditional or self.config.info_codes) else 8
+        k = self.config.info_codes or N_CLASSES
+        labels = (torch.arange(rows, device=self.device).repeat_interleave(per_row) % k
+                  if rows == N_CLASSES else None)
+        net = self.G_ema if self.G_ema is not None else self.G
+        net.eval()
+        images = net(self._fixed_z[: rows * per_row], labels)
+        net.train()
+        return ((images[:, 0] + 1) / 2).clamp(0, 1).reshape(rows, per_row, 28, 28).cpu().numpy()
+
+    def state_dict(self, include_history: bool = True) -> dict:
+        state = {"G": self.G.state_dict(), "D": self.D.state_dict(), "g_opt": self.g_opt.state_dict(),
+                 "d_opt": self.d_opt.state_dict(), "step_count": self.step_count, "d_updates": self.d_updates,
+                 "g_updates": self.g_updates, "rng": self.generator.get_state()}
+        if self.D_embedding is not None:
+            state["D_embedding"] = self.D_embedding.state_dict()
+        if self.G_ema is not None:
+            state["G_ema"] = self.G_ema.state_dict()
+        if include_history:
+            hist = self.history.state_dict()
+            state["history"] = {"steps": torch.from_numpy(hist["steps"]),
+                                "values": torch.from_numpy(hist["values"]), "stride": hist["stride"],
+                                "capacity": hist["capacity"], "columns": hist["columns"]}
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.g_opt.load_state_dict(state["g_opt"])
+        self.d_opt.load_state_dict(state["d_opt"])
+        if self.D_embedding is not None:
+            self.D_embedding.load_state_dict(state["D_embedding"])
+        if self.G_ema is not None and "G_ema" in state:
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.step_count, self.d_updates, self.g_updates = (int(state[k]) for k in ("step_count", "d_updates",
+                                                                                   "g_updates"))
+        self.generator.set_state(state["rng"].cpu())
+        if "history" in state:
+            hist = dict(state["history"])
+            hist["steps"], hist["values"] = hist["steps"].numpy(), hist["values"].numpy()
+            self.history.load_state_dict(hist)
+        self._staged = []
