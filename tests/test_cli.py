@@ -129,4 +129,5 @@ def test_train_mnist_reports_image_metrics_and_the_data_set(capsys):
     assert summary["dataset"] == "mnist" and summary["arch"] == "dcgan"
     assert "subset" in summary["data"] or "torchvision" in summary["data"]
     assert 1.0 <= summary["classifier_score"] <= 10.0 and summary["fid_lenet"] > 0
-    assert summary["images_per_second"] == pytest.approx(4 * 16 / summary["seconds"], rel=0.01)
+    # seconds are printed to the millisecond: allow for that rounding on a run this short
+    assert summary["images_per_second"] == pytest.approx(4 * 16 / summary["seconds"], rel=0.05)
