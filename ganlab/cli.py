@@ -246,6 +246,30 @@ def _format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate a saved run: the toy metrics or, for images, FID (LeNet), score and class KL."""
+    from ganlab.checkpoint import load_checkpoint, restore_trainer
+    from ganlab.runs import is_image_run
+
+    trainer = restore_trainer(load_checkpoint(args.checkpoint))
+    cfg = trainer.config
+    out = {"checkpoint": args.checkpoint, "dataset": cfg.data.name, "loss": cfg.loss.name,
+           "steps": trainer.step_count, "device": str(trainer.device)}
+    if is_image_run(cfg):
+        from ganlab.image_eval import evaluate_images
+
+        out["data"] = trainer.data.source
+        out.update(evaluate_images(trainer.sample(args.samples or cfg.eval_samples), cfg.data.data_dir))
+    else:
+        if args.samples:
+            cfg.eval_samples = args.samples
+        values = trainer.evaluate()
+        out.update({k: (int(v) if k in ("modes_covered", "modes_total") else v)
+                    for k, v in values.items() if math.isfinite(v)})
+    print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    return 0
+
+
 def cmd_train_classifier(args: argparse.Namespace) -> int:
     from ganlab.classifier import CLASSIFIER_PATH, save_classifier, train_classifier
 
@@ -311,6 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON summary line last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p_eval = sub.add_parser("eval", help="evaluate a saved checkpoint (toy metrics, or FID (LeNet) for images)")
+    p_eval.add_argument("--checkpoint", required=True)
+    p_eval.add_argument("--samples", type=int,
+                        help="generated samples to evaluate (default: the run's eval_samples)")
+    p_eval.add_argument("--json", action="store_true")
+    p_eval.set_defaults(func=cmd_eval)
 
     p_cls = sub.add_parser("train-classifier", help="train the MNIST LeNet behind FID (LeNet) and the score; "
                            "writes checkpoints/mnist_classifier.pt and its model card")

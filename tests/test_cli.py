@@ -131,3 +131,17 @@ def test_train_mnist_reports_image_metrics_and_the_data_set(capsys):
     assert 1.0 <= summary["classifier_score"] <= 10.0 and summary["fid_lenet"] > 0
     # seconds are printed to the millisecond: allow for that rounding on a run this short
     assert summary["images_per_second"] == pytest.approx(4 * 16 / summary["seconds"], rel=0.05)
+
+
+def test_eval_reproduces_the_metrics_of_a_saved_run(tmp_path, capsys):
+    path = tmp_path / "run.pt"
+    assert main(["train", "--steps", "60", "--batch-size", "32", "--json", "--save", str(path)]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["eval", "--checkpoint", str(path), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluated["steps"] == 60
+    for key in ("modes_covered", "hq_fraction", "w1", "jsd", "estimate"):
+        assert evaluated[key] == pytest.approx(trained[key], rel=1e-9, abs=1e-12)
+    with pytest.raises(SystemExit) as info:
+        main(["eval", "--checkpoint", str(tmp_path / "missing.pt")])
+    assert info.value.code == 2
