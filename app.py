@@ -12,6 +12,7 @@ st.set_page_config(page_title="ganlab — a GAN laboratory", page_icon="🧪", l
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/toy_lab.py", title="Toy Lab", icon="🎯", url_path="toy-lab"),
+    st.Page("pages/mnist_lab.py", title="MNIST Lab", icon="✍️", url_path="mnist-lab"),
     st.Page("pages/experiments.py", title="Experiments", icon="📊", url_path="experiments"),
     st.Page("pages/divergences.py", title="Divergences", icon="📐", url_path="divergences"),
     st.Page("pages/dynamics.py", title="Dynamics", icon="🌀", url_path="dynamics"),

@@ -126,7 +126,7 @@ class ImageTrainer:
             codes = torch.randint(k, (n,), generator=self.generator, device=self.device)
         return self.G(z, codes), codes
 
-    def _d(self, x: Tensor, labels: Tensor | None) -> Tensor:
+    def discriminate(self, x: Tensor, labels: Tensor | None) -> Tensor:
         if self.D_embedding is not None:
             return self.D(x, self.D_embedding(labels))
         return self.D(x)
@@ -142,14 +142,14 @@ class ImageTrainer:
         regs = self.config.regularizers
         if "r1" in regs:
             real = real.detach().requires_grad_(True)
-        real_scores, fake_scores = self._d(real, real_labels), self._d(fake, fake_labels)
+        real_scores, fake_scores = self.discriminate(real, real_labels), self.discriminate(fake, fake_labels)
         loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         plain = loss
         if self.loss.gradient_penalty:
             loss = loss + self.config.loss.gp_lambda * one_centred_penalty(
-                lambda x: self._d(x, real_labels), random_interpolates(real, fake, self.generator))
+                lambda x: self.discriminate(x, real_labels), random_interpolates(real, fake, self.generator))
         if "r1" in regs:
-            loss = loss + regs["r1"] / 2 * zero_centred_penalty(lambda x: self._d(x, real_labels), real,
+            loss = loss + regs["r1"] / 2 * zero_centred_penalty(lambda x: self.discriminate(x, real_labels), real,
                                                                  real_scores)
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -180,8 +180,8 @@ class ImageTrainer:
                 if self.loss.g_uses_real:
                     real, real_labels = self._real_batch()
                     with torch.no_grad():
-                        real_scores = self._d(real, real_labels if self.config.conditional else None)
-                loss = self.loss.g_loss(self._d(fake, labels), real_scores)
+                        real_scores = self.discriminate(real, real_labels if self.config.conditional else None)
+                loss = self.loss.g_loss(self.discriminate(fake, labels), real_scores)
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
         finally:

@@ -14,6 +14,8 @@ st.markdown(
 
 st.page_link("pages/toy_lab.py", label="**Toy Lab** — train a GAN live on 2-D data and watch D and G move",
              icon="🎯")
+st.page_link("pages/mnist_lab.py", label="**MNIST Lab** — train DCGAN / conditional / InfoGAN on digits live, "
+             "with FID (LeNet) and the classifier score", icon="✍️")
 st.page_link("pages/experiments.py", label="**Experiments** — sweep datasets × losses × seeds, compare with "
              "error bars (PacGAN's Table 1 protocol included)", icon="📊")
 st.page_link("pages/divergences.py", label="**Divergences** — JSD against Wasserstein on disjoint supports, "

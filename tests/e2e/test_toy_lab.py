@@ -75,3 +75,22 @@ def test_divergences_page_opens_without_errors(page, app_url):
     page.get_by_text("The derivations").first.wait_for(timeout=120_000)
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_mnist_lab_plays_and_pauses(page, app_url, artifacts):
+    page.goto(app_url)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/mnist-lab")
+    page.get_by_text(STEP).first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 60
+    while time.time() < deadline and step_count(page) < 5:
+        time.sleep(0.5)
+    assert step_count(page) >= 5
+    page.get_by_role("button", name="Pause").click()
+    time.sleep(2.0)
+    paused = step_count(page)
+    time.sleep(2.0)
+    assert step_count(page) == paused
+    page.screenshot(path=str(artifacts / "mnist_lab.png"))
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -1,0 +1,114 @@
+"""One browser session's MNIST Lab run (no streamlit here): the ImageTrainer, play/pause/step/reset,
+periodic image metrics, D's outputs on a real and a fake batch, and saving."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganlab.checkpoint import checkpoint_bytes, save_checkpoint
+from ganlab.config import RunConfig, diff, validate
+from ganlab.train import TrainingDiverged
+from ganlab.train_images import ImageTrainer
+
+TICK_SECONDS = 0.6
+TRAIN_BUDGET = 0.4
+METRIC_SAMPLES = 1000
+
+
+@dataclass
+class MnistSession:
+    """The state the MNIST Lab keeps in st.session_state; any config change starts a new run."""
+
+    config: RunConfig
+    trainer: ImageTrainer = field(init=False)
+    playing: bool = False
+    error: str | None = None
+    notice: str | None = None
+    metrics_every: int = 500
+    metrics: list[dict] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.config = validate(self.config)
+        self.trainer = ImageTrainer(self.config)
+
+    def set_config(self, config: RunConfig) -> bool:
+        """Start a new run when `config` differs; returns whether it did."""
+        config = validate(config)
+        if not diff(self.config, config):
+            return False
+        self.config = config
+        self.reset(notice=f"New run: {', '.join(diff(self.trainer.config, config)) or 'settings'} changed.")
+        return True
+
+    def reset(self, notice: str | None = "Reset: a new run from step 0.") -> None:
+        old = self.trainer
+        same_data = old.config.data.data_dir == self.config.data.data_dir
+        self.trainer = ImageTrainer(self.config, data=old.data if same_data else None)
+        self.playing = False
+        self.error = None
+        self.metrics = []
+        self.notice = notice
+
+    def _guard(self, action) -> None:
+        try:
+            action()
+        except TrainingDiverged as err:
+            self.playing = False
+            self.error = f"{err} Lower the learning rates or change the loss, then Play again, or Reset."
+
+    def step(self) -> None:
+        """One iteration (D then G)."""
+        self.playing = False
+        self._guard(lambda: self.trainer.step(1))
+
+    def tick(self) -> int:
+        """Train for about TRAIN_BUDGET seconds while playing; evaluate when a metrics step is crossed."""
+        if not self.playing:
+            return 0
+        before, start = self.trainer.step_count, time.perf_counter()
+        while self.playing and time.perf_counter() - start < TRAIN_BUDGET:
+            self._guard(lambda: self.trainer.step(4))
+        last = self.metrics[-1]["step"] if self.metrics else 0
+        if self.trainer.step_count - last >= self.metrics_every:
+            self.evaluate()
+        return self.trainer.step_count - before
+
+    def evaluate(self) -> dict:
+        """FID (LeNet), classifier score and class KL of METRIC_SAMPLES generated digits, appended."""
+        from ganlab.image_eval import evaluate_images
+
+        values = evaluate_images(self.trainer.sample(METRIC_SAMPLES), self.config.data.data_dir)
+        row = {"step": self.trainer.step_count, **{k: v for k, v in values.items() if k != "reference"}}
+        self.metrics.append(row)
+        return row
+
+    @torch.no_grad()
+    def d_outputs(self, n: int = 256) -> dict[str, np.ndarray]:
+        """D's outputs (probabilities for logistic losses, else raw) on a real and a generated batch."""
+        t = self.trainer
+        index = torch.arange(min(n, len(t.labels)), device=t.device)
+        real, labels = t.images[index], t.labels[index]
+        fake = t.sample(len(index), labels=labels if t.config.conditional else None, use_ema=False, seed=3)
+        t.D.eval()
+        try:
+            cond = labels if t.config.conditional else None
+            real_out, fake_out = t.discriminate(real, cond), t.discriminate(fake, cond)
+        finally:
+            t.D.train()
+        if t.loss.output == "probability":
+            real_out, fake_out = torch.sigmoid(real_out), torch.sigmoid(fake_out)
+        return {"real": real_out.cpu().numpy(), "fake": fake_out.cpu().numpy()}
+
+    def save(self, folder: str | Path) -> Path:
+        name = f"mnist-{self.config.g.arch}-{self.config.loss.name}-step{self.trainer.step_count}.pt"
+        path = Path(folder) / name
+        save_checkpoint(self.trainer, path, {"source": "MNIST Lab"})
+        return path
+
+    def checkpoint_bytes(self) -> bytes:
+        return checkpoint_bytes(self.trainer, {"source": "MNIST Lab"})

@@ -1,0 +1,115 @@
+"""MNIST Lab: train an image GAN live on MNIST and watch the samples, losses and metrics."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides
+from ganlab.device import describe_device, resolve_device
+from ganlab.losses import LOSSES
+from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
+from ganlab.viz.toy_charts import d_means_chart, loss_chart
+
+st.title("MNIST Lab")
+
+with st.sidebar:
+    st.subheader("Model")
+    arch = st.selectbox("Architecture", ["dcgan", "mlp"], key="mn_arch",
+                        help="dcgan: strided convolutions and batch norm (Radford et al. 2016); "
+                        "mlp: fully connected")
+    kind = st.radio("Kind", ["unconditional", "conditional (label embedding)", "InfoGAN (10-way code)"],
+                    key="mn_kind")
+    loss = st.selectbox("Loss", list(LOSSES), index=list(LOSSES).index("nonsaturating"), key="mn_loss")
+    st.caption(LOSSES[loss].description)
+    channels = st.select_slider("DCGAN channels (ngf = ndf)", [8, 16, 32, 64], value=32, key="mn_channels",
+                                disabled=arch != "dcgan")
+    latent = st.select_slider("Latent size", [8, 16, 32, 64, 100, 128], value=100, key="mn_latent")
+    st.subheader("Optimisation")
+    lr = st.select_slider("Learning rate (both, Adam β1 0.5)", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], value=2e-4,
+                          key="mn_lr")
+    batch = st.select_slider("Batch size", [16, 32, 64, 128], value=64, key="mn_batch")
+    ema = st.checkbox("EMA of G's weights for samples (0.999)", value=True, key="mn_ema")
+    r1 = st.checkbox("R1 penalty (γ = 1)", value=False, key="mn_r1")
+
+overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, "g.arch": arch, "d.arch": arch, "loss.name": loss,
+             "g.channels": str(channels), "d.channels": str(channels), "latent_dim": str(latent),
+             "g_opt.lr": str(lr), "d_opt.lr": str(lr), "batch_size": str(batch), "ema": "0.999" if ema else "0",
+             "conditional": "true" if kind.startswith("conditional") else "false",
+             "info_codes": "10" if kind.startswith("InfoGAN") else "0", "reg.r1": "1" if r1 else "off"}
+config = with_overrides(RunConfig(), overrides)
+if "mnist_session" not in st.session_state:
+    st.session_state["mnist_session"] = MnistSession(config)
+session: MnistSession = st.session_state["mnist_session"]
+session.set_config(config)
+
+device = resolve_device(config.device)
+st.caption(f"Device: {describe_device(device)} · Data: {session.trainer.data.source} · Metrics use ganlab's "
+           "own LeNet: FID (LeNet) is not comparable with Inception FID.")
+
+cols = st.columns([1, 1, 1, 1, 4])
+if cols[0].button("Play", type="primary", key="mn_play", disabled=session.playing):
+    session.playing, session.error = True, None
+    st.rerun()
+if cols[1].button("Pause", key="mn_pause", disabled=not session.playing):
+    session.playing = False
+    st.rerun()
+if cols[2].button("Step", key="mn_step"):
+    session.step()
+if cols[3].button("Reset", key="mn_reset"):
+    session.reset()
+    st.rerun()
+if session.notice:
+    st.info(session.notice)
+if session.error:
+    st.error(session.error)
+
+
+@st.fragment(run_every=TICK_SECONDS if session.playing else None)
+def live() -> None:
+    session.tick()
+    trainer = session.trainer
+    st.markdown(f"### Step {trainer.step_count}")
+    left, right = st.columns([2, 3])
+    with left:
+        grid = trainer.sample_grid(per_row=8)
+        rows, per_row = grid.shape[:2]
+        sheet = grid.transpose(0, 2, 1, 3).reshape(rows * 28, per_row * 28)
+        caption = "one row per digit" if rows == 10 else "fixed noise"
+        st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}; EMA G when on)", width=360)
+    with right:
+        history = trainer.history.as_arrays()
+        st.plotly_chart(loss_chart(history, uirevision="mn-losses"), key="mn_losses", width="stretch")
+        st.plotly_chart(d_means_chart(history["step"], history["d_real"], history["d_fake"], uirevision="mn-d"),
+                        key="mn_dmeans", width="stretch")
+
+
+live()
+
+left, right = st.columns(2)
+with left:
+    outputs = session.d_outputs()
+    hist = go.Figure()
+    hist.add_trace(go.Histogram(x=outputs["real"], name="D on real digits", opacity=0.6))
+    hist.add_trace(go.Histogram(x=outputs["fake"], name="D on generated digits", opacity=0.6))
+    hist.update_layout(barmode="overlay", height=300, title="D's outputs on a real and a generated batch",
+                       margin={"t": 40, "b": 30}, uirevision="mn-hist")
+    st.plotly_chart(hist, key="mn_hist", width="stretch")
+with right:
+    st.caption(f"Metrics on 1,000 generated digits, every {session.metrics_every} steps while playing.")
+    if st.button("Evaluate now", key="mn_eval"):
+        with st.spinner("Generating 1,000 digits and scoring them with the LeNet…"):
+            session.evaluate()
+    if session.metrics:
+        st.dataframe(session.metrics, hide_index=True, width="stretch")
+
+with st.expander("Save"):
+    folder = st.text_input("Folder", "checkpoints", key="mn_folder")
+    if st.button("Save checkpoint", key="mn_save"):
+        try:
+            st.success(f"Saved {session.save(folder)} (open it in the Latent Explorer or with "
+                       "`python -m ganlab eval --checkpoint`).")
+        except OSError as err:
+            st.error(f"Could not write to {folder!r}: {err.strerror}. Nothing was lost; pick another folder.")
+    st.download_button("Download checkpoint", session.checkpoint_bytes(),
+                       f"mnist-{config.g.arch}-step{session.trainer.step_count}.pt", "application/octet-stream",
+                       key="mn_download")

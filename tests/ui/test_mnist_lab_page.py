@@ -1,0 +1,37 @@
+import re
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnist_lab.py")
+STEP = re.compile(r"### Step (\d+)")
+
+
+def step_number(app: AppTest) -> int:
+    return int(next(STEP.match(m.value).group(1) for m in app.markdown if STEP.match(m.value)))
+
+
+def test_mnist_lab_steps_resets_and_says_which_data(tmp_path):
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not app.exception
+    assert any("Data:" in c.value and ("subset" in c.value or "torchvision" in c.value) for c in app.caption)
+    assert step_number(app) == 0
+    next(b for b in app.button if b.label == "Step").click().run()
+    assert step_number(app) == 1
+    next(b for b in app.button if b.label == "Reset").click().run()
+    assert step_number(app) == 0
+    app.radio(key="mn_kind").set_value("conditional (label embedding)").run()
+    assert app.session_state["mnist_session"].config.conditional
+    assert not app.exception
+
+
+def test_evaluate_and_save(tmp_path):
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    app.select_slider(key="mn_channels").set_value(8).run()
+    next(b for b in app.button if b.label == "Evaluate now").click().run()
+    table = app.dataframe[0].value
+    assert list(table["step"]) == [0] and 1.0 <= table["classifier_score"][0] <= 10.0
+    app.text_input(key="mn_folder").set_value(str(tmp_path)).run()
+    next(b for b in app.button if b.label == "Save checkpoint").click().run()
+    assert any("Saved" in s.value for s in app.success)
+    assert len(list(tmp_path.glob("mnist-dcgan-*.pt"))) == 1
