@@ -76,3 +76,14 @@ class History:
         self._steps[: self._size] = steps
         self._values[: self._size] = values
         self.stride = int(state["stride"])
+
+    def tensor_state(self) -> dict:
+        """state_dict() with the arrays as torch tensors (what torch.load(weights_only=True) accepts)."""
+        import torch
+
+        hist = self.state_dict()
+        return {**hist, "steps": torch.from_numpy(hist["steps"]), "values": torch.from_numpy(hist["values"])}
+
+    def load_tensor_state(self, state: dict) -> None:
+        """Inverse of tensor_state()."""
+        self.load_state_dict({**state, "steps": state["steps"].numpy(), "values": state["values"].numpy()})

@@ -365,10 +365,7 @@ class Trainer:
         if self.G_ema is not None:
             state["G_ema"] = self.G_ema.state_dict()
         if include_history:
-            for key, history in (("history", self.history), ("metrics", self.metrics)):
-                hist = history.state_dict()
-                state[key] = {"steps": torch.from_numpy(hist["steps"]), "values": torch.from_numpy(hist["values"]),
-                              "stride": hist["stride"], "capacity": hist["capacity"], "columns": hist["columns"]}
+            state["history"], state["metrics"] = self.history.tensor_state(), self.metrics.tensor_state()
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -385,10 +382,7 @@ class Trainer:
         self.generator.set_state(state["rng"].cpu())
         for key, history in (("history", self.history), ("metrics", self.metrics)):
             if key in state:
-                hist = dict(state[key])
-                hist["steps"] = hist["steps"].numpy()
-                hist["values"] = hist["values"].numpy()
-                history.load_state_dict(hist)
+                history.load_tensor_state(state[key])
         self._staged = []
 
     def config_dict(self) -> dict:

@@ -265,10 +265,7 @@ class ImageTrainer:
         if self.G_ema is not None:
             state["G_ema"] = self.G_ema.state_dict()
         if include_history:
-            hist = self.history.state_dict()
-            state["history"] = {"steps": torch.from_numpy(hist["steps"]),
-                                "values": torch.from_numpy(hist["values"]), "stride": hist["stride"],
-                                "capacity": hist["capacity"], "columns": hist["columns"]}
+            state["history"] = self.history.tensor_state()
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -284,7 +281,5 @@ class ImageTrainer:
                                                                                    "g_updates"))
         self.generator.set_state(state["rng"].cpu())
         if "history" in state:
-            hist = dict(state["history"])
-            hist["steps"], hist["values"] = hist["steps"].numpy(), hist["values"].numpy()
-            self.history.load_state_dict(hist)
+            self.history.load_tensor_state(state["history"])
         self._staged = []

@@ -6,6 +6,13 @@ import time
 STEP = re.compile(r"Step (\d+)")
 
 
+def open_page(page, app_url: str, path: str) -> None:
+    """Home first (the server's first session registers the pages with st.navigation), then `path`."""
+    page.goto(app_url)
+    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/{path}")
+
+
 def step_count(page) -> int:
     text = page.get_by_text(STEP).first.inner_text(timeout=30_000)
     return int(STEP.search(text).group(1))
@@ -18,9 +25,7 @@ def test_home_page_says_what_ganlab_is(page, app_url):
 
 
 def test_play_then_pause(page, app_url, artifacts):
-    page.goto(app_url)  # the server's first session registers the pages (st.navigation)
-    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/toy-lab")
+    open_page(page, app_url, "toy-lab")
     page.get_by_text(STEP).first.wait_for(timeout=60_000)
     assert step_count(page) == 0
     plot = page.locator(".js-plotly-plot").first
@@ -45,9 +50,7 @@ def test_play_then_pause(page, app_url, artifacts):
 
 
 def test_step_shows_d_then_g(page, app_url):
-    page.goto(app_url)
-    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/toy-lab")
+    open_page(page, app_url, "toy-lab")
     page.get_by_text(STEP).first.wait_for(timeout=60_000)
     start = step_count(page)
     page.get_by_role("button", name="Step", exact=True).click()
@@ -59,9 +62,7 @@ def test_step_shows_d_then_g(page, app_url):
 
 
 def test_dynamics_page_opens_without_errors(page, app_url):
-    page.goto(app_url)
-    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/dynamics")
+    open_page(page, app_url, "dynamics")
     page.get_by_text("The Dirac-GAN").first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").nth(5).wait_for(timeout=60_000)
     assert page.get_by_text("Traceback").count() == 0
@@ -69,18 +70,14 @@ def test_dynamics_page_opens_without_errors(page, app_url):
 
 
 def test_divergences_page_opens_without_errors(page, app_url):
-    page.goto(app_url)
-    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/divergences")
+    open_page(page, app_url, "divergences")
     page.get_by_text("The derivations").first.wait_for(timeout=120_000)
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_mnist_lab_plays_and_pauses(page, app_url, artifacts):
-    page.goto(app_url)
-    page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/mnist-lab")
+    open_page(page, app_url, "mnist-lab")
     page.get_by_text(STEP).first.wait_for(timeout=120_000)
     page.get_by_role("button", name="Play").click()
     deadline = time.time() + 60
