@@ -71,6 +71,29 @@ def latent_grid(latent_dim: int, size: int, noise: str) -> Tensor:
     return grid
 
 
+def core_state(trainer) -> dict:
+    """What every trainer saves: G, D, both optimisers, EMA of G, update counters and the RNG state."""
+    state = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(), "g_opt": trainer.g_opt.state_dict(),
+             "d_opt": trainer.d_opt.state_dict(), "step_count": trainer.step_count,
+             "d_updates": trainer.d_updates, "g_updates": trainer.g_updates, "rng": trainer.generator.get_state()}
+    if trainer.G_ema is not None:
+        state["G_ema"] = trainer.G_ema.state_dict()
+    return state
+
+
+def load_core_state(trainer, state: dict) -> None:
+    """Inverse of core_state()."""
+    trainer.G.load_state_dict(state["G"])
+    trainer.D.load_state_dict(state["D"])
+    trainer.g_opt.load_state_dict(state["g_opt"])
+    trainer.d_opt.load_state_dict(state["d_opt"])
+    if trainer.G_ema is not None and "G_ema" in state:
+        trainer.G_ema.load_state_dict(state["G_ema"])
+    trainer.step_count, trainer.d_updates, trainer.g_updates = (
+        int(state[key]) for key in ("step_count", "d_updates", "g_updates"))
+    trainer.generator.set_state(state["rng"].cpu())
+
+
 class Trainer:
     """Trains one GAN on a toy dataset from a validated RunConfig.
 
@@ -356,30 +379,14 @@ class Trainer:
 
     def state_dict(self, include_history: bool = True) -> dict:
         """Everything needed to continue bit-for-bit: weights, optimisers, EMA, counters, RNG."""
-        state = {
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "g_opt": self.g_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
-            "step_count": self.step_count, "d_updates": self.d_updates, "g_updates": self.g_updates,
-            "rng": self.generator.get_state(),
-        }
-        if self.G_ema is not None:
-            state["G_ema"] = self.G_ema.state_dict()
+        state = core_state(self)
         if include_history:
             state["history"], state["metrics"] = self.history.tensor_state(), self.metrics.tensor_state()
         return state
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a state from `state_dict()` of a trainer built from the same config."""
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.g_opt.load_state_dict(state["g_opt"])
-        self.d_opt.load_state_dict(state["d_opt"])
-        if self.G_ema is not None and "G_ema" in state:
-            self.G_ema.load_state_dict(state["G_ema"])
-        self.step_count = int(state["step_count"])
-        self.d_updates = int(state["d_updates"])
-        self.g_updates = int(state["g_updates"])
-        self.generator.set_state(state["rng"].cpu())
+        load_core_state(self, state)
         for key, history in (("history", self.history), ("metrics", self.metrics)):
             if key in state:
                 history.load_tensor_state(state[key])

@@ -30,7 +30,7 @@ from ganlab.nets.images import (
 )
 from ganlab.optim import build_optimizer
 from ganlab.penalties import one_centred_penalty, random_interpolates, zero_centred_penalty
-from ganlab.train import TrainingDiverged
+from ganlab.train import TrainingDiverged, core_state, load_core_state
 
 N_CLASSES = 10
 EMBED_DIM = 10
@@ -257,29 +257,17 @@ class ImageTrainer:
         return ((images[:, 0] + 1) / 2).clamp(0, 1).reshape(rows, per_row, 28, 28).cpu().numpy()
 
     def state_dict(self, include_history: bool = True) -> dict:
-        state = {"G": self.G.state_dict(), "D": self.D.state_dict(), "g_opt": self.g_opt.state_dict(),
-                 "d_opt": self.d_opt.state_dict(), "step_count": self.step_count, "d_updates": self.d_updates,
-                 "g_updates": self.g_updates, "rng": self.generator.get_state()}
+        state = core_state(self)
         if self.D_embedding is not None:
             state["D_embedding"] = self.D_embedding.state_dict()
-        if self.G_ema is not None:
-            state["G_ema"] = self.G_ema.state_dict()
         if include_history:
             state["history"] = self.history.tensor_state()
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.g_opt.load_state_dict(state["g_opt"])
-        self.d_opt.load_state_dict(state["d_opt"])
+        load_core_state(self, state)
         if self.D_embedding is not None:
             self.D_embedding.load_state_dict(state["D_embedding"])
-        if self.G_ema is not None and "G_ema" in state:
-            self.G_ema.load_state_dict(state["G_ema"])
-        self.step_count, self.d_updates, self.g_updates = (int(state[k]) for k in ("step_count", "d_updates",
-                                                                                   "g_updates"))
-        self.generator.set_state(state["rng"].cpu())
         if "history" in state:
             self.history.load_tensor_state(state["history"])
         self._staged = []
