@@ -1,4 +1,3 @@
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -6,13 +5,11 @@ from streamlit.testing.v1 import AppTest
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "dynamics.py")
 
 
-def test_dynamics_page_renders_both_games_quickly():
+def test_dynamics_page_renders_both_games():
     app = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not app.exception
     assert len(app.get("plotly_chart")) == 2 + 4  # bilinear field + distance, four Dirac panels
-    start = time.perf_counter()
-    app.slider(key="dyn_h").set_value(0.5).run()
-    assert time.perf_counter() - start < 5.0  # generous bound for a loaded CI machine; typical < 0.3 s
+    app.slider(key="dyn_h").set_value(0.5).run()  # redraw time is a benchmark figure, not asserted here
     caption = next(c.value for c in app.caption if c.value.startswith("Simultaneous GDA"))
     assert "× 1.1180" in caption and "√(1 + h²) = 1.1180" in caption
 
