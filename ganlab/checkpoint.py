@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -74,46 +75,68 @@ def checkpoint_bytes(trainer, metadata: dict | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    """Read a checkpoint: {"config": RunConfig, "metadata": dict, "state": dict, "ganlab_version": str}.
+def read_payload(source: str | os.PathLike | bytes, map_location: str | torch.device = "cpu") -> Any:
+    """Load a file (path) or upload (bytes) with weights_only=True, after size checks.
 
-    Raises CheckpointError with a clear message for a missing, empty, truncated, foreign, unsafe or
-    newer-format file.
+    Raises CheckpointError with a clear message for a missing, empty, oversized, truncated, foreign or
+    unsafe file (a pickle that would run code is refused without running it).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist or is not a file")
-    size = path.stat().st_size
+    if isinstance(source, bytes | bytearray):
+        name, size, handle = "the uploaded file", len(source), io.BytesIO(source)
+    else:
+        path = Path(source)
+        name = repr(str(path))
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {name} does not exist or is not a file")
+        size, handle = path.stat().st_size, path
     if size == 0:
-        raise CheckpointError(f"checkpoint {str(path)!r} is empty (0 bytes)")
+        raise CheckpointError(f"checkpoint {name} is empty (0 bytes)")
     if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"checkpoint {str(path)!r} is {size / 2**20:.0f} MiB; the limit is "
+        raise CheckpointError(f"checkpoint {name} is {size / 2**20:.0f} MiB; the limit is "
                               f"{MAX_CHECKPOINT_BYTES // 2**20} MiB")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols of files it then refuses
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(handle, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for bad files; none may escape as a traceback
         text = str(err)
-        if "weights_only" in text or "Unsupported global" in text or "Weights only load failed" in text:
-            raise CheckpointError(f"{str(path)!r} was refused: it holds objects other than tensors and "
+        if "Unsupported global" in text or "GLOBAL" in text:
+            raise CheckpointError(f"{name} was refused: it holds objects other than tensors and "
                                   "plain data (a pickle that could run code); only ganlab checkpoints "
                                   "can be loaded") from None
-        raise CheckpointError(f"{str(path)!r} is not a readable checkpoint (corrupt, truncated or not a "
-                              f"PyTorch file): {text.splitlines()[0][:200] if text else type(err).__name__}"
-                              ) from None
+        if "Weights only load failed" in text:  # torch's long advice to drop weights_only is not for us
+            detail = text.split("WeightsUnpickler error:")[-1].strip().splitlines()
+            text = detail[0] if "WeightsUnpickler" in text and detail else "safe loading refused it"
+        raise CheckpointError(f"{name} is not a readable checkpoint (corrupt, truncated, not a PyTorch file, "
+                              f"or a pickle that safe loading refuses): "
+                              f"{text.splitlines()[0][:200] if text else type(err).__name__}") from None
+
+
+def parse_payload(payload: Any, name: str = "the file") -> dict:
+    """A full ganlab checkpoint's payload -> {"config", "metadata", "state", "ganlab_version"}."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{str(path)!r} is a PyTorch file but not a ganlab checkpoint "
+        raise CheckpointError(f"{name} is a PyTorch file but not a ganlab checkpoint "
                               f"(no '{FORMAT}' marker)")
     if int(payload.get("format_version", 0)) > FORMAT_VERSION:
-        raise CheckpointError(f"{str(path)!r} was written by a newer ganlab "
+        raise CheckpointError(f"{name} was written by a newer ganlab "
                               f"({payload.get('ganlab_version')}); upgrade ganlab to read it")
     try:
         config = from_json(payload["config"])
         metadata = json.loads(payload.get("metadata", "{}"))
         state = payload["state"]
     except (KeyError, TypeError, json.JSONDecodeError, ConfigError) as err:
-        raise CheckpointError(f"{str(path)!r} is a damaged ganlab checkpoint: {err}") from None
+        raise CheckpointError(f"{name} is a damaged ganlab checkpoint: {err}") from None
     return {"config": config, "metadata": metadata, "state": state,
             "ganlab_version": payload.get("ganlab_version", "?")}
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint: {"config": RunConfig, "metadata": dict, "state": dict, "ganlab_version": str}.
+
+    Raises CheckpointError with a clear message for a missing, empty, truncated, foreign, unsafe or
+    newer-format file.
+    """
+    return parse_payload(read_payload(path, map_location), repr(str(path)))
 
 
 def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str | None = None):

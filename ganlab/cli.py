@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,9 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
 # metrics reported when they apply (nan ones are left out): see ganlab.evaluation
 SUMMARY_METRICS = ("estimate", "reference", "modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1",
                    "jsd", "kl_data_fake", "kl_fake_data", "tv", "precision", "recall", "d_real", "d_fake")
+
+
+IMAGE_METRICS = ("fid_lenet", "classifier_score", "class_kl", "precision", "recall", "density", "coverage")
 
 
 class UsageError(Exception):
@@ -155,8 +159,7 @@ def summarize_images(trainer, steps: int, seconds: float, diverged: str | None) 
     images = trainer.sample(cfg.eval_samples)
     if torch_isfinite(images):
         metrics = evaluate_images(images, cfg.data.data_dir)
-        summary.update(fid_lenet=metrics["fid_lenet"], classifier_score=metrics["classifier_score"],
-                       class_kl=metrics["class_kl"], metrics_reference=metrics["reference"])
+        summary.update({k: metrics[k] for k in IMAGE_METRICS}, metrics_reference=metrics["reference"])
     return summary
 
 
@@ -207,15 +210,40 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary = summarize(trainer, done, seconds, diverged)
     if args.save:
         try:
-            save_checkpoint(trainer, args.save, {"command": " ".join(sys.argv), "steps_run": done})
+            save_checkpoint(trainer, args.save, {"command": args.command_line, "steps_run": done})
         except OSError as err:
             raise UsageError(f"--save: cannot write {args.save!r}: {err.strerror}") from None
         summary["checkpoint"] = str(args.save)
+    if args.export:
+        summary["generator_file"] = _export(trainer, args.export, summary, args.command_line)
     if args.json:
         print(json.dumps(summary))
     else:
         print(_format_summary(summary))
     return 0
+
+
+# summary keys copied into an exported generator's model card
+CARD_KEYS = ("dataset", "data", "arch", "loss", "conditional", "info_codes", "seed", "device", "steps",
+             "seconds", "steps_per_second", "images_per_second", "diverged")
+GENERATOR_METRICS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "jsd", "kl_data_fake",
+                     "kl_fake_data", "tv", "precision", "recall", "density", "coverage", "fid_lenet",
+                     "classifier_score", "class_kl", "metrics_reference")
+
+
+def _export(trainer, path: str, summary: dict, command: str) -> str:
+    """Write the generator-only file and its model card (command, data, steps, time, device, metrics)."""
+    from ganlab.generator_file import export_generator
+
+    card = {"command": command,
+            **{k: summary[k] for k in CARD_KEYS if k in summary},
+            "eval_samples": trainer.config.eval_samples,
+            "metrics": {k: summary[k] for k in GENERATOR_METRICS if k in summary}}
+    try:
+        export_generator(trainer, path, card)
+    except OSError as err:
+        raise UsageError(f"--export: cannot write {path!r}: {err.strerror}") from None
+    return str(path)
 
 
 def _format_summary(summary: dict) -> str:
@@ -238,20 +266,38 @@ def _format_summary(summary: dict) -> str:
         lines.append(f"  W1 to the data (exact, 500 vs 500 samples) {summary['w1']:.4f}")
     if "jsd" in summary:
         lines.append(f"  grid JSD {summary['jsd']:.4f} (nats, in [0, log 2]; p_g by KDE), TV {summary['tv']:.4f}")
+    if "fid_lenet" in summary:
+        lines.append(f"  data: {summary['data']}")
+        lines.append(f"  FID (LeNet) {summary['fid_lenet']:.2f}, "
+                     f"classifier score {summary['classifier_score']:.2f} (of 10), "
+                     f"class KL {summary['class_kl']:.3f} (vs {summary['metrics_reference']})")
     if "precision" in summary:
+        space = "LeNet features" if "fid_lenet" in summary else "the plane"
         lines.append(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f} "
-                     "(k-NN, k=3, 1,000 points)")
+                     f"(k-NN, k=3, 1,000 points, in {space})")
     if "checkpoint" in summary:
         lines.append(f"  saved {summary['checkpoint']}")
+    if "generator_file" in summary:
+        lines.append(f"  exported the generator to {summary['generator_file']} (model card beside it)")
     return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Evaluate a saved run: the toy metrics or, for images, FID (LeNet), score and class KL."""
-    from ganlab.checkpoint import load_checkpoint, restore_trainer
+    """Evaluate a saved run or generator file: toy metrics, or FID (LeNet), score and class KL for images.
+
+    A generator file has no trained discriminator, so only generator metrics are reported for it.
+    """
+    from ganlab.checkpoint import parse_payload, read_payload, restore_trainer
+    from ganlab.generator_file import FORMAT, load_generator, trainer_with_generator
     from ganlab.runs import is_image_run
 
-    trainer = restore_trainer(load_checkpoint(args.checkpoint))
+    payload = read_payload(args.checkpoint)
+    generator_only = isinstance(payload, dict) and payload.get("format") == FORMAT
+    if generator_only:
+        trainer = trainer_with_generator(load_generator(args.checkpoint))
+    else:
+        trainer = restore_trainer(parse_payload(payload, repr(args.checkpoint)))
+    del payload
     cfg = trainer.config
     out = {"checkpoint": args.checkpoint, "dataset": cfg.data.name, "loss": cfg.loss.name,
            "steps": trainer.step_count, "device": str(trainer.device)}
@@ -259,13 +305,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from ganlab.image_eval import evaluate_images
 
         out["data"] = trainer.data.source
-        out.update(evaluate_images(trainer.sample(args.samples or cfg.eval_samples), cfg.data.data_dir))
+        values = evaluate_images(trainer.sample(args.samples or cfg.eval_samples), cfg.data.data_dir)
+        values["metrics_reference"] = values.pop("reference")
     else:
         if args.samples:
             cfg.eval_samples = args.samples
-        values = trainer.evaluate()
-        out.update({k: (int(v) if k in ("modes_covered", "modes_total") else v)
-                    for k, v in values.items() if math.isfinite(v)})
+        values = {k: v for k, v in trainer.evaluate().items() if math.isfinite(v)}
+    if generator_only:
+        values = {k: v for k, v in values.items() if k in GENERATOR_METRICS}
+    out.update({k: (int(v) if k in ("modes_covered", "modes_total") else v) for k, v in values.items()})
     print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 
@@ -276,7 +324,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         raise UsageError(f"--epochs must be >= 1, got {args.epochs}")
     model, card = train_classifier(epochs=args.epochs, seed=args.seed, data_dir=args.data_dir)
-    card["command"] = "python -m ganlab " + " ".join(sys.argv[1:])
+    card["command"] = args.command_line
     out = Path(args.out) if args.out else CLASSIFIER_PATH
     save_classifier(model, card, out)
     print(json.dumps({**card, "path": str(out)}))
@@ -332,11 +380,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="start from a JSON config file")
     p.add_argument("--save", help="write a checkpoint here at the end")
     p.add_argument("--resume", help="continue from this checkpoint (options given must match it)")
+    p.add_argument("--export", help="write a generator-only file (for the Latent Explorer) and its model card "
+                   "(PATH with .json) here at the end")
     p.add_argument("--json", action="store_true", help="print one JSON summary line last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p_eval = sub.add_parser("eval", help="evaluate a saved checkpoint (toy metrics, or FID (LeNet) for images)")
+    p_eval = sub.add_parser("eval", help="evaluate a saved checkpoint or generator file "
+                            "(toy metrics, or FID (LeNet) for images)")
     p_eval.add_argument("--checkpoint", required=True)
     p_eval.add_argument("--samples", type=int,
                         help="generated samples to evaluate (default: the run's eval_samples)")
@@ -366,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = "python -m ganlab " + shlex.join(sys.argv[1:] if argv is None else argv)
     if getattr(args, "steps", 1) is not None and getattr(args, "steps", 1) < 0:
         parser.exit(2, f"{parser.prog}: error: --steps must be >= 0, got {args.steps}\n")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import torch
@@ -31,3 +32,18 @@ def describe_device(device: torch.device | None = None) -> str:
     if device.type == "mps":
         return "Apple MPS (Metal) GPU"
     return f"CPU ({os.cpu_count()} cores)"
+
+
+def mixed_precision_dtype(device: torch.device) -> torch.dtype | None:
+    """bfloat16 on a CUDA GPU that supports it (same range as float32, so no loss scaling), else None."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def autocast_context(device: torch.device):
+    """A fresh context manager: autocast to mixed_precision_dtype(device), or a no-op on CPU / MPS."""
+    dtype = mixed_precision_dtype(device)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)

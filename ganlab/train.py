@@ -71,6 +71,12 @@ def latent_grid(latent_dim: int, size: int, noise: str) -> Tensor:
     return grid
 
 
+def build_generator(cfg: RunConfig) -> MLPGenerator:
+    """The toy run's generator: latent_dim -> 2 through cfg.g's MLP (initialised from torch's global RNG)."""
+    return MLPGenerator(cfg.latent_dim, 2, cfg.g.depth, cfg.g.width, cfg.g.activation,
+                        cfg.g.norm, cfg.g.spectral_norm, cfg.g.maxout_pieces)
+
+
 def core_state(trainer) -> dict:
     """What every trainer saves: G, D, both optimisers, EMA of G, update counters and the RNG state."""
     state = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(), "g_opt": trainer.g_opt.state_dict(),
@@ -111,8 +117,7 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         torch.manual_seed(cfg.seed)  # parameter initialisation
         self.pack = cfg.pack
-        self.G = MLPGenerator(cfg.latent_dim, 2, cfg.g.depth, cfg.g.width, cfg.g.activation,
-                              cfg.g.norm, cfg.g.spectral_norm, cfg.g.maxout_pieces).to(self.device)
+        self.G = build_generator(cfg).to(self.device)
         self.D = MLPDiscriminator(2 * cfg.pack, cfg.d.depth, cfg.d.width, cfg.d.activation,
                                   cfg.d.norm, cfg.d.spectral_norm, cfg.d.maxout_pieces).to(self.device)
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None

@@ -4,6 +4,13 @@ Same conventions as the toy Trainer: every draw goes through the run's torch.Gen
 scalars stay on the device between checks, histories are bounded, a non-finite loss or weight raises
 TrainingDiverged and restores the last good state, and `state_dict()` continues a run bit for bit.
 G's weights are averaged (EMA) for sampling when `ema` > 0.
+
+On a CUDA GPU the forward passes run under bfloat16 autocast and convolutions use channels_last memory
+(`self.mixed_precision` says which dtype, None on CPU / MPS); nothing changes for the user.
+Regularisers: r1 (real points), r2 (fake points), gp0 and WGAN-GP (interpolates), dragan (around the
+data), instance noise (on every input of D) and one-sided label smoothing (D's real target). With a
+conditional D, penalties on real, interpolated and DRAGAN points use the real batch's labels, R2 the
+fake batch's.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from torch import Tensor, nn
 
 from ganlab.config import RunConfig, validate
 from ganlab.data.images import ImageDataset, load_mnist
-from ganlab.device import resolve_device
+from ganlab.device import autocast_context, mixed_precision_dtype, resolve_device
 from ganlab.history import History
 from ganlab.losses import get_loss
 from ganlab.nets.images import (
@@ -29,7 +36,7 @@ from ganlab.nets.images import (
     MLPImageGenerator,
 )
 from ganlab.optim import build_optimizer
-from ganlab.penalties import one_centred_penalty, random_interpolates, zero_centred_penalty
+from ganlab.penalties import dragan_points, one_centred_penalty, random_interpolates, zero_centred_penalty
 from ganlab.train import TrainingDiverged, core_state, load_core_state
 
 N_CLASSES = 10
@@ -82,13 +89,16 @@ class ImageTrainer:
         cfg = self.config
         self.device = resolve_device(cfg.device)
         self.data = data if data is not None else load_mnist(cfg.data.data_dir, train=True)
-        self.images = self.data.images.to(self.device)
+        self.mixed_precision = mixed_precision_dtype(self.device)
+        self.memory_format = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+        self.images = self.data.images.to(self.device).contiguous(memory_format=self.memory_format)
         self.labels = self.data.labels.to(self.device)
         self.loss = get_loss(cfg.loss.name)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         torch.manual_seed(cfg.seed)
         g, d, d_embedding = build_image_nets(cfg)
-        self.G, self.D = g.to(self.device), d.to(self.device)
+        self.G = g.to(self.device, memory_format=self.memory_format)
+        self.D = d.to(self.device, memory_format=self.memory_format)
         self.D_embedding = d_embedding.to(self.device) if d_embedding is not None else None
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
         self.g_params = list(self.G.parameters())
@@ -102,6 +112,7 @@ class ImageTrainer:
         self.d_opt = build_optimizer(self.d_params, cfg.d_opt.name, cfg.d_opt.lr, cfg.d_opt.beta1,
                                      cfg.d_opt.beta2, cfg.d_opt.momentum)
         self.real_target = float(cfg.regularizers.get("label-smoothing", 1.0))
+        self.instance_noise = float(cfg.regularizers.get("instance-noise", 0.0))
         self.check_every = check_every
         self.step_count = self.d_updates = self.g_updates = 0
         self.history = History(HISTORY_COLUMNS, cfg.history)
@@ -133,24 +144,52 @@ class ImageTrainer:
 
     # --- updates ----------------------------------------------------------------------------------
 
+    def _perturb(self, x: Tensor) -> Tensor:
+        """Instance noise (Sonderby et al. 2017): D sees x + sigma * N(0, I) when the regulariser is on."""
+        if self.instance_noise:
+            return x + self.instance_noise * torch.randn(x.shape, generator=self.generator, device=x.device)
+        return x
+
+    def _penalties(self, real: Tensor, fake: Tensor, real_scores: Tensor, fake_scores: Tensor,
+                   real_labels: Tensor | None, fake_labels: Tensor | None) -> list[Tensor]:
+        """Each active gradient penalty, weighted (WGAN-GP, r1, r2, gp0, dragan; in that order)."""
+        regs, gen = self.config.regularizers, self.generator
+
+        def d_real(x: Tensor) -> Tensor:
+            return self.discriminate(x, real_labels)
+
+        out = []
+        if self.loss.gradient_penalty:
+            interpolates = random_interpolates(real, fake, gen)
+            out.append(self.config.loss.gp_lambda * one_centred_penalty(d_real, interpolates))
+        if "r1" in regs:
+            out.append(regs["r1"] / 2 * zero_centred_penalty(d_real, real, real_scores))
+        if "r2" in regs:
+            out.append(regs["r2"] / 2 * zero_centred_penalty(lambda x: self.discriminate(x, fake_labels), fake,
+                                                             fake_scores))
+        if "gp0" in regs:
+            out.append(regs["gp0"] * zero_centred_penalty(d_real, random_interpolates(real, fake, gen)))
+        if "dragan" in regs:
+            out.append(regs["dragan"] * one_centred_penalty(d_real, dragan_points(real.detach(), gen)))
+        return out
+
     def d_step(self) -> None:
         real, real_labels = self._real_batch()
         with torch.no_grad():
             fake, fake_codes = self._fake_batch(self.config.batch_size)
         fake_labels = fake_codes if self.config.conditional else None
         real_labels = real_labels if self.config.conditional else None
+        real, fake = self._perturb(real), self._perturb(fake.float())
         regs = self.config.regularizers
         if "r1" in regs:
             real = real.detach().requires_grad_(True)
-        real_scores, fake_scores = self.discriminate(real, real_labels), self.discriminate(fake, fake_labels)
-        loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
-        plain = loss
-        if self.loss.gradient_penalty:
-            loss = loss + self.config.loss.gp_lambda * one_centred_penalty(
-                lambda x: self.discriminate(x, real_labels), random_interpolates(real, fake, self.generator))
-        if "r1" in regs:
-            loss = loss + regs["r1"] / 2 * zero_centred_penalty(lambda x: self.discriminate(x, real_labels), real,
-                                                                 real_scores)
+        if "r2" in regs:
+            fake = fake.detach().requires_grad_(True)
+        with autocast_context(self.device):
+            real_scores, fake_scores = self.discriminate(real, real_labels), self.discriminate(fake, fake_labels)
+            loss = self.loss.d_loss(real_scores.float(), fake_scores.float(), self.real_target)
+            for penalty in self._penalties(real, fake, real_scores, fake_scores, real_labels, fake_labels):
+                loss = loss + penalty.float()
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
@@ -160,28 +199,31 @@ class ImageTrainer:
                     p.clamp_(-self.config.loss.clip, self.config.loss.clip)
         self.d_updates += 1
         with torch.no_grad():
-            estimate = self.loss.estimate(real_scores.detach(), fake_scores.detach())
+            real_scores, fake_scores = real_scores.detach().float(), fake_scores.detach().float()
+            estimate = self.loss.estimate(real_scores, fake_scores)
             squash = torch.sigmoid if self.loss.output == "probability" else (lambda t: t)
-            self._last_d = [loss.detach(), estimate, squash(real_scores.detach()).mean(),
-                            squash(fake_scores.detach()).mean()]
-        del plain
+            self._last_d = [loss.detach(), estimate, squash(real_scores).mean(), squash(fake_scores).mean()]
 
     def g_step(self) -> None:
-        fake, codes = self._fake_batch(self.config.batch_size)
-        labels = codes if self.config.conditional else None
         for p in self.d_params:
             p.requires_grad_(False)
         try:
-            if self.config.info_codes:
-                scores, code_logits = self.D.score_and_code(fake)
-                loss = self.loss.g_loss(scores, None) + F.cross_entropy(code_logits, codes)
-            else:
-                real_scores = None
-                if self.loss.g_uses_real:
-                    real, real_labels = self._real_batch()
-                    with torch.no_grad():
-                        real_scores = self.discriminate(real, real_labels if self.config.conditional else None)
-                loss = self.loss.g_loss(self.discriminate(fake, labels), real_scores)
+            with autocast_context(self.device):
+                fake, codes = self._fake_batch(self.config.batch_size)
+                labels = codes if self.config.conditional else None
+                fake = self._perturb(fake)
+                if self.config.info_codes:
+                    scores, code_logits = self.D.score_and_code(fake)
+                    loss = self.loss.g_loss(scores.float(), None) + F.cross_entropy(code_logits.float(), codes)
+                else:
+                    real_scores = None
+                    if self.loss.g_uses_real:
+                        real, real_labels = self._real_batch()
+                        with torch.no_grad():
+                            real_scores = self.discriminate(self._perturb(real),
+                                                            real_labels if self.config.conditional else None)
+                            real_scores = real_scores.float()
+                    loss = self.loss.g_loss(self.discriminate(fake, labels).float(), real_scores)
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
         finally:

@@ -4,9 +4,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides
+from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, RunConfig, with_overrides
 from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
+from ganlab.penalties import REGULARIZERS
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
@@ -21,21 +22,41 @@ with st.sidebar:
                     key="mn_kind")
     loss = st.selectbox("Loss", list(LOSSES), index=list(LOSSES).index("nonsaturating"), key="mn_loss")
     st.caption(LOSSES[loss].description)
+    overrides: dict[str, str] = {}
+    if LOSSES[loss].weight_clip:
+        overrides["loss.clip"] = str(st.number_input("Weight clip c", min_value=0.0001, max_value=10.0,
+                                                     value=0.01, format="%.4f", key="mn_clip"))
+    if LOSSES[loss].gradient_penalty:
+        overrides["loss.gp_lambda"] = str(st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4,
+                                                          value=10.0, key="mn_gp"))
     channels = st.select_slider("DCGAN channels (ngf = ndf)", [8, 16, 32, 64], value=32, key="mn_channels",
                                 disabled=arch != "dcgan")
     latent = st.select_slider("Latent size", [8, 16, 32, 64, 100, 128], value=100, key="mn_latent")
+    with st.expander("Regularisers"):
+        for reg, spec in REGULARIZERS.items():
+            on = st.checkbox(reg, key=f"mn_on_{reg}", help=spec.description)
+            strength = st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low),
+                                       max_value=float(spec.high), value=float(spec.default), format="%.4g",
+                                       key=f"mn_reg_{reg}", disabled=not on)
+            overrides[f"reg.{reg}"] = str(strength) if on else "off"
     st.subheader("Optimisation")
-    lr = st.select_slider("Learning rate (both, Adam β1 0.5)", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], value=2e-4,
-                          key="mn_lr")
+    for net, name in (("g", "Generator"), ("d", "Discriminator")):
+        cols = st.columns(2)
+        optimizer = cols[0].selectbox(f"{name} optimiser", list(OPTIMIZERS), key=f"mn_{net}_opt",
+                                      help="adam uses β1 0.5, β2 0.999 (DCGAN); rmsprop α 0.999; sgd no momentum")
+        lr = cols[1].select_slider(f"{name} learning rate", [5e-5, 1e-4, 2e-4, 4e-4, 5e-4, 1e-3], value=2e-4,
+                                   key=f"mn_{net}_lr")
+        overrides.update({f"{net}_opt.name": optimizer, f"{net}_opt.lr": str(lr)})
     batch = st.select_slider("Batch size", [16, 32, 64, 128], value=64, key="mn_batch")
+    d_steps = st.slider("D steps per G step", 1, 5, value=1, key="mn_d_steps")
     ema = st.checkbox("EMA of G's weights for samples (0.999)", value=True, key="mn_ema")
-    r1 = st.checkbox("R1 penalty (γ = 1)", value=False, key="mn_r1")
 
-overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, "g.arch": arch, "d.arch": arch, "loss.name": loss,
-             "g.channels": str(channels), "d.channels": str(channels), "latent_dim": str(latent),
-             "g_opt.lr": str(lr), "d_opt.lr": str(lr), "batch_size": str(batch), "ema": "0.999" if ema else "0",
+overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch, "d.arch": arch,
+             "loss.name": loss, "g.channels": str(channels), "d.channels": str(channels),
+             "latent_dim": str(latent), "batch_size": str(batch), "d_steps": str(d_steps),
+             "ema": "0.999" if ema else "0",
              "conditional": "true" if kind.startswith("conditional") else "false",
-             "info_codes": "10" if kind.startswith("InfoGAN") else "0", "reg.r1": "1" if r1 else "off"}
+             "info_codes": "10" if kind.startswith("InfoGAN") else "0"}
 config = with_overrides(RunConfig(), overrides)
 if "mnist_session" not in st.session_state:
     st.session_state["mnist_session"] = MnistSession(config)

@@ -145,3 +145,29 @@ def test_eval_reproduces_the_metrics_of_a_saved_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["eval", "--checkpoint", str(tmp_path / "missing.pt")])
     assert info.value.code == 2
+
+
+def test_export_writes_a_small_generator_file_whose_card_eval_reproduces(tmp_path, capsys):
+    path = tmp_path / "ring8.pt"
+    assert main(["train", "--steps", "60", "--batch-size", "32", "--json", "--export", str(path)]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["command"].startswith("python -m ganlab train --steps 60") and card["steps"] == 60
+    assert card["dataset"] == "ring8" and card["device"] == "cpu" and card["seconds"] == trained["seconds"]
+    assert card["metrics"]["w1"] == trained["w1"] and "estimate" not in card["metrics"]
+    assert main(["eval", "--checkpoint", str(path), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluated["steps"] == 60 and "estimate" not in evaluated and "d_real" not in evaluated
+    for key, value in card["metrics"].items():
+        assert evaluated[key] == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+def test_image_export_and_eval_agree_on_the_image_metrics(tmp_path, capsys):
+    path = tmp_path / "mnist.pt"
+    assert main(["train", "--dataset", "mnist", "--steps", "3", "--channels", "8", "--batch-size", "16",
+                 "--conditional", "--json", "--set", "eval_samples=200", "--export", str(path)]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["eval", "--checkpoint", str(path), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in ("fid_lenet", "classifier_score", "class_kl", "precision", "recall", "density", "coverage"):
+        assert evaluated[key] == pytest.approx(trained[key], rel=1e-6), key

@@ -67,3 +67,58 @@ def test_divergence_is_caught_and_the_run_restored(tiny_data):
         t.step(200)
     assert t.step_count == info.value.restored_step
     assert all(torch.isfinite(p).all() for p in t.G.parameters())
+
+
+def _batch(t):
+    gen = torch.Generator().manual_seed(1)
+    real = t.images[:8].clone()
+    fake = torch.rand(8, 1, 28, 28, generator=gen) * 2 - 1
+    return real, fake
+
+
+@pytest.mark.parametrize("reg", ["r1", "r2", "gp0", "dragan"])
+def test_each_gradient_penalty_is_the_weighted_formula(tiny_data, reg):
+    t = make(tiny_data, **{f"reg.{reg}": 4.0})
+    real, fake = _batch(t)
+    real.requires_grad_(True)
+    fake.requires_grad_(True)
+    real_scores, fake_scores = t.D(real), t.D(fake)
+    gen_state = t.generator.get_state()
+    (penalty,) = t._penalties(real, fake, real_scores, fake_scores, None, None)
+    t.generator.set_state(gen_state)  # replay the same interpolation draws
+    if reg in ("r1", "r2"):
+        points, scores = (real, real_scores) if reg == "r1" else (fake, fake_scores)
+        (grad,) = torch.autograd.grad(scores.sum(), points, retain_graph=True)
+        expected = 2.0 * grad.flatten(1).square().sum(1).mean()
+    else:
+        from ganlab.penalties import dragan_points, random_interpolates
+
+        points = (random_interpolates(real, fake, t.generator) if reg == "gp0"
+                  else dragan_points(real.detach(), t.generator)).detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(t.D(points).sum(), points)
+        norms = grad.flatten(1).norm(dim=1)
+        expected = 4.0 * (norms.square().mean() if reg == "gp0" else (norms - 1).square().mean())
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert t._penalties(real, fake, real_scores, fake_scores, None, None)[0].requires_grad
+
+
+def test_no_regulariser_no_penalty_and_instance_noise_perturbs_inputs_only(tiny_data):
+    plain = make(tiny_data)
+    real, fake = _batch(plain)
+    assert plain._penalties(real, fake, plain.D(real), plain.D(fake), None, None) == []
+    assert torch.equal(plain._perturb(real), real)
+    noisy = make(tiny_data, **{"reg.instance-noise": 0.5})
+    seen = noisy._perturb(real)
+    assert (seen - real).std().item() == pytest.approx(0.5, rel=0.05)
+    noisy.step(2)
+    assert all(math.isfinite(v) for v in noisy.history.last().values())
+
+
+def test_cpu_runs_in_full_precision_and_contiguous_memory(tiny_data):
+    from ganlab.device import autocast_context, mixed_precision_dtype
+
+    t = make(tiny_data)
+    assert t.mixed_precision is None and mixed_precision_dtype(torch.device("cpu")) is None
+    with autocast_context(torch.device("cpu")):
+        assert t.D(t.images[:2]).dtype == torch.float32
+    assert t.memory_format == torch.contiguous_format

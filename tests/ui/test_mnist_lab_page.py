@@ -1,6 +1,7 @@
 import re
 from pathlib import Path
 
+import torch
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnist_lab.py")
@@ -35,3 +36,24 @@ def test_evaluate_and_save(tmp_path):
     next(b for b in app.button if b.label == "Save checkpoint").click().run()
     assert any("Saved" in s.value for s in app.success)
     assert len(list(tmp_path.glob("mnist-dcgan-*.pt"))) == 1
+    assert 0.0 <= table["precision"][0] <= 1.0 and 0.0 <= table["recall"][0] <= 1.0
+
+
+def test_optimisers_regularisers_and_d_steps_reach_the_run():
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    app.select_slider(key="mn_channels").set_value(8).run()
+    app.selectbox(key="mn_d_opt").set_value("rmsprop").run()
+    app.select_slider(key="mn_d_lr").set_value(1e-4).run()
+    app.checkbox(key="mn_on_r2").check().run()
+    app.number_input(key="mn_reg_r2").set_value(3.0).run()
+    app.checkbox(key="mn_on_instance-noise").check().run()
+    app.slider(key="mn_d_steps").set_value(2).run()
+    config = app.session_state["mnist_session"].config
+    assert (config.d_opt.name, config.d_opt.lr, config.g_opt.name) == ("rmsprop", 1e-4, "adam")
+    assert config.regularizers == {"r2": 3.0, "instance-noise": 0.1}
+    assert config.d_steps == 2
+    next(b for b in app.button if b.label == "Step").click().run()
+    trainer = app.session_state["mnist_session"].trainer
+    assert (trainer.d_updates, trainer.g_updates) == (2, 1)
+    assert isinstance(trainer.d_opt, torch.optim.RMSprop)
+    assert not app.exception

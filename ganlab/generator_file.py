@@ -1,0 +1,160 @@
+"""Generator-only files (the shipped checkpoints) and a loaded generator for the Latent Explorer.
+
+A generator file holds the sampling generator's weights (the EMA generator for image runs, G for toy
+runs: the one the metrics were measured on), the run's config and its model card, with no
+discriminator and no optimiser state, so the shipped checkpoints stay small. The card is also written
+beside the weights as JSON. `load_generator` reads a generator file or a full training checkpoint (from
+`--save` or the MNIST Lab's "Save checkpoint"), from a path or from uploaded bytes, always with
+weights_only=True.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+import ganlab
+from ganlab.checkpoint import CheckpointError, atomic_save, parse_payload, read_payload
+from ganlab.config import ConfigError, RunConfig, from_json, to_json
+from ganlab.runs import is_image_run
+
+FORMAT = "ganlab-generator"
+FORMAT_VERSION = 1
+N_DIGITS = 10
+
+
+def sampling_generator(trainer) -> nn.Module:
+    """The generator whose samples a run reports: EMA of G for image runs (when on), else G."""
+    if is_image_run(trainer.config) and trainer.G_ema is not None:
+        return trainer.G_ema
+    return trainer.G
+
+
+def export_generator(trainer, path: str | os.PathLike, card: dict) -> dict:
+    """Write the sampling generator, config and card to `path` atomically, and the card to path.json.
+
+    Returns the card as written (with format, date and step count filled in).
+    """
+    path = Path(path)
+    card = {"format": FORMAT, "date": _dt.date.today().isoformat(), "steps": trainer.step_count, **card}
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "ganlab_version": ganlab.__version__,
+               "config": to_json(trainer.config), "card": json.dumps(card),
+               "state": {k: v.detach().cpu() for k, v in sampling_generator(trainer).state_dict().items()}}
+    atomic_save(payload, path)
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def build_sampling_net(cfg: RunConfig) -> nn.Module:
+    """An untrained generator of the config's shape (image: G(z, labels); toy: G(z))."""
+    if is_image_run(cfg):
+        from ganlab.train_images import build_image_nets
+
+        return build_image_nets(cfg)[0]
+    from ganlab.train import build_generator
+
+    return build_generator(cfg)
+
+
+@dataclass
+class LoadedGenerator:
+    """A trained generator ready to sample, with its config and card.
+
+    `n_labels` is 10 for a conditional GAN (digits), the code size for InfoGAN, else 0; `label_kind`
+    says which ("digit", "code" or None).
+    """
+
+    config: RunConfig
+    net: nn.Module
+    card: dict = field(default_factory=dict)
+    source: str = "generator file"
+
+    @property
+    def is_image(self) -> bool:
+        return is_image_run(self.config)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def n_labels(self) -> int:
+        return N_DIGITS if self.config.conditional else self.config.info_codes
+
+    @property
+    def label_kind(self) -> str | None:
+        return "digit" if self.config.conditional else ("code" if self.config.info_codes else None)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """z (n, latent_dim) [+ labels (n,) int64] -> images (n, 1, 28, 28) in [-1, 1] or points (n, 2)."""
+        if not self.is_image:
+            return self.net(z)
+        if labels is None and self.n_labels:
+            labels = torch.zeros(len(z), dtype=torch.long)
+        return self.net(z, labels)
+
+    def random_z(self, n: int, seed: int) -> Tensor:
+        """(n, latent_dim) standard normal latents from their own seeded generator."""
+        return torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(seed))
+
+
+def _from_generator_payload(payload: dict, name: str) -> tuple[RunConfig, dict, dict]:
+    if int(payload.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{name} was written by a newer ganlab ({payload.get('ganlab_version')}); "
+                              "upgrade ganlab to read it")
+    try:
+        return from_json(payload["config"]), json.loads(payload.get("card", "{}")), payload["state"]
+    except (KeyError, TypeError, json.JSONDecodeError, ConfigError) as err:
+        raise CheckpointError(f"{name} is a damaged ganlab generator file: {err}") from None
+
+
+def load_generator(source: str | os.PathLike | bytes, name: str | None = None) -> LoadedGenerator:
+    """A generator file or a full checkpoint (path or uploaded bytes) -> LoadedGenerator on the CPU.
+
+    Raises CheckpointError with a clear message for anything else (empty, truncated, foreign, unsafe).
+    """
+    name = name or (repr(str(source)) if not isinstance(source, bytes | bytearray) else "the uploaded file")
+    payload = read_payload(source)
+    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+        config, card, state = _from_generator_payload(payload, name)
+        kind = "generator file"
+    else:
+        loaded = parse_payload(payload, name)
+        config, state = loaded["config"], loaded["state"]
+        card = {"steps": state.get("step_count"), **loaded["metadata"]}
+        image_ema = is_image_run(config) and "G_ema" in state
+        state = state["G_ema"] if image_ema else state["G"]
+        kind = "training checkpoint"
+    config.device = "cpu"
+    net = build_sampling_net(config)
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"{name}: the weights do not fit the config it carries: {str(err)[:300]}") from None
+    return LoadedGenerator(config, net.eval().requires_grad_(False), card, kind)
+
+
+def trainer_with_generator(loaded: LoadedGenerator, device: str | None = None):
+    """A fresh trainer of the loaded config with the loaded weights in G (and its EMA), for evaluation.
+
+    Its discriminator is untrained: only generator metrics mean anything.
+    """
+    from ganlab.runs import make_trainer
+
+    config = loaded.config
+    if device is not None:
+        config.device = device
+    trainer = make_trainer(config)
+    state = loaded.net.state_dict()
+    trainer.G.load_state_dict(state)
+    if trainer.G_ema is not None:
+        trainer.G_ema.load_state_dict(state)
+    trainer.step_count = int(loaded.card.get("steps") or 0)
+    return trainer
