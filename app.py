@@ -13,6 +13,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/toy_lab.py", title="Toy Lab", icon="🎯", url_path="toy-lab"),
     st.Page("pages/mnist_lab.py", title="MNIST Lab", icon="✍️", url_path="mnist-lab"),
+    st.Page("pages/latent_explorer.py", title="Latent Explorer", icon="🧭", url_path="latent-explorer"),
     st.Page("pages/experiments.py", title="Experiments", icon="📊", url_path="experiments"),
     st.Page("pages/divergences.py", title="Divergences", icon="📐", url_path="divergences"),
     st.Page("pages/dynamics.py", title="Dynamics", icon="🌀", url_path="dynamics"),

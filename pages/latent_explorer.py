@@ -1,0 +1,267 @@
+"""Latent Explorer: browse what a trained MNIST generator learned, with no training."""
+
+import io
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ganlab.checkpoint import CheckpointError
+from ganlab.latent import ATTRIBUTES
+from ganlab.ui.latent_session import (
+    GRID_SAMPLES,
+    LatentSession,
+    Pin,
+    image_checkpoints,
+    predict,
+    to_display,
+)
+from ganlab.viz.image_grid import clickable_grid
+
+st.title("Latent Explorer")
+st.caption("Pick a trained generator and explore its latent space: samples, interpolation, the four-corner "
+           "sheet, latent arithmetic, attribute directions, label sweeps, nearest training digits and "
+           "inversion. Every image is captioned with the prediction of ganlab's own LeNet.")
+
+UPLOAD = "Upload a checkpoint…"
+shipped = image_checkpoints()
+
+
+def show(images: torch.Tensor, captions: list[str] | None = None, width: int = 64,
+         predictions: bool = True) -> None:
+    """A row of digits, each captioned (by default with the classifier's prediction)."""
+    if captions is None:
+        captions = [""] * len(images)
+    if predictions:
+        digits, confidence = predict(images)
+        captions = [f"{c}{' · ' if c else ''}{d} ({p:.0%})" for c, d, p in
+                    zip(captions, digits, confidence, strict=True)]
+    st.image(list(to_display(images)), caption=captions, width=width)
+
+
+def open_session(source, name: str) -> None:
+    try:
+        st.session_state["latent_session"] = LatentSession.open(source, name)
+        st.session_state["latent_source"] = name
+        st.session_state.pop("latent_error", None)
+    except CheckpointError as err:
+        st.session_state["latent_error"] = str(err)
+
+
+with st.sidebar:
+    st.subheader("Generator")
+    choice = st.selectbox("Checkpoint", [*shipped, UPLOAD], key="lx_choice",
+                          help="Shipped checkpoints and anything the MNIST Lab saved into checkpoints/")
+    if choice == UPLOAD:
+        upload = st.file_uploader("A ganlab generator file or training checkpoint (.pt, at most 64 MiB)",
+                                  type=["pt"], key="lx_upload")
+        if upload is not None and st.session_state.get("latent_source") != f"upload:{upload.name}":
+            open_session(upload.getvalue(), f"upload:{upload.name}")
+    elif st.session_state.get("latent_source") != choice:
+        open_session(shipped[choice], choice)
+
+if "latent_error" in st.session_state:
+    st.error(st.session_state["latent_error"] + ("  The generator you had open is still loaded."
+                                                  if "latent_session" in st.session_state else ""))
+if "latent_session" not in st.session_state:
+    st.info("No generator is loaded: pick a shipped checkpoint or upload one.")
+    st.stop()
+
+session: LatentSession = st.session_state["latent_session"]
+gen = session.generator
+card = gen.card
+metrics = card.get("metrics", {})
+facts = [f"**{session.name.removeprefix('upload:')}** ({gen.source})", f"{gen.config.g.arch} G",
+         f"loss {gen.config.loss.name}", f"latent size {gen.latent_dim}"]
+if gen.label_kind:
+    facts.append("conditional on the digit" if gen.label_kind == "digit" else f"InfoGAN, {gen.n_labels}-way code")
+if card.get("steps"):
+    facts.append(f"{card['steps']:,} steps")
+st.markdown(" · ".join(facts))
+LABELS = {"fid_lenet": "FID (LeNet)", "classifier_score": "classifier score", "class_kl": "class KL",
+          "precision": "precision", "recall": "recall", "density": "density", "coverage": "coverage"}
+if metrics:
+    shown = [f"{LABELS[k]} {metrics[k]:.3f}" for k in LABELS if k in metrics]
+    st.caption(f"Card metrics ({card.get('eval_samples', '?')} samples): " + " · ".join(shown)
+               + f" — vs {metrics.get('metrics_reference', '?')}")
+if card.get("command"):
+    st.caption(f"Made with `{card['command']}` on {card.get('device', '?')} in {card.get('seconds', '?')} s, "
+               f"data: {card.get('data', '?')}")
+
+# --- samples and pins -------------------------------------------------------------------------------
+st.header("Samples")
+cols = st.columns([1, 1, 2, 3])
+if cols[0].button("New samples", key="lx_new"):
+    session.seed += 1
+    st.session_state["lx_seed"] = session.seed
+seed = cols[1].number_input("Seed", 0, 10**6, value=session.seed, key="lx_seed")
+session.seed = int(seed)
+if gen.n_labels:
+    names = ["mixed"] + [str(k) for k in range(gen.n_labels)]
+    what = "Digit" if gen.label_kind == "digit" else "Code"
+    picked = cols[2].selectbox(f"{what} for the samples", names, key="lx_sample_label")
+    session.sample_label = None if picked == "mixed" else int(picked)
+z, labels, images = session.samples()
+digits, confidence = predict(images)
+captions = [f"#{i + 1}: LeNet says {d} ({p:.0%})" for i, (d, p) in enumerate(zip(digits, confidence, strict=True))]
+event = st.plotly_chart(clickable_grid(to_display(images), 8, captions), key="lx_grid", on_select="rerun",
+                        selection_mode="points", config={"displayModeBar": False}, width="content")
+selected = [p["point_index"] for p in (event.selection.points if event and event.selection else [])
+            if p.get("curve_number", 1) == 1]
+if selected and st.session_state.get("lx_last_pick") != (session.seed, selected[-1]):
+    st.session_state["lx_last_pick"] = (session.seed, selected[-1])
+    session.pin(int(selected[-1]))
+cols = st.columns([3, 1, 1])
+pick = cols[0].selectbox("…or pin a sample by number", list(range(1, GRID_SAMPLES + 1)), key="lx_pick_number")
+if cols[1].button("Pin", key="lx_pin"):
+    session.pin(pick - 1)
+if cols[2].button("Clear pins", key="lx_clear", disabled=not session.pins):
+    session.pins = []
+    st.session_state.pop("lx_last_pick", None)
+
+if not session.pins:
+    st.info("Click a sample (or use Pin) to pin its z: the panels below work on pinned latents.")
+    st.stop()
+st.subheader(f"Pinned ({len(session.pins)})")
+show(torch.cat([session.render(p.z[None], p.label) for p in session.pins]),
+     [p.name.split(" ")[0] for p in session.pins])
+pin_names = [p.name for p in session.pins]
+
+
+def pick_pin(label: str, key: str, default: int) -> Pin:
+    return session.pin_named(st.selectbox(label, pin_names, index=min(default, len(pin_names) - 1), key=key))
+
+
+# --- interpolation ----------------------------------------------------------------------------------
+st.header("Interpolation")
+cols = st.columns(3)
+with cols[0]:
+    a = pick_pin("From", "lx_from", 0)
+with cols[1]:
+    b = pick_pin("To", "lx_to", 1)
+steps = cols[2].slider("Steps", 3, 12, 8, key="lx_steps")
+linear, spherical = session.interpolations(a, b, steps)
+st.markdown("**Linear** (the midpoint of two Gaussian latents has a smaller norm than either: washed-out digits)")
+show(linear)
+st.markdown("**Spherical** (slerp: angle and norm interpolated, so the norm stays typical)")
+show(spherical)
+
+# --- four corners -----------------------------------------------------------------------------------
+st.header("Four-corner sheet")
+st.latex(r"z(a, b) = \cos a\,(\cos b\, z_0 + \sin b\, z_1) + \sin a\,(\cos b\, z_2 + \sin b\, z_3),"
+         r"\quad a, b \in [0, \pi/2]")
+cols = st.columns(5)
+corners = []
+for k, col in enumerate(cols[:4]):
+    with col:
+        corners.append(pick_pin(f"z{k}", f"lx_corner{k}", k))
+size = cols[4].slider("Grid", 3, 8, 5, key="lx_corner_size")
+sheet = session.four_corners(corners, size)
+for r in range(size):
+    show(sheet[r * size:(r + 1) * size], width=56, predictions=False)
+
+# --- arithmetic -------------------------------------------------------------------------------------
+st.header("Latent arithmetic")
+st.caption("As in DCGAN (Radford et al. 2016): average each group's z (three per group by default), "
+           "then decode mean A − mean B + mean C.")
+cols = st.columns(3)
+groups = {}
+for k, (col, name) in enumerate(zip(cols, "ABC", strict=True)):
+    default = pin_names[3 * k:3 * k + 3] or pin_names[:1]
+    groups[name] = col.multiselect(f"Group {name}", pin_names, default=default, key=f"lx_group_{name}")
+if all(groups.values()):
+    result = session.arithmetic(*([session.pin_named(n) for n in groups[g]] for g in "ABC"))
+    show(torch.cat(list(result.values())), list(result), width=80)
+else:
+    st.warning("Each group needs at least one pinned latent.")
+
+# --- attribute directions ---------------------------------------------------------------------------
+st.header("Attribute directions")
+cols = st.columns(3)
+attribute = cols[0].selectbox("Attribute", list(ATTRIBUTES), key="lx_attribute", help="; ".join(
+    f"{k}: {v}" for k, v in ATTRIBUTES.items()))
+digit = int(cols[1].selectbox("Digit (class probability)", list(range(10)), key="lx_attr_digit",
+                              disabled=attribute != "class probability"))
+origin = session.pin_named(cols[2].selectbox("Start from", pin_names, key="lx_attr_pin"))
+st.caption(f"{ATTRIBUTES[attribute]} The direction is a ridge regression of the attribute on z over 512 "
+           "generated digits.")
+alphas = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+walk_images, values = session.attribute_walk(origin, attribute, alphas, digit)
+show(walk_images, [f"α={a:+.0f} · {attribute.split()[0]} {v:.3f}" for a, v in zip(alphas, values.tolist(),
+                                                                                    strict=True)], width=80)
+alpha = st.slider("Walk along the direction (α)", -4.0, 4.0, 0.0, 0.25, key="lx_alpha")
+one, value = session.attribute_walk(origin, attribute, [alpha], digit)
+show(one, [f"α={alpha:+.2f} · {attribute} {float(value[0]):.3f}"], width=112)
+
+# --- per-dimension sliders --------------------------------------------------------------------------
+st.header("Per-dimension sliders")
+base = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_dims_pin"))
+cols = st.columns(6)
+edited = base.z.clone()
+for d, col in enumerate(cols):
+    edited[d] = col.slider(f"z[{d}]", -3.0, 3.0, float(round(base.z[d].item(), 2)), 0.05,
+                           key=f"lx_dim{d}_{base.name}")
+show(torch.cat([session.render(base.z[None], base.label), session.render(edited[None], base.label)]),
+     ["pinned", "edited"], width=112)
+
+# --- label sweep --------------------------------------------------------------------------------------
+if gen.n_labels:
+    st.header("Digit sweep" if gen.label_kind == "digit" else "Code sweep")
+    st.caption("The same z with every label: the style is kept while the digit changes." if gen.label_kind ==
+               "digit" else "The same z with each value of InfoGAN's categorical code (learned without labels).")
+    sweep_pin = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_sweep_pin"))
+    show(session.label_sweep(sweep_pin), [f"{gen.label_kind} {k}" for k in range(gen.n_labels)])
+
+# --- nearest neighbours -----------------------------------------------------------------------------
+st.header("Nearest training digits")
+nn_pin = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_nn_pin"))
+query = session.render(nn_pin.z[None], nn_pin.label)
+found, distances, source = session.neighbours(query)
+st.caption(f"Pixel-space Euclidean distance to the 5 closest of the training digits ({source}). If these "
+           "were near copies (distance ≈ 0), G would be memorising.")
+show(torch.cat([query, found]), ["generated"] + [f"d = {d:.2f}" for d in distances], width=80)
+
+# --- inversion ----------------------------------------------------------------------------------------
+st.header("Inversion")
+cols = st.columns(3)
+source_kind = cols[0].radio("Target", ["a held-out test digit", "an uploaded image"], key="lx_inv_kind")
+target = None
+if source_kind == "a held-out test digit":
+    from ganlab.data.images import load_mnist
+
+    test = load_mnist(gen.config.data.data_dir, train=False)
+    index = cols[1].number_input(f"Index (0–{len(test) - 1})", 0, len(test) - 1, 0, key="lx_inv_index")
+    target = test.images[int(index)][None]
+else:
+    picture = cols[1].file_uploader("A digit image (PNG or JPEG, light on dark or dark on light)",
+                                    type=["png", "jpg", "jpeg"], key="lx_inv_upload")
+    if picture is not None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            grey = np.asarray(Image.open(io.BytesIO(picture.getvalue())).convert("L").resize((28, 28)),
+                              dtype=np.float32) / 255.0
+            if grey.mean() > 0.5:  # dark ink on a light page: flip to MNIST's light-on-dark
+                grey = 1.0 - grey
+            target = torch.from_numpy(grey * 2 - 1)[None, None]
+        except (UnidentifiedImageError, OSError, ValueError):
+            st.error("Inversion target: that file is not a readable PNG or JPEG image.")
+inv_steps = cols[2].slider("Optimisation steps", 50, 400, 150, 50, key="lx_inv_steps")
+inv_label = None
+if gen.n_labels:
+    inv_label = int(st.selectbox(f"{gen.label_kind.capitalize()} for the inversion", list(range(gen.n_labels)),
+                                 key="lx_inv_label"))
+if target is not None and st.button("Find z", key="lx_invert"):
+    bar = st.progress(0.0, text="Optimising z (4 restarts, Adam)…")
+    found = session.invert(target, inv_label, inv_steps, progress=lambda f: bar.progress(min(f, 1.0)))
+    bar.empty()
+    st.session_state["lx_inversion"] = (target, found, inv_label)
+if "lx_inversion" in st.session_state:
+    target, found, inv_label = st.session_state["lx_inversion"]
+    st.caption(f"Pixel MSE: {found.initial_error:.4f} at the best start → {found.final_error:.4f} after "
+               f"{len(found.errors) - 1} steps.")
+    show(torch.cat([target, found.image]), ["target", "G(z found)"], width=112)
+    st.line_chart({"best pixel MSE": found.errors}, height=160)
+    if st.button("Pin the found z (then interpolate from it above)", key="lx_pin_found"):
+        session.pin_z(found.z, inv_label, "inverted")
+        st.rerun()
