@@ -15,6 +15,7 @@ from ganlab.ui.latent_session import (
     image_checkpoints,
     predict,
     to_display,
+    toy_checkpoints,
 )
 from ganlab.viz.image_grid import clickable_grid
 
@@ -24,7 +25,7 @@ st.caption("Pick a trained generator and explore its latent space: samples, inte
            "inversion. Every image is captioned with the prediction of ganlab's own LeNet.")
 
 UPLOAD = "Upload a checkpoint…"
-shipped = image_checkpoints()
+shipped = {**image_checkpoints(), **toy_checkpoints()}
 
 
 def show(images: torch.Tensor, captions: list[str] | None = None, width: int = 64,
@@ -37,6 +38,41 @@ def show(images: torch.Tensor, captions: list[str] | None = None, width: int = 6
         captions = [f"{c}{' · ' if c else ''}{d} ({p:.0%})" for c, d, p in
                     zip(captions, digits, confidence, strict=True)]
     st.image(list(to_display(images)), caption=captions, width=width)
+
+
+def show_toy(name: str) -> None:
+    """A shipped toy generator: its samples on the plane and where two latent paths land."""
+    from ganlab.generator_file import load_generator
+    from ganlab.latent import lerp, slerp
+    from ganlab.metrics import grid_centres
+    from ganlab.train import build_dataset
+    from ganlab.viz.toy_generator import toy_generator_figure
+
+    loaded = load_generator(shipped[name])
+    dataset = build_dataset(loaded.config)
+    st.markdown(f"**{name}**: a toy generator ({loaded.config.data.name}, loss {loaded.config.loss.name}, "
+                f"latent size {loaded.latent_dim}, {loaded.card.get('steps', '?'):,} steps). "
+                f"Card: `{loaded.card.get('command', '?')}`")
+    m = loaded.card.get("metrics", {})
+    if m:
+        st.caption(f"Modes covered {m.get('modes_covered')}/{m.get('modes_total')}, high-quality fraction "
+                   f"{m.get('hq_fraction', float('nan')):.3f}, W1 {m.get('w1', float('nan')):.3f} (2,500 samples)")
+    cols = st.columns(2)
+    seed = cols[0].number_input("Seed", 0, 10**6, 0, key="lx_toy_seed")
+    steps = cols[1].slider("Path steps", 3, 40, 20, key="lx_toy_steps")
+    ends = loaded.random_z(2, int(seed) + 1)
+    xs, ys = grid_centres(dataset.bounds, 80)
+    gx, gy = np.meshgrid(xs, ys)
+    density = (dataset.density(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(80, 80)
+               if dataset.has_density else None)
+    samples = loaded.generate(loaded.random_z(2000, int(seed))).numpy()
+    fig = toy_generator_figure(xs, ys, density, samples, dataset.centers,
+                               loaded.generate(lerp(ends[0], ends[1], steps)).numpy(),
+                               loaded.generate(slerp(ends[0], ends[1], steps)).numpy())
+    st.plotly_chart(fig, key="lx_toy_plot")
+    st.caption("The two paths join the same pair of latents: linearly and spherically. Where G has split its "
+               "mass between modes, the path jumps across the gap in a few steps: G is continuous, so "
+               "it must put some samples in between (the points off the modes).")
 
 
 def open_session(source, name: str) -> None:
@@ -57,9 +93,12 @@ with st.sidebar:
                                   type=["pt"], key="lx_upload")
         if upload is not None and st.session_state.get("latent_source") != f"upload:{upload.name}":
             open_session(upload.getvalue(), f"upload:{upload.name}")
-    elif st.session_state.get("latent_source") != choice:
+    elif choice not in toy_checkpoints() and st.session_state.get("latent_source") != choice:
         open_session(shipped[choice], choice)
 
+if choice in toy_checkpoints():
+    show_toy(choice)
+    st.stop()
 if "latent_error" in st.session_state:
     st.error(st.session_state["latent_error"] + ("  The generator you had open is still loaded."
                                                   if "latent_session" in st.session_state else ""))
@@ -94,7 +133,8 @@ cols = st.columns([1, 1, 2, 3])
 if cols[0].button("New samples", key="lx_new"):
     session.seed += 1
     st.session_state["lx_seed"] = session.seed
-seed = cols[1].number_input("Seed", 0, 10**6, value=session.seed, key="lx_seed")
+st.session_state.setdefault("lx_seed", session.seed)
+seed = cols[1].number_input("Seed", 0, 10**6, key="lx_seed")
 session.seed = int(seed)
 if gen.n_labels:
     names = ["mixed"] + [str(k) for k in range(gen.n_labels)]
@@ -132,136 +172,171 @@ def pick_pin(label: str, key: str, default: int) -> Pin:
     return session.pin_named(st.selectbox(label, pin_names, index=min(default, len(pin_names) - 1), key=key))
 
 
-# --- interpolation ----------------------------------------------------------------------------------
-st.header("Interpolation")
-cols = st.columns(3)
-with cols[0]:
-    a = pick_pin("From", "lx_from", 0)
-with cols[1]:
-    b = pick_pin("To", "lx_to", 1)
-steps = cols[2].slider("Steps", 3, 12, 8, key="lx_steps")
-linear, spherical = session.interpolations(a, b, steps)
-st.markdown("**Linear** (the midpoint of two Gaussian latents has a smaller norm than either: washed-out digits)")
-show(linear)
-st.markdown("**Spherical** (slerp: angle and norm interpolated, so the norm stays typical)")
-show(spherical)
+@st.fragment
+def panel_interpolation() -> None:
+    """Interpolation (a fragment: its widgets rerun only this panel)."""
+    st.header("Interpolation")
+    cols = st.columns(3)
+    with cols[0]:
+        a = pick_pin("From", "lx_from", 0)
+    with cols[1]:
+        b = pick_pin("To", "lx_to", 1)
+    steps = cols[2].slider("Steps", 3, 12, 8, key="lx_steps")
+    linear, spherical = session.interpolations(a, b, steps)
+    st.markdown("**Linear** (the midpoint of two Gaussian latents has a smaller norm than either: "
+                "washed-out digits)")
+    show(linear)
+    st.markdown("**Spherical** (slerp: angle and norm interpolated, so the norm stays typical)")
+    show(spherical)
 
-# --- four corners -----------------------------------------------------------------------------------
-st.header("Four-corner sheet")
-st.latex(r"z(a, b) = \cos a\,(\cos b\, z_0 + \sin b\, z_1) + \sin a\,(\cos b\, z_2 + \sin b\, z_3),"
-         r"\quad a, b \in [0, \pi/2]")
-cols = st.columns(5)
-corners = []
-for k, col in enumerate(cols[:4]):
-    with col:
-        corners.append(pick_pin(f"z{k}", f"lx_corner{k}", k))
-size = cols[4].slider("Grid", 3, 8, 5, key="lx_corner_size")
-sheet = session.four_corners(corners, size)
-for r in range(size):
-    show(sheet[r * size:(r + 1) * size], width=56, predictions=False)
 
-# --- arithmetic -------------------------------------------------------------------------------------
-st.header("Latent arithmetic")
-st.caption("As in DCGAN (Radford et al. 2016): average each group's z (three per group by default), "
-           "then decode mean A − mean B + mean C.")
-cols = st.columns(3)
-groups = {}
-for k, (col, name) in enumerate(zip(cols, "ABC", strict=True)):
-    default = pin_names[3 * k:3 * k + 3] or pin_names[:1]
-    groups[name] = col.multiselect(f"Group {name}", pin_names, default=default, key=f"lx_group_{name}")
-if all(groups.values()):
-    result = session.arithmetic(*([session.pin_named(n) for n in groups[g]] for g in "ABC"))
-    show(torch.cat(list(result.values())), list(result), width=80)
-else:
-    st.warning("Each group needs at least one pinned latent.")
+@st.fragment
+def panel_four_corners() -> None:
+    """Four corners (a fragment: its widgets rerun only this panel)."""
+    st.header("Four-corner sheet")
+    st.latex(r"z(a, b) = \cos a\,(\cos b\, z_0 + \sin b\, z_1) + \sin a\,(\cos b\, z_2 + \sin b\, z_3),"
+             r"\quad a, b \in [0, \pi/2]")
+    cols = st.columns(5)
+    corners = []
+    for k, col in enumerate(cols[:4]):
+        with col:
+            corners.append(pick_pin(f"z{k}", f"lx_corner{k}", k))
+    size = cols[4].slider("Grid", 3, 8, 5, key="lx_corner_size")
+    sheet = session.four_corners(corners, size)
+    for r in range(size):
+        show(sheet[r * size:(r + 1) * size], width=56, predictions=False)
 
-# --- attribute directions ---------------------------------------------------------------------------
-st.header("Attribute directions")
-cols = st.columns(3)
-attribute = cols[0].selectbox("Attribute", list(ATTRIBUTES), key="lx_attribute", help="; ".join(
-    f"{k}: {v}" for k, v in ATTRIBUTES.items()))
-digit = int(cols[1].selectbox("Digit (class probability)", list(range(10)), key="lx_attr_digit",
-                              disabled=attribute != "class probability"))
-origin = session.pin_named(cols[2].selectbox("Start from", pin_names, key="lx_attr_pin"))
-st.caption(f"{ATTRIBUTES[attribute]} The direction is a ridge regression of the attribute on z over 512 "
-           "generated digits.")
-alphas = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
-walk_images, values = session.attribute_walk(origin, attribute, alphas, digit)
-show(walk_images, [f"α={a:+.0f} · {attribute.split()[0]} {v:.3f}" for a, v in zip(alphas, values.tolist(),
-                                                                                    strict=True)], width=80)
-alpha = st.slider("Walk along the direction (α)", -4.0, 4.0, 0.0, 0.25, key="lx_alpha")
-one, value = session.attribute_walk(origin, attribute, [alpha], digit)
-show(one, [f"α={alpha:+.2f} · {attribute} {float(value[0]):.3f}"], width=112)
 
-# --- per-dimension sliders --------------------------------------------------------------------------
-st.header("Per-dimension sliders")
-base = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_dims_pin"))
-cols = st.columns(6)
-edited = base.z.clone()
-for d, col in enumerate(cols):
-    edited[d] = col.slider(f"z[{d}]", -3.0, 3.0, float(round(base.z[d].item(), 2)), 0.05,
-                           key=f"lx_dim{d}_{base.name}")
-show(torch.cat([session.render(base.z[None], base.label), session.render(edited[None], base.label)]),
-     ["pinned", "edited"], width=112)
+@st.fragment
+def panel_arithmetic() -> None:
+    """Arithmetic (a fragment: its widgets rerun only this panel)."""
+    st.header("Latent arithmetic")
+    st.caption("As in DCGAN (Radford et al. 2016): average each group's z (three per group by default), "
+               "then decode mean A − mean B + mean C.")
+    cols = st.columns(3)
+    groups = {}
+    for k, (col, name) in enumerate(zip(cols, "ABC", strict=True)):
+        default = pin_names[3 * k:3 * k + 3] or pin_names[:1]
+        groups[name] = col.multiselect(f"Group {name}", pin_names, default=default, key=f"lx_group_{name}")
+    if all(groups.values()):
+        result = session.arithmetic(*([session.pin_named(n) for n in groups[g]] for g in "ABC"))
+        show(torch.cat(list(result.values())), list(result), width=80)
+    else:
+        st.warning("Each group needs at least one pinned latent.")
 
-# --- label sweep --------------------------------------------------------------------------------------
-if gen.n_labels:
-    st.header("Digit sweep" if gen.label_kind == "digit" else "Code sweep")
-    st.caption("The same z with every label: the style is kept while the digit changes." if gen.label_kind ==
-               "digit" else "The same z with each value of InfoGAN's categorical code (learned without labels).")
-    sweep_pin = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_sweep_pin"))
-    show(session.label_sweep(sweep_pin), [f"{gen.label_kind} {k}" for k in range(gen.n_labels)])
 
-# --- nearest neighbours -----------------------------------------------------------------------------
-st.header("Nearest training digits")
-nn_pin = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_nn_pin"))
-query = session.render(nn_pin.z[None], nn_pin.label)
-found, distances, source = session.neighbours(query)
-st.caption(f"Pixel-space Euclidean distance to the 5 closest of the training digits ({source}). If these "
-           "were near copies (distance ≈ 0), G would be memorising.")
-show(torch.cat([query, found]), ["generated"] + [f"d = {d:.2f}" for d in distances], width=80)
+@st.fragment
+def panel_attribute_directions() -> None:
+    """Attribute directions (a fragment: its widgets rerun only this panel)."""
+    st.header("Attribute directions")
+    cols = st.columns(3)
+    attribute = cols[0].selectbox("Attribute", list(ATTRIBUTES), key="lx_attribute", help="; ".join(
+        f"{k}: {v}" for k, v in ATTRIBUTES.items()))
+    digit = int(cols[1].selectbox("Digit (class probability)", list(range(10)), key="lx_attr_digit",
+                                  disabled=attribute != "class probability"))
+    origin = session.pin_named(cols[2].selectbox("Start from", pin_names, key="lx_attr_pin"))
+    st.caption(f"{ATTRIBUTES[attribute]} The direction is a ridge regression of the attribute on z over 512 "
+               "generated digits.")
+    alphas = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    walk_images, values = session.attribute_walk(origin, attribute, alphas, digit)
+    show(walk_images, [f"α={a:+.0f} · {attribute.split()[0]} {v:.3f}" for a, v in zip(alphas, values.tolist(),
+                                                                                        strict=True)], width=80)
+    alpha = st.slider("Walk along the direction (α)", -4.0, 4.0, 0.0, 0.25, key="lx_alpha")
+    one, value = session.attribute_walk(origin, attribute, [alpha], digit)
+    show(one, [f"α={alpha:+.2f} · {attribute} {float(value[0]):.3f}"], width=112)
 
-# --- inversion ----------------------------------------------------------------------------------------
-st.header("Inversion")
-cols = st.columns(3)
-source_kind = cols[0].radio("Target", ["a held-out test digit", "an uploaded image"], key="lx_inv_kind")
-target = None
-if source_kind == "a held-out test digit":
-    from ganlab.data.images import load_mnist
 
-    test = load_mnist(gen.config.data.data_dir, train=False)
-    index = cols[1].number_input(f"Index (0–{len(test) - 1})", 0, len(test) - 1, 0, key="lx_inv_index")
-    target = test.images[int(index)][None]
-else:
-    picture = cols[1].file_uploader("A digit image (PNG or JPEG, light on dark or dark on light)",
-                                    type=["png", "jpg", "jpeg"], key="lx_inv_upload")
-    if picture is not None:
-        from PIL import Image, UnidentifiedImageError
+@st.fragment
+def panel_per_dimension_sliders() -> None:
+    """Per-dimension sliders (a fragment: its widgets rerun only this panel)."""
+    st.header("Per-dimension sliders")
+    base = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_dims_pin"))
+    cols = st.columns(6)
+    edited = base.z.clone()
+    for d, col in enumerate(cols):
+        edited[d] = col.slider(f"z[{d}]", -3.0, 3.0, float(round(base.z[d].item(), 2)), 0.05,
+                               key=f"lx_dim{d}_{base.name}")
+    show(torch.cat([session.render(base.z[None], base.label), session.render(edited[None], base.label)]),
+         ["pinned", "edited"], width=112)
 
-        try:
-            grey = np.asarray(Image.open(io.BytesIO(picture.getvalue())).convert("L").resize((28, 28)),
-                              dtype=np.float32) / 255.0
-            if grey.mean() > 0.5:  # dark ink on a light page: flip to MNIST's light-on-dark
-                grey = 1.0 - grey
-            target = torch.from_numpy(grey * 2 - 1)[None, None]
-        except (UnidentifiedImageError, OSError, ValueError):
-            st.error("Inversion target: that file is not a readable PNG or JPEG image.")
-inv_steps = cols[2].slider("Optimisation steps", 50, 400, 150, 50, key="lx_inv_steps")
-inv_label = None
-if gen.n_labels:
-    inv_label = int(st.selectbox(f"{gen.label_kind.capitalize()} for the inversion", list(range(gen.n_labels)),
-                                 key="lx_inv_label"))
-if target is not None and st.button("Find z", key="lx_invert"):
-    bar = st.progress(0.0, text="Optimising z (4 restarts, Adam)…")
-    found = session.invert(target, inv_label, inv_steps, progress=lambda f: bar.progress(min(f, 1.0)))
-    bar.empty()
-    st.session_state["lx_inversion"] = (target, found, inv_label)
-if "lx_inversion" in st.session_state:
-    target, found, inv_label = st.session_state["lx_inversion"]
-    st.caption(f"Pixel MSE: {found.initial_error:.4f} at the best start → {found.final_error:.4f} after "
-               f"{len(found.errors) - 1} steps.")
-    show(torch.cat([target, found.image]), ["target", "G(z found)"], width=112)
-    st.line_chart({"best pixel MSE": found.errors}, height=160)
-    if st.button("Pin the found z (then interpolate from it above)", key="lx_pin_found"):
-        session.pin_z(found.z, inv_label, "inverted")
-        st.rerun()
+
+@st.fragment
+def panel_label_sweep() -> None:
+    """Label sweep (a fragment: its widgets rerun only this panel)."""
+    if gen.n_labels:
+        st.header("Digit sweep" if gen.label_kind == "digit" else "Code sweep")
+        st.caption("The same z with every label: the style is kept while the digit changes."
+                   if gen.label_kind == "digit"
+                   else "The same z with each value of InfoGAN's categorical code (learned without labels).")
+        sweep_pin = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_sweep_pin"))
+        show(session.label_sweep(sweep_pin), [f"{gen.label_kind} {k}" for k in range(gen.n_labels)])
+
+
+@st.fragment
+def panel_nearest_neighbours() -> None:
+    """Nearest neighbours (a fragment: its widgets rerun only this panel)."""
+    st.header("Nearest training digits")
+    nn_pin = session.pin_named(st.selectbox("Pinned latent", pin_names, key="lx_nn_pin"))
+    query = session.render(nn_pin.z[None], nn_pin.label)
+    found, distances, source = session.neighbours(query)
+    st.caption(f"Pixel-space Euclidean distance to the 5 closest of the training digits ({source}). If these "
+               "were near copies (distance ≈ 0), G would be memorising.")
+    show(torch.cat([query, found]), ["generated"] + [f"d = {d:.2f}" for d in distances], width=80)
+
+
+@st.fragment
+def panel_inversion() -> None:
+    """Inversion (a fragment: its widgets rerun only this panel)."""
+    st.header("Inversion")
+    cols = st.columns(3)
+    source_kind = cols[0].radio("Target", ["a held-out test digit", "an uploaded image"], key="lx_inv_kind")
+    target = None
+    if source_kind == "a held-out test digit":
+        from ganlab.data.images import load_mnist
+
+        test = load_mnist(gen.config.data.data_dir, train=False)
+        index = cols[1].number_input(f"Index (0–{len(test) - 1})", 0, len(test) - 1, 0, key="lx_inv_index")
+        target = test.images[int(index)][None]
+    else:
+        picture = cols[1].file_uploader("A digit image (PNG or JPEG, light on dark or dark on light)",
+                                        type=["png", "jpg", "jpeg"], key="lx_inv_upload")
+        if picture is not None:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                grey = np.asarray(Image.open(io.BytesIO(picture.getvalue())).convert("L").resize((28, 28)),
+                                  dtype=np.float32) / 255.0
+                if grey.mean() > 0.5:  # dark ink on a light page: flip to MNIST's light-on-dark
+                    grey = 1.0 - grey
+                target = torch.from_numpy(grey * 2 - 1)[None, None]
+            except (UnidentifiedImageError, OSError, ValueError):
+                st.error("Inversion target: that file is not a readable PNG or JPEG image.")
+    inv_steps = cols[2].slider("Optimisation steps", 50, 400, 150, 50, key="lx_inv_steps")
+    inv_label = None
+    if gen.n_labels:
+        inv_label = int(st.selectbox(f"{gen.label_kind.capitalize()} for the inversion", list(range(gen.n_labels)),
+                                     key="lx_inv_label"))
+    if target is not None and st.button("Find z", key="lx_invert"):
+        bar = st.progress(0.0, text="Optimising z (4 restarts, Adam)…")
+        found = session.invert(target, inv_label, inv_steps, progress=lambda f: bar.progress(min(f, 1.0)))
+        bar.empty()
+        st.session_state["lx_inversion"] = (target, found, inv_label)
+    if "lx_inversion" in st.session_state:
+        target, found, inv_label = st.session_state["lx_inversion"]
+        st.caption(f"Pixel MSE: {found.initial_error:.4f} at the best start → {found.final_error:.4f} after "
+                   f"{len(found.errors) - 1} steps.")
+        show(torch.cat([target, found.image]), ["target", "G(z found)"], width=112)
+        st.line_chart({"best pixel MSE": found.errors}, height=160)
+        if st.button("Pin the found z (then interpolate from it above)", key="lx_pin_found"):
+            session.pin_z(found.z, inv_label, "inverted")
+            st.rerun()
+
+
+panel_interpolation()
+panel_four_corners()
+panel_arithmetic()
+panel_attribute_directions()
+panel_per_dimension_sliders()
+panel_label_sweep()
+panel_nearest_neighbours()
+panel_inversion()

@@ -8,6 +8,7 @@ Images are returned as numpy arrays (n, 28, 28) in [0, 1] for display.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import torch
 from torch import Tensor
 
 from ganlab import latent
+from ganlab.data import DATASETS
+from ganlab.data.images import IMAGE_DATASETS
 from ganlab.generator_file import LoadedGenerator, load_generator
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -25,9 +28,28 @@ DIRECTION_SAMPLES = 512
 MAX_UPLOAD_BYTES = 64 * 2**20
 
 
-def image_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
-    """name -> path of every generator file or training checkpoint in `folder` except the classifier."""
+def _card_dataset(path: Path) -> str | None:
+    """The data set named by the model card beside `path` (None when there is no readable card)."""
+    try:
+        return json.loads(path.with_suffix(".json").read_text()).get("dataset")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def generator_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
+    """name -> path of every generator file or training checkpoint in `folder` (not the classifier)."""
     return {p.name: p for p in sorted(folder.glob("*.pt")) if p.name != "mnist_classifier.pt"}
+
+
+def image_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
+    """The generator checkpoints whose card (when there is one) names an image data set."""
+    return {name: p for name, p in generator_checkpoints(folder).items()
+            if _card_dataset(p) in (None, *IMAGE_DATASETS)}
+
+
+def toy_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
+    """The shipped toy generators (their card names a 2-D data set)."""
+    return {name: p for name, p in generator_checkpoints(folder).items() if _card_dataset(p) in DATASETS}
 
 
 @functools.lru_cache(maxsize=1)

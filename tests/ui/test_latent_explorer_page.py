@@ -53,3 +53,16 @@ def test_a_bad_upload_gets_a_message_and_keeps_the_open_generator():
         LatentSession.open(b"", "upload:empty.pt")
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         LatentSession.open(b"junk" * 100, "upload:junk.pt")
+
+
+@pytest.mark.parametrize("name", ["toy_ring8.pt", "toy_grid25.pt", "toy_disjoint-gaussians.pt"])
+def test_toy_generators_show_samples_and_latent_paths(name):
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["lx_choice"] = name
+    app.run()
+    assert not app.exception
+    figure = app.get("plotly_chart")[0].proto.spec
+    for trace in ("G(z) samples", "G(linear path)", "G(spherical path)", "mode centres"):
+        assert trace in figure
+    app.slider(key="lx_toy_steps").set_value(7).run()
+    assert not app.exception
