@@ -344,7 +344,11 @@ def _parse_points(text: str) -> list[list[float]]:
         xy = chunk.split(",")
         if len(xy) != 2:
             raise ConfigError("data.points", f"write points as x,y;x,y;... — bad pair {chunk!r}")
-        pairs.append([float(xy[0]), float(xy[1])])
+        try:
+            pairs.append([float(xy[0]), float(xy[1])])
+        except ValueError:
+            raise ConfigError("data.points", f"write points as x,y;x,y;... with numbers — bad pair {chunk!r}") \
+                from None
     return pairs
 
 
