@@ -120,3 +120,37 @@ def test_checkpoint_bytes_load_like_a_file(tmp_path):
     loaded = load_checkpoint(path)
     assert loaded["metadata"]["source"] == "toy lab"
     assert restore_trainer(loaded).step_count == 3
+
+
+KILLER = """
+import sys, torch
+from ganlab.checkpoint import atomic_save
+big = {"format": "ganlab-checkpoint", "blob": torch.zeros(64 * 2**20 // 4)}  # 64 MiB: slow enough to kill
+sys.stdout.write("saving\\n"); sys.stdout.flush()
+while True:
+    atomic_save(big, sys.argv[1])
+"""
+
+
+def test_a_save_killed_mid_way_leaves_the_previous_file_intact(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "run.pt"
+    trainer = small()
+    trainer.step(3)
+    save_checkpoint(trainer, path)
+    before = path.read_bytes()
+    for delay in (0.05, 0.3):
+        proc = subprocess.Popen([sys.executable, "-c", KILLER, str(path)], stdout=subprocess.PIPE)
+        assert proc.stdout.readline() == b"saving\n"
+        time.sleep(delay)  # the loop is always inside some 64 MiB write
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if path.read_bytes() == before:  # the interrupted save left the previous checkpoint, whole
+            assert load_checkpoint(path)["state"]["step_count"] == 3
+        else:  # or a save had completed: then the file is that complete one, never a half file
+            assert torch.load(path, weights_only=True)["blob"].numel() == 64 * 2**20 // 4
+            before = path.read_bytes()
