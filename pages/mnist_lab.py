@@ -9,6 +9,7 @@ from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
 from ganlab.penalties import REGULARIZERS
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
+from ganlab.ui.session_resources import session_resources
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
 st.title("MNIST Lab")
@@ -58,12 +59,16 @@ overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch
              "conditional": "true" if kind.startswith("conditional") else "false",
              "info_codes": "10" if kind.startswith("InfoGAN") else "0"}
 config = with_overrides(RunConfig(), overrides)
+resources = session_resources()
+config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
 if "mnist_session" not in st.session_state:
     st.session_state["mnist_session"] = MnistSession(config)
-session: MnistSession = st.session_state["mnist_session"]
+session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
 session.set_config(config)
 
 device = resolve_device(config.device)
+if resources.device_note:
+    st.info(resources.device_note)
 st.caption(f"Device: {describe_device(device)} · Data: {session.trainer.data.source} · Metrics use ganlab's "
            "own LeNet: FID (LeNet) is not comparable with Inception FID.")
 

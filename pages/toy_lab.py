@@ -9,6 +9,7 @@ from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS
 from ganlab.penalties import REGULARIZERS
+from ganlab.ui.session_resources import session_resources
 from ganlab.ui.toy_controls import (
     PREFIX,
     add_selected_points,
@@ -33,11 +34,16 @@ if "toy_session" not in st.session_state:
     st.session_state.update(widget_values(initial))
     st.session_state["toy_points"] = initial.data.points
     initial = config_from_widgets(st.session_state, initial.data.points)  # std shown = std used
+    initial.device = session_resources().device_for(initial)
     st.session_state["toy_session"] = ToySession(initial)
     if link_error:
         st.session_state["toy_session"].error = f"The link's options were not used: {link_error}"
 session: ToySession = st.session_state["toy_session"]
 session.background = True  # the app trains in a worker thread while playing; frames only draw
+resources = session_resources()
+resources.track("toy", session)  # paused and dropped when the browser session ends
+if resources.device_note:
+    st.info(resources.device_note)
 
 
 def apply_preset() -> None:
@@ -152,6 +158,7 @@ if st.session_state[PREFIX + "data.name"] == "custom":
 # --- config: validated; a bad value keeps the last good run ----------------------------------------
 try:
     wanted = config_from_widgets(st.session_state, st.session_state.get("toy_points"))
+    wanted.device = resources.device_for(wanted)
     restart = session.set_config(wanted)
 except ConfigError as err:
     st.error(f"Not applied: {err}. The run keeps its last good settings.")
@@ -177,6 +184,8 @@ if compare:
             st.error(f"Compare mode: {err}")
             pair = None
         st.session_state["toy_pair"] = pair
+        if pair is not None:
+            resources.track("toy_pair", pair)
 if cols[3].button("Reset"):
     if pair is not None:
         pair.reset()
