@@ -95,6 +95,11 @@ def live() -> None:
     session.tick()
     trainer = session.trainer
     st.markdown(f"### Step {trainer.step_count}")
+    last = session.metrics[-1]["step"] if session.metrics else 0
+    every = session.metrics_every
+    done = min(trainer.step_count - last, every)
+    st.progress(done / every, text=f"Next metrics (FID (LeNet), score, precision / recall on 1,000 digits) at "
+                f"step {last + every}: {done}/{every}")
     left, right = st.columns([2, 3])
     with left:
         grid = trainer.sample_grid(per_row=8)
