@@ -14,6 +14,7 @@ from ganlab.ui.latent_session import (
     Pin,
     image_checkpoints,
     predict,
+    test_images,
     to_display,
     toy_checkpoints,
 )
@@ -292,11 +293,9 @@ def panel_inversion() -> None:
     source_kind = cols[0].radio("Target", ["a held-out test digit", "an uploaded image"], key="lx_inv_kind")
     target = None
     if source_kind == "a held-out test digit":
-        from ganlab.data.images import load_mnist
-
-        test = load_mnist(gen.config.data.data_dir, train=False)
+        test, _ = test_images(gen.config.data.data_dir)
         index = cols[1].number_input(f"Index (0–{len(test) - 1})", 0, len(test) - 1, 0, key="lx_inv_index")
-        target = test.images[int(index)][None]
+        target = test[int(index)][None]
     else:
         picture = cols[1].file_uploader("A digit image (PNG or JPEG, light on dark or dark on light)",
                                         type=["png", "jpg", "jpeg"], key="lx_inv_upload")

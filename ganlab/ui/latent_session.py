@@ -68,6 +68,15 @@ def training_images(data_dir: str | None = None) -> tuple[Tensor, str]:
     return data.images, data.source
 
 
+@functools.lru_cache(maxsize=2)
+def test_images(data_dir: str | None = None) -> tuple[Tensor, str]:
+    """The held-out digits (n, 1, 28, 28) in [-1, 1] (inversion targets), and which set they are."""
+    from ganlab.data.images import load_mnist
+
+    data = load_mnist(data_dir, train=False)
+    return data.images, data.source
+
+
 def to_display(images: Tensor) -> np.ndarray:
     """(n, 1, 28, 28) in [-1, 1] -> (n, 28, 28) in [0, 1]."""
     return ((images[:, 0].float() + 1) / 2).clamp(0, 1).numpy()
