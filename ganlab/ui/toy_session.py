@@ -19,6 +19,16 @@ MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
 WORKER_CHUNK = 16         # steps the background worker trains per hold of the lock
 WORKER_IDLE_STOP = 10.0   # seconds without a drawn frame (tab closed) after which the worker pauses
+SHARED_TRAIN_BUDGET = 0.12  # with several sessions playing, each trains at most this / N seconds per frame
+
+_TRAINING: set[int] = set()  # ids of sessions whose worker is training now (process-wide)
+_TRAINING_LOCK = threading.Lock()
+
+
+def sessions_training() -> int:
+    """How many sessions' workers are training in this process (for fair sharing of the CPU)."""
+    with _TRAINING_LOCK:
+        return len(_TRAINING)
 
 
 def _locked(method):
@@ -148,14 +158,30 @@ class ToySession:
         return done
 
     def _work(self) -> None:
+        with _TRAINING_LOCK:
+            _TRAINING.add(id(self))
+        try:
+            self._train_while_playing()
+        finally:
+            with _TRAINING_LOCK:
+                _TRAINING.discard(id(self))
+
+    def _train_while_playing(self) -> None:
+        """Train up to steps_per_tick steps per drawn frame. When N > 1 sessions play at once, each also
+        stops after SHARED_TRAIN_BUDGET / N seconds past its last frame, so every page keeps drawing
+        (fewer steps per frame) instead of stalling behind the others' training."""
         while True:
             with self.lock:
                 if not self.playing or self.error:
                     return
-                if time.monotonic() - self._last_frame > WORKER_IDLE_STOP:
+                since = time.monotonic() - self._last_frame
+                if since > WORKER_IDLE_STOP:
                     self.playing = False  # nobody is watching: pause rather than burn the CPU
                     return
                 room = self.steps_per_tick - self._since_frame
+                sharing = sessions_training()
+                if sharing > 1 and since > SHARED_TRAIN_BUDGET / sharing:
+                    room = 0
                 if room > 0:
                     if self.phase == "d":
                         self.step_generator()

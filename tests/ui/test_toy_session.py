@@ -1,8 +1,10 @@
+import time
+
 import pytest
 
 from ganlab.config import RunConfig, with_overrides
 from ganlab.ui.toy_presets import PRESETS
-from ganlab.ui.toy_session import ToySession
+from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ToySession
 
 
 def small(**overrides) -> RunConfig:
@@ -116,3 +118,29 @@ def test_compare_pair_trains_two_losses_from_the_same_seed():
     assert pair.other.config.g_opt.lr == 0.0002 and pair.other.config.loss.name == "wgan-gp"
     pair.reset()
     assert main.trainer.step_count == pair.other.trainer.step_count == 0
+
+
+def test_with_several_sessions_playing_each_trains_a_share_per_frame_then_waits():
+    from ganlab.ui import toy_session as ts
+
+    session = ToySession(RunConfig(device="cpu", batch_size=32), background=True)
+    session.steps_per_tick = MAX_STEPS_PER_TICK  # far more than fits in the shared budget
+    with ts._TRAINING_LOCK:
+        ts._TRAINING.add(-1)  # another session is training too
+    try:
+        session.play()
+        session._frame_taken()
+        time.sleep(0.6)
+        first = session._since_frame
+        time.sleep(0.4)
+        assert 0 < first == session._since_frame < MAX_STEPS_PER_TICK  # waits for the next frame
+        assert ts.sessions_training() == 2
+        session._frame_taken()  # a frame is drawn: it trains again
+        time.sleep(0.3)
+        assert session.trainer.step_count > first
+    finally:
+        session.pause()
+        session.join_worker()
+        with ts._TRAINING_LOCK:
+            ts._TRAINING.discard(-1)
+    assert ts.sessions_training() == 0
