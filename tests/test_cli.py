@@ -39,9 +39,9 @@ def test_train_json_summary_in_a_real_process(tmp_path):
     assert summary["steps"] == 150 and summary["total_steps"] == 150
     assert summary["diverged"] is False
     assert summary["seconds"] > 0
-    # seconds are printed to the millisecond: on a fast run that rounding alone is 0.0005 / seconds relative
+    # seconds are printed to the millisecond and steps/s to 0.1: allow for both roundings
     assert summary["steps_per_second"] == pytest.approx(150 / summary["seconds"],
-                                                        rel=0.0005 / summary["seconds"] + 0.001)
+                                                        rel=0.0005 / summary["seconds"] + 0.001, abs=0.051)
     assert summary["divergence"] == "Wasserstein-1"
     for key in ("d_loss", "g_loss", "estimate", "w1", "modes_covered", "modes_total", "hq_fraction"):
         assert key in summary

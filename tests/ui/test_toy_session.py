@@ -7,6 +7,12 @@ from ganlab.ui.toy_presets import PRESETS
 from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ToySession
 
 
+@pytest.fixture(autouse=True)
+def steps_not_seconds(monkeypatch):
+    """A foreground tick trains min(TRAIN_BUDGET seconds, steps_per_tick steps): make the step count
+    the bound, so these tests do not depend on how busy the machine is."""
+    monkeypatch.setattr("ganlab.ui.toy_session.TRAIN_BUDGET", 60.0)
+
 def small(**overrides) -> RunConfig:
     return with_overrides(RunConfig(device="cpu", batch_size=32, eval_every=0), overrides)
 
