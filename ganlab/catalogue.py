@@ -1,5 +1,6 @@
-"""Every named option (datasets, losses, regularisers, architectures, optimisers, noise) with a
-one-line description: what `python -m ganlab list` prints and the home page shows."""
+"""Every named option (datasets, losses, regularisers, training tricks, architectures, optimisers, noise)
+with a one-line description: what `python -m ganlab list` prints and the home page shows (the home page
+asks for the sections without the tricks)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ARCHITECTURES
 from ganlab.penalties import REGULARIZERS
+from ganlab.tricks import TRICKS
 
 
-def catalogue() -> dict[str, dict[str, str]]:
-    """Section -> {name: description}."""
-    return {
+def catalogue(include_tricks: bool = False) -> dict[str, dict[str, str]]:
+    """Section -> {name: description}; with `include_tricks` also "tricks" (ganlab.tricks.TRICKS: every
+    training trick, the option that switches it on and its citation), which `python -m ganlab list` prints.
+    """
+    sections = {
         "datasets": dict(DATASETS),
         "losses": {name: f"{spec.description}; D estimates {spec.divergence} as {spec.estimate_formula}"
                    for name, spec in LOSSES.items()},
@@ -22,3 +26,6 @@ def catalogue() -> dict[str, dict[str, str]]:
         "optimizers": dict(OPTIMIZERS),
         "noise": dict(NOISES),
     }
+    if include_tricks:
+        sections["tricks"] = dict(TRICKS)
+    return sections

@@ -43,6 +43,13 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
     "ema": ("ema",), "seed": ("seed",), "device": ("device",),
     "arch": ("g.arch", "d.arch"), "channels": ("g.channels", "d.channels"), "info_codes": ("info_codes",),
     "data_dir": ("data.data_dir",),
+    "historical_averaging": ("tricks.historical_averaging",), "unrolled_steps": ("tricks.unrolled_steps",),
+}
+# CLI switch (store_true) -> the boolean trick it turns on (ganlab.tricks.TRICKS lists every trick)
+TRICK_SWITCHES: dict[str, str] = {
+    "feature_matching": "tricks.feature_matching",
+    "minibatch_discrimination": "tricks.minibatch_discrimination",
+    "virtual_batch_norm": "tricks.virtual_batch_norm",
 }
 
 
@@ -59,7 +66,7 @@ class UsageError(Exception):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    entries_by_section = catalogue()
+    entries_by_section = catalogue(include_tricks=True)
     if args.json:
         print(json.dumps(entries_by_section))
         return 0
@@ -84,6 +91,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         out["g.spectral_norm"] = out["d.spectral_norm"] = "true"
     if args.conditional:
         out["conditional"] = "true"
+    for flag, path in TRICK_SWITCHES.items():
+        if getattr(args, flag):
+            out[path] = "true"
     for item in args.reg or []:
         name, _, value = item.partition("=")
         if name not in REGULARIZERS:
@@ -336,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="ganlab: a GAN laboratory, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_list = sub.add_parser("list", help="print every dataset, loss, regulariser, architecture and optimiser")
+    p_list = sub.add_parser("list", help="print every dataset, loss, regulariser, trick, architecture and "
+                            "optimiser")
     p_list.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p_list.set_defaults(func=cmd_list)
 
@@ -373,6 +384,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--g-steps", type=int, dest="g_steps", help="G updates per iteration")
     p.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    tricks = p.add_argument_group("tricks", "training tricks (python -m ganlab list shows them all)")
+    tricks.add_argument("--feature-matching", action="store_true", dest="feature_matching",
+                        help="G matches the mean of D's last hidden features (Salimans et al. 2016)")
+    tricks.add_argument("--minibatch-discrimination", action="store_true", dest="minibatch_discrimination",
+                        help="D sees how close each sample is to the rest of its batch (Salimans et al. 2016)")
+    tricks.add_argument("--historical-averaging", type=float, dest="historical_averaging", metavar="L",
+                        help="add L ||theta - mean past theta||^2 to each player's loss (0 = off)")
+    tricks.add_argument("--virtual-batch-norm", action="store_true", dest="virtual_batch_norm",
+                        help="DCGAN G normalises with a fixed reference batch (image runs)")
+    tricks.add_argument("--unrolled-steps", type=int, dest="unrolled_steps", metavar="K",
+                        help="G's loss against D unrolled K steps (Metz et al. 2017; toy runs; 0 = off)")
     p.add_argument("--reg", action="append", metavar="NAME[=VALUE]",
                    help=f"add a regulariser ({', '.join(REGULARIZERS)}); repeatable")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",

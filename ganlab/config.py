@@ -90,13 +90,38 @@ class OptimConfig:
 
 
 @dataclass
+class TricksConfig:
+    """Training tricks beyond the loss (ganlab.tricks; `python -m ganlab list` shows all of them).
+
+    feature_matching: G's loss becomes ||mean f(x) - mean f(G(z))||^2 with f = D's last hidden layer
+        (the input of D's final linear layer); D's loss is unchanged (Salimans et al. 2016, sec. 3.1).
+    minibatch_discrimination: D appends o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1), M_i = f(x_i) T with a
+        learned T (A x 8 x 4), to its last hidden layer: 8 more features (Salimans et al. 2016, sec. 3.2).
+    historical_averaging: lambda (0 = off); each player's loss gets lambda ||theta - mean of its past
+        theta||^2 (Salimans et al. 2016, sec. 3.3).
+    virtual_batch_norm: DCGAN G normalises each sample with the statistics of a fixed reference batch of
+        64 latents (drawn once from the run's seed) plus the sample itself (Salimans et al. 2016,
+        sec. 3.5). Image runs with g.arch dcgan only.
+    unrolled_steps: k (0 = off); G's loss is taken against D after k differentiable updates of a copy of D
+        (D's optimiser rule and state), D itself unchanged (Metz et al. 2017). Toy runs only.
+    """
+
+    feature_matching: bool = False
+    minibatch_discrimination: bool = False
+    historical_averaging: float = 0.0
+    virtual_batch_norm: bool = False
+    unrolled_steps: int = 0
+
+
+@dataclass
 class RunConfig:
     """Everything that defines a run.
 
     `ema` is the decay of G's weight average (0 = off). `pack` > 1 makes D a packed discriminator
     (PacGAN, Lin et al. 2018): D judges `pack` samples at once, so a batch is `batch_size` packs, i.e.
     `batch_size * pack` samples of each kind. Every `eval_every` iterations (0 = never) the run is
-    evaluated on `eval_samples` generated points (ganlab.evaluation).
+    evaluated on `eval_samples` generated points (ganlab.evaluation). `tricks` holds the training tricks
+    of TricksConfig (all off by default).
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -120,6 +145,7 @@ class RunConfig:
     history: int = 2000
     eval_every: int = 500
     eval_samples: int = 2500
+    tricks: TricksConfig = field(default_factory=TricksConfig)
 
 
 # --- bounds --------------------------------------------------------------------------------------
@@ -152,6 +178,8 @@ BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "history": (10, 100_000, True, True),
     "eval_every": (0, 1_000_000, True, True),
     "eval_samples": (100, 20_000, True, True),
+    "tricks.historical_averaging": (0.0, 100.0, True, True),
+    "tricks.unrolled_steps": (0, 10, True, True),
 }
 
 
@@ -214,6 +242,26 @@ def _validate_optim(prefix: str, opt: OptimConfig) -> None:
         _check_number(f"{prefix}.{name}", getattr(opt, name), name)
 
 
+def _validate_tricks(cfg: RunConfig, images: bool) -> None:
+    tricks = cfg.tricks
+    for name in ("feature_matching", "minibatch_discrimination", "virtual_batch_norm"):
+        if not isinstance(getattr(tricks, name), bool):
+            raise ConfigError(f"tricks.{name}", f"must be true or false, got {getattr(tricks, name)!r}")
+    _check_number("tricks.historical_averaging", tricks.historical_averaging, "tricks.historical_averaging")
+    _check_number("tricks.unrolled_steps", tricks.unrolled_steps, "tricks.unrolled_steps", integer=True)
+    if tricks.virtual_batch_norm and (not images or cfg.g.arch != "dcgan"):
+        raise ConfigError("tricks.virtual_batch_norm", "replaces the batch norm of the DCGAN generator: "
+                          "image runs with g.arch 'dcgan' only")
+    if tricks.unrolled_steps and images:
+        raise ConfigError("tricks.unrolled_steps", "unrolled D steps are implemented for toy datasets only")
+    penalised = LOSSES[cfg.loss.name].gradient_penalty or any(
+        name in cfg.regularizers for name in ("r1", "r2", "gp0", "dragan"))
+    if tricks.unrolled_steps and penalised and cfg.d.norm == "batch":
+        raise ConfigError("tricks.unrolled_steps", "unrolling a D with batch norm through a gradient penalty "
+                          "needs third derivatives, which batch norm lacks: use d.norm 'none' or 'layer', "
+                          "or drop the penalty")
+
+
 def validate(cfg: RunConfig) -> RunConfig:
     """Check every field; return `cfg` unchanged or raise ConfigError naming the first bad field."""
     data = cfg.data
@@ -252,6 +300,11 @@ def validate(cfg: RunConfig) -> RunConfig:
                  "eval_samples", "info_codes"):
         _check_number(name, getattr(cfg, name), name, integer=True)
     _check_number("ema", cfg.ema, "ema")
+    if images and cfg.batch_size < 2 and "dcgan" in (cfg.g.arch, cfg.d.arch):
+        raise ConfigError("batch_size", "must be at least 2 for DCGAN: its batch norm needs two images per batch")
+    if not isinstance(cfg.tricks, TricksConfig):
+        raise ConfigError("tricks", "must be an object of trick options")
+    _validate_tricks(cfg, images)
 
     if not isinstance(cfg.regularizers, dict):
         raise ConfigError("regularizers", "must be a mapping of regulariser name to strength")

@@ -4,6 +4,11 @@ One iteration (`step()`) is `d_steps` discriminator updates then `g_steps` gener
 path keeps every per-step scalar on the device (no host sync); every `check_every` iterations the
 scalars are copied to the host once, checked for non-finite values and appended to the bounded
 history, and a copy of the (good) state is kept so a diverged run falls back to it.
+
+Tricks (RunConfig.tricks, ganlab.tricks) are wired in once, in `_configure_objective`: feature matching
+and unrolled D steps choose G's update, historical averaging adds a term to each player's loss (D's
+sits with the penalties), minibatch discrimination is a layer of D. With every trick off the generator
+update is the plain one, unchanged.
 """
 
 from __future__ import annotations
@@ -30,11 +35,19 @@ from ganlab.penalties import (
     random_interpolates,
     zero_centred_penalty,
 )
+from ganlab.tricks import (
+    FunctionalDiscriminator,
+    HistoricalAverage,
+    UnrolledOptimizer,
+    feature_matching_loss,
+    unroll,
+)
 
 HISTORY_COLUMNS = ("d_loss", "g_loss", "estimate")
 # options a running trainer takes on the fly (prefixes of dotted paths); any other change needs a new run
 LIVE_OPTIONS = ("loss.", "g_opt.", "d_opt.", "d_steps", "g_steps", "batch_size", "reg.", "eval_every",
-                "eval_samples", "ema")
+                "eval_samples", "ema", "tricks.feature_matching", "tricks.historical_averaging",
+                "tricks.unrolled_steps")
 SNAPSHOT_SEED_OFFSET = 7919  # the snapshot's fixed z and real samples use their own generator
 
 
@@ -78,12 +91,15 @@ def build_generator(cfg: RunConfig) -> MLPGenerator:
 
 
 def core_state(trainer) -> dict:
-    """What every trainer saves: G, D, both optimisers, EMA of G, update counters and the RNG state."""
+    """What every trainer saves: G, D, both optimisers, EMA of G, update counters and the RNG state
+    (and, with historical averaging, each player's running mean of past parameters)."""
     state = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(), "g_opt": trainer.g_opt.state_dict(),
              "d_opt": trainer.d_opt.state_dict(), "step_count": trainer.step_count,
              "d_updates": trainer.d_updates, "g_updates": trainer.g_updates, "rng": trainer.generator.get_state()}
     if trainer.G_ema is not None:
         state["G_ema"] = trainer.G_ema.state_dict()
+    for player, average in getattr(trainer, "param_averages", {}).items():
+        state[f"average_{player}"] = average.state_dict()
     return state
 
 
@@ -95,6 +111,9 @@ def load_core_state(trainer, state: dict) -> None:
     trainer.d_opt.load_state_dict(state["d_opt"])
     if trainer.G_ema is not None and "G_ema" in state:
         trainer.G_ema.load_state_dict(state["G_ema"])
+    for player, average in getattr(trainer, "param_averages", {}).items():
+        if f"average_{player}" in state:
+            average.load_state_dict(state[f"average_{player}"])
     trainer.step_count, trainer.d_updates, trainer.g_updates = (
         int(state[key]) for key in ("step_count", "d_updates", "g_updates"))
     trainer.generator.set_state(state["rng"].cpu())
@@ -119,7 +138,8 @@ class Trainer:
         self.pack = cfg.pack
         self.G = build_generator(cfg).to(self.device)
         self.D = MLPDiscriminator(2 * cfg.pack, cfg.d.depth, cfg.d.width, cfg.d.activation,
-                                  cfg.d.norm, cfg.d.spectral_norm, cfg.d.maxout_pieces).to(self.device)
+                                  cfg.d.norm, cfg.d.spectral_norm, cfg.d.maxout_pieces,
+                                  cfg.tricks.minibatch_discrimination).to(self.device)
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
         self.g_params = [p for p in self.G.parameters() if p.requires_grad]
         self.d_params = [p for p in self.D.parameters() if p.requires_grad]
@@ -129,6 +149,7 @@ class Trainer:
                                      cfg.d_opt.beta2, cfg.d_opt.momentum)
 
         self._joint_forward = batch_norm_free(self.D)
+        self.param_averages: dict[str, HistoricalAverage] = {}
         self._configure_objective()
 
         self.check_every = max(1, int(check_every))
@@ -196,15 +217,42 @@ class Trainer:
         regs = self.config.regularizers
         self.real_target = float(regs.get("label-smoothing", 1.0))
         self.instance_noise = float(regs.get("instance-noise", 0.0))
-        self._d_penalties = self._build_penalties()
         self._needs_real_grad = "r1" in regs
         self._needs_fake_grad = "r2" in regs
         # the estimate is an affine function of D's plain loss unless label smoothing changes that loss
         self._estimate_per_step = self.real_target != 1.0 or self.loss.estimate_from_loss is None
+        tricks = self.config.tricks
+        self._configure_averages(tricks.historical_averaging)
+        self._d_penalties = self._build_penalties()
+        self._g_terms: list[Callable[[], Tensor]] = []
+        if self.param_averages:  # lambda ||theta - mean past theta||^2 on each player's loss
+            self._d_penalties.append(self.param_averages["D"].step)
+            self._g_terms.append(self.param_averages["G"].step)
+        self._unrolled_steps = int(tricks.unrolled_steps)
+        self._g_objective = self._feature_matching_objective if tricks.feature_matching else self._plain_objective
+        self._g_needs_real = self.loss.g_uses_real or tricks.feature_matching or self._unrolled_steps > 0
+        plain = not (tricks.feature_matching or self._unrolled_steps or self._g_terms)
+        self._g_backward = self._plain_g_backward if plain else self._tricks_g_backward
 
-    def _build_penalties(self) -> list[Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]]:
-        """Closures (real, fake, real_scores, fake_scores) -> weighted penalty, one per regulariser."""
-        regs, gen, d = self.config.regularizers, self.generator, self.D
+    def _configure_averages(self, weight: float) -> None:
+        """Keep (or start, or drop) each player's running mean of past parameters for historical averaging."""
+        if not weight:
+            self.param_averages = {}
+            return
+        if not self.param_averages:
+            self.param_averages = {"G": HistoricalAverage(self.g_params, weight),
+                                   "D": HistoricalAverage(self.d_params, weight)}
+        for average in self.param_averages.values():
+            average.weight = float(weight)
+
+    def _build_penalties(self, d: Callable[[Tensor], Tensor] | None = None) \
+            -> list[Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]]:
+        """Closures (real, fake, real_scores, fake_scores) -> weighted penalty, one per regulariser.
+
+        `d` is the discriminator the gradient penalties differentiate (default: self.D).
+        """
+        regs, gen = self.config.regularizers, self.generator
+        d = self.D if d is None else d
         penalties: list[Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]] = []
         if self.loss.gradient_penalty:
             lam = self.config.loss.gp_lambda
@@ -279,6 +327,15 @@ class Trainer:
 
     def g_step(self) -> None:
         """One generator update through a frozen discriminator (no gradients for D's weights)."""
+        loss = self._g_backward()
+        self.g_opt.step()
+        if self.G_ema is not None:
+            self._update_ema()
+        self.g_updates += 1
+        self._last_g = loss.detach()
+
+    def _plain_g_backward(self) -> Tensor:
+        """G's loss on a fresh fake batch, back-propagated into G's gradients; returns the loss."""
         n = self.config.batch_size * self.pack
         fake = self.packed(self._perturb(self.G(self.sample_noise(n, self._z))))
         for p in self.d_params:
@@ -295,11 +352,66 @@ class Trainer:
         finally:
             for p in self.d_params:
                 p.requires_grad_(True)
-        self.g_opt.step()
-        if self.G_ema is not None:
-            self._update_ema()
-        self.g_updates += 1
-        self._last_g = loss.detach()
+        return loss
+
+    def _tricks_g_backward(self) -> Tensor:
+        """The same with tricks: a fake batch, then a real batch when G's objective needs one; G's objective
+        (the loss's, or feature matching) against D or, unrolled, against D after k updates of a copy;
+        plus the historical-averaging term."""
+        n = self.config.batch_size * self.pack
+        fake = self.packed(self._perturb(self.G(self.sample_noise(n, self._z))))
+        real = self.packed(self._perturb(self.dataset.sample(n, self.generator))) if self._g_needs_real else None
+        if self._unrolled_steps:
+            loss = self._g_objective(self.unrolled_discriminator(real, fake), fake, real)
+        else:
+            for p in self.d_params:
+                p.requires_grad_(False)
+            try:
+                loss = self._g_objective(self.D, fake, real)
+            finally:
+                for p in self.d_params:
+                    p.requires_grad_(True)
+        for term in self._g_terms:
+            loss = loss + term()
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward(inputs=self.g_params)
+        return loss
+
+    def _plain_objective(self, d, fake: Tensor, real: Tensor | None) -> Tensor:
+        """The loss's generator term: g_loss(D(fake), D(real) for losses that use real scores)."""
+        return self.loss.g_loss(d(fake), d(real) if self.loss.g_uses_real else None)
+
+    def _feature_matching_objective(self, d, fake: Tensor, real: Tensor) -> Tensor:
+        """||mean f(real) - mean f(fake)||^2 with f = d.features (Salimans et al. 2016, sec. 3.1)."""
+        return feature_matching_loss(d.features(real), d.features(fake))
+
+    def unrolled_discriminator(self, real: Tensor, fake: Tensor,
+                               steps: int | None = None) -> FunctionalDiscriminator:
+        """D after `steps` (default: tricks.unrolled_steps) differentiable updates on this batch (Metz et al.
+        2017).
+
+        Each update is D's own: its loss with the label target, its gradient penalties and weight clipping,
+        and its optimiser's rule started from a copy of that optimiser's state. `fake` keeps its graph to
+        G, so the returned discriminator's parameters are functions of G's. D, its buffers and its
+        optimiser are left untouched (buffers are copied).
+        """
+        steps = self._unrolled_steps if steps is None else steps
+        names = [name for name, p in self.D.named_parameters() if p.requires_grad]
+        buffers = {name: b.clone() for name, b in self.D.named_buffers()}
+        start = FunctionalDiscriminator(self.D, dict(zip(names, self.d_params, strict=True)), buffers)
+        real_in = real.detach().requires_grad_(True) if self._needs_real_grad else real
+
+        def d_loss(params: list[Tensor]) -> Tensor:
+            d = start.with_params(params)
+            real_scores, fake_scores = d(real_in), d(fake)
+            loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
+            for penalty in self._build_penalties(d):
+                loss = loss + penalty(real_in, fake, real_scores, fake_scores)
+            return loss
+
+        clip = self.config.loss.clip if self.loss.weight_clip else None
+        params = unroll(d_loss, self.d_params, UnrolledOptimizer(self.d_opt, self.d_params), steps, clip)
+        return start.with_params(params)
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -415,7 +527,9 @@ class Trainer:
         Returns:
             step, d_updates, g_updates: ints.
             real (n, 2), fake (n, 2): fixed real points and G at fixed z (fake_ema too when EMA is on).
-            fake_grad (n, 2): gradient of G's loss per fake sample w.r.t. its position (arrows: minus it).
+            fake_grad (n, 2): gradient of G's loss per fake sample w.r.t. its position (arrows: minus it);
+                G's objective (feature matching when on) against the current D, never an unrolled one.
+                With minibatch discrimination D's scores depend on the batch: the grid is one batch.
             grid_x (S,), grid_y (S,), d_score (S, S): D's raw output at (grid_x[j], grid_y[i])
                 (a packed D sees the point repeated `pack` times);
                 d_prob (S, S) = sigmoid(d_score) when the loss reads D as a probability.
@@ -439,13 +553,12 @@ class Trainer:
                 d_score = self.D(plane.repeat(1, self.pack)).reshape(grid_size, grid_size)
                 lat = latent_grid(self.config.latent_dim, manifold_size, self.config.noise).to(self.device)
                 manifold = self.G(lat.reshape(-1, self.config.latent_dim)).reshape(*lat.shape[:2], 2)
-                real_scores = self.D(self.packed(inputs["real"])) if self.loss.g_uses_real else None
                 fake_ema = self.G_ema(inputs["z"]) if self.G_ema is not None else None
             points = fake.detach().requires_grad_(True)
             for p in self.d_params:
                 p.requires_grad_(False)
             try:
-                per_sample_loss = self.loss.g_loss(self.D(self.packed(points)), real_scores) \
+                per_sample_loss = self._g_objective(self.D, self.packed(points), self.packed(inputs["real"])) \
                     * (n_samples // self.pack)
                 (fake_grad,) = torch.autograd.grad(per_sample_loss, points)
             finally:

@@ -11,6 +11,10 @@ Regularisers: r1 (real points), r2 (fake points), gp0 and WGAN-GP (interpolates)
 data), instance noise (on every input of D) and one-sided label smoothing (D's real target). With a
 conditional D, penalties on real, interpolated and DRAGAN points use the real batch's labels, R2 the
 fake batch's.
+Tricks (RunConfig.tricks, ganlab.tricks): feature matching (G matches the mean of D's features, the
+input of its score head), minibatch discrimination (in D), historical averaging (both players) and
+virtual batch norm (DCGAN G, with a reference batch of latents drawn once from the run's generator and
+kept as G's buffers). Unrolled D steps are for toy runs only.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ganlab.nets.images import (
 from ganlab.optim import build_optimizer
 from ganlab.penalties import dragan_points, one_centred_penalty, random_interpolates, zero_centred_penalty
 from ganlab.train import TrainingDiverged, core_state, load_core_state
+from ganlab.tricks import VBN_REFERENCE_SIZE, HistoricalAverage, feature_matching_loss
 
 N_CLASSES = 10
 EMBED_DIM = 10
@@ -45,13 +50,42 @@ HISTORY_COLUMNS = ("d_loss", "g_loss", "estimate", "d_real", "d_fake")
 
 
 class ConditionedGenerator(nn.Module):
-    """G(z, label) for conditional GANs (a learned label embedding) or G(z, code) for InfoGAN (one-hot)."""
+    """G(z, label) for conditional GANs (a learned label embedding) or G(z, code) for InfoGAN (one-hot).
 
-    def __init__(self, net: nn.Module, embedding: LabelEmbedding | None, n_codes: int):
+    With `reference_size` r > 0 (virtual batch norm) it holds a fixed reference batch, buffers
+    `reference_z` (r, latent_dim) and, when conditioned, `reference_labels` (r,), chosen once by
+    `draw_reference`; every call runs the reference batch in front of the given one and drops it from
+    the output, so each VirtualBatchNorm layer finds the reference activations in its first r rows.
+    """
+
+    def __init__(self, net: nn.Module, embedding: LabelEmbedding | None, n_codes: int, reference_size: int = 0,
+                 latent_dim: int = 0):
         super().__init__()
         self.net, self.embedding, self.n_codes = net, embedding, n_codes
+        self.reference_size = reference_size
+        if reference_size:
+            self.register_buffer("reference_z", torch.zeros(reference_size, latent_dim))
+            if embedding is not None or n_codes:
+                self.register_buffer("reference_labels", torch.zeros(reference_size, dtype=torch.long))
+
+    @torch.no_grad()
+    def draw_reference(self, generator: torch.Generator) -> None:
+        """Choose the reference batch: z ~ N(0, I) and uniform labels, from `generator` (the run's)."""
+        self.reference_z.normal_(generator=generator)
+        if hasattr(self, "reference_labels"):
+            k = self.embedding.embed.num_embeddings if self.embedding is not None else self.n_codes
+            self.reference_labels.copy_(torch.randint(k, (self.reference_size,), generator=generator,
+                                                      device=self.reference_labels.device))
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.reference_size:
+            z = torch.cat([self.reference_z, z])
+            if labels is not None:
+                labels = torch.cat([self.reference_labels, labels])
+            return self._forward(z, labels)[self.reference_size:]
+        return self._forward(z, labels)
+
+    def _forward(self, z: Tensor, labels: Tensor | None) -> Tensor:
         if self.embedding is not None:
             return self.net(z, self.embedding(labels))
         if self.n_codes:
@@ -63,20 +97,20 @@ def build_image_nets(cfg: RunConfig) -> tuple[nn.Module, nn.Module, nn.Module | 
     """(G, D, D's label embedding or None) for the config's architecture and conditioning."""
     cond_g = EMBED_DIM if cfg.conditional else cfg.info_codes
     cond_d = EMBED_DIM if cfg.conditional else 0
+    reference = VBN_REFERENCE_SIZE if cfg.tricks.virtual_batch_norm else 0
+    minibatch = cfg.tricks.minibatch_discrimination
     if cfg.g.arch == "dcgan":
-        g_net = DCGANGenerator(cfg.latent_dim, 1, cfg.g.channels, cond_g)
+        g_net = DCGANGenerator(cfg.latent_dim, 1, cfg.g.channels, cond_g, vbn_reference=reference)
     else:
         g_net = MLPImageGenerator(cfg.latent_dim, 1, cond_g)
     if cfg.d.arch == "dcgan":
-        d_net = DCGANDiscriminator(1, cfg.d.channels, cond_d)
-        feature_dim = 2 * cfg.d.channels * 7 * 7
+        d_net = DCGANDiscriminator(1, cfg.d.channels, cond_d, minibatch_discrimination=minibatch)
     else:
-        d_net = MLPImageDiscriminator(1, cond_d)
-        feature_dim = 256
+        d_net = MLPImageDiscriminator(1, cond_d, minibatch_discrimination=minibatch)
     if cfg.info_codes:
-        d_net = InfoGANDiscriminator(d_net, feature_dim, cfg.info_codes)
+        d_net = InfoGANDiscriminator(d_net, d_net.feature_dim, cfg.info_codes)
     g = ConditionedGenerator(g_net, LabelEmbedding(N_CLASSES, EMBED_DIM) if cfg.conditional else None,
-                             cfg.info_codes)
+                             cfg.info_codes, reference, cfg.latent_dim)
     d_embedding = LabelEmbedding(N_CLASSES, EMBED_DIM) if cfg.conditional else None
     return g, d_net, d_embedding
 
@@ -100,6 +134,8 @@ class ImageTrainer:
         self.G = g.to(self.device, memory_format=self.memory_format)
         self.D = d.to(self.device, memory_format=self.memory_format)
         self.D_embedding = d_embedding.to(self.device) if d_embedding is not None else None
+        if cfg.tricks.virtual_batch_norm:
+            self.G.draw_reference(self.generator)
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema > 0 else None
         self.g_params = list(self.G.parameters())
         d_body = self.D.base if cfg.info_codes else self.D
@@ -113,6 +149,7 @@ class ImageTrainer:
                                      cfg.d_opt.beta2, cfg.d_opt.momentum)
         self.real_target = float(cfg.regularizers.get("label-smoothing", 1.0))
         self.instance_noise = float(cfg.regularizers.get("instance-noise", 0.0))
+        self._configure_tricks()
         self.check_every = check_every
         self.step_count = self.d_updates = self.g_updates = 0
         self.history = History(HISTORY_COLUMNS, cfg.history)
@@ -141,6 +178,26 @@ class ImageTrainer:
         if self.D_embedding is not None:
             return self.D(x, self.D_embedding(labels))
         return self.D(x)
+
+    def features(self, x: Tensor, labels: Tensor | None) -> Tensor:
+        """D's features (n, k) of x: the input of its score head (InfoGAN: of its shared trunk)."""
+        body = self.D.base if self.config.info_codes else self.D
+        if self.D_embedding is not None:
+            return body.features(x, self.D_embedding(labels))
+        return body.features(x)
+
+    # --- tricks -----------------------------------------------------------------------------------
+
+    def _configure_tricks(self) -> None:
+        """G's objective (plain or feature matching) and the historical-averaging terms, chosen once."""
+        tricks = self.config.tricks
+        self._g_objective = self._feature_matching_loss if tricks.feature_matching else self._plain_g_loss
+        self.param_averages: dict[str, HistoricalAverage] = {}
+        if tricks.historical_averaging:
+            self.param_averages = {"G": HistoricalAverage(self.g_params, tricks.historical_averaging),
+                                   "D": HistoricalAverage(self.d_params, tricks.historical_averaging)}
+        self._g_terms = [self.param_averages["G"].step] if self.param_averages else []
+        self._d_terms = [self.param_averages["D"].step] if self.param_averages else []
 
     # --- updates ----------------------------------------------------------------------------------
 
@@ -190,6 +247,8 @@ class ImageTrainer:
             loss = self.loss.d_loss(real_scores.float(), fake_scores.float(), self.real_target)
             for penalty in self._penalties(real, fake, real_scores, fake_scores, real_labels, fake_labels):
                 loss = loss + penalty.float()
+        for term in self._d_terms:
+            loss = loss + term()
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
@@ -204,6 +263,30 @@ class ImageTrainer:
             squash = torch.sigmoid if self.loss.output == "probability" else (lambda t: t)
             self._last_d = [loss.detach(), estimate, squash(real_scores).mean(), squash(fake_scores).mean()]
 
+    def _plain_g_loss(self, fake: Tensor, codes: Tensor | None, labels: Tensor | None) -> Tensor:
+        """The loss's generator term (plus InfoGAN's code loss)."""
+        if self.config.info_codes:
+            scores, code_logits = self.D.score_and_code(fake)
+            return self.loss.g_loss(scores.float(), None) + F.cross_entropy(code_logits.float(), codes)
+        real_scores = None
+        if self.loss.g_uses_real:
+            real, real_labels = self._real_batch()
+            with torch.no_grad():
+                real_scores = self.discriminate(self._perturb(real),
+                                                real_labels if self.config.conditional else None).float()
+        return self.loss.g_loss(self.discriminate(fake, labels).float(), real_scores)
+
+    def _feature_matching_loss(self, fake: Tensor, codes: Tensor | None, labels: Tensor | None) -> Tensor:
+        """||mean f(x) - mean f(G(z))||^2 on a fresh real batch (plus InfoGAN's code loss on f(G(z)))."""
+        real, real_labels = self._real_batch()
+        with torch.no_grad():
+            real_features = self.features(self._perturb(real), real_labels if self.config.conditional else None)
+        fake_features = self.features(fake, labels)
+        loss = feature_matching_loss(real_features.float(), fake_features.float())
+        if self.config.info_codes:
+            loss = loss + F.cross_entropy(self.D.q_head(fake_features).float(), codes)
+        return loss
+
     def g_step(self) -> None:
         for p in self.d_params:
             p.requires_grad_(False)
@@ -212,18 +295,9 @@ class ImageTrainer:
                 fake, codes = self._fake_batch(self.config.batch_size)
                 labels = codes if self.config.conditional else None
                 fake = self._perturb(fake)
-                if self.config.info_codes:
-                    scores, code_logits = self.D.score_and_code(fake)
-                    loss = self.loss.g_loss(scores.float(), None) + F.cross_entropy(code_logits.float(), codes)
-                else:
-                    real_scores = None
-                    if self.loss.g_uses_real:
-                        real, real_labels = self._real_batch()
-                        with torch.no_grad():
-                            real_scores = self.discriminate(self._perturb(real),
-                                                            real_labels if self.config.conditional else None)
-                            real_scores = real_scores.float()
-                    loss = self.loss.g_loss(self.discriminate(fake, labels).float(), real_scores)
+                loss = self._g_objective(fake, codes, labels)
+            for term in self._g_terms:
+                loss = loss + term()
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
         finally:

@@ -113,3 +113,9 @@ def test_every_config_is_rejected_by_field_or_trains_ten_steps(options):
 def test_bounds_are_named_in_the_message(path, value, fragment):
     with pytest.raises(ConfigError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
         with_overrides(RunConfig(), {path: value})
+
+
+def test_a_dcgan_batch_of_one_is_rejected_by_name():
+    with pytest.raises(ConfigError, match="batch_size: must be at least 2 for DCGAN"):
+        with_overrides(RunConfig(), {"data.name": "mnist", "g.arch": "dcgan", "d.arch": "dcgan",
+                                     "batch_size": "1"})

@@ -5,6 +5,10 @@
   except G's last and D's first layer, ReLU in G with tanh out, LeakyReLU 0.2 in D.
 - Conditional variants (a label embedding in both networks) and an InfoGAN discriminator with an
   auxiliary head Q that recovers a categorical code.
+- Tricks (ganlab.tricks): both discriminators take `minibatch_discrimination` (a MinibatchDiscrimination
+  layer before the score head, 8 more features); the DCGAN generator takes `vbn_reference` r > 0 to use
+  virtual batch norm instead of batch norm, and then expects its input's first r rows to be the
+  reference batch (ConditionedGenerator in ganlab.train_images prepends them).
 Generators output tanh values in [-1, 1]; discriminators return raw scores (n,), never probabilities.
 """
 
@@ -12,6 +16,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+from ganlab.tricks import MinibatchDiscrimination, VirtualBatchNorm
 
 IMAGE_SIZE = 28
 IMAGE_ARCHITECTURES = {
@@ -27,7 +33,7 @@ def _init_dcgan(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d | VirtualBatchNorm):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
@@ -50,14 +56,17 @@ class MLPImageGenerator(nn.Module):
 
 
 class MLPImageDiscriminator(nn.Module):
-    """images (n, channels, 28, 28) [+ condition] -> raw scores (n,); features (n, 256) via .features."""
+    """images (n, channels, 28, 28) [+ condition] -> raw scores (n,); features (n, 256 [+ 8]) via .features."""
 
-    def __init__(self, channels: int = 1, cond_dim: int = 0):
+    def __init__(self, channels: int = 1, cond_dim: int = 0, minibatch_discrimination: bool = False):
         super().__init__()
         self.trunk = nn.Sequential(
             nn.Linear(channels * IMAGE_SIZE * IMAGE_SIZE + cond_dim, 512), nn.LeakyReLU(0.2, inplace=True),
             nn.Linear(512, 256), nn.LeakyReLU(0.2, inplace=True))
-        self.head = nn.Linear(256, 1)
+        if minibatch_discrimination:
+            self.trunk.append(MinibatchDiscrimination(256))
+        self.feature_dim = 256 + (self.trunk[-1].kernels if minibatch_discrimination else 0)
+        self.head = nn.Linear(self.feature_dim, 1)
 
     def features(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         h = x.flatten(1)
@@ -70,13 +79,18 @@ class MLPImageDiscriminator(nn.Module):
 class DCGANGenerator(nn.Module):
     """z (n, latent_dim) [+ condition] -> Linear -> (4 ngf, 7, 7) -> ConvT 14x14 -> ConvT 28x28, tanh."""
 
-    def __init__(self, latent_dim: int = 100, channels: int = 1, ngf: int = 32, cond_dim: int = 0):
+    def __init__(self, latent_dim: int = 100, channels: int = 1, ngf: int = 32, cond_dim: int = 0,
+                 vbn_reference: int = 0):
         super().__init__()
         self.channels, self.ngf = channels, ngf
+
+        def norm(features: int, batch_norm: type[nn.Module]) -> nn.Module:
+            return VirtualBatchNorm(features, vbn_reference) if vbn_reference else batch_norm(features)
+
         self.project = nn.Sequential(nn.Linear(latent_dim + cond_dim, 4 * ngf * 7 * 7, bias=False),
-                                     nn.BatchNorm1d(4 * ngf * 7 * 7), nn.ReLU(inplace=True))
+                                     norm(4 * ngf * 7 * 7, nn.BatchNorm1d), nn.ReLU(inplace=True))
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(4 * ngf, 2 * ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ngf),
+            nn.ConvTranspose2d(4 * ngf, 2 * ngf, 4, 2, 1, bias=False), norm(2 * ngf, nn.BatchNorm2d),
             nn.ReLU(inplace=True),
             nn.ConvTranspose2d(2 * ngf, channels, 4, 2, 1), nn.Tanh())
         _init_dcgan(self)
@@ -89,7 +103,8 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """images (n, channels [+ 1 condition map], 28, 28) -> conv 14x14 (no BN) -> conv 7x7 (BN) -> score (n,)."""
 
-    def __init__(self, channels: int = 1, ndf: int = 32, cond_dim: int = 0):
+    def __init__(self, channels: int = 1, ndf: int = 32, cond_dim: int = 0,
+                 minibatch_discrimination: bool = False):
         super().__init__()
         self.cond_map = nn.Linear(cond_dim, IMAGE_SIZE * IMAGE_SIZE) if cond_dim else None
         in_channels = channels + (1 if cond_dim else 0)
@@ -97,7 +112,11 @@ class DCGANDiscriminator(nn.Module):
             nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf), nn.LeakyReLU(0.2, inplace=True),
             nn.Flatten())
-        self.head = nn.Linear(2 * ndf * 7 * 7, 1)
+        self.feature_dim = 2 * ndf * 7 * 7
+        if minibatch_discrimination:
+            self.trunk.append(MinibatchDiscrimination(self.feature_dim))
+            self.feature_dim += self.trunk[-1].kernels
+        self.head = nn.Linear(self.feature_dim, 1)
         _init_dcgan(self)
 
     def features(self, x: Tensor, cond: Tensor | None = None) -> Tensor:

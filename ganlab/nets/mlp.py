@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import torch
 from torch import Tensor, nn
+
+from ganlab.tricks import MinibatchDiscrimination
 
 ARCHITECTURES: dict[str, str] = {
     "mlp": "fully connected network: depth hidden layers of width units (toy data)",
@@ -41,6 +45,14 @@ def _activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+def _head(in_dim: int, out_dim: int, spectral_norm: bool) -> nn.Module:
+    """The final linear layer: Xavier-normal weights, zero bias."""
+    head = nn.Linear(in_dim, out_dim)
+    nn.init.xavier_normal_(head.weight)
+    nn.init.zeros_(head.bias)
+    return nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head
+
+
 def _init_linear(layer: nn.Linear, activation: str) -> None:
     """Kaiming-normal for rectifiers, Xavier-normal otherwise; zero bias."""
     if activation in ("relu", "leaky_relu", "elu", "gelu", "maxout"):
@@ -73,10 +85,7 @@ def mlp(in_dim: int, out_dim: int, depth: int, width: int, activation: str = "re
         elif norm == "layer":
             layers.append(nn.LayerNorm(fan_out * pieces))
         layers.append(Maxout(pieces) if activation == "maxout" else _activation(activation))
-    head = nn.Linear(sizes[-1], out_dim)
-    nn.init.xavier_normal_(head.weight)
-    nn.init.zeros_(head.bias)
-    layers.append(nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head)
+    layers.append(_head(sizes[-1], out_dim, spectral_norm))
     return nn.Sequential(*layers)
 
 
@@ -97,13 +106,26 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
     """x (n, in_dim) -> raw scores (n,): logits or critic values, never probabilities.
 
-    A packed discriminator (PacGAN, Lin et al. 2018) is this with in_dim = 2 * pack.
+    A packed discriminator (PacGAN, Lin et al. 2018) is this with in_dim = 2 * pack. With
+    `minibatch_discrimination` a MinibatchDiscrimination layer (ganlab.tricks) sits before the final
+    linear layer, which then reads width + 8 features. `features(x)` is the input of that final layer.
     """
 
     def __init__(self, in_dim: int = 2, depth: int = 3, width: int = 64, activation: str = "relu",
-                 norm: str = "none", spectral_norm: bool = False, maxout_pieces: int = 5):
+                 norm: str = "none", spectral_norm: bool = False, maxout_pieces: int = 5,
+                 minibatch_discrimination: bool = False):
         super().__init__()
         self.net = mlp(in_dim, 1, depth, width, activation, norm, spectral_norm, maxout_pieces)
+        if minibatch_discrimination:
+            layer = MinibatchDiscrimination(width)
+            head = _head(width + layer.kernels, 1, spectral_norm)
+            self.net = nn.Sequential(*islice(self.net, len(self.net) - 1), layer, head)
+
+    def features(self, x: Tensor) -> Tensor:
+        """x (n, in_dim) -> (n, k): D's last hidden layer, the input of its final linear layer."""
+        for layer in islice(self.net, len(self.net) - 1):
+            x = layer(x)
+        return x
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).squeeze(-1)
@@ -115,8 +137,12 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def batch_norm_free(module: nn.Module) -> bool:
-    """True when no layer mixes samples of a batch (so real and fake may share one forward)."""
-    return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+    """True when no layer mixes samples of a batch (so real and fake may share one forward).
+
+    Batch norm mixes them, and so does any layer marked `mixes_batch` (minibatch discrimination).
+    """
+    return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) or getattr(m, "mixes_batch", False)
+                   for m in module.modules())
 
 
 __all__ = ["MLPDiscriminator", "MLPGenerator", "mlp", "count_parameters", "batch_norm_free",

@@ -6,7 +6,8 @@ from ganlab.catalogue import catalogue
 from ganlab.device import describe_device, resolve_device
 
 SECTION_TITLES = {"datasets": "Datasets", "losses": "Losses", "regularizers": "Regularisers",
-                  "architectures": "Architectures", "optimizers": "Optimisers", "noise": "Latent noise"}
+                  "architectures": "Architectures", "optimizers": "Optimisers", "noise": "Latent noise",
+                  "tricks": "Training tricks"}
 
 
 def device_summary() -> dict[str, str]:
@@ -23,4 +24,4 @@ def device_summary() -> dict[str, str]:
 def catalogue_rows() -> dict[str, list[dict[str, str]]]:
     """Section title -> rows {"name", "description"} of every registered option."""
     return {SECTION_TITLES[section]: [{"name": name, "description": text} for name, text in entries.items()]
-            for section, entries in catalogue().items()}
+            for section, entries in catalogue(include_tricks=True).items()}
