@@ -10,6 +10,7 @@ warm-up, every page's "Step N" counter is polled in turn; a frame is a new count
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -21,11 +22,17 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from toy_lab_browser import FLAGS, STEP, start_app  # noqa: E402
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (all its threads) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def step_of(page) -> int:
     return int(STEP.search(page.get_by_text(STEP).first.inner_text()).group(1))
 
 
-def measure(browser, url: str, n: int, seconds: float) -> tuple[list[float], list[float]]:
+def measure(browser, url: str, n: int, seconds: float, server_pid: int) -> tuple[list[float], list[float], float]:
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(n)]
     pages = [c.new_page() for c in contexts]
     try:
@@ -37,7 +44,7 @@ def measure(browser, url: str, n: int, seconds: float) -> tuple[list[float], lis
             page.get_by_role("button", name="Play").click(timeout=30_000)
         time.sleep(3.0)
         seen = [[step_of(p)] for p in pages]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds(server_pid)
         while time.perf_counter() - start < seconds:
             for history, page in zip(seen, pages, strict=True):
                 value = step_of(page)
@@ -45,11 +52,12 @@ def measure(browser, url: str, n: int, seconds: float) -> tuple[list[float], lis
                     history.append(value)
             time.sleep(0.01)
         elapsed = time.perf_counter() - start
+        server_cores = (cpu_seconds(server_pid) - cpu_start) / elapsed
         for page in pages:
             page.get_by_role("button", name="Pause").click(timeout=30_000)
         fps = [(len(h) - 1) / elapsed for h in seen]
         rates = [(h[-1] - h[0]) / elapsed for h in seen]
-        return fps, rates
+        return fps, rates, server_cores
     finally:
         for context in contexts:
             context.close()
@@ -70,12 +78,14 @@ def main() -> None:
             warm.goto(url)  # the first session registers the pages (st.navigation)
             warm.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
             warm.close()
-            print("sessions  frames/s per session (median, min)  steps/s per session (median, min)  total steps/s")
+            print(f"{os.cpu_count()} cores shared by the server and the browser tabs")
+            print("sessions  frames/s per session (median, min)  steps/s per session (median, min)  "
+                  "total steps/s  server CPU (cores)")
             for n in args.sessions:
-                fps, rates = measure(browser, url, n, args.seconds)
+                fps, rates, server_cores = measure(browser, url, n, args.seconds, proc.pid)
                 print(f"{n:>8}  {statistics.median(fps):10.1f} {min(fps):8.1f}            "
-                      f"{statistics.median(rates):10.0f} {min(rates):8.0f}           {sum(rates):8.0f}",
-                      flush=True)
+                      f"{statistics.median(rates):10.0f} {min(rates):8.0f}           {sum(rates):8.0f}"
+                      f"       {server_cores:5.2f}", flush=True)
             browser.close()
     finally:
         proc.terminate()
