@@ -40,6 +40,17 @@ with st.sidebar:
                                        max_value=float(spec.high), value=float(spec.default), format="%.4g",
                                        key=f"mn_reg_{reg}", disabled=not on)
             overrides[f"reg.{reg}"] = str(strength) if on else "off"
+    with st.expander("Training tricks"):
+        tricks = {
+            "tricks.feature_matching": st.checkbox("Feature matching", key="mn_fm",
+                                                   help="G matches the mean of D's last hidden features"),
+            "tricks.minibatch_discrimination": st.checkbox("Minibatch discrimination", key="mn_mbd"),
+            "tricks.virtual_batch_norm": st.checkbox("Virtual batch norm in G (DCGAN)", key="mn_vbn",
+                                                     disabled=arch != "dcgan") and arch == "dcgan",
+        }
+        overrides.update({k: "true" if v else "false" for k, v in tricks.items()})
+        overrides["tricks.historical_averaging"] = str(st.number_input(
+            "Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, value=0.0, key="mn_ha"))
     st.subheader("Optimisation")
     for net, name in (("g", "Generator"), ("d", "Discriminator")):
         cols = st.columns(2)

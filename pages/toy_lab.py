@@ -109,6 +109,20 @@ with st.sidebar:
                 st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low), max_value=float(spec.high),
                                 key=f"{PREFIX}reg.{reg}", format="%.4g")
 
+    with st.expander("Training tricks"):
+        st.checkbox("Feature matching (G matches D's mean features)", key=PREFIX + "tricks.feature_matching",
+                    help="G's loss becomes ||mean f(x) − mean f(G(z))||², f = D's last hidden layer "
+                    "(Salimans et al. 2016)")
+        st.checkbox("Minibatch discrimination", key=PREFIX + "tricks.minibatch_discrimination",
+                    help="D sees how close each sample is to the others in its batch (Salimans et al. 2016); "
+                    "restarts the run")
+        st.number_input("Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, format="%.3g",
+                        key=PREFIX + "tricks.historical_averaging",
+                        help="adds λ‖θ − mean of past θ‖² to each player's loss (Salimans et al. 2016)")
+        st.slider("Unrolled D steps for G (0 = off)", 0, 10, key=PREFIX + "tricks.unrolled_steps",
+                  help="G's loss against D after k differentiable updates of a copy of D (Metz et al. 2017); "
+                  "slower")
+
     st.subheader("Networks")
     cols = st.columns(2)
     for col, net in zip(cols, ("g", "d"), strict=True):

@@ -57,3 +57,15 @@ def test_optimisers_regularisers_and_d_steps_reach_the_run():
     assert (trainer.d_updates, trainer.g_updates) == (2, 1)
     assert isinstance(trainer.d_opt, torch.optim.RMSprop)
     assert not app.exception
+
+
+def test_training_tricks_reach_the_run():
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    app.select_slider(key="mn_channels").set_value(8).run()
+    app.checkbox(key="mn_fm").check().run()
+    app.checkbox(key="mn_vbn").check().run()
+    app.number_input(key="mn_ha").set_value(0.5).run()
+    tricks = app.session_state["mnist_session"].config.tricks
+    assert (tricks.feature_matching, tricks.virtual_batch_norm, tricks.historical_averaging) == (True, True, 0.5)
+    next(b for b in app.button if b.label == "Step").click().run()
+    assert app.session_state["mnist_session"].trainer.step_count == 1 and not app.exception

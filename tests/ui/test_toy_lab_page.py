@@ -106,3 +106,20 @@ def test_custom_points_train_once_drawn():
     assert not app.error
     assert app.session_state["toy_session"].config.data.points == [[0.0, 0.0], [1.0, 1.0], [1.0, -1.0]]
     assert len(app.get("plotly_chart")) >= 2  # the canvas and the plane
+
+
+def test_training_tricks_apply_live_and_reach_the_share_link():
+    app = open_page()
+    button(app, "Step").click().run()
+    app.session_state["toy_session"].step_generator()
+    app.checkbox(key=PREFIX + "tricks.feature_matching").check().run()
+    app.slider(key=PREFIX + "tricks.unrolled_steps").set_value(2).run()
+    session = app.session_state["toy_session"]
+    assert (session.config.tricks.feature_matching, session.config.tricks.unrolled_steps) == (True, 2)
+    assert session.trainer.step_count == 1  # live change: the run goes on
+    from ganlab.config import to_query
+
+    assert "tricks.feature_matching=true" in to_query(session.config)
+    app.checkbox(key=PREFIX + "tricks.minibatch_discrimination").check().run()
+    assert app.session_state["toy_session"].trainer.step_count == 0  # D's shape changed: a new run
+    assert not app.exception
