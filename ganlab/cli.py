@@ -236,9 +236,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 # summary keys copied into an exported generator's model card
 CARD_KEYS = ("dataset", "data", "arch", "loss", "conditional", "info_codes", "seed", "device", "steps",
              "seconds", "steps_per_second", "images_per_second", "diverged")
-GENERATOR_METRICS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "jsd", "kl_data_fake",
-                     "kl_fake_data", "tv", "precision", "recall", "density", "coverage", "fid_lenet",
-                     "classifier_score", "class_kl", "metrics_reference")
+# metrics of the generator alone (no D): the toy ones that need no discriminator, then the image ones
+GENERATOR_METRICS = (*(k for k in SUMMARY_METRICS if k not in ("estimate", "reference", "d_real", "d_fake")),
+                     *(k for k in IMAGE_METRICS if k not in SUMMARY_METRICS), "metrics_reference")
 
 
 def _export(trainer, path: str, summary: dict, command: str) -> str:
@@ -298,13 +298,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     A generator file has no trained discriminator, so only generator metrics are reported for it.
     """
     from ganlab.checkpoint import parse_payload, read_payload, restore_trainer
-    from ganlab.generator_file import FORMAT, load_generator, trainer_with_generator
+    from ganlab.generator_file import generator_from_payload, is_generator_payload, trainer_with_generator
     from ganlab.runs import is_image_run
 
     payload = read_payload(args.checkpoint)
-    generator_only = isinstance(payload, dict) and payload.get("format") == FORMAT
+    generator_only = is_generator_payload(payload)
     if generator_only:
-        trainer = trainer_with_generator(load_generator(args.checkpoint))
+        trainer = trainer_with_generator(generator_from_payload(payload, repr(args.checkpoint)))
     else:
         trainer = restore_trainer(parse_payload(payload, repr(args.checkpoint)))
     del payload

@@ -121,8 +121,16 @@ def load_generator(source: str | os.PathLike | bytes, name: str | None = None) -
     Raises CheckpointError with a clear message for anything else (empty, truncated, foreign, unsafe).
     """
     name = name or (repr(str(source)) if not isinstance(source, bytes | bytearray) else "the uploaded file")
-    payload = read_payload(source)
-    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+    return generator_from_payload(read_payload(source), name)
+
+
+def is_generator_payload(payload) -> bool:
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def generator_from_payload(payload, name: str) -> LoadedGenerator:
+    """An already safely read payload (generator file or full checkpoint) -> LoadedGenerator on the CPU."""
+    if is_generator_payload(payload):
         config, card, state = _from_generator_payload(payload, name)
         kind = "generator file"
     else:

@@ -236,7 +236,7 @@ class ImageTrainer:
             fake, fake_codes = self._fake_batch(self.config.batch_size)
         fake_labels = fake_codes if self.config.conditional else None
         real_labels = real_labels if self.config.conditional else None
-        real, fake = self._perturb(real), self._perturb(fake.float())
+        real, fake = self._perturb(real), self._perturb(fake)
         regs = self.config.regularizers
         if "r1" in regs:
             real = real.detach().requires_grad_(True)

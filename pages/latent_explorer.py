@@ -26,7 +26,8 @@ st.caption("Pick a trained generator and explore its latent space: samples, inte
            "inversion. Every image is captioned with the prediction of ganlab's own LeNet.")
 
 UPLOAD = "Upload a checkpoint…"
-shipped = {**image_checkpoints(), **toy_checkpoints()}
+toys = toy_checkpoints()
+shipped = {**image_checkpoints(), **toys}
 
 
 def show(images: torch.Tensor, captions: list[str] | None = None, width: int = 64,
@@ -94,10 +95,10 @@ with st.sidebar:
                                   type=["pt"], key="lx_upload")
         if upload is not None and st.session_state.get("latent_source") != f"upload:{upload.name}":
             open_session(upload.getvalue(), f"upload:{upload.name}")
-    elif choice not in toy_checkpoints() and st.session_state.get("latent_source") != choice:
+    elif choice not in toys and st.session_state.get("latent_source") != choice:
         open_session(shipped[choice], choice)
 
-if choice in toy_checkpoints():
+if choice in toys:
     show_toy(choice)
     st.stop()
 if "latent_error" in st.session_state:
