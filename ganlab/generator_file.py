@@ -166,3 +166,11 @@ def trainer_with_generator(loaded: LoadedGenerator, device: str | None = None):
         trainer.G_ema.load_state_dict(state)
     trainer.step_count = int(loaded.card.get("steps") or 0)
     return trainer
+
+
+CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def generator_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
+    """name -> path of every generator file or training checkpoint in `folder` (not the classifier)."""
+    return {p.name: p for p in sorted(folder.glob("*.pt")) if p.name != "mnist_classifier.pt"}

@@ -10,10 +10,16 @@ from ganlab.losses import F_DIVERGENCES
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
 from ganlab.theory.race import Race
+from ganlab.ui.classroom import apply_widget_values, arriving_preset, set_defaults, show_link_errors
 
 RACE_STEPS_PER_TICK = 25
 
 st.title("Divergences on disjoint supports")
+set_defaults({"div_theta": 0.5, "div_distance": 3.0})
+preset = arriving_preset("divergences")  # a lesson's or a shared link's preset, validated
+if preset:
+    apply_widget_values(preset)
+show_link_errors("divergences")
 st.markdown("Convention used everywhere: $\\mathrm{JSD}(P\\|Q) = \\tfrac12\\mathrm{KL}(P\\|M) + "
             "\\tfrac12\\mathrm{KL}(Q\\|M)$, $M = \\tfrac12(P+Q)$, in nats, "
             "so $0 \\le \\mathrm{JSD} \\le \\log 2$.")
@@ -24,7 +30,7 @@ st.markdown(r"$P_0 = (0, Z)$ and $P_\theta = (\theta, Z)$ with $Z \sim U[0, 1]$.
             r"are disjoint: $W(P_0, P_\theta) = |\theta|$, $\mathrm{JSD} = \log 2$, "
             r"$\mathrm{KL} = +\infty$ both ways, total variation $= 1$. "
             r"Only $W$ tells $\theta$ which way to move.")
-theta = st.slider("θ", -1.0, 1.0, 0.5, 0.01, key="div_theta")
+theta = st.slider("θ", -1.0, 1.0, step=0.01, key="div_theta")
 values, grads = parallel_lines(theta), parallel_lines_gradients(theta)
 left, right = st.columns(2)
 with left:
@@ -57,7 +63,7 @@ st.header("2. Optimal discriminator against optimal critic")
 st.markdown("Real samples $\\sim N(0, 0.1^2)$, fake samples $\\sim N(d, 0.1^2)$: each network is trained "
             "to (near) optimality from the same seed. The discriminator saturates and its gradient at the "
             "fakes vanishes; a Wasserstein critic stays nearly linear and keeps pulling.")
-distance = st.slider("Distance d between the two", 0.5, 5.0, 3.0, 0.5, key="div_distance")
+distance = st.slider("Distance d between the two", 0.5, 5.0, step=0.5, key="div_distance")
 
 
 @st.cache_data(max_entries=20, show_spinner="Training the discriminator and the critics…")
@@ -94,7 +100,7 @@ st.markdown("Six losses train side by side from the same seed, each generator st
             "saturating minimax loss gives almost no gradient while D wins, so it falls behind.")
 if "div_race" not in st.session_state:
     st.session_state["div_race"] = Race()
-    st.session_state["div_race_playing"] = False
+st.session_state.setdefault("div_race_playing", False)
 race: Race = st.session_state["div_race"]
 cols = st.columns([1, 1, 1, 5])
 if cols[0].button("Play", key="race_play", disabled=st.session_state["div_race_playing"]):

@@ -7,9 +7,18 @@ from ganlab.theory.bilinear import METHODS as GAME_METHODS
 from ganlab.theory.bilinear import bilinear_field, bilinear_trajectory
 from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
 from ganlab.theory.dirac_gan import dirac_field, dirac_trajectory, eigenvalues, r1_eigenvalues
+from ganlab.ui.classroom import apply_widget_values, arriving_preset, set_defaults, show_link_errors
 from ganlab.viz.dynamics import distance_figure, phase_figure
 
 st.title("Dynamics of the GAN game")
+set_defaults({"dyn_h": 0.2, "dyn_steps": 100, "dyn_x0": 1.0, "dyn_y0": 0.5, "dyn_methods": list(GAME_METHODS),
+              "dyn_dirac_methods": ["standard", "nonsaturating", "wgan", "r1"], "dyn_gamma": 1.0, "dyn_sigma": 0.5,
+              "dyn_lambda": 1.0, "dyn_scheme": "simultaneous", "dyn_dirac_h": 0.1, "dyn_dirac_steps": 300,
+              "dyn_theta0": 1.0})
+preset = arriving_preset("dynamics")  # a lesson's or a shared link's preset, validated
+if preset:
+    apply_widget_values(preset)
+show_link_errors("dynamics")
 st.markdown(
     "A GAN is a two-player game, not a minimisation: following each player's gradient at once can circle "
     "or spiral away from the equilibrium. Two small games show it exactly."
@@ -26,12 +35,12 @@ st.markdown(
 cols = st.columns(4)
 x_role = cols[0].radio("x", ["minimises J", "maximises J"], key="dyn_x_role")
 y_role = cols[1].radio("y", ["maximises J", "minimises J"], key="dyn_y_role")
-h = cols[2].slider("Step size h", 0.01, 1.0, 0.2, 0.01, key="dyn_h")
-steps = cols[3].slider("Steps", 10, 500, 100, key="dyn_steps")
+h = cols[2].slider("Step size h", 0.01, 1.0, step=0.01, key="dyn_h")
+steps = cols[3].slider("Steps", 10, 500, key="dyn_steps")
 cols = st.columns(3)
-x0 = cols[0].number_input("Start x", -3.0, 3.0, 1.0, 0.1, key="dyn_x0")
-y0 = cols[1].number_input("Start y", -3.0, 3.0, 0.5, 0.1, key="dyn_y0")
-methods = cols[2].multiselect("Methods", list(GAME_METHODS), default=list(GAME_METHODS), key="dyn_methods")
+x0 = cols[0].number_input("Start x", -3.0, 3.0, step=0.1, key="dyn_x0")
+y0 = cols[1].number_input("Start y", -3.0, 3.0, step=0.1, key="dyn_y0")
+methods = cols[2].multiselect("Methods", list(GAME_METHODS), key="dyn_methods")
 x_sign = -1.0 if x_role == "minimises J" else 1.0
 y_sign = 1.0 if y_role == "maximises J" else -1.0
 paths = {m: bilinear_trajectory(m, (x0, y0), h, steps, x_sign, y_sign) for m in methods}
@@ -64,17 +73,16 @@ st.markdown(
     r"$-\gamma/2 \pm \sqrt{\gamma^2/4 - f'(0)^2}$, negative real parts: it converges."
 )
 cols = st.columns(4)
-chosen = cols[0].multiselect("Methods", list(DIRAC_METHODS), default=["standard", "nonsaturating", "wgan", "r1"],
-                             key="dyn_dirac_methods",
+chosen = cols[0].multiselect("Methods", list(DIRAC_METHODS), key="dyn_dirac_methods",
                              help="\n".join(f"**{k}**: {v}" for k, v in DIRAC_METHODS.items()))
-gamma = cols[1].slider("γ (R1 / R2)", 0.0, 3.0, 1.0, 0.05, key="dyn_gamma")
-sigma = cols[2].slider("σ (instance noise)", 0.0, 2.0, 0.5, 0.05, key="dyn_sigma")
-gp_lambda = cols[3].slider("λ (WGAN-GP)", 0.0, 5.0, 1.0, 0.1, key="dyn_lambda")
+gamma = cols[1].slider("γ (R1 / R2)", 0.0, 3.0, step=0.05, key="dyn_gamma")
+sigma = cols[2].slider("σ (instance noise)", 0.0, 2.0, step=0.05, key="dyn_sigma")
+gp_lambda = cols[3].slider("λ (WGAN-GP)", 0.0, 5.0, step=0.1, key="dyn_lambda")
 cols = st.columns(4)
 scheme = cols[0].radio("Updates", ["simultaneous", "alternating"], key="dyn_scheme")
-dh = cols[1].slider("Step size", 0.01, 1.0, 0.1, 0.01, key="dyn_dirac_h")
-dsteps = cols[2].slider("Steps", 10, 1000, 300, key="dyn_dirac_steps")
-theta0 = cols[3].number_input("Start θ", -2.0, 2.0, 1.0, 0.1, key="dyn_theta0")
+dh = cols[1].slider("Step size", 0.01, 1.0, step=0.01, key="dyn_dirac_h")
+dsteps = cols[2].slider("Steps", 10, 1000, key="dyn_dirac_steps")
+theta0 = cols[3].number_input("Start θ", -2.0, 2.0, step=0.1, key="dyn_theta0")
 params = {"gamma": gamma, "sigma": sigma, "gp_lambda": gp_lambda}
 rows = []
 panels = st.columns(2)

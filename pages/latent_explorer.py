@@ -8,6 +8,7 @@ import torch
 
 from ganlab.checkpoint import CheckpointError
 from ganlab.latent import ATTRIBUTES
+from ganlab.ui.classroom import apply_widget_values, arriving_preset, controls_area, show_link_errors
 from ganlab.ui.latent_session import (
     GRID_SAMPLES,
     LatentSession,
@@ -28,6 +29,10 @@ st.caption("Pick a trained generator and explore its latent space: samples, inte
 UPLOAD = "Upload a checkpoint…"
 toys = toy_checkpoints()
 shipped = {**image_checkpoints(), **toys}
+preset = arriving_preset("latent-explorer", list(shipped))  # a lesson's or a shared link's preset, validated
+if preset:
+    apply_widget_values(preset)
+show_link_errors("latent-explorer")
 
 
 def show(images: torch.Tensor, captions: list[str] | None = None, width: int = 64,
@@ -86,7 +91,7 @@ def open_session(source, name: str) -> None:
         st.session_state["latent_error"] = str(err)
 
 
-with st.sidebar:
+with controls_area():
     st.subheader("Generator")
     choice = st.selectbox("Checkpoint", [*shipped, UPLOAD], key="lx_choice",
                           help="Shipped checkpoints and anything the MNIST Lab saved into checkpoints/")

@@ -8,36 +8,50 @@ from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, RunConfig, with_overrides
 from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
 from ganlab.penalties import REGULARIZERS
+from ganlab.ui.classroom import (
+    apply_widget_values,
+    arriving_preset,
+    controls_area,
+    set_defaults,
+    show_link_errors,
+)
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.ui.session_resources import session_resources
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
 st.title("MNIST Lab")
+set_defaults({"mn_loss": "nonsaturating", "mn_clip": 0.01, "mn_gp": 10.0, "mn_channels": 32, "mn_latent": 100,
+              "mn_ha": 0.0, "mn_g_lr": 2e-4, "mn_d_lr": 2e-4, "mn_batch": 64, "mn_d_steps": 1, "mn_ema": True,
+              **{f"mn_reg_{reg}": float(spec.default) for reg, spec in REGULARIZERS.items()}})
+preset = arriving_preset("mnist-lab")  # a lesson's or a shared link's preset, validated
+if preset:
+    apply_widget_values({k: v for k, v in preset.items() if k != "mn_autoplay"})
+show_link_errors("mnist-lab")
 
-with st.sidebar:
+with controls_area():
     st.subheader("Model")
     arch = st.selectbox("Architecture", ["dcgan", "mlp"], key="mn_arch",
                         help="dcgan: strided convolutions and batch norm (Radford et al. 2016); "
                         "mlp: fully connected")
     kind = st.radio("Kind", ["unconditional", "conditional (label embedding)", "InfoGAN (10-way code)"],
                     key="mn_kind")
-    loss = st.selectbox("Loss", list(LOSSES), index=list(LOSSES).index("nonsaturating"), key="mn_loss")
+    loss = st.selectbox("Loss", list(LOSSES), key="mn_loss")
     st.caption(LOSSES[loss].description)
     overrides: dict[str, str] = {}
     if LOSSES[loss].weight_clip:
         overrides["loss.clip"] = str(st.number_input("Weight clip c", min_value=0.0001, max_value=10.0,
-                                                     value=0.01, format="%.4f", key="mn_clip"))
+                                                     format="%.4f", key="mn_clip"))
     if LOSSES[loss].gradient_penalty:
         overrides["loss.gp_lambda"] = str(st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4,
-                                                          value=10.0, key="mn_gp"))
-    channels = st.select_slider("DCGAN channels (ngf = ndf)", [8, 16, 32, 64], value=32, key="mn_channels",
+                                                          key="mn_gp"))
+    channels = st.select_slider("DCGAN channels (ngf = ndf)", [8, 16, 32, 64], key="mn_channels",
                                 disabled=arch != "dcgan")
-    latent = st.select_slider("Latent size", [8, 16, 32, 64, 100, 128], value=100, key="mn_latent")
+    latent = st.select_slider("Latent size", [8, 16, 32, 64, 100, 128], key="mn_latent")
     with st.expander("Regularisers"):
         for reg, spec in REGULARIZERS.items():
             on = st.checkbox(reg, key=f"mn_on_{reg}", help=spec.description)
             strength = st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low),
-                                       max_value=float(spec.high), value=float(spec.default), format="%.4g",
+                                       max_value=float(spec.high), format="%.4g",
                                        key=f"mn_reg_{reg}", disabled=not on)
             overrides[f"reg.{reg}"] = str(strength) if on else "off"
     with st.expander("Training tricks"):
@@ -50,18 +64,18 @@ with st.sidebar:
         }
         overrides.update({k: "true" if v else "false" for k, v in tricks.items()})
         overrides["tricks.historical_averaging"] = str(st.number_input(
-            "Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, value=0.0, key="mn_ha"))
+            "Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, key="mn_ha"))
     st.subheader("Optimisation")
     for net, name in (("g", "Generator"), ("d", "Discriminator")):
         cols = st.columns(2)
         optimizer = cols[0].selectbox(f"{name} optimiser", list(OPTIMIZERS), key=f"mn_{net}_opt",
                                       help="adam uses β1 0.5, β2 0.999 (DCGAN); rmsprop α 0.999; sgd no momentum")
-        lr = cols[1].select_slider(f"{name} learning rate", [5e-5, 1e-4, 2e-4, 4e-4, 5e-4, 1e-3], value=2e-4,
+        lr = cols[1].select_slider(f"{name} learning rate", [5e-5, 1e-4, 2e-4, 4e-4, 5e-4, 1e-3],
                                    key=f"mn_{net}_lr")
         overrides.update({f"{net}_opt.name": optimizer, f"{net}_opt.lr": str(lr)})
-    batch = st.select_slider("Batch size", [16, 32, 64, 128], value=64, key="mn_batch")
-    d_steps = st.slider("D steps per G step", 1, 5, value=1, key="mn_d_steps")
-    ema = st.checkbox("EMA of G's weights for samples (0.999)", value=True, key="mn_ema")
+    batch = st.select_slider("Batch size", [16, 32, 64, 128], key="mn_batch")
+    d_steps = st.slider("D steps per G step", 1, 5, key="mn_d_steps")
+    ema = st.checkbox("EMA of G's weights for samples (0.999)", key="mn_ema")
 
 overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch, "d.arch": arch,
              "loss.name": loss, "g.channels": str(channels), "d.channels": str(channels),
@@ -76,6 +90,8 @@ if "mnist_session" not in st.session_state:
     st.session_state["mnist_session"] = MnistSession(config)
 session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
 session.set_config(config)
+if preset and preset.get("mn_autoplay") and not session.playing:
+    session.playing, session.error = True, None
 
 device = resolve_device(config.device)
 if resources.device_note:

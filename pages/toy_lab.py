@@ -4,11 +4,21 @@ from urllib.parse import parse_qsl
 
 import streamlit as st
 
-from ganlab.config import NOISES, OPTIMIZERS, ConfigError, from_query, to_query
+from ganlab.config import NOISES, OPTIMIZERS, ConfigError, RunConfig, to_query
 from ganlab.data import DATASETS
+from ganlab.links import TOY_CONTROLS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS
 from ganlab.penalties import REGULARIZERS
+from ganlab.ui.classroom import (
+    apply_widget_values,
+    arriving_preset,
+    controls_area,
+    keep_widget_values,
+    mark_address_applied,
+    set_defaults,
+    show_link_errors,
+)
 from ganlab.ui.session_resources import session_resources
 from ganlab.ui.toy_controls import (
     PREFIX,
@@ -17,33 +27,60 @@ from ganlab.ui.toy_controls import (
     parse_points_csv,
     widget_values,
 )
-from ganlab.ui.toy_live import render_live
+from ganlab.ui.toy_live import DEFAULT_LAYERS, render_live
 from ganlab.ui.toy_presets import PRESETS
 from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ComparePair, ToySession
 from ganlab.viz.draw_canvas import canvas_figure
 
 st.title("Toy Lab")
+VIEW_KEYS = ["toy_layers", "toy_speed", "toy_compare", "toy_compare_loss"]
 
-# --- first visit: options from a share link (validated like any input) or the defaults -------------
+
+def describe_overrides(overrides: dict[str, str]) -> str:
+    return ", ".join(f"{path} = {value}" for path, value in overrides.items())
+
+
+def shown(control: str) -> bool:
+    """Whether a control group is visible (a teacher's link may show only some; see ganlab.links)."""
+    chosen = st.session_state.get("toy_show")
+    return chosen is None or control in chosen
+
+# --- a preset in the address (share link, lesson, teacher link): validated like any input ---------------
+keep_widget_values([k for k in st.session_state if isinstance(k, str) and k.startswith(PREFIX)] + VIEW_KEYS)
+set_defaults({"toy_layers": list(DEFAULT_LAYERS), "toy_speed": 500, "toy_compare": False,
+              "toy_compare_loss": "wgan-gp",
+              "toy_vs": None})
+preset = arriving_preset("toy-lab")
+if preset is not None:
+    st.session_state.update(widget_values(preset["config"]))
+    st.session_state["toy_points"] = preset["config"].data.points
+    apply_widget_values({k: v for k, v in preset.items() if k != "toy_autoplay"})
+    st.session_state["toy_show"] = preset.get("toy_show")  # a link without `show` shows every control
+    st.session_state["toy_vs"] = preset.get("vs")
+    st.session_state["toy_compare"] = "vs" in preset
+    st.session_state["toy_preset_note"] = None
 if "toy_session" not in st.session_state:
-    try:
-        initial = from_query(dict(st.query_params))
-        link_error = None
-    except ConfigError as err:
-        initial, link_error = from_query(""), str(err)
-    st.session_state.update(widget_values(initial))
-    st.session_state["toy_points"] = initial.data.points
-    initial = config_from_widgets(st.session_state, initial.data.points)  # std shown = std used
+    if preset is None:
+        st.session_state.update(widget_values(RunConfig()))
+        st.session_state["toy_points"] = None
+    initial = config_from_widgets(st.session_state, st.session_state["toy_points"])  # std shown = std used
     initial.device = session_resources().device_for(initial)
     st.session_state["toy_session"] = ToySession(initial)
-    if link_error:
-        st.session_state["toy_session"].error = f"The link's options were not used: {link_error}"
 session: ToySession = st.session_state["toy_session"]
 session.background = True  # the app trains in a worker thread while playing; frames only draw
 resources = session_resources()
 resources.track("toy", session)  # paused and dropped when the browser session ends
 if resources.device_note:
     st.info(resources.device_note)
+show_link_errors("toy-lab")
+hidden = [TOY_CONTROLS[c] for c in TOY_CONTROLS if not shown(c)]
+if hidden:
+    cols = st.columns([5, 1])
+    cols[0].caption("This link shows only some controls; hidden (kept as the link set them): "
+                    + ", ".join(hidden) + ".")
+    if cols[1].button("Show all controls", key="toy_show_all", type="tertiary"):
+        st.session_state["toy_show"] = None
+        st.rerun()
 
 
 def apply_preset() -> None:
@@ -59,101 +96,124 @@ def reset_std() -> None:
 
 
 # --- controls (sidebar) -------------------------------------------------------------------------
-with st.sidebar:
-    st.selectbox("Preset", list(PRESETS), index=None, key="toy_preset", on_change=apply_preset,
-                 placeholder="Choose a preset…")
-    if st.session_state.get("toy_preset_note"):
-        st.caption(st.session_state["toy_preset_note"])
+with controls_area():
+    if shown("preset"):
+        st.selectbox("Preset", list(PRESETS), index=None, key="toy_preset", on_change=apply_preset,
+                     placeholder="Choose a preset…")
+        if st.session_state.get("toy_preset_note"):
+            st.caption(st.session_state["toy_preset_note"])
 
-    st.subheader("Data")
-    name = st.selectbox("Dataset", list(DATASETS), key=PREFIX + "data.name", on_change=reset_std,
-                        format_func=lambda n: n, help="\n".join(f"**{k}**: {v}" for k, v in DATASETS.items()))
-    st.caption(DATASETS[name])
-    if name not in ("checkerboard", "parallel-lines"):
-        st.number_input("Spread (std)", min_value=0.001, max_value=10.0, step=0.01, format="%.3f",
-                        key=PREFIX + "data.std")
-    if name == "ring":
-        st.slider("Modes", 1, 100, key=PREFIX + "data.n_modes")
-        st.number_input("Radius", min_value=0.01, max_value=100.0, key=PREFIX + "data.radius")
-    if name == "parallel-lines":
-        st.number_input("theta (companion line)", -100.0, 100.0, key=PREFIX + "data.theta")
-    if name == "disjoint-gaussians":
-        st.number_input("Separation", min_value=0.01, max_value=100.0, key=PREFIX + "data.separation")
-    if name == "custom":
-        upload = st.file_uploader("Points (CSV of x,y rows)", type=["csv", "txt"], key="toy_csv")
-        if upload is not None and st.session_state.get("toy_csv_id") != upload.file_id:
-            try:
-                st.session_state["toy_points"] = parse_points_csv(upload.getvalue())
-                st.session_state["toy_csv_id"] = upload.file_id
-                st.session_state.pop("toy_csv_error", None)
-            except ValueError as err:
-                st.session_state["toy_csv_error"] = f"{upload.name}: {err}"
-        if st.session_state.get("toy_csv_error"):
-            st.error(st.session_state["toy_csv_error"] + " — the previous points are kept.")
-        points = st.session_state.get("toy_points")
-        st.caption(f"{len(points)} points loaded." if points else "No points yet: draw them on the canvas "
-                   "above the plot, or upload a CSV.")
+    if shown("data"):
+        st.subheader("Data")
+        name = st.selectbox("Dataset", list(DATASETS), key=PREFIX + "data.name", on_change=reset_std,
+                            format_func=lambda n: n, help="\n".join(f"**{k}**: {v}" for k, v in DATASETS.items()))
+        st.caption(DATASETS[name])
+        if name not in ("checkerboard", "parallel-lines"):
+            st.number_input("Spread (std)", min_value=0.001, max_value=10.0, step=0.01, format="%.3f",
+                            key=PREFIX + "data.std")
+        if name == "ring":
+            st.slider("Modes", 1, 100, key=PREFIX + "data.n_modes")
+            st.number_input("Radius", min_value=0.01, max_value=100.0, key=PREFIX + "data.radius")
+        if name == "parallel-lines":
+            st.number_input("theta (companion line)", -100.0, 100.0, key=PREFIX + "data.theta")
+        if name == "disjoint-gaussians":
+            st.number_input("Separation", min_value=0.01, max_value=100.0, key=PREFIX + "data.separation")
+        if name == "custom":
+            upload = st.file_uploader("Points (CSV of x,y rows)", type=["csv", "txt"], key="toy_csv")
+            if upload is not None and st.session_state.get("toy_csv_id") != upload.file_id:
+                try:
+                    st.session_state["toy_points"] = parse_points_csv(upload.getvalue())
+                    st.session_state["toy_csv_id"] = upload.file_id
+                    st.session_state.pop("toy_csv_error", None)
+                except ValueError as err:
+                    st.session_state["toy_csv_error"] = f"{upload.name}: {err}"
+            if st.session_state.get("toy_csv_error"):
+                st.error(st.session_state["toy_csv_error"] + " — the previous points are kept.")
+            points = st.session_state.get("toy_points")
+            st.caption(f"{len(points)} points loaded." if points else "No points yet: draw them on the canvas "
+                       "above the plot, or upload a CSV.")
 
-    st.subheader("Loss")
-    loss = st.selectbox("Loss", list(LOSSES), key=PREFIX + "loss.name")
-    st.caption(f"{LOSSES[loss].description}. D estimates {LOSSES[loss].divergence} as "
-               f"{LOSSES[loss].estimate_formula}.")
-    if LOSSES[loss].weight_clip:
-        st.number_input("Weight clip c", min_value=0.0001, max_value=10.0, format="%.4f", key=PREFIX + "loss.clip")
-    if LOSSES[loss].gradient_penalty:
-        st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4, key=PREFIX + "loss.gp_lambda")
-    with st.expander("Regularisers"):
-        for reg, spec in REGULARIZERS.items():
-            on = st.checkbox(reg, key=f"{PREFIX}on.{reg}", help=spec.description)
-            if on:
-                st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low), max_value=float(spec.high),
-                                key=f"{PREFIX}reg.{reg}", format="%.4g")
+    if shown("loss"):
+        st.subheader("Loss")
+        loss = st.selectbox("Loss", list(LOSSES), key=PREFIX + "loss.name")
+        st.caption(f"{LOSSES[loss].description}. D estimates {LOSSES[loss].divergence} as "
+                   f"{LOSSES[loss].estimate_formula}.")
+        if LOSSES[loss].weight_clip:
+            st.number_input("Weight clip c", min_value=0.0001, max_value=10.0, format="%.4f",
+                            key=PREFIX + "loss.clip")
+        if LOSSES[loss].gradient_penalty:
+            st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4, key=PREFIX + "loss.gp_lambda")
+    if shown("regularisers"):
+        with st.expander("Regularisers"):
+            for reg, spec in REGULARIZERS.items():
+                on = st.checkbox(reg, key=f"{PREFIX}on.{reg}", help=spec.description)
+                if on:
+                    st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low),
+                                    max_value=float(spec.high), key=f"{PREFIX}reg.{reg}", format="%.4g")
 
-    with st.expander("Training tricks"):
-        st.checkbox("Feature matching (G matches D's mean features)", key=PREFIX + "tricks.feature_matching",
-                    help="G's loss becomes ||mean f(x) − mean f(G(z))||², f = D's last hidden layer "
-                    "(Salimans et al. 2016)")
-        st.checkbox("Minibatch discrimination", key=PREFIX + "tricks.minibatch_discrimination",
-                    help="D sees how close each sample is to the others in its batch (Salimans et al. 2016); "
-                    "restarts the run")
-        st.number_input("Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, format="%.3g",
-                        key=PREFIX + "tricks.historical_averaging",
-                        help="adds λ‖θ − mean of past θ‖² to each player's loss (Salimans et al. 2016)")
-        st.slider("Unrolled D steps for G (0 = off)", 0, 10, key=PREFIX + "tricks.unrolled_steps",
-                  help="G's loss against D after k differentiable updates of a copy of D (Metz et al. 2017); "
-                  "slower")
+    if shown("tricks"):
+        with st.expander("Training tricks"):
+            st.checkbox("Feature matching (G matches D's mean features)", key=PREFIX + "tricks.feature_matching",
+                        help="G's loss becomes ||mean f(x) − mean f(G(z))||², f = D's last hidden layer "
+                        "(Salimans et al. 2016)")
+            st.checkbox("Minibatch discrimination", key=PREFIX + "tricks.minibatch_discrimination",
+                        help="D sees how close each sample is to the others in its batch (Salimans et al. 2016); "
+                        "restarts the run")
+            st.number_input("Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, format="%.3g",
+                            key=PREFIX + "tricks.historical_averaging",
+                            help="adds λ‖θ − mean of past θ‖² to each player's loss (Salimans et al. 2016)")
+            st.slider("Unrolled D steps for G (0 = off)", 0, 10, key=PREFIX + "tricks.unrolled_steps",
+                      help="G's loss against D after k differentiable updates of a copy of D (Metz et al. 2017); "
+                      "slower")
+            st.number_input("EMA of G's weights (decay, 0 = off)", min_value=0.0, max_value=0.9999, format="%.4f",
+                            key=PREFIX + "ema", help="samples and metrics come from an exponential moving average "
+                            "of G's weights (Yazıcı et al. 2019)")
 
-    st.subheader("Networks")
-    cols = st.columns(2)
-    for col, net in zip(cols, ("g", "d"), strict=True):
-        with col:
-            st.caption("Generator" if net == "g" else "Discriminator")
-            st.slider("Layers", 1, 8, key=f"{PREFIX}{net}.depth")
-            st.select_slider("Width", [4, 8, 16, 32, 64, 128, 256, 512], key=f"{PREFIX}{net}.width")
-            st.selectbox("Activation", list(ACTIVATIONS), key=f"{PREFIX}{net}.activation")
-            st.checkbox("Spectral norm", key=f"{PREFIX}{net}.spectral_norm")
-    st.slider("Latent size", 1, 8, key=PREFIX + "latent_dim")
-    st.selectbox("Noise", list(NOISES), key=PREFIX + "noise", format_func=lambda n: f"{n}: {NOISES[n]}")
+    if shown("networks"):
+        st.subheader("Networks")
+        cols = st.columns(2)
+        for col, net in zip(cols, ("g", "d"), strict=True):
+            with col:
+                st.caption("Generator" if net == "g" else "Discriminator")
+                st.slider("Layers", 1, 8, key=f"{PREFIX}{net}.depth")
+                st.select_slider("Width", [4, 8, 16, 32, 64, 128, 256, 512], key=f"{PREFIX}{net}.width")
+                st.selectbox("Activation", list(ACTIVATIONS), key=f"{PREFIX}{net}.activation")
+                st.checkbox("Spectral norm", key=f"{PREFIX}{net}.spectral_norm")
+        st.slider("Latent size", 1, 8, key=PREFIX + "latent_dim")
+        st.selectbox("Noise", list(NOISES), key=PREFIX + "noise", format_func=lambda n: f"{n}: {NOISES[n]}")
 
-    st.subheader("Optimisation")
-    cols = st.columns(2)
-    for col, net in zip(cols, ("g", "d"), strict=True):
-        with col:
-            st.caption("Generator" if net == "g" else "Discriminator")
-            st.selectbox("Optimiser", list(OPTIMIZERS), key=f"{PREFIX}{net}_opt.name")
-            st.number_input("Learning rate", min_value=1e-6, max_value=10.0, format="%.5f",
-                            key=f"{PREFIX}{net}_opt.lr")
-    st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], key=PREFIX + "batch_size")
-    st.slider("D steps per G step", 1, 10, key=PREFIX + "d_steps")
-    st.slider("G steps per D step", 1, 10, key=PREFIX + "g_steps")
-    speed = st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, value=500, key="toy_speed",
-                      help="At most this many steps per frame; a frame also stops training after 0.09 s")
+    if shown("optimisation"):
+        st.subheader("Optimisation")
+        cols = st.columns(2)
+        for col, net in zip(cols, ("g", "d"), strict=True):
+            with col:
+                st.caption("Generator" if net == "g" else "Discriminator")
+                st.selectbox("Optimiser", list(OPTIMIZERS), key=f"{PREFIX}{net}_opt.name")
+                st.number_input("Learning rate", min_value=1e-6, max_value=10.0, format="%.5f",
+                                key=f"{PREFIX}{net}_opt.lr")
+        st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], key=PREFIX + "batch_size")
+        st.slider("D steps per G step", 1, 10, key=PREFIX + "d_steps")
+        st.slider("G steps per D step", 1, 10, key=PREFIX + "g_steps")
+    if shown("speed"):
+        st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, key="toy_speed",
+                  help="At most this many steps per frame; a frame also stops training after 0.09 s")
 
-    st.subheader("Compare")
-    compare = st.checkbox("Compare mode: a second run with another loss, same data and seed", key="toy_compare")
-    if compare:
-        other_loss = st.selectbox("Second run's loss", list(LOSSES), index=list(LOSSES).index("wgan-gp"),
-                                  key="toy_compare_loss")
+    if shown("compare"):
+        st.subheader("Compare")
+        vs = st.session_state.get("toy_vs")
+        st.checkbox("Compare mode: a second run with another loss, same data and seed" if not vs else
+                    "Compare mode: a second run, same data and seed, with " + describe_overrides(vs),
+                    key="toy_compare")
+        if st.session_state["toy_compare"] and vs:
+            if st.button("Compare another loss instead", key="toy_vs_clear"):
+                st.session_state["toy_vs"] = None
+                st.rerun()
+        elif st.session_state["toy_compare"]:
+            st.selectbox("Second run's loss", list(LOSSES), key="toy_compare_loss")
+speed = st.session_state["toy_speed"]
+compare = st.session_state["toy_compare"]
+if compare:
+    other = st.session_state.get("toy_vs") or {"loss.name": st.session_state["toy_compare_loss"]}
 
 # --- drawing a custom distribution -------------------------------------------------------------------
 if st.session_state[PREFIX + "data.name"] == "custom":
@@ -179,35 +239,39 @@ except ConfigError as err:
 session.set_speed(speed)
 
 # --- transport controls -----------------------------------------------------------------------------
+if preset is not None and preset.get("toy_autoplay") and not session.error:
+    session.play()
 cols = st.columns([1, 1, 1, 1, 2, 3])
-if cols[0].button("Play", type="primary", disabled=session.playing):
+if shown("play") and cols[0].button("Play", type="primary", disabled=session.playing):
     session.play()
     st.rerun()
-if cols[1].button("Pause", disabled=not session.playing):
+if shown("play") and cols[1].button("Pause", disabled=not session.playing):
     session.pause()
     st.rerun()
-if cols[2].button("Step", help="One D update, shown, then one G update"):
+if shown("step") and cols[2].button("Step", help="One D update, shown, then one G update"):
     session.step_discriminator()
 pair = None
 if compare:
     pair = st.session_state.get("toy_pair")
-    if pair is None or pair.main is not session or pair.overrides != {"loss.name": other_loss}:
+    if pair is None or pair.main is not session or pair.overrides != other:
         try:
-            pair = ComparePair(session, {"loss.name": other_loss})
+            pair = ComparePair(session, other)
         except ConfigError as err:
             st.error(f"Compare mode: {err}")
             pair = None
         st.session_state["toy_pair"] = pair
         if pair is not None:
             resources.track("toy_pair", pair)
-if cols[3].button("Reset"):
+if shown("reset") and cols[3].button("Reset"):
     if pair is not None:
         pair.reset()
     else:
         session.reset()
     st.rerun()
-if cols[4].button("Share", help="Put every option in the page's address"):
-    st.query_params.from_dict(dict(parse_qsl(to_query(session.config))))
+if shown("share") and cols[4].button("Share", help="Put every option in the page's address"):
+    address = dict(parse_qsl(to_query(session.config)))
+    st.query_params.from_dict(address)
+    mark_address_applied("toy-lab", address)
     cols[5].caption("The address bar now holds this configuration: copy it to share.")
 
 if session.notice:
@@ -215,4 +279,4 @@ if session.notice:
 if session.error:
     st.error(session.error)
 
-render_live(session, pair)
+render_live(session, pair, show_layers=shown("layers"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ganlab.cli import main
-from ganlab.generator_file import load_generator
-from ganlab.ui.latent_session import CHECKPOINT_DIR, generator_checkpoints, image_checkpoints, toy_checkpoints
+from ganlab.generator_file import CHECKPOINT_DIR, generator_checkpoints, load_generator
+from ganlab.ui.latent_session import image_checkpoints, toy_checkpoints
 
 # the shipped files are the generator files with a model card (the MNIST Lab may save others here)
 SHIPPED = {name: path for name, path in generator_checkpoints().items()

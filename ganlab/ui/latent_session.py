@@ -19,9 +19,8 @@ from torch import Tensor
 from ganlab import latent
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
-from ganlab.generator_file import LoadedGenerator, load_generator
+from ganlab.generator_file import CHECKPOINT_DIR, LoadedGenerator, generator_checkpoints, load_generator
 
-CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 GRID_SAMPLES = 16
 MAX_PINS = 12
 DIRECTION_SAMPLES = 512
@@ -34,11 +33,6 @@ def _card_dataset(path: Path) -> str | None:
         return json.loads(path.with_suffix(".json").read_text()).get("dataset")
     except (OSError, ValueError, AttributeError):
         return None
-
-
-def generator_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
-    """name -> path of every generator file or training checkpoint in `folder` (not the classifier)."""
-    return {p.name: p for p in sorted(folder.glob("*.pt")) if p.name != "mnist_classifier.pt"}
 
 
 def image_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:

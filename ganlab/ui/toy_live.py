@@ -80,10 +80,13 @@ def _shared_metrics(runs: list[tuple[str, dict]], keys: list[str]) -> tuple[dict
     return combined, names
 
 
-def render_live(session: ToySession, pair: ComparePair | None = None) -> None:
-    """Layer toggles (outside) and the live fragment (plots and the step counter)."""
-    layers = set(st.pills("Layers", list(LAYERS), default=list(DEFAULT_LAYERS), selection_mode="multi",
-                          format_func=lambda k: LAYER_LABELS.get(k, k), key="toy_layers") or [])
+def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True) -> None:
+    """Layer toggles (outside; hidden by a teacher's link when `show_layers` is False) and the live fragment."""
+    st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
+    if show_layers:
+        st.pills("Layers", list(LAYERS), selection_mode="multi", format_func=lambda k: LAYER_LABELS.get(k, k),
+                 key="toy_layers")
+    layers = set(st.session_state["toy_layers"] or [])
     every = TICK_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
 
     @st.fragment(run_every=every)

@@ -1,0 +1,1 @@
+"""Guided lessons: the model, the catalogue and the experiments behind each "predict, then run"."""

@@ -1,0 +1,122 @@
+"""Classroom glue: presets arriving in a page's address, presenter mode, and where a page puts its controls."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import streamlit as st
+
+from ganlab.links import COMMON, PAGE_FIELDS, parse_link_partial
+
+APPLIED = "link_applied:"     # session key prefix: the address a page last applied, per page
+ERRORS = "link_errors:"       # session key prefix: what was wrong with that address
+APPLIED_TEXT = "link_text:"   # session key prefix: the parameters of that address that were applied
+PRESENTER = "presenter"       # session key: presenter mode on or off
+OPEN_COUNTER = "link_opened"  # session key: how many presets the Lessons page has opened
+
+PRESENTER_CSS = """
+<style>
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
+button[data-testid="stExpandSidebarButton"] {display: none !important;}
+html, .stApp {font-size: 22px;}
+.stApp .stMarkdown p, .stApp .stMarkdown li, .stApp label p {font-size: 1.25rem !important; line-height: 1.5;}
+.stApp h1 {font-size: 3rem !important;} .stApp h2 {font-size: 2.3rem !important;}
+.stApp h3 {font-size: 1.8rem !important;}
+.stApp .katex {font-size: 1.3em !important;}
+.stApp button p {font-size: 1.2rem !important;}
+</style>
+"""
+
+
+def _address() -> dict[str, str]:
+    return {name: st.query_params[name] for name in st.query_params}
+
+
+def read_presenter_flag() -> bool:
+    """Presenter mode: `presenter=1` / `presenter=0` in the address switches it; it stays on for the session."""
+    flag = st.query_params.get("presenter")
+    if flag in ("1", "true"):
+        st.session_state[PRESENTER] = True
+    elif flag in ("0", "false"):
+        st.session_state[PRESENTER] = False
+    return bool(st.session_state.get(PRESENTER))
+
+
+def presenter_on() -> bool:
+    return bool(st.session_state.get(PRESENTER))
+
+
+def apply_presenter_style() -> None:
+    """Larger type everywhere and no sidebar (the pages then put their controls in the main area)."""
+    st.html(PRESENTER_CSS)
+
+
+def controls_area():
+    """Where a page's controls go: the sidebar, or a bordered box at the top in presenter mode."""
+    if presenter_on():
+        return st.expander("Controls", expanded=True)
+    return st.sidebar
+
+
+def arriving_preset(page: str, checkpoints: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """The preset in the address, validated, when this session has not applied that address yet.
+
+    Returns None when the address holds nothing new. What is wrong is kept for `show_link_errors`; the
+    valid parameters are still returned.
+    """
+    params = _address()
+    if not any(name not in ("presenter",) for name in params):
+        return None
+    signature = tuple(sorted(params.items()))
+    if st.session_state.get(APPLIED + page) == signature:
+        return None
+    st.session_state[APPLIED + page] = signature
+    values, errors = parse_link_partial(page, params, checkpoints)
+    st.session_state[ERRORS + page] = [str(e) for e in errors]
+    wrong = {e.field for e in errors}
+    own = {*PAGE_FIELDS[page], "vs"}  # on the Toy Lab the rest are RunConfig options: applied all or none
+    config_failed = page == "toy-lab" and bool(wrong - own)
+    st.session_state[APPLIED_TEXT + page] = ", ".join(
+        f"{name} = {value}" for name, value in params.items()
+        if name not in COMMON and name not in wrong and not (config_failed and name not in own))
+    return values
+
+
+def mark_address_applied(page: str, params: dict[str, str]) -> None:
+    """Record an address the page wrote itself (the Share button), so it is not applied back."""
+    st.session_state[APPLIED + page] = tuple(sorted(params.items()))
+
+
+def show_link_errors(page: str) -> None:
+    """What the last link applied (a caption), and what it could not (an error naming each parameter)."""
+    applied = st.session_state.get(APPLIED_TEXT + page)
+    if applied:
+        st.caption(f"Opened with: {applied}")
+    errors = st.session_state.get(ERRORS + page)
+    if errors:
+        st.error("Some of the link's options were not used: " + "; ".join(errors)
+                   + ". The others were applied.")
+
+
+def keep_widget_values(keys: Iterable[str]) -> None:
+    """Keep widget values across reruns where the widget is not drawn (hidden controls, other pages)."""
+    for key in list(keys):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def set_defaults(defaults: dict[str, Any]) -> None:
+    """Widget defaults through the session state, so a preset can set the same keys without a warning."""
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+
+
+def apply_widget_values(values: dict[str, Any]) -> None:
+    """Set widgets from a parsed preset (non-widget entries such as "config" are left to the page)."""
+    for key, value in values.items():
+        if key not in ("config", "vs"):
+            st.session_state[key] = value
+
+
+def next_open_counter() -> str:
+    st.session_state[OPEN_COUNTER] = st.session_state.get(OPEN_COUNTER, 0) + 1
+    return str(st.session_state[OPEN_COUNTER])
