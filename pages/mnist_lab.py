@@ -12,6 +12,7 @@ from ganlab.ui.classroom import (
     apply_widget_values,
     arriving_preset,
     controls_area,
+    remember_settings,
     set_defaults,
     show_link_errors,
 )
@@ -20,6 +21,7 @@ from ganlab.ui.session_resources import session_resources
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
 st.title("MNIST Lab")
+remember_settings("mnist-lab")  # kept while another page is shown
 set_defaults({"mn_loss": "nonsaturating", "mn_clip": 0.01, "mn_gp": 10.0, "mn_channels": 32, "mn_latent": 100,
               "mn_ha": 0.0, "mn_g_lr": 2e-4, "mn_d_lr": 2e-4, "mn_batch": 64, "mn_d_steps": 1, "mn_ema": True,
               **{f"mn_reg_{reg}": float(spec.default) for reg, spec in REGULARIZERS.items()}})

@@ -14,8 +14,8 @@ from ganlab.ui.classroom import (
     apply_widget_values,
     arriving_preset,
     controls_area,
-    keep_widget_values,
     mark_address_applied,
+    remember_settings,
     set_defaults,
     show_link_errors,
 )
@@ -46,7 +46,7 @@ def shown(control: str) -> bool:
     return chosen is None or control in chosen
 
 # --- a preset in the address (share link, lesson, teacher link): validated like any input ---------------
-keep_widget_values([k for k in st.session_state if isinstance(k, str) and k.startswith(PREFIX)] + VIEW_KEYS)
+remember_settings("toy-lab")  # kept while another page is shown or a teacher's link hides the controls
 set_defaults({"toy_layers": list(DEFAULT_LAYERS), "toy_speed": 500, "toy_compare": False,
               "toy_compare_loss": "wgan-gp",
               "toy_vs": None})

@@ -32,13 +32,23 @@ def _address() -> dict[str, str]:
 
 
 def read_presenter_flag() -> bool:
-    """Presenter mode: `presenter=1` / `presenter=0` in the address switches it; it stays on for the session."""
+    """Presenter mode: `presenter=1` / `presenter=0` in the address switches it (once per address value,
+    so the reader can leave it); it stays as set for the session."""
     flag = st.query_params.get("presenter")
-    if flag in ("1", "true"):
-        st.session_state[PRESENTER] = True
-    elif flag in ("0", "false"):
-        st.session_state[PRESENTER] = False
+    if flag != st.session_state.get(PRESENTER + ":address"):
+        st.session_state[PRESENTER + ":address"] = flag
+        if flag in ("1", "true"):
+            st.session_state[PRESENTER] = True
+        elif flag in ("0", "false"):
+            st.session_state[PRESENTER] = False
     return bool(st.session_state.get(PRESENTER))
+
+
+def leave_presenter_mode() -> None:
+    """A button callback: presenter mode off, and out of the address."""
+    st.session_state[PRESENTER] = False
+    if "presenter" in st.query_params:
+        del st.query_params["presenter"]
 
 
 def presenter_on() -> bool:
@@ -97,11 +107,29 @@ def show_link_errors(page: str) -> None:
                    + ". The others were applied.")
 
 
-def keep_widget_values(keys: Iterable[str]) -> None:
-    """Keep widget values across reruns where the widget is not drawn (hidden controls, other pages)."""
-    for key in list(keys):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+SAVED = "settings:"  # session key prefix: a page's widget values, as of its last run
+
+# the widget keys that hold a page's settings, beyond its link parameters (PAGE_FIELDS)
+SETTINGS_KEYS: dict[str, tuple[str, ...]] = {
+    "toy-lab": ("toy_layers", "toy_speed", "toy_compare", "toy_compare_loss"),
+    "mnist-lab": ("mn_clip", "mn_gp", "mn_g_opt", "mn_d_opt", "mn_g_lr", "mn_d_lr"),
+}
+SETTINGS_PREFIXES: dict[str, tuple[str, ...]] = {"toy-lab": ("cfg:",), "mnist-lab": ("mn_on_", "mn_reg_")}
+NOT_WIDGETS = ("toy_autoplay", "mn_autoplay", "toy_show", "div_race_playing")
+
+
+def remember_settings(page: str) -> None:
+    """Call first thing on a page: put back the settings Streamlit dropped while another page was shown
+    (or while a teacher's link hid their controls), then note the current ones for next time."""
+    saved = st.session_state.get(SAVED + page, {})
+    for key, value in saved.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    keys = {f.key for f in PAGE_FIELDS[page].values()} | set(SETTINGS_KEYS.get(page, ()))
+    prefixes = SETTINGS_PREFIXES.get(page, ())
+    st.session_state[SAVED + page] = {
+        k: st.session_state[k] for k in st.session_state
+        if isinstance(k, str) and k not in NOT_WIDGETS and (k in keys or (prefixes and k.startswith(prefixes)))}
 
 
 def set_defaults(defaults: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ def click_first_sample(page):
 
 PAGES = [  # (url path, text that shows the page is drawn, main control, text after it acted)
     ("", "laboratory for generative adversarial networks", None, None),
+    ("lessons", "Predict, then run", press("Next →"), "2. "),
     ("toy-lab", "Step 0", press("Step"), "Step 1"),
     ("mnist-lab", "Step 0", press("Step"), "Step 1"),
     ("latent-explorer", "Click a sample", click_first_sample, "Interpolation"),

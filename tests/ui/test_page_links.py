@@ -79,7 +79,22 @@ def test_play_in_the_address_starts_the_toy_lab():
 def test_the_mnist_lab_and_latent_explorer_take_their_presets():
     app = open_with("mnist_lab.py", kind="conditional", loss="hinge", batch="32", fm="1")
     cfg = app.session_state["mnist_session"].config
-    assert (cfg.conditional, cfg.loss.name, cfg.batch_size, cfg.tricks.feature_matching) == (True, "hinge", 32, True)
+    assert (cfg.conditional, cfg.loss.name, cfg.batch_size, cfg.tricks.feature_matching) == (
+        True, "hinge", 32, True)
     app = open_with("latent_explorer.py", checkpoint="mnist_cgan", seed="7")
     assert app.session_state["latent_session"].name == "mnist_cgan.pt"
     assert app.session_state["latent_session"].seed == 7
+
+
+def test_settings_survive_a_visit_to_another_page():
+    app = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=120).run()
+    app.switch_page("pages/toy_lab.py").run()
+    app.selectbox(key=PREFIX + "loss.name").set_value("hinge").run()
+    run = app.session_state["toy_session"].trainer
+    app.switch_page("pages/dynamics.py").run()
+    app.slider(key="dyn_gamma").set_value(2.0).run()
+    app.switch_page("pages/toy_lab.py").run()
+    assert app.selectbox(key=PREFIX + "loss.name").value == "hinge"
+    assert app.session_state["toy_session"].trainer is run  # the same run, not a restart with the defaults
+    app.switch_page("pages/dynamics.py").run()
+    assert app.slider(key="dyn_gamma").value == 2.0

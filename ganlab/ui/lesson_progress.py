@@ -1,0 +1,68 @@
+"""The Lessons page's state: where the reader is, what they predicted, what the runs measured; link building."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from ganlab.lessons.model import Link, Outcome
+
+PAGE_FILES = {
+    "toy-lab": "pages/toy_lab.py", "mnist-lab": "pages/mnist_lab.py",
+    "latent-explorer": "pages/latent_explorer.py", "divergences": "pages/divergences.py",
+    "dynamics": "pages/dynamics.py",
+}
+PAGE_TITLES = {
+    "toy-lab": "Toy Lab", "mnist-lab": "MNIST Lab", "latent-explorer": "Latent Explorer",
+    "divergences": "Divergences", "dynamics": "Dynamics",
+}
+
+
+@dataclass
+class LessonProgress:
+    """Kept in st.session_state for the browser session: nothing is stored on disk."""
+
+    slugs: tuple[str, ...]
+    current: int = 0
+    predictions: dict[str, int] = field(default_factory=dict)   # slug -> option index chosen before the run
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # slug -> what the run measured
+    done: set[str] = field(default_factory=set)
+
+    def go(self, index: int) -> None:
+        self.current = max(0, min(len(self.slugs) - 1, index))
+
+    def go_to(self, slug: str) -> bool:
+        """Open the lesson named `slug`; False (and no move) when there is none."""
+        if slug not in self.slugs:
+            return False
+        self.current = self.slugs.index(slug)
+        return True
+
+    @property
+    def slug(self) -> str:
+        return self.slugs[self.current]
+
+    def record(self, slug: str, prediction: int, outcome: Outcome) -> None:
+        """A finished "predict, then run": the lesson counts as done."""
+        self.predictions[slug] = prediction
+        self.outcomes[slug] = outcome
+        self.done.add(slug)
+
+    def fraction_done(self) -> float:
+        return len(self.done & set(self.slugs)) / len(self.slugs)
+
+
+def link_params(link: Link, counter: str | None = None, **extra: str) -> dict[str, str]:
+    """The query parameters an "Open in ..." button sends (`open` makes a second click apply again)."""
+    params = dict(link.params)
+    if counter is not None:
+        params["open"] = counter
+    params.update(extra)
+    return params
+
+
+def share_url(current_url: str, page: str, params: dict[str, str]) -> str:
+    """An absolute address of `page` with `params`, on the server the reader is using."""
+    parts = urlsplit(current_url or "http://localhost:8501/")
+    prefix = parts.path.rstrip("/").removesuffix("/lessons")  # keeps a server.baseUrlPath
+    base = f"{parts.scheme or 'http'}://{parts.netloc or 'localhost:8501'}{prefix}"
+    query = urlencode(params)
+    return f"{base}/{page}" + (f"?{query}" if query else "")

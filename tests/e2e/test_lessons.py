@@ -1,0 +1,59 @@
+"""Lessons in headless Chromium: every "Open in ..." button lands on its page with the preset applied;
+presenter mode hides the sidebar; a teacher's link hides the controls it leaves out."""
+
+import pytest
+
+from ganlab.lessons.catalogue import LESSONS
+from ganlab.ui.lesson_progress import PAGE_TITLES
+from tests.e2e.test_toy_lab import open_page
+
+LINKS = [(number, lesson, link) for number, lesson in enumerate(LESSONS, 1) for link in lesson.links]
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("Traceback").count() == 0
+
+
+@pytest.mark.parametrize("number, lesson, link", LINKS,
+                         ids=[f"{lesson.slug}-{i}" for i, (_, lesson, _) in enumerate(LINKS)])
+def test_open_in_lands_on_the_page_with_the_preset(page, app_url, number, lesson, link):
+    open_page(page, app_url, f"lessons?lesson={lesson.slug}")
+    page.get_by_text(f"{number}. {lesson.title}").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=f"Open in {PAGE_TITLES[link.page]}: {link.label}").click()
+    page.wait_for_url(f"**/{link.page}?**", timeout=60_000)
+    applied = page.get_by_text("Opened with:").first
+    applied.wait_for(timeout=120_000)
+    text = applied.inner_text()
+    for name, value in link.params:
+        assert f"{name} = {value}" in text, (name, value, text)
+    assert page.get_by_text("were not used").count() == 0
+    no_exception(page)
+
+
+def test_presenter_mode_hides_the_sidebar_and_enlarges_the_type(page, app_url):
+    open_page(page, app_url, "lessons")
+    heading = page.get_by_role("heading", name="Lessons").first
+    heading.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stSidebar']").is_visible()
+    normal = page.locator(".stMarkdown p").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    page.get_by_text("Presenter mode").first.click()
+    page.get_by_role("button", name="Leave presenter mode").wait_for(timeout=60_000)
+    assert not page.locator("[data-testid='stSidebar']").is_visible()
+    large = page.locator(".stMarkdown p").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert large >= 1.2 * normal
+    page.get_by_role("button", name="Leave presenter mode").click()
+    page.locator("[data-testid='stSidebar']").wait_for(state="visible", timeout=60_000)
+    no_exception(page)
+
+
+def test_a_teacher_link_shows_only_the_chosen_controls(page, app_url):
+    open_page(page, app_url, "toy-lab?loss.name=minimax&show=play,loss&presenter=1")
+    page.get_by_text("Step 0").first.wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Play", exact=True).is_visible()
+    for hidden in ("Step", "Reset", "Share"):
+        assert page.get_by_role("button", name=hidden, exact=True).count() == 0
+    assert page.get_by_text("Dataset", exact=True).count() == 0
+    assert page.get_by_text("Loss", exact=True).first.is_visible()
+    assert not page.locator("[data-testid='stSidebar']").is_visible()
+    no_exception(page)
