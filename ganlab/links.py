@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ganlab.config import ConfigError, RunConfig, from_query
+from ganlab.config import ConfigError, RunConfig, from_query, with_overrides
 from ganlab.generator_file import generator_checkpoints
 from ganlab.losses import LOSSES
 from ganlab.theory.bilinear import METHODS as GAME_METHODS
@@ -199,4 +199,10 @@ def parse_link_partial(page: str, params: Mapping[str, str], checkpoints=None) -
         except ConfigError as err:
             errors.append(err)
             values["config"] = RunConfig()
+        if "vs" in values:  # the second run must be a valid config too
+            try:
+                with_overrides(values["config"], values["vs"])
+            except ConfigError as err:
+                errors.append(ConfigError("vs", str(err)))
+                del values["vs"]
     return values, errors

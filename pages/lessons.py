@@ -33,7 +33,7 @@ def on_presenter() -> None:
 
 st.title("Lessons")
 done = len(progress.done)
-cols = st.columns([3, 2, 1])
+cols = st.columns([3, 2, 2])
 st.session_state["lesson_pick"] = progress.current
 cols[0].selectbox("Lesson", range(len(LESSONS)), key="lesson_pick", on_change=on_pick,
                   format_func=lambda i: f"{'✓ ' if SLUGS[i] in progress.done else ''}{i + 1}. {LESSONS[i].title}")
@@ -50,8 +50,10 @@ st.markdown(lesson.body)
 value = None
 if lesson.slider is not None:
     s = lesson.slider
-    value = st.slider(s.label, float(s.low), float(s.high), float(s.default), float(s.step),
-                      key=f"lesson_slider_{lesson.slug}")
+    whole = all(float(v).is_integer() for v in (s.low, s.high, s.default, s.step))
+    kind = int if whole else float
+    value = float(st.slider(s.label, kind(s.low), kind(s.high), kind(s.default), kind(s.step),
+                            key=f"lesson_slider_{lesson.slug}"))
 st.plotly_chart(FIGURES[lesson.slug](value), key=f"lesson_figure_{lesson.slug}", width="stretch")
 
 # --- open the experiment in the app ---------------------------------------------------------------------

@@ -63,6 +63,8 @@ def test_overrides_need_path_equals_value():
         parse_overrides("loss.name")
     with pytest.raises(ConfigError, match="vs: give at least one"):
         parse_overrides(" ; ")
+    with pytest.raises(ConfigError, match="vs: loss.name"):
+        parse_link("toy-lab", {"vs": "loss.name=alchemy"})
 
 
 def test_the_latent_explorer_takes_a_shipped_checkpoint_by_its_stem():

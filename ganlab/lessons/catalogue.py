@@ -42,7 +42,9 @@ counterfeiter, the discriminator the police: $D$ learns to catch $G$'s fakes, $G
 to make fakes that $D$ calls real. Neither needs $p_g(x)$: only samples, and gradients through $D$.
 
 Where should the game end? For a fixed generator the best discriminator is
-$$D^*(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},$$
+$$
+D^*(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},
+$$
 which is $\tfrac12$ wherever the two densities agree. Move the generator's mean in the figure: the police
 officer is sure only where one density dominates, and is reduced to a coin toss when $p_g = p_{data}$.
 """,
@@ -71,16 +73,20 @@ MINIMAX = Lesson(
     title="The minimax game and the optimal discriminator",
     body=r"""
 The two players share one value function,
-$$V(G, D) = \mathbb{E}_{x \sim p_{data}}\big[\log D(x)\big]
-+ \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big],$$
+$$
+V(G, D) = \mathbb{E}_{x \sim p_{data}}\big[\log D(x)\big] +
+\mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big],
+$$
 and play $\min_G \max_D V(G, D)$. For $D$ this is the log-likelihood of a binary classifier (real = 1,
 fake = 0); for $G$ it is the chance of being caught.
 
 Fix $G$ and maximise over $D$ point by point: $a \log y + b \log(1 - y)$ with $a = p_{data}(x)$,
 $b = p_g(x)$ peaks at $y = a / (a + b)$, so $D^*(x) = p_{data}(x) / (p_{data}(x) + p_g(x))$.
 Substituting, and writing $M = (p_{data} + p_g)/2$,
-$$V(G, D^*) = \mathrm{KL}(p_{data}\,\|\,M) + \mathrm{KL}(p_g\,\|\,M) - \log 4
-= 2\,\mathrm{JSD}(p_{data}\,\|\,p_g) - \log 4$$
+$$
+V(G, D^*) = \mathrm{KL}(p_{data}\,\|\,M) + \mathrm{KL}(p_g\,\|\,M) - \log 4
+= 2\,\mathrm{JSD}(p_{data}\,\|\,p_g) - \log 4
+$$
 (Goodfellow et al. 2014, Theorem 1). Conventions used throughout ganlab:
 $\mathrm{JSD}(P\|Q) = \tfrac12\mathrm{KL}(P\|M) + \tfrac12\mathrm{KL}(Q\|M)$ in nats, so
 $0 \le \mathrm{JSD} \le \log 2$ and $-\log 4 \le V(G, D^*) \le 0$, with $-\log 4$ reached exactly when
@@ -118,14 +124,18 @@ SATURATION = Lesson(
     body=r"""
 In the minimax game the generator minimises $\mathbb{E}_z\big[\log(1 - D(G(z)))\big]$. Write
 $D = \sigma(\ell)$ with $\ell$ the discriminator's logit; then
-$$\frac{\partial}{\partial \ell}\log\big(1 - \sigma(\ell)\big) = -\sigma(\ell) = -D.$$
+$$
+\frac{\partial}{\partial \ell}\log\big(1 - \sigma(\ell)\big) = -\sigma(\ell) = -D.
+$$
 Early in training the generator is poor, the discriminator rejects its samples with confidence,
 $D(G(z)) \approx 0$, and the gradient that reaches $G$ is multiplied by $D \approx 0$: the loss has
 *saturated* exactly when the generator has the most to learn.
 
 Goodfellow et al. (2014) suggested the fix used by almost every GAN since: let $G$ minimise
 $-\mathbb{E}_z\big[\log D(G(z))\big]$ instead. It pushes $D(G(z))$ up just the same, but
-$$\frac{\partial}{\partial \ell}\big(-\log \sigma(\ell)\big) = -(1 - D),$$
+$$
+\frac{\partial}{\partial \ell}\big(-\log \sigma(\ell)\big) = -(1 - D),
+$$
 which is close to $-1$ when $D \approx 0$. Sample by sample the two gradients differ by the factor
 $D / (1 - D)$. In ganlab they are two named losses, `minimax` and `nonsaturating`, with the same
 discriminator.
@@ -211,8 +221,10 @@ two are.
 
 The parallel lines of Arjovsky et al. (2017, Example 1) make this exact. $P_0$ is uniform on the segment
 $\{0\} \times [0, 1]$ and $P_\theta$ on $\{\theta\} \times [0, 1]$:
-$$\mathrm{JSD}(P_0\,\|\,P_\theta) = \begin{cases}\log 2 & \theta \ne 0\\ 0 & \theta = 0\end{cases},\qquad
-\mathrm{KL}(P_\theta\,\|\,P_0) = \infty\ (\theta \ne 0),\qquad W_1(P_0, P_\theta) = |\theta|.$$
+$$
+\mathrm{JSD}(P_0\,\|\,P_\theta) = \begin{cases}\log 2 & \theta \ne 0\\ 0 & \theta = 0\end{cases},\qquad
+\mathrm{KL}(P_\theta\,\|\,P_0) = \infty\ (\theta \ne 0),\qquad W_1(P_0, P_\theta) = |\theta|.
+$$
 Only the Wasserstein (earth mover's) distance
 $W_1(P, Q) = \inf_{\gamma \in \Pi(P, Q)} \mathbb{E}_{(x, y) \sim \gamma}\|x - y\|$ changes continuously
 with $\theta$ and tells the generator which way to move.
@@ -265,9 +277,11 @@ steady, and that value depends on the width.
 
 WGAN-GP replaces clipping with a penalty that asks for what the optimal critic has, gradient norm 1 on
 the segments between real and generated points:
-$$L_D = \mathbb{E}_z f(G(z)) - \mathbb{E}_x f(x)
-+ \lambda\,\mathbb{E}_{\hat x}\big(\|\nabla_{\hat x} f(\hat x)\|_2 - 1\big)^2,
-\qquad \hat x = \epsilon x + (1 - \epsilon) G(z),\ \epsilon \sim U[0, 1],$$
+$$
+L_D = \mathbb{E}_z f(G(z)) - \mathbb{E}_x f(x) +
+\lambda\,\mathbb{E}_{\hat x}\big(\|\nabla_{\hat x} f(\hat x)\|_2 - 1\big)^2,
+\qquad \hat x = \epsilon x + (1 - \epsilon) G(z),\ \epsilon \sim U[0, 1],
+$$
 with $\lambda = 10$ and Adam ($\beta_2 = 0.9$). ganlab flattens each sample before taking the norm, so the
 same penalty serves 2-D points and images.
 """,
@@ -300,8 +314,10 @@ Training a GAN alternates gradient steps of two players with opposed objectives,
 such *gradient play* need not attract. The smallest example is the bilinear game $J(x, y) = xy$: $x$
 minimises, $y$ maximises, the equilibrium is $(0, 0)$. Simultaneous gradient descent–ascent with step $h$
 is
-$$\begin{pmatrix} x \\ y \end{pmatrix} \leftarrow \begin{pmatrix} 1 & -h \\ h & 1 \end{pmatrix}
-\begin{pmatrix} x \\ y \end{pmatrix},$$
+$$
+\begin{pmatrix} x \\ y \end{pmatrix} \leftarrow \begin{pmatrix} 1 & -h \\ h & 1 \end{pmatrix}
+\begin{pmatrix} x \\ y \end{pmatrix},
+$$
 a rotation scaled by $\sqrt{1 + h^2}$: the iterates spiral outward for every $h > 0$. Alternating updates
 stay on a bounded orbit; extragradient (Korpelevich 1976) and optimistic updates (Daskalakis et al. 2018)
 converge.
@@ -450,16 +466,20 @@ EVALUATING = Lesson(
     body=r"""
 A GAN has no likelihood to report, so its samples are judged through a pretrained classifier. The
 Inception Score (Salimans et al. 2016) is
-$$\mathrm{IS} = \exp\Big(\mathbb{E}_x\,\mathrm{KL}\big(p(y \mid x)\,\|\,p(y)\big)\Big),
-\qquad p(y) = \mathbb{E}_x\,p(y \mid x),$$
+$$
+\mathrm{IS} = \exp\Big(\mathbb{E}_x\,\mathrm{KL}\big(p(y \mid x)\,\|\,p(y)\big)\Big),
+\qquad p(y) = \mathbb{E}_x\,p(y \mid x),
+$$
 high when each sample is classified confidently and the classes are balanced; it lies between 1 and the
 number of classes. ganlab computes it with its own LeNet, trained on MNIST (97.8% held-out accuracy),
 and calls it the *classifier score* (at most 10).
 
 The Fréchet Inception Distance (Heusel et al. 2017) fits a Gaussian to the features of real and of
 generated images and compares them:
-$$\mathrm{FID} = \|\mu_r - \mu_g\|_2^2
-+ \operatorname{tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r \Sigma_g)^{1/2}\big).$$
+$$
+\mathrm{FID} = \|\mu_r - \mu_g\|_2^2 +
+\operatorname{tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r \Sigma_g)^{1/2}\big).
+$$
 Here the features are the LeNet's 128-d last hidden layer, hence *FID (LeNet)*: lower is better, and its
 values are not comparable with Inception FIDs.
 

@@ -53,6 +53,23 @@ def test_body_has_two_or_three_paragraphs_and_balanced_math(lesson):
     assert "\\\\" not in lesson.body.replace(r"\\ ", "")  # raw strings: no doubled backslashes
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_display_math_is_fenced(lesson):
+    # Streamlit renders $$ ... $$ as a display only when each $$ stands on its own line
+    for line in lesson.body.splitlines():
+        assert "$$" not in line or line.strip() == "$$", line
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_display_math_is_not_broken_by_markdown_blocks(lesson):
+    # inside $$ ... $$ a line starting with "+ ", "- ", "> " or "1. " would start a list or a quote
+    in_math = False
+    for line in lesson.body.splitlines():
+        if in_math:
+            assert not re.match(r"\s*([-+*>#]|\d+[.)])(\s|$)", line), line
+        in_math ^= line.count("$$") % 2 == 1
+
+
 def test_jsd_convention_is_stated_where_jsd_values_are_shown():
     body = BY_SLUG["minimax-and-optimal-d"].body
     assert r"0 \le \mathrm{JSD} \le \log 2" in body

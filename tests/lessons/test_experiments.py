@@ -150,3 +150,18 @@ def test_classifier_score_rewards_ten_repeated_digits():
 @pytest.mark.parametrize("name", ["minimax_and_optimal_d", "saturation", "game_dynamics"])
 def test_experiments_are_seeded(name):
     assert getattr(experiments, name)() == run(name)
+
+
+def test_experiments_run_on_one_thread_and_restore_the_count():
+    import torch
+
+    seen = []
+    wrapped = experiments.single_threaded(lambda: seen.append(torch.get_num_threads()) or Outcome(0, "0"))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert wrapped() == Outcome(0, "0")
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert experiments.saturation.__name__ == "saturation"
