@@ -119,17 +119,18 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             st.session_state["toy_d_shown"] = True
         if pair is not None:
             with pair.other.lock:
-                other_snap = pair.other.trainer.snapshot(grid_size=SNAPSHOT_GRID)
+                other_snap = pair.other.trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
+            label_a = f"A: this run (loss {session.config.loss.name})"
+            label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
             cols = st.columns(2)
             for col, run, run_snap, key in ((cols[0], session, snap, "toy_plane"),
                                             (cols[1], pair.other, other_snap, "toy_plane_b")):
                 with col:
-                    st.caption(f"{'A' if key == 'toy_plane' else 'B'}: {run.config.loss.name}")
+                    st.caption(label_a if key == "toy_plane" else label_b)
                     fig = plane_figure(run_snap, layers=frozenset(layers), uirevision=key,
                                        **_extras(run, run_snap, layers))
                     st.plotly_chart(fig, key=key, width="stretch")
-            runs = [("A " + session.config.loss.name, snap["metrics"]),
-                    ("B " + pair.other.config.loss.name, other_snap["metrics"])]
+            runs = [("A", snap["metrics"]), ("B", other_snap["metrics"])]
             if min(len(m["step"]) for _, m in runs):
                 keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd")
                         if np.isfinite(snap["metrics"][k]).any()]

@@ -150,3 +150,4 @@ def test_with_several_sessions_playing_each_trains_a_share_per_frame_then_waits(
         with ts._TRAINING_LOCK:
             ts._TRAINING.discard(-1)
     assert ts.sessions_training() == 0
+
