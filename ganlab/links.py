@@ -5,7 +5,8 @@ turns them into widget values (or, for the Toy Lab, a validated RunConfig and it
 raises ConfigError naming the parameter and what is allowed.
 
 Parameters every page accepts: `open` (a counter the Lessons page adds so the same preset can be opened
-twice), `presenter` (0 or 1: presenter mode) and, on the Toy Lab, `show` (the controls a teacher's link
+twice), `lesson` (the lesson that opened the page: it offers a way back), `presenter` (0 or 1: presenter
+mode) and, on the Toy Lab, `show` (the controls a teacher's link
 leaves visible; the others are hidden, keeping their values).
 """
 
@@ -20,7 +21,7 @@ from ganlab.theory.bilinear import METHODS as GAME_METHODS
 from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
 from ganlab.viz.toy_plane import LAYERS
 
-COMMON = ("open", "presenter")
+COMMON = ("open", "presenter", "lesson")
 MAX_SPEED = 2000
 
 # the Toy Lab's control groups a teacher's link can leave visible (everything else is hidden)

@@ -61,7 +61,8 @@ st.subheader("Try it")
 for i, link in enumerate(lesson.links):
     if st.button(f"Open in {PAGE_TITLES[link.page]}: {link.label}", key=f"lesson_open_{lesson.slug}_{i}",
                  icon="↗️"):
-        st.switch_page(PAGE_FILES[link.page], query_params=link_params(link, next_open_counter()))
+        st.switch_page(PAGE_FILES[link.page], query_params=link_params(link, next_open_counter(),
+                                                                       lesson=lesson.slug))
 
 # --- predict, then run ----------------------------------------------------------------------------------
 question = lesson.question

@@ -5,10 +5,12 @@ from typing import Any
 
 import streamlit as st
 
+from ganlab.lessons.catalogue import LESSONS
 from ganlab.links import COMMON, PAGE_FIELDS, parse_link_partial
 
 APPLIED = "link_applied:"     # session key prefix: the address a page last applied, per page
 ERRORS = "link_errors:"       # session key prefix: what was wrong with that address
+FROM_LESSON = "link_lesson:"  # session key prefix: the lesson whose button opened the page (or None)
 APPLIED_TEXT = "link_text:"   # session key prefix: the parameters of that address that were applied
 PRESENTER = "presenter"       # session key: presenter mode on or off
 OPEN_COUNTER = "link_opened"  # session key: how many presets the Lessons page has opened
@@ -82,6 +84,7 @@ def arriving_preset(page: str, checkpoints: Iterable[str] | None = None) -> dict
     st.session_state[APPLIED + page] = signature
     values, errors = parse_link_partial(page, params, checkpoints)
     st.session_state[ERRORS + page] = [str(e) for e in errors]
+    st.session_state[FROM_LESSON + page] = params.get("lesson")
     wrong = {e.field for e in errors}
     own = {*PAGE_FIELDS[page], "vs"}  # on the Toy Lab the rest are RunConfig options: applied all or none
     config_failed = page == "toy-lab" and bool(wrong - own)
@@ -99,6 +102,12 @@ def mark_address_applied(page: str, params: dict[str, str]) -> None:
 def show_link_errors(page: str) -> None:
     """What the last link applied (a caption), and what it could not (an error naming each parameter)."""
     applied = st.session_state.get(APPLIED_TEXT + page)
+    slug = st.session_state.get(FROM_LESSON + page)
+    titles = {lesson.slug: (number, lesson.title) for number, lesson in enumerate(LESSONS, 1)}
+    if slug in titles:
+        number, title = titles[slug]
+        st.page_link("pages/lessons.py", label=f"Back to lesson {number}: {title}", icon="↩️",
+                     query_params={"lesson": slug})
     if applied:
         st.caption(f"Opened with: {applied}")
     errors = st.session_state.get(ERRORS + page)

@@ -28,6 +28,18 @@ def test_open_in_lands_on_the_page_with_the_preset(page, app_url, number, lesson
     for name, value in link.params:
         assert f"{name} = {value}" in text, (name, value, text)
     assert page.get_by_text("were not used").count() == 0
+    page.get_by_text(f"Back to lesson {number}: {lesson.title}").first.wait_for(timeout=60_000)
+    no_exception(page)
+
+
+def test_back_to_the_lesson_returns_to_it(page, app_url):
+    number, lesson, link = LINKS[-1]
+    open_page(page, app_url, f"lessons?lesson={lesson.slug}")
+    page.get_by_role("button", name=f"Open in {PAGE_TITLES[link.page]}: {link.label}").click()
+    page.wait_for_url(f"**/{link.page}?**", timeout=60_000)
+    page.get_by_text(f"Back to lesson {number}: {lesson.title}").click(timeout=120_000)
+    page.wait_for_url("**/lessons?lesson=*", timeout=60_000)
+    page.get_by_role("heading", name=f"{number}. {lesson.title}").wait_for(timeout=60_000)
     no_exception(page)
 
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganlab.ui.toy_controls import PREFIX
@@ -98,3 +99,24 @@ def test_settings_survive_a_visit_to_another_page():
     assert app.session_state["toy_session"].trainer is run  # the same run, not a restart with the defaults
     app.switch_page("pages/dynamics.py").run()
     assert app.slider(key="dyn_gamma").value == 2.0
+
+
+def test_a_page_opened_from_a_lesson_links_back_to_it():
+    app = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=120).run()
+    app.query_params.update({"lesson": "saturation", "loss.name": "minimax", "open": "1"})
+    app.switch_page("pages/toy_lab.py").run()
+    assert not app.exception
+    back = [p for p in app.get("page_link") if p.proto.label.startswith("Back to lesson")]
+    assert [p.proto.label for p in back] == ["Back to lesson 3: Saturation: why the minimax generator loss stalls"]
+    assert app.session_state["toy_session"].config.loss.name == "minimax"
+
+
+@pytest.mark.parametrize("page", ["pages/toy_lab.py", "pages/mnist_lab.py", "pages/latent_explorer.py"])
+def test_in_presenter_mode_the_controls_move_from_the_sidebar_to_the_page(page):
+    app = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=120)
+    app.query_params["presenter"] = "1"
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception
+    assert [e.label for e in app.expander if e.label == "Controls"] == ["Controls"]
+    assert not app.sidebar.selectbox and not app.sidebar.slider
