@@ -75,7 +75,7 @@ if resources.device_note:
 show_link_errors("toy-lab")
 hidden = [TOY_CONTROLS[c] for c in TOY_CONTROLS if not shown(c)]
 if hidden:
-    cols = st.columns([5, 1])
+    cols = st.columns([3, 1])
     cols[0].caption("This link shows only some controls; hidden (kept as the link set them): "
                     + ", ".join(hidden) + ".")
     if cols[1].button("Show all controls", key="toy_show_all", type="tertiary"):
