@@ -445,12 +445,14 @@ class Trainer:
         self.metrics.extend(np.array([self.step_count]), np.array([[values[k] for k in METRIC_COLUMNS]]))
         return values
 
-    def step(self, n: int = 1) -> None:
-        """Run `n` iterations, then check for divergence (raises TrainingDiverged)."""
+    def step(self, n: int = 1, check: bool = True) -> None:
+        """Run `n` iterations, then check for divergence (raises TrainingDiverged). With check=False the
+        caller checks later (`check()`): until then the history lags and the last good state is older."""
         for _ in range(n):
             self.d_phase()
             self.g_phase()
-        self.check()
+        if check:
+            self.check()
 
     def run(self, seconds: float, max_steps: int | None = None) -> int:
         """Train for about `seconds` of wall time (or `max_steps` iterations); returns iterations done."""

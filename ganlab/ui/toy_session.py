@@ -18,6 +18,7 @@ TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
 WORKER_CHUNK = 16         # steps the background worker trains per hold of the lock
+WORKER_CHECK_EVERY = 128  # steps between the worker's divergence checks (each copies the good state)
 WORKER_IDLE_STOP = 10.0   # seconds without a drawn frame (tab closed) after which the worker pauses
 SHARED_TRAIN_BUDGET = 0.12  # with several sessions playing, each trains at most this / N seconds per frame
 
@@ -61,6 +62,7 @@ class ToySession:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     _worker: threading.Thread | None = field(default=None, init=False, repr=False, compare=False)
     _since_frame: int = field(default=0, init=False, repr=False)
+    _checked: int = field(default=0, init=False, repr=False)  # the step of the worker's last divergence check
     _last_frame: float = field(default=0.0, init=False, repr=False)
     _frame_event: threading.Event = field(default_factory=threading.Event, init=False, repr=False, compare=False)
 
@@ -147,8 +149,14 @@ class ToySession:
 
     # --- background worker (never calls streamlit) ------------------------------------------------
 
+    def _check(self) -> None:
+        """Divergence check of the steps the worker trained since the last one (call holding the lock)."""
+        self._guard(self.trainer.check)
+        self._checked = self.trainer.step_count
+
     def _frame_taken(self) -> int:
         with self.lock:
+            self._check()  # a frame never shows unchecked (possibly non-finite) weights
             done, self._since_frame = self._since_frame, 0
             self._last_frame = time.monotonic()
             if self.playing and (self._worker is None or not self._worker.is_alive()):
@@ -163,6 +171,8 @@ class ToySession:
         try:
             self._train_while_playing()
         finally:
+            with self.lock:
+                self._check()  # the last steps before a pause
             with _TRAINING_LOCK:
                 _TRAINING.discard(id(self))
 
@@ -187,9 +197,13 @@ class ToySession:
                         self.step_generator()
                     before = self.trainer.step_count
                     chunk = min(WORKER_CHUNK, room)
-                    self._guard(lambda: self.trainer.step(chunk))  # noqa: B023 (called at once)
+                    self.trainer.step(chunk, check=False)
                     self._since_frame += self.trainer.step_count - before
-                    if self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every:
+                    unchecked = self.trainer.step_count - self._checked
+                    keep = self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every
+                    if keep or not 0 <= unchecked < WORKER_CHECK_EVERY:
+                        self._check()
+                    if keep and self.error is None:
                         self.record()
             if room <= 0:
                 self._frame_event.wait(0.1)

@@ -1,6 +1,8 @@
 import time
 
+import numpy as np
 import pytest
+import torch
 
 from ganlab.config import RunConfig, with_overrides
 from ganlab.ui.toy_presets import PRESETS
@@ -64,6 +66,41 @@ def test_divergence_pauses_with_a_message_and_keeps_the_last_good_state():
     assert "diverged at step" in session.error and "Reset" in session.error
     session.reset()
     assert session.error is None and session.trainer.step_count == 0
+
+
+def test_in_the_background_a_divergence_is_caught_before_a_frame_shows_it():
+    session = ToySession(small(**{"g_opt.name": "sgd", "d_opt.name": "sgd", "g_opt.lr": "10", "d_opt.lr": "10",
+                                  "loss.name": "wgan-gp", "loss.gp_lambda": "10000"}), background=True)
+    session.set_speed(300)
+    session.play()
+    deadline = time.monotonic() + 20
+    while session.playing and time.monotonic() < deadline:
+        session.tick()  # a frame: checks the worker's unchecked steps first
+        time.sleep(0.05)
+    session.join_worker()
+    assert not session.playing and "diverged at step" in session.error
+    with session.lock:
+        assert all(torch.isfinite(p).all() for p in session.trainer.G.parameters())  # the last good state
+        assert all(torch.isfinite(p).all() for p in session.trainer.D.parameters())
+        assert np.isfinite(session.trainer.snapshot(n_samples=16, grid_size=8)["fake"]).all()
+
+
+def test_the_worker_checks_every_so_many_steps_and_at_a_pause():
+    from ganlab.ui.toy_session import WORKER_CHECK_EVERY
+
+    session = ToySession(RunConfig(device="cpu", batch_size=32), background=True)
+    session.set_speed(2 * WORKER_CHECK_EVERY)
+    session.play()
+    session.tick()
+    deadline = time.monotonic() + 20
+    while session.trainer.step_count < 2 * WORKER_CHECK_EVERY and time.monotonic() < deadline:
+        time.sleep(0.05)
+    session.pause()
+    with session.lock:
+        trainer = session.trainer
+        assert trainer.step_count == 2 * WORKER_CHECK_EVERY
+        assert len(trainer.history) == trainer.step_count  # every step checked into the history by the pause
+        assert session._checked == trainer.step_count
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
