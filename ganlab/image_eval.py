@@ -24,14 +24,15 @@ PR_SAMPLES = 1000
 
 
 @functools.lru_cache(maxsize=1)
-def _classifier():
+def lenet():
+    """(model, metadata) of the shipped LeNet, loaded once per process (metrics, lessons, the explorer)."""
     return load_classifier()
 
 
 @functools.lru_cache(maxsize=4)
 def reference_statistics(data_dir: str | None = None) -> tuple:
     """(mu, sigma, source, PR_SAMPLES features) of the held-out real digits' LeNet features, once per process."""
-    model, _ = _classifier()
+    model, _ = lenet()
     test = load_mnist(data_dir, train=False)
     feats, _ = features_and_probs(model, test.images)
     mu, sigma = feature_statistics(feats)
@@ -42,7 +43,7 @@ def reference_statistics(data_dir: str | None = None) -> tuple:
 def evaluate_images(images: torch.Tensor, data_dir: str | None = None) -> dict:
     """images (n, 1, 28, 28) in [-1, 1] -> {"fid_lenet", "classifier_score", "class_kl", "precision",
     "recall", "density", "coverage", "reference"} (reference: which real set the statistics come from)."""
-    model, _ = _classifier()
+    model, _ = lenet()
     feats, probs = features_and_probs(model, images.detach().cpu().float())
     mu_real, sigma_real, source, real_feats = reference_statistics(data_dir)
     mu, sigma = feature_statistics(feats)

@@ -29,7 +29,11 @@ from ganlab.nets.mlp import MLPDiscriminator
 from ganlab.theory.bilinear import bilinear_trajectory
 from ganlab.theory.dirac_gan import dirac_trajectory, eigenvalues
 from ganlab.theory.disjoint import KINDS, fit_discriminators
-from ganlab.theory.optimal_d import jsd_from_optimal_value, optimal_discriminator, optimal_value
+from ganlab.theory.optimal_d import (
+    gaussian_optimal_value,
+    jsd_from_optimal_value,
+    optimal_discriminator,
+)
 from ganlab.theory.parallel_lines import parallel_lines
 from ganlab.train import Trainer
 
@@ -113,12 +117,6 @@ def adversarial_idea() -> Outcome:
 
 OPTIMAL_D_SHIFT = 2.0
 OPTIMAL_D_OPTIONS = (-LOG4, -0.7, 0.0)
-
-
-def gaussian_optimal_value(shift: float, lo: float = -10.0, hi: float = 12.0, points: int = 20001) -> float:
-    """max_D V(G, D) = 2 JSD - log 4 for p_data = N(0, 1) and p_g = N(shift, 1), by quadrature."""
-    x = np.linspace(min(lo, shift - 10.0), max(hi, shift + 10.0), points)
-    return optimal_value(norm.pdf(x), norm.pdf(x, loc=shift), x[1] - x[0])
 
 
 @single_threaded
@@ -414,7 +412,7 @@ def ink_walk(name: str, seed: int = SEED) -> dict:
     """
     from ganlab.classifier import features_and_probs
     from ganlab.generator_file import CHECKPOINT_DIR, load_generator
-    from ganlab.image_eval import _classifier
+    from ganlab.image_eval import lenet
     from ganlab.latent import fit_direction, ink_mass
 
     loaded = load_generator(CHECKPOINT_DIR / f"{name}.pt")
@@ -429,7 +427,7 @@ def ink_walk(name: str, seed: int = SEED) -> dict:
     direction = fit_direction(z, ink_mass(loaded.generate(z, labels_for(1000, 10))))
     starts, labels = loaded.random_z(16, seed + 1), labels_for(16, 11)
     images = {a: loaded.generate(starts + a * direction, labels) for a in INK_ALPHAS}
-    model, _ = _classifier()
+    model, _ = lenet()
     digits = {a: features_and_probs(model, images[a])[1].argmax(1) for a in INK_ALPHAS}
 
     def kept(a: float) -> float:
@@ -473,10 +471,10 @@ def evaluating_gans() -> Outcome:
     from ganlab.classifier import features_and_probs
     from ganlab.data.images import load_mnist
     from ganlab.generator_file import CHECKPOINT_DIR
-    from ganlab.image_eval import _classifier, reference_statistics
+    from ganlab.image_eval import lenet, reference_statistics
     from ganlab.metrics.images import classifier_score, feature_statistics, frechet_distance
 
-    model, _ = _classifier()
+    model, _ = lenet()
     mu_ref, sigma_ref, _, _ = reference_statistics()
     train = load_mnist(train=True)
     order = np.random.default_rng(SEED).permutation(len(train))

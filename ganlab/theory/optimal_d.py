@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import gaussian_kde
+from scipy.stats import gaussian_kde, norm
 
 LOG4 = math.log(4.0)
 
@@ -219,3 +219,10 @@ def jsd_from_optimal_value(value: float) -> float:
 
 __all__ = ["optimal_discriminator", "kde_density", "optimal_discriminator_grid", "optimal_value",
            "jsd_from_optimal_value", "DENSITY_FLOOR", "KDE_MIN_WIDTH"]
+
+
+def gaussian_optimal_value(shift: float, lo: float = -10.0, hi: float = 12.0, points: int = 20001) -> float:
+    """max_D V(G, D) = 2 JSD - log 4 for p_data = N(0, 1) and p_g = N(shift, 1), by quadrature on `points`
+    points over [min(lo, shift - 10), max(hi, shift + 10)]."""
+    x = np.linspace(min(lo, shift - 10.0), max(hi, shift + 10.0), points)
+    return optimal_value(norm.pdf(x), norm.pdf(x, loc=shift), x[1] - x[0])

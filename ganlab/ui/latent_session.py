@@ -46,11 +46,11 @@ def toy_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
     return {name: p for name, p in generator_checkpoints(folder).items() if _card_dataset(p) in DATASETS}
 
 
-@functools.lru_cache(maxsize=1)
 def classifier():
-    from ganlab.classifier import load_classifier
+    """The shipped LeNet: the same cached instance the image metrics use."""
+    from ganlab.image_eval import lenet
 
-    return load_classifier()[0]
+    return lenet()[0]
 
 
 @functools.lru_cache(maxsize=2)

@@ -23,7 +23,7 @@ from scipy.stats import norm
 
 from ganlab.data import make_dataset
 from ganlab.theory.dirac_gan import dirac_field, dirac_trajectory
-from ganlab.theory.optimal_d import jsd_from_optimal_value, optimal_discriminator, optimal_value
+from ganlab.theory.optimal_d import gaussian_optimal_value, jsd_from_optimal_value, optimal_discriminator
 from ganlab.theory.parallel_lines import parallel_lines
 from ganlab.viz.dynamics import phase_figure
 from ganlab.viz.image_grid import tile
@@ -53,8 +53,7 @@ def _value(value: float | None, default: float) -> float:
 
 def gaussian_jsd(shift: float, points: int = 4001) -> float:
     """JSD(N(0, 1) || N(shift, 1)) in nats by quadrature of max_D V = 2 JSD - log 4."""
-    x = np.linspace(min(-8.0, shift - 8.0), max(8.0, shift + 8.0), points)
-    return jsd_from_optimal_value(optimal_value(norm.pdf(x), norm.pdf(x, loc=shift), x[1] - x[0]))
+    return jsd_from_optimal_value(gaussian_optimal_value(shift, points=points))
 
 
 def mode_dropping_divergences(covered: int, total: int = 8) -> dict[str, float]:
