@@ -8,22 +8,15 @@ from ganlab.ui.classroom import (
     leave_presenter_mode,
     read_presenter_flag,
 )
+from ganlab.ui.navigation import APP_PAGES
 from ganlab.ui.runtime import configure_torch_for_app, freeze_imported_objects
 
 configure_torch_for_app()
 freeze_imported_objects()
 st.set_page_config(page_title="ganlab — a GAN laboratory", page_icon="🧪", layout="wide")
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
-    st.Page("pages/toy_lab.py", title="Toy Lab", icon="🎯", url_path="toy-lab"),
-    st.Page("pages/mnist_lab.py", title="MNIST Lab", icon="✍️", url_path="mnist-lab"),
-    st.Page("pages/latent_explorer.py", title="Latent Explorer", icon="🧭", url_path="latent-explorer"),
-    st.Page("pages/experiments.py", title="Experiments", icon="📊", url_path="experiments"),
-    st.Page("pages/divergences.py", title="Divergences", icon="📐", url_path="divergences"),
-    st.Page("pages/dynamics.py", title="Dynamics", icon="🌀", url_path="dynamics"),
-]
+PAGES = [st.Page(p.file, title=p.title, icon=p.icon,
+                 **({"url_path": p.url_path} if p.url_path else {"default": True})) for p in APP_PAGES]
 
 presenting = read_presenter_flag()
 page = st.navigation(PAGES, position="top" if presenting else "sidebar")

@@ -10,23 +10,12 @@ from ganlab.losses import F_DIVERGENCES
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
 from ganlab.theory.race import Race
-from ganlab.ui.classroom import (
-    apply_widget_values,
-    arriving_preset,
-    remember_settings,
-    set_defaults,
-    show_link_errors,
-)
+from ganlab.ui.classroom import take_preset
 
 RACE_STEPS_PER_TICK = 25
 
 st.title("Divergences on disjoint supports")
-remember_settings("divergences")  # kept while another page is shown
-set_defaults({"div_theta": 0.5, "div_distance": 3.0})
-preset = arriving_preset("divergences")  # a lesson's or a shared link's preset, validated
-if preset:
-    apply_widget_values(preset)
-show_link_errors("divergences")
+take_preset("divergences", {"div_theta": 0.5, "div_distance": 3.0})  # kept settings, then a link's preset
 st.markdown("Convention used everywhere: $\\mathrm{JSD}(P\\|Q) = \\tfrac12\\mathrm{KL}(P\\|M) + "
             "\\tfrac12\\mathrm{KL}(Q\\|M)$, $M = \\tfrac12(P+Q)$, in nats, "
             "so $0 \\le \\mathrm{JSD} \\le \\log 2$.")

@@ -7,25 +7,15 @@ from ganlab.theory.bilinear import METHODS as GAME_METHODS
 from ganlab.theory.bilinear import bilinear_field, bilinear_trajectory
 from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
 from ganlab.theory.dirac_gan import dirac_field, dirac_trajectory, eigenvalues, r1_eigenvalues
-from ganlab.ui.classroom import (
-    apply_widget_values,
-    arriving_preset,
-    remember_settings,
-    set_defaults,
-    show_link_errors,
-)
+from ganlab.ui.classroom import take_preset
 from ganlab.viz.dynamics import distance_figure, phase_figure
 
 st.title("Dynamics of the GAN game")
-remember_settings("dynamics")  # kept while another page is shown
-set_defaults({"dyn_h": 0.2, "dyn_steps": 100, "dyn_x0": 1.0, "dyn_y0": 0.5, "dyn_methods": list(GAME_METHODS),
-              "dyn_dirac_methods": ["standard", "nonsaturating", "wgan", "r1"], "dyn_gamma": 1.0, "dyn_sigma": 0.5,
-              "dyn_lambda": 1.0, "dyn_scheme": "simultaneous", "dyn_dirac_h": 0.1, "dyn_dirac_steps": 300,
-              "dyn_theta0": 1.0})
-preset = arriving_preset("dynamics")  # a lesson's or a shared link's preset, validated
-if preset:
-    apply_widget_values(preset)
-show_link_errors("dynamics")
+DEFAULTS = {"dyn_h": 0.2, "dyn_steps": 100, "dyn_x0": 1.0, "dyn_y0": 0.5, "dyn_methods": list(GAME_METHODS),
+            "dyn_dirac_methods": ["standard", "nonsaturating", "wgan", "r1"], "dyn_gamma": 1.0, "dyn_sigma": 0.5,
+            "dyn_lambda": 1.0, "dyn_scheme": "simultaneous", "dyn_dirac_h": 0.1, "dyn_dirac_steps": 300,
+            "dyn_theta0": 1.0}
+take_preset("dynamics", DEFAULTS)  # kept settings, then a link's preset
 st.markdown(
     "A GAN is a two-player game, not a minimisation: following each player's gradient at once can circle "
     "or spiral away from the equilibrium. Two small games show it exactly."

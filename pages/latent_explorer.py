@@ -8,13 +8,7 @@ import torch
 
 from ganlab.checkpoint import CheckpointError
 from ganlab.latent import ATTRIBUTES
-from ganlab.ui.classroom import (
-    apply_widget_values,
-    arriving_preset,
-    controls_area,
-    remember_settings,
-    show_link_errors,
-)
+from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.latent_session import (
     GRID_SAMPLES,
     LatentSession,
@@ -35,11 +29,7 @@ st.caption("Pick a trained generator and explore its latent space: samples, inte
 UPLOAD = "Upload a checkpoint…"
 toys = toy_checkpoints()
 shipped = {**image_checkpoints(), **toys}
-remember_settings("latent-explorer")  # kept while another page is shown
-preset = arriving_preset("latent-explorer", list(shipped))  # a lesson's or a shared link's preset, validated
-if preset:
-    apply_widget_values(preset)
-show_link_errors("latent-explorer")
+take_preset("latent-explorer", checkpoints=list(shipped))  # kept settings, then a link's preset
 
 
 def show(images: torch.Tensor, captions: list[str] | None = None, width: int = 64,

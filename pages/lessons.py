@@ -5,7 +5,8 @@ import streamlit as st
 from ganlab.lessons.catalogue import LESSONS
 from ganlab.links import TOY_CONTROLS
 from ganlab.ui.classroom import PRESENTER, next_open_counter, presenter_on
-from ganlab.ui.lesson_progress import PAGE_FILES, PAGE_TITLES, LessonProgress, link_params, share_url
+from ganlab.ui.lesson_progress import LessonProgress, link_params, share_url
+from ganlab.ui.navigation import PAGE_FILES, PAGE_TITLES
 from ganlab.viz.lesson_figures import FIGURES
 
 BY_SLUG = {lesson.slug: lesson for lesson in LESSONS}

@@ -8,27 +8,16 @@ from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, RunConfig, with_overrides
 from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
 from ganlab.penalties import REGULARIZERS
-from ganlab.ui.classroom import (
-    apply_widget_values,
-    arriving_preset,
-    controls_area,
-    remember_settings,
-    set_defaults,
-    show_link_errors,
-)
+from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.ui.session_resources import session_resources
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
 st.title("MNIST Lab")
-remember_settings("mnist-lab")  # kept while another page is shown
-set_defaults({"mn_loss": "nonsaturating", "mn_clip": 0.01, "mn_gp": 10.0, "mn_channels": 32, "mn_latent": 100,
-              "mn_ha": 0.0, "mn_g_lr": 2e-4, "mn_d_lr": 2e-4, "mn_batch": 64, "mn_d_steps": 1, "mn_ema": True,
-              **{f"mn_reg_{reg}": float(spec.default) for reg, spec in REGULARIZERS.items()}})
-preset = arriving_preset("mnist-lab")  # a lesson's or a shared link's preset, validated
-if preset:
-    apply_widget_values({k: v for k, v in preset.items() if k != "mn_autoplay"})
-show_link_errors("mnist-lab")
+DEFAULTS = {"mn_loss": "nonsaturating", "mn_clip": 0.01, "mn_gp": 10.0, "mn_channels": 32, "mn_latent": 100,
+            "mn_ha": 0.0, "mn_g_lr": 2e-4, "mn_d_lr": 2e-4, "mn_batch": 64, "mn_d_steps": 1, "mn_ema": True,
+            **{f"mn_reg_{reg}": float(spec.default) for reg, spec in REGULARIZERS.items()}}
+preset = take_preset("mnist-lab", DEFAULTS)  # kept settings, then a link's preset
 
 with controls_area():
     st.subheader("Model")

@@ -17,7 +17,7 @@ from ganlab.ui.classroom import (
     mark_address_applied,
     remember_settings,
     set_defaults,
-    show_link_errors,
+    show_link_notes,
 )
 from ganlab.ui.session_resources import session_resources
 from ganlab.ui.toy_controls import (
@@ -33,7 +33,6 @@ from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ComparePair, ToySession
 from ganlab.viz.draw_canvas import canvas_figure
 
 st.title("Toy Lab")
-VIEW_KEYS = ["toy_layers", "toy_speed", "toy_compare", "toy_compare_loss"]
 
 
 def describe_overrides(overrides: dict[str, str]) -> str:
@@ -54,7 +53,7 @@ preset = arriving_preset("toy-lab")
 if preset is not None:
     st.session_state.update(widget_values(preset["config"]))
     st.session_state["toy_points"] = preset["config"].data.points
-    apply_widget_values({k: v for k, v in preset.items() if k != "toy_autoplay"})
+    apply_widget_values(preset)
     st.session_state["toy_show"] = preset.get("toy_show")  # a link without `show` shows every control
     st.session_state["toy_vs"] = preset.get("vs")
     st.session_state["toy_compare"] = "vs" in preset
@@ -72,7 +71,7 @@ resources = session_resources()
 resources.track("toy", session)  # paused and dropped when the browser session ends
 if resources.device_note:
     st.info(resources.device_note)
-show_link_errors("toy-lab")
+show_link_notes("toy-lab")
 hidden = [TOY_CONTROLS[c] for c in TOY_CONTROLS if not shown(c)]
 if hidden:
     cols = st.columns([3, 1])

@@ -14,6 +14,17 @@ FROM_LESSON = "link_lesson:"  # session key prefix: the lesson whose button open
 APPLIED_TEXT = "link_text:"   # session key prefix: the parameters of that address that were applied
 PRESENTER = "presenter"       # session key: presenter mode on or off
 OPEN_COUNTER = "link_opened"  # session key: how many presets the Lessons page has opened
+SAVED = "settings:"  # session key prefix: a page's widget values, as of its last run
+
+# the widget keys that hold a page's settings, beyond its link parameters (PAGE_FIELDS)
+SETTINGS_KEYS: dict[str, tuple[str, ...]] = {
+    "toy-lab": ("toy_layers", "toy_speed", "toy_compare", "toy_compare_loss"),
+    "mnist-lab": ("mn_clip", "mn_gp", "mn_g_opt", "mn_d_opt", "mn_g_lr", "mn_d_lr"),
+}
+SETTINGS_PREFIXES: dict[str, tuple[str, ...]] = {"toy-lab": ("cfg:",), "mnist-lab": ("mn_on_", "mn_reg_")}
+NOT_WIDGETS = ("toy_autoplay", "mn_autoplay", "toy_show", "div_race_playing")
+ONE_SHOT = ("toy_autoplay", "mn_autoplay")  # preset entries the page acts on once, never widget values
+LESSON_TITLES = {lesson.slug: (number, lesson.title) for number, lesson in enumerate(LESSONS, 1)}
 
 PRESENTER_CSS = """
 <style>
@@ -72,11 +83,11 @@ def controls_area():
 def arriving_preset(page: str, checkpoints: Iterable[str] | None = None) -> dict[str, Any] | None:
     """The preset in the address, validated, when this session has not applied that address yet.
 
-    Returns None when the address holds nothing new. What is wrong is kept for `show_link_errors`; the
+    Returns None when the address holds nothing new. What is wrong is kept for `show_link_notes`; the
     valid parameters are still returned.
     """
     params = _address()
-    if not any(name not in ("presenter",) for name in params):
+    if set(params) <= {"presenter"}:
         return None
     signature = tuple(sorted(params.items()))
     if st.session_state.get(APPLIED + page) == signature:
@@ -99,13 +110,13 @@ def mark_address_applied(page: str, params: dict[str, str]) -> None:
     st.session_state[APPLIED + page] = tuple(sorted(params.items()))
 
 
-def show_link_errors(page: str) -> None:
-    """What the last link applied (a caption), and what it could not (an error naming each parameter)."""
+def show_link_notes(page: str) -> None:
+    """The way back to the lesson that opened the page, what its link applied (a caption), and what it
+    could not (an error naming each parameter)."""
     applied = st.session_state.get(APPLIED_TEXT + page)
     slug = st.session_state.get(FROM_LESSON + page)
-    titles = {lesson.slug: (number, lesson.title) for number, lesson in enumerate(LESSONS, 1)}
-    if slug in titles:
-        number, title = titles[slug]
+    if slug in LESSON_TITLES:
+        number, title = LESSON_TITLES[slug]
         st.page_link("pages/lessons.py", label=f"Back to lesson {number}: {title}", icon="↩️",
                      query_params={"lesson": slug})
     if applied:
@@ -114,17 +125,6 @@ def show_link_errors(page: str) -> None:
     if errors:
         st.error("Some of the link's options were not used: " + "; ".join(errors)
                    + ". The others were applied.")
-
-
-SAVED = "settings:"  # session key prefix: a page's widget values, as of its last run
-
-# the widget keys that hold a page's settings, beyond its link parameters (PAGE_FIELDS)
-SETTINGS_KEYS: dict[str, tuple[str, ...]] = {
-    "toy-lab": ("toy_layers", "toy_speed", "toy_compare", "toy_compare_loss"),
-    "mnist-lab": ("mn_clip", "mn_gp", "mn_g_opt", "mn_d_opt", "mn_g_lr", "mn_d_lr"),
-}
-SETTINGS_PREFIXES: dict[str, tuple[str, ...]] = {"toy-lab": ("cfg:",), "mnist-lab": ("mn_on_", "mn_reg_")}
-NOT_WIDGETS = ("toy_autoplay", "mn_autoplay", "toy_show", "div_race_playing")
 
 
 def remember_settings(page: str) -> None:
@@ -150,8 +150,21 @@ def set_defaults(defaults: dict[str, Any]) -> None:
 def apply_widget_values(values: dict[str, Any]) -> None:
     """Set widgets from a parsed preset (non-widget entries such as "config" are left to the page)."""
     for key, value in values.items():
-        if key not in ("config", "vs"):
+        if key not in ("config", "vs", *ONE_SHOT):
             st.session_state[key] = value
+
+
+def take_preset(page: str, defaults: dict[str, Any] | None = None,
+                checkpoints: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """First thing on a page: its kept settings, its widget defaults, then a new preset from the address
+    applied to the widgets (with the notes on what was applied). Returns the preset, or None."""
+    remember_settings(page)
+    set_defaults(defaults or {})
+    preset = arriving_preset(page, checkpoints)
+    if preset:
+        apply_widget_values(preset)
+    show_link_notes(page)
+    return preset
 
 
 def next_open_counter() -> str:

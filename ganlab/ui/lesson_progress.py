@@ -5,16 +5,6 @@ from urllib.parse import urlencode, urlsplit
 
 from ganlab.lessons.model import Link, Outcome
 
-PAGE_FILES = {
-    "toy-lab": "pages/toy_lab.py", "mnist-lab": "pages/mnist_lab.py",
-    "latent-explorer": "pages/latent_explorer.py", "divergences": "pages/divergences.py",
-    "dynamics": "pages/dynamics.py",
-}
-PAGE_TITLES = {
-    "toy-lab": "Toy Lab", "mnist-lab": "MNIST Lab", "latent-explorer": "Latent Explorer",
-    "divergences": "Divergences", "dynamics": "Dynamics",
-}
-
 
 @dataclass
 class LessonProgress:

@@ -4,7 +4,7 @@ presenter mode hides the sidebar; a teacher's link hides the controls it leaves 
 import pytest
 
 from ganlab.lessons.catalogue import LESSONS
-from ganlab.ui.lesson_progress import PAGE_TITLES
+from ganlab.ui.navigation import PAGE_TITLES
 from tests.e2e.test_toy_lab import open_page
 
 LINKS = [(number, lesson, link) for number, lesson in enumerate(LESSONS, 1) for link in lesson.links]

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganlab.lessons.catalogue import LESSONS
-from ganlab.ui.lesson_progress import PAGE_TITLES
+from ganlab.ui.navigation import PAGE_TITLES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "lessons.py")
