@@ -45,6 +45,24 @@ WATCH_COUNTER = """() => {
 }"""
 
 
+def cpu_seconds(match) -> float:
+    """User + system CPU seconds so far of every process whose command line satisfies `match` (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not match(cmdline):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def headless_rate(seconds: float) -> float:
     from ganlab.config import RunConfig
     from ganlab.train import Trainer
@@ -103,10 +121,14 @@ def main() -> None:
             page.get_by_role("button", name="Play").click(timeout=10_000)
             time.sleep(3.0)  # warm-up
             page.evaluate(WATCH_COUNTER)
+            is_server, is_browser = (lambda c: "streamlit run" in c), (lambda c: "chromium" in c)
+            cpu_before = cpu_seconds(is_server), cpu_seconds(is_browser)
             start = time.perf_counter()
             time.sleep(args.seconds)
             seen = page.evaluate("window.__ganlabSteps")
             elapsed = time.perf_counter() - start
+            server_cores = (cpu_seconds(is_server) - cpu_before[0]) / elapsed
+            browser_cores = (cpu_seconds(is_browser) - cpu_before[1]) / elapsed
             page.get_by_role("button", name="Pause").click()
             browser.close()
     finally:
@@ -118,6 +140,8 @@ def main() -> None:
     print(f"in the browser               {app_rate:8.1f} steps/s  ({100 * app_rate / headless:.0f} % of headless; "
           "goal >= 70 %)")
     print(f"frames drawn                 {fps:8.1f} per second (goal >= 8)")
+    print(f"CPU used                     server {server_cores:.2f} cores, browser {browser_cores:.2f} cores "
+          f"(of {os.cpu_count()})")
 
 
 if __name__ == "__main__":

@@ -95,18 +95,17 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             session.step_generator()
             st.session_state["toy_d_shown"] = False
             st.rerun(scope="app")
-        if pair is not None:
-            pair.tick()
-        else:
-            session.tick()
-        if session.error and not session.playing and every == TICK_SECONDS:
-            st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
-        trainer = session.trainer
-        moment = st.session_state.get("toy_moment")
-        viewing_past = (not session.playing and moment is not None and session.timeline
-                        and moment < len(session.timeline) - 1)
-        with session.lock:
+        with session.reading():  # the worker waits while this frame reads the run
+            if pair is not None:
+                pair.tick()
+            else:
+                session.tick()
+            if session.error and not session.playing and every == TICK_SECONDS:
+                st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
             trainer = session.trainer
+            moment = st.session_state.get("toy_moment")
+            viewing_past = (not session.playing and moment is not None and session.timeline
+                            and moment < len(session.timeline) - 1)
             snap = (session.timeline[moment]["snapshot"] if viewing_past
                     else trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID))
         if viewing_past:
@@ -118,7 +117,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         if session.phase == "d":
             st.session_state["toy_d_shown"] = True
         if pair is not None:
-            with pair.other.lock:
+            with pair.other.reading():
                 other_snap = pair.other.trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
             label_a = f"A: this run (loss {session.config.loss.name})"
             label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
@@ -146,7 +145,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
     @st.fragment(run_every=CHART_SECONDS if session.playing else None)
     def charts() -> None:
         trainer = session.trainer
-        with session.lock:
+        with session.reading():
             history, metrics = trainer.history.as_arrays(), trainer.metrics.as_arrays()
         st.plotly_chart(loss_chart(history), key="toy_losses", width="stretch")
         reference = None

@@ -8,6 +8,7 @@ import functools
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig, diff, validate
@@ -65,11 +66,32 @@ class ToySession:
     _checked: int = field(default=0, init=False, repr=False)  # the step of the worker's last divergence check
     _last_frame: float = field(default=0.0, init=False, repr=False)
     _frame_event: threading.Event = field(default_factory=threading.Event, init=False, repr=False, compare=False)
+    _may_train: threading.Event = field(default_factory=threading.Event, init=False, repr=False, compare=False)
+    _readers: int = field(default=0, init=False, repr=False)
+    _readers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.config = validate(self.config)
         self.trainer = Trainer(self.config)
+        self._may_train.set()
         self.record()
+
+    @contextmanager
+    def reading(self):
+        """Hold the run still to read it (draw a frame, take a snapshot): the worker finishes its current
+        chunk and waits until every reader is done. Python's locks are not fair, so without this the
+        worker, which retakes the lock right after each chunk, can keep a frame waiting for several."""
+        with self._readers_lock:
+            self._readers += 1
+            self._may_train.clear()
+        try:
+            with self.lock:
+                yield self
+        finally:
+            with self._readers_lock:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._may_train.set()
 
     # --- controls ----------------------------------------------------------------------------
 
@@ -155,7 +177,7 @@ class ToySession:
         self._checked = self.trainer.step_count
 
     def _frame_taken(self) -> int:
-        with self.lock:
+        with self.reading():
             self._check()  # a frame never shows unchecked (possibly non-finite) weights
             done, self._since_frame = self._since_frame, 0
             self._last_frame = time.monotonic()
@@ -181,6 +203,7 @@ class ToySession:
         stops after SHARED_TRAIN_BUDGET / N seconds past its last frame, so every page keeps drawing
         (fewer steps per frame) instead of stalling behind the others' training."""
         while True:
+            self._may_train.wait(0.5)  # a frame being drawn goes first
             with self.lock:
                 if not self.playing or self.error:
                     return

@@ -368,16 +368,15 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     if title is None:
         title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
                 f"G updates {int(snap['g_updates'])}"
-    fig = fast.Figure(data=traces)
-    fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=14)), uirevision=uirevision, template="plotly_white",
-        margin=dict(l=40, r=10, t=40, b=30), height=560,
+    # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame)
+    return fast.Figure(data=traces, layout=dict(
+        title=dict(text=title, x=0.01, font=dict(size=14)), uirevision=uirevision,
+        margin=dict(l=40, r=10, t=40, b=30, autoexpand=False), height=560,
         legend=dict(orientation="h", yanchor="top", y=-0.06, x=0.0, font=dict(size=11), groupclick="togglegroup"),
-        xaxis=dict(range=[xmin, xmax], constrain="domain", showgrid=False, zeroline=False, title=None),
+        xaxis=dict(range=[xmin, xmax], constrain="domain", showgrid=False, zeroline=False),
         yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
-                   zeroline=False, title=None),
-    )
-    return fig
+                   zeroline=False),
+    ))
 
 
 def frame_size_bytes(fig: go.Figure) -> int:

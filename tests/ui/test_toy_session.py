@@ -188,3 +188,28 @@ def test_with_several_sessions_playing_each_trains_a_share_per_frame_then_waits(
             ts._TRAINING.discard(-1)
     assert ts.sessions_training() == 0
 
+
+
+def test_a_reader_holds_the_run_still_and_the_worker_resumes_after():
+    session = ToySession(RunConfig(device="cpu", batch_size=32), background=True)
+    session.set_speed(MAX_STEPS_PER_TICK)
+    session.play()
+    session.tick()
+    try:
+        deadline = time.monotonic() + 20
+        while session.trainer.step_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with session.reading():
+            held = session.trainer.step_count
+            time.sleep(0.3)  # the worker would train hundreds of steps in this time
+            assert session.trainer.step_count == held
+            with session.reading():  # readers nest (a frame reads, then takes a snapshot)
+                assert session.trainer.step_count == held
+            assert not session._may_train.is_set()
+        assert session._may_train.is_set()
+        deadline = time.monotonic() + 20
+        while session.trainer.step_count == held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert session.trainer.step_count > held
+    finally:
+        session.pause()
