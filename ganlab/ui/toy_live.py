@@ -14,6 +14,7 @@ from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
+from ganlab.ui.live_plot import live_plot
 from ganlab.ui.toy_session import TICK_SECONDS, ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
 from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
@@ -108,10 +109,12 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
                             and moment < len(session.timeline) - 1)
             snap = (session.timeline[moment]["snapshot"] if viewing_past
                     else trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID))
+        notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
         if viewing_past:
-            st.caption(f"Showing the timeline at step {snap['step']} (the run is at step {trainer.step_count}).")
+            notes.caption(f"Showing the timeline at step {snap['step']} "
+                          f"(the run is at step {trainer.step_count}).")
         for alarm in health_alarms(snap):
-            st.warning(alarm, icon="⚠️")
+            notes.warning(alarm, icon="⚠️")
         phase_note = "  ·  after D's update (G's update follows)" if session.phase == "d" else ""
         st.markdown(f"### Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}")
         if session.phase == "d":
@@ -128,7 +131,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
                     st.caption(label_a if key == "toy_plane" else label_b)
                     fig = plane_figure(run_snap, layers=frozenset(layers), uirevision=key,
                                        **_extras(run, run_snap, layers))
-                    st.plotly_chart(fig, key=key, width="stretch")
+                    live_plot(fig, key=key)
             runs = [("A", snap["metrics"]), ("B", other_snap["metrics"])]
             if min(len(m["step"]) for _, m in runs):
                 keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd")
@@ -140,7 +143,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
                 st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
             return
         fig = plane_figure(snap, layers=frozenset(layers), **_extras(session, snap, layers))
-        st.plotly_chart(fig, key="toy_plane", width="stretch")
+        live_plot(fig, key="toy_plane")
 
     @st.fragment(run_every=CHART_SECONDS if session.playing else None)
     def charts() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ganlab.config import RunConfig, diff, validate
 from ganlab.train import Trainer, TrainingDiverged
 
-TICK_SECONDS = 0.09       # the live fragment's timer; with drawing, ~7 frames per second on 2 cores
+TICK_SECONDS = 0.11       # the live fragment's timer; with drawing, ~7 frames per second on 2 cores
 TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
@@ -291,13 +291,14 @@ class ComparePair:
     other: ToySession = field(init=False)
 
     def __post_init__(self):
-        self.other = ToySession(self.main.partner_config(self.overrides))
+        self.other = ToySession(self.main.partner_config(self.overrides), background=self.main.background)
 
     def sync(self) -> None:
         """Follow the main run's config (keeping the differing options) and its play state and speed."""
         self.other.set_config(self.main.partner_config(self.overrides))
         self.other.playing = self.main.playing
         self.other.steps_per_tick = self.main.steps_per_tick
+        self.other.background = self.main.background
 
     def tick(self) -> None:
         self.sync()

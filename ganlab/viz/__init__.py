@@ -8,13 +8,13 @@ from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, m
 from ganlab.viz.toy_plane import (
     DEFAULT_LAYERS,
     LAYERS,
-    arrow_segments,
+    arrow_tips,
     auto_arrow_scale,
     density_bins,
     manifold_cell_areas,
     plane_figure,
 )
 
-__all__ = ["LAYERS", "DEFAULT_LAYERS", "plane_figure", "auto_arrow_scale", "arrow_segments", "manifold_cell_areas",
+__all__ = ["LAYERS", "DEFAULT_LAYERS", "plane_figure", "auto_arrow_scale", "arrow_tips", "manifold_cell_areas",
            "density_bins", "loss_chart", "divergence_chart", "metrics_chart", "d_means_chart", "animation_figure",
            "animation_html", "metrics_csv"]

@@ -87,7 +87,7 @@ def animation_figure(snaps: Sequence[Mapping], **plane_kwargs) -> go.Figure:
                                    "transition": {"duration": 0}}]}
         for i, snap in enumerate(snaps)]
     fig.update_layout(
-        height=760, margin=dict(l=40, r=10, t=40, b=40, autoexpand=True), template="plotly_white",
+        height=760, margin=dict(l=40, r=10, t=40, b=40), template="plotly_white",
         updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.1,
                       "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 10},
                       "buttons": [{"label": "Play", "method": "animate", "args": [None, play]},

@@ -114,23 +114,17 @@ def auto_arrow_scale(fake_grad, bounds, fraction: float = ARROW_FRACTION) -> flo
     return fraction * width / longest
 
 
-def arrow_segments(fake, fake_grad, scale: float) -> tuple[list, list]:
-    """Segments from each fake sample x to x - scale * grad (the way G pushes it), None-separated.
+def arrow_tips(fake, fake_grad, scale: float) -> np.ndarray:
+    """Where each arrow ends: x - scale * grad, the way G pushes the fake sample x (exact, no rounding).
 
     Returns:
-        (xs, ys): lists of length 3n, [x0, x0 - scale * g0, None, x1, ...], exact (no rounding).
+        (n, 2) float64 tips for (n, 2) fake samples and their gradients.
     """
     x = np.asarray(fake, dtype=np.float64).reshape(-1, 2)
     g = np.asarray(fake_grad, dtype=np.float64).reshape(-1, 2)
     if x.shape != g.shape:
         raise ValueError(f"fake {x.shape} and fake_grad {g.shape} must have the same shape")
-    end = x - scale * g
-    n = len(x)
-    xs: list = [None] * (3 * n)
-    ys: list = [None] * (3 * n)
-    xs[0::3], xs[1::3] = x[:, 0].tolist(), end[:, 0].tolist()
-    ys[0::3], ys[1::3] = x[:, 1].tolist(), end[:, 1].tolist()
-    return xs, ys
+    return x - scale * g
 
 
 def _mesh_lines(manifold: np.ndarray) -> tuple[list, list]:
@@ -235,36 +229,49 @@ def _manifold_layer(manifold: np.ndarray) -> list:
     return traces
 
 
-def _arrow_heads(fake: np.ndarray, d: np.ndarray, width: float) -> tuple[list, list]:
-    """Two short barbs at each arrow's tip, None-separated (drawn in the shafts' own line trace: one
-    SVG path for all arrows, where a marker per head would add an SVG element per sample)."""
+def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
+    """Each arrow as one polyline: tail, tip, left barb, tip, right barb, then a None separator.
+
+    One subpath per arrow (not three: shaft and two barbs) makes plotly.js draw the arrow layer about
+    three times faster; all arrows still share one SVG path. Arrows shorter than 1e-3 of the plot width
+    get no head (their barbs sit on the tip).
+
+    Args:
+        fake: (n, 2) tails; tips: (n, 2) heads (see arrow_tips); width: the plot's data width.
+
+    Returns:
+        (xs, ys): lists of length 6n, rounded to COORD_DECIMALS.
+    """
+    fake = np.asarray(fake, dtype=np.float64).reshape(-1, 2)
+    tips = np.asarray(tips, dtype=np.float64).reshape(-1, 2)
+    if fake.shape != tips.shape:
+        raise ValueError(f"fake {fake.shape} and tips {tips.shape} must have the same shape")
+    d = tips - fake
     length = np.hypot(d[:, 0], d[:, 1])
-    keep = np.isfinite(length) & (length > 1e-3 * width)
-    tips = fake[keep] + d[keep]
-    back = -d[keep] / length[keep, None]
-    head = np.minimum(0.35 * length[keep], 0.025 * width)[:, None]
-    xs: list = []
-    ys: list = []
+    headed = np.isfinite(length) & (length > 1e-3 * width)
+    back = np.zeros_like(d)
+    back[headed] = -d[headed] / length[headed, None]
+    head = np.where(headed, np.minimum(0.35 * np.where(headed, length, 0.0), 0.025 * width), 0.0)[:, None]
+    barbs = []
     for sign in (1.0, -1.0):
         c, s = np.cos(np.radians(25.0)), sign * np.sin(np.radians(25.0))
-        barb = tips + head * np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], axis=1)
-        n = len(tips)
-        bx: list = [None] * (3 * n)
-        by: list = [None] * (3 * n)
-        bx[0::3], bx[1::3] = tips[:, 0].tolist(), barb[:, 0].tolist()
-        by[0::3], by[1::3] = tips[:, 1].tolist(), barb[:, 1].tolist()
-        xs += bx
-        ys += by
-    return xs, ys
+        barbs.append(tips + head * np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]],
+                                            axis=1))
+    gap = np.full_like(fake, np.nan)
+    path = np.stack([fake, tips, barbs[0], tips, barbs[1], gap], axis=1).reshape(-1, 2)
+    return _rounded_gaps(path[:, 0]), _rounded_gaps(path[:, 1])
+
+
+def _rounded_gaps(values: np.ndarray) -> list:
+    """Floats rounded to COORD_DECIMALS with NaN as None (a gap in a plotly line)."""
+    return [None if v != v else round(v, COORD_DECIMALS) for v in values.tolist()]
 
 
 def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float, auto: bool) -> list:
-    xs, ys = arrow_segments(fake, grad, scale)
     label = "auto" if auto else "frozen"
     name = f"G's push -grad (scaled ×{scale:.3g}, {label})"
-    d = -scale * np.asarray(grad, dtype=np.float64).reshape(-1, 2)
-    hx, hy = _arrow_heads(np.asarray(fake, dtype=np.float64).reshape(-1, 2), d, width)
-    return [fast.Scatter(x=_rounded(xs + hx), y=_rounded(ys + hy), mode="lines", name=name, legendgroup="arrows",
+    xs, ys = arrow_paths(fake, arrow_tips(fake, grad, scale), width)
+    return [fast.Scatter(x=xs, y=ys, mode="lines", name=name, legendgroup="arrows",
                          line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip")]
 
 
@@ -371,7 +378,7 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame)
     return fast.Figure(data=traces, layout=dict(
         title=dict(text=title, x=0.01, font=dict(size=14)), uirevision=uirevision,
-        margin=dict(l=40, r=10, t=40, b=30, autoexpand=False), height=560,
+        margin=dict(l=40, r=10, t=40, b=30), height=560,
         legend=dict(orientation="h", yanchor="top", y=-0.06, x=0.0, font=dict(size=11), groupclick="togglegroup"),
         xaxis=dict(range=[xmin, xmax], constrain="domain", showgrid=False, zeroline=False),
         yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
@@ -384,5 +391,6 @@ def frame_size_bytes(fig: go.Figure) -> int:
     return len(fig.to_json().encode())
 
 
-__all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "auto_arrow_scale", "arrow_segments",
+__all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "auto_arrow_scale", "arrow_tips",
+           "arrow_paths",
            "manifold_cell_areas", "density_bins", "frame_size_bytes"]

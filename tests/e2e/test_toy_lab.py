@@ -24,21 +24,35 @@ def test_home_page_says_what_ganlab_is(page, app_url):
     assert page.get_by_text("Training device:").count() >= 1
 
 
+def live_plane(page):
+    """The Toy Lab's plane: a Plotly graph inside the live-plot component's frame (the first one)."""
+    frame = page.frame_locator("iframe[title*=live_plot]").first
+    return frame, frame.locator(".js-plotly-plot")
+
+
 def test_play_then_pause(page, app_url, artifacts):
     open_page(page, app_url, "toy-lab")
     page.get_by_text(STEP).first.wait_for(timeout=60_000)
     assert step_count(page) == 0
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for(timeout=30_000)
-    before_plot = plot.inner_html()
+    frame, plane = live_plane(page)
+    plane.wait_for(timeout=30_000)
+    assert plane.locator(".gtitle").text_content().startswith("step 0")
+    plane.evaluate("gd => { gd.dataset.original = 'yes'; }")
+    drawn_before = int(frame.locator("#plot").get_attribute("data-frames"))
 
     page.get_by_role("button", name="Play").click()
     deadline = time.time() + 30
-    while time.time() < deadline and step_count(page) < 50:
+
+    def drawn() -> int:
+        return int(frame.locator("#plot").get_attribute("data-frames"))
+
+    while time.time() < deadline and (step_count(page) < 50 or drawn() < drawn_before + 5):
         time.sleep(0.5)
     running = step_count(page)
     assert running >= 50
-    assert plot.inner_html() != before_plot
+    assert not plane.locator(".gtitle").text_content().startswith("step 0")  # the plot moved on
+    assert plane.get_attribute("data-original") == "yes"  # updated in place, not a new chart per frame
+    assert drawn() >= drawn_before + 5
     page.screenshot(path=str(artifacts / "toy_lab_playing.png"))
 
     page.get_by_role("button", name="Pause").click()
@@ -47,6 +61,28 @@ def test_play_then_pause(page, app_url, artifacts):
     time.sleep(2.0)
     assert step_count(page) == paused >= running
     page.screenshot(path=str(artifacts / "toy_lab_paused.png"))
+
+
+def test_zoom_is_kept_while_the_run_plays(page, app_url):
+    open_page(page, app_url, "toy-lab")
+    frame, plane = live_plane(page)
+    plane.wait_for(timeout=60_000)
+    box = plane.locator(".nsewdrag").first.bounding_box()  # the plotting area, in page coordinates
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"], steps=8)
+    page.mouse.up()  # a box zoom, as a user drags it
+    zoomed = plane.evaluate("gd => [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]")
+    assert zoomed[0][1] - zoomed[0][0] < 1.5  # narrower than the data bounds [-1.5, 1.5]
+    page.get_by_role("button", name="Play").click()
+    drawn = int(frame.locator("#plot").get_attribute("data-frames"))
+    deadline = time.time() + 30
+    while time.time() < deadline and int(frame.locator("#plot").get_attribute("data-frames")) < drawn + 10:
+        time.sleep(0.3)
+    assert int(frame.locator("#plot").get_attribute("data-frames")) >= drawn + 10
+    ranges = plane.evaluate("gd => [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]")
+    page.get_by_role("button", name="Pause").click()
+    assert ranges == zoomed  # ten frames later the view is still the user's (uirevision)
 
 
 def test_step_shows_d_then_g(page, app_url):

@@ -1,5 +1,6 @@
 """The Toy Lab page through streamlit's AppTest (no browser)."""
 
+import json
 import re
 from pathlib import Path
 
@@ -21,6 +22,12 @@ def open_page() -> AppTest:
     return app
 
 
+def plane(app: AppTest, index: int = 0) -> dict:
+    """The figure the live plot (ganlab.ui.live_plot) was given for the plane: {"data": [...], "layout"}."""
+    instances = app.get("component_instance")
+    return json.loads(json.loads(instances[index].proto.json_args)["spec"])
+
+
 def step_number(app: AppTest) -> int:
     return int(next(STEP.match(m.value).group(1) for m in app.markdown if STEP.match(m.value)))
 
@@ -35,9 +42,11 @@ def test_step_advances_the_counter_by_one_and_reset_returns_to_zero():
     button(app, "Step").click().run()
     session = app.session_state["toy_session"]
     assert session.phase == "d" and session.trainer.d_updates == 1  # D's half shown first
+    assert plane(app)["layout"]["title"]["text"] == "step 0  ·  D updates 1  ·  G updates 0"
     session.step_generator()
     app.run()
     assert step_number(app) == 1
+    assert plane(app)["layout"]["title"]["text"] == "step 1  ·  D updates 1  ·  G updates 1"
     button(app, "Reset").click().run()
     assert step_number(app) == 0
 
@@ -48,7 +57,9 @@ def test_every_dataset_renders(name):
     app.selectbox(key=PREFIX + "data.name").set_value(name).run()
     assert not app.exception
     assert app.session_state["toy_session"].config.data.name == name
-    assert len(app.get("plotly_chart")) >= 1
+    figure = plane(app)
+    assert figure["layout"]["title"]["text"].startswith("step 0")
+    assert {"discriminator", "real", "fake", "arrows"} <= {t.get("legendgroup") for t in figure["data"]}
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))
@@ -105,7 +116,7 @@ def test_custom_points_train_once_drawn():
     app.run()
     assert not app.error
     assert app.session_state["toy_session"].config.data.points == [[0.0, 0.0], [1.0, 1.0], [1.0, -1.0]]
-    assert len(app.get("plotly_chart")) >= 2  # the canvas and the plane
+    assert len(app.get("plotly_chart")) >= 1 and plane(app)["data"]  # the canvas and the plane
 
 
 def test_training_tricks_apply_live_and_reach_the_share_link():

@@ -15,7 +15,8 @@ from ganlab.viz.toy_plane import (
     DEFAULT_LAYERS,
     LAYERS,
     MANIFOLD_BINS,
-    arrow_segments,
+    arrow_paths,
+    arrow_tips,
     auto_arrow_scale,
     density_bins,
     manifold_cell_areas,
@@ -130,17 +131,33 @@ def test_tiny_cell_lands_in_darkest_bin_and_its_own_trace():
     assert darkest.x[5] is None and darkest.x[0] == darkest.x[4]
 
 
-def test_arrow_segments_exact_endpoints_and_separators():
+def test_arrow_tips_are_exact_and_paths_draw_one_polyline_per_arrow():
     rng = np.random.default_rng(0)
     fake = rng.normal(size=(7, 2))
     grad = rng.normal(size=(7, 2))
-    xs, ys = arrow_segments(fake, grad, 0.3)
-    assert len(xs) == len(ys) == 21
-    assert all(v is None for v in xs[2::3]) and all(v is None for v in ys[2::3])
-    assert not any(v is None for k, v in enumerate(xs) if k % 3 != 2)
-    np.testing.assert_array_equal(np.array(xs[0::3], dtype=float), fake[:, 0])
-    np.testing.assert_array_equal(np.array(xs[1::3], dtype=float), fake[:, 0] - 0.3 * grad[:, 0])
-    np.testing.assert_array_equal(np.array(ys[1::3], dtype=float), fake[:, 1] - 0.3 * grad[:, 1])
+    tips = arrow_tips(fake, grad, 0.3)
+    np.testing.assert_array_equal(tips, fake - 0.3 * grad)
+    grad[3] = 0.0  # a zero gradient: no head, its barbs sit on the tip
+    tips = arrow_tips(fake, grad, 0.3)
+    xs, ys = arrow_paths(fake, tips, width=6.0)
+    assert len(xs) == len(ys) == 6 * 7
+    assert all(v is None for v in xs[5::6]) and all(v is None for v in ys[5::6])
+    assert not any(v is None for k, v in enumerate(xs) if k % 6 != 5)
+    path = np.stack([np.array([v for k, v in enumerate(c) if k % 6 != 5], float).reshape(7, 5)
+                     for c in (xs, ys)], axis=-1)  # (arrow, tail / tip / barb / tip / barb, xy)
+    np.testing.assert_allclose(path[:, 0], fake, atol=1e-5)
+    np.testing.assert_allclose(path[:, 1], tips, atol=1e-5)
+    np.testing.assert_allclose(path[:, 3], tips, atol=1e-5)
+    shaft = tips - fake
+    for barb in (path[:, 2], path[:, 4]):
+        back = barb - tips
+        length = np.hypot(back[:, 0], back[:, 1])
+        headed = np.arange(7) != 3
+        expected = np.minimum(0.35 * np.hypot(shaft[:, 0], shaft[:, 1]), 0.025 * 6.0)
+        np.testing.assert_allclose(length[headed], expected[headed], atol=1e-4)
+        cos = -(back[headed] * shaft[headed]).sum(1) / (length[headed] * np.hypot(*shaft[headed].T))
+        np.testing.assert_allclose(cos, np.cos(np.radians(25.0)), atol=1e-3)  # barbs 25 degrees off the shaft
+        assert length[3] == pytest.approx(0.0, abs=1e-5)  # coordinates are rounded to 5 decimals
 
 
 def test_auto_scale_longest_arrow_is_eight_percent_and_frozen_scale_shrinks():
@@ -149,15 +166,13 @@ def test_auto_scale_longest_arrow_is_eight_percent_and_frozen_scale_shrinks():
     grad = rng.normal(size=(50, 2)) * 3.0
     bounds = (-2.0, 4.0, -3.0, 3.0)              # width 6
     scale = auto_arrow_scale(grad, bounds)
-    xs, ys = arrow_segments(fake, grad, scale)
-    lengths = np.hypot(np.array(xs[1::3], float) - np.array(xs[0::3], float),
-                       np.array(ys[1::3], float) - np.array(ys[0::3], float))
+    shafts = arrow_tips(fake, grad, scale) - fake
+    lengths = np.hypot(shafts[:, 0], shafts[:, 1])
     assert ARROW_FRACTION == 0.08
     assert lengths.max() == pytest.approx(0.08 * 6.0, rel=1e-12)
     # vanishing gradients with the frozen scale: arrows 1e-6 times shorter (no per-arrow normalisation)
-    xs2, ys2 = arrow_segments(fake, grad * 1e-6, scale)
-    lengths2 = np.hypot(np.array(xs2[1::3], float) - np.array(xs2[0::3], float),
-                        np.array(ys2[1::3], float) - np.array(ys2[0::3], float))
+    shafts2 = arrow_tips(fake, grad * 1e-6, scale) - fake
+    lengths2 = np.hypot(shafts2[:, 0], shafts2[:, 1])
     np.testing.assert_allclose(lengths2, lengths * 1e-6, rtol=1e-6)
     assert auto_arrow_scale(np.zeros((4, 2)), bounds) == 1.0
 
@@ -251,10 +266,10 @@ def test_arrows_in_figure_follow_frozen_scale(snap):
     line = by_group(fig, "arrows")[0]
     assert "×0.5" in line.name
     n = len(snap["fake"])
-    ends_x = np.array(line.x[1:3 * n:3], dtype=float)  # the shafts come first, then the heads' barbs
-    np.testing.assert_allclose(ends_x, snap["fake"][:, 0] - 0.5 * snap["fake_grad"][:, 0], atol=1e-5)
-    barb_starts = np.array([v for v in line.x[3 * n::3]], dtype=float)
-    assert len(barb_starts) % 2 == 0 and np.isin(np.round(barb_starts, 4), np.round(ends_x, 4)).all()
+    assert len(line.x) == 6 * n  # one polyline per arrow: tail, tip, barb, tip, barb, gap
+    tips_x = np.array(line.x[1::6], dtype=float)
+    np.testing.assert_allclose(tips_x, snap["fake"][:, 0] - 0.5 * snap["fake_grad"][:, 0], atol=1e-5)
+    np.testing.assert_allclose(np.array(line.x[3::6], dtype=float), tips_x)
     auto = plane_figure(snap, layers={"arrows"})
     scale = auto_arrow_scale(snap["fake_grad"], snap["bounds"])
     assert f"×{scale:.3g}" in by_group(auto, "arrows")[0].name

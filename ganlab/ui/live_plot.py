@@ -1,0 +1,69 @@
+"""A Plotly chart that live frames update in place.
+
+`st.plotly_chart` hashes the figure into the element's identity, so every new frame of the Toy Lab's plane
+mounts a new chart (Plotly.newPlot into a new element, after tearing the old one down): the browser redraws
+from scratch, and a zoom drag or a hover in progress is cut off at each frame. This component keeps one
+graph for a key and calls Plotly.react with each new figure, so `uirevision` keeps zoom and legend state.
+
+The browser side is live_plot_frontend/index.html (ganlab's own code); it loads the plotly.js bundle that
+plotly.py ships, copied next to it in a cache folder the first time it is needed (no network).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import plotly
+import plotly.io as pio
+import streamlit as st
+import streamlit.components.v1 as components
+
+FRONTEND = Path(__file__).with_name("live_plot_frontend")
+
+
+def plotly_bundle() -> Path:
+    """The plotly.js bundle plotly.py ships (used offline, as for the HTML export)."""
+    return Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+
+
+def frontend_dir(cache_root: Path | None = None) -> Path:
+    """A folder holding index.html and plotly.min.js, made once per version of both (atomic)."""
+    page = (FRONTEND / "index.html").read_bytes()
+    tag = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
+    root = Path(cache_root or tempfile.gettempdir())
+    target = root / f"ganlab-live-plot-{tag}"
+    if (target / "index.html").is_file() and (target / "plotly.min.js").is_file():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix="ganlab-live-plot-", dir=root))
+    shutil.copyfile(plotly_bundle(), staging / "plotly.min.js")
+    (staging / "index.html").write_bytes(page)
+    try:
+        os.replace(staging, target)  # another process may have made it first: then keep theirs
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+@st.cache_resource(show_spinner=False)
+def _component():
+    return components.declare_component("ganlab_live_plot", path=str(frontend_dir()))
+
+
+def figure_spec(fig) -> str:
+    """The figure as the JSON plotly.js reads (numpy arrays as base64 typed arrays).
+
+    Drops the default template plotly.py adds: once streamlit is imported that is Streamlit's own, whose
+    placeholder colours only Streamlit's chart element replaces; this page takes the theme's colours itself.
+    """
+    spec = fig.to_dict()
+    spec["layout"].pop("template", None)
+    return pio.json.to_json_plotly(spec)
+
+
+def live_plot(fig, *, key: str) -> None:
+    """Show `fig` in the live plot `key`: the first call mounts it, later calls update it in place."""
+    _component()(spec=figure_spec(fig), key=key, default=None)
