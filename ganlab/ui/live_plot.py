@@ -1,9 +1,11 @@
-"""A Plotly chart that live frames update in place.
+"""A Plotly chart that live frames update in place, fed by the server while a run plays.
 
 `st.plotly_chart` hashes the figure into the element's identity, so every new frame of the Toy Lab's plane
 mounts a new chart (Plotly.newPlot into a new element, after tearing the old one down): the browser redraws
 from scratch, and a zoom drag or a hover in progress is cut off at each frame. This component keeps one
 graph for a key and calls Plotly.react with each new figure, so `uirevision` keeps zoom and legend state.
+While a run plays it also pulls frames itself from the run's live feed (ganlab.ui.live_feed), so frames
+do not each cost a Streamlit rerun.
 
 The browser side is live_plot_frontend/index.html (ganlab's own code); it loads the plotly.js bundle that
 plotly.py ships, copied next to it in a cache folder the first time it is needed (no network).
@@ -18,7 +20,6 @@ import tempfile
 from pathlib import Path
 
 import plotly
-import plotly.io as pio
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -53,17 +54,12 @@ def _component():
     return components.declare_component("ganlab_live_plot", path=str(frontend_dir()))
 
 
-def figure_spec(fig) -> str:
-    """The figure as the JSON plotly.js reads (numpy arrays as base64 typed arrays).
+def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: float = 0.1) -> None:
+    """The live plot `key`: the first call mounts it, later calls update it in place.
 
-    Drops the default template plotly.py adds: once streamlit is imported that is Streamlit's own, whose
-    placeholder colours only Streamlit's chart element replaces; this page takes the theme's colours itself.
+    Args:
+        spec: a figure as JSON (ganlab.viz.spec.figure_spec) to draw now; None keeps what is on screen.
+        feed: while a run plays, the path of its frames (ganlab.ui.live_feed): the plot fetches a frame,
+            draws it, and asks for the next one `period` seconds after it asked for the last. None stops it.
     """
-    spec = fig.to_dict()
-    spec["layout"].pop("template", None)
-    return pio.json.to_json_plotly(spec)
-
-
-def live_plot(fig, *, key: str) -> None:
-    """Show `fig` in the live plot `key`: the first call mounts it, later calls update it in place."""
-    _component()(spec=figure_spec(fig), key=key, default=None)
+    _component()(spec=spec, feed=feed, period_ms=int(1000 * period), key=key, default=None)

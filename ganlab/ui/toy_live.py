@@ -1,8 +1,11 @@
-"""The Toy Lab's live part: an st.fragment that trains for a time budget, then draws the snapshot.
+"""The Toy Lab's live part: the plane, the step counter, the alarms and the charts.
 
-Follows the design's live path: the trainer lives in st.session_state; each tick of
-`st.fragment(run_every=...)` calls `session.tick()` then `trainer.snapshot()`, builds Plotly figures
-(ganlab.viz) and shows them with stable keys. Play / Pause / Step / Reset live outside the fragment.
+The trainer lives in st.session_state and trains in a background worker while playing (ToySession).
+The plane is a live plot (ganlab.ui.live_plot): while the run plays it pulls a frame about every
+TICK_SECONDS from the run's live feed (ganlab.ui.live_feed), which paces the worker as a fragment tick
+did; the fragment here reruns every LIVE_SECONDS for the "Step N" counter, the health alarms and a
+divergence, and draws the plane itself when paused (Step, the timeline). The loss and metric charts
+refresh every CHART_SECONDS. Play / Pause / Step / Reset live outside the fragments.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ import streamlit as st
 
 from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
-from ganlab.metrics import covered_modes, grid_centres, kde_grid
-from ganlab.theory import optimal_discriminator_grid
+from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
+from ganlab.ui.toy_frames import live_snapshot, plane_spec
 from ganlab.ui.toy_session import TICK_SECONDS, ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
 from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
-from ganlab.viz.toy_plane import LAYERS, auto_arrow_scale, plane_figure
+from ganlab.viz.toy_plane import LAYERS
 
 DEFAULT_LAYERS = ("discriminator", "real", "fake", "arrows", "modes", "data_density")
 LAYER_LABELS = {
@@ -28,45 +31,27 @@ LAYER_LABELS = {
     "modes": "mode centres (covered / missed)",
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
-SNAPSHOT_GRID = 64
-DATA_CONTOUR_GRID = 40  # p_data contours are traced by plotly.js in every frame: a coarser grid is cheaper
-LIVE_SAMPLES = 128  # fake (and real) points per live frame: each is an SVG element the browser redraws
-CHART_SECONDS = 2.0  # the loss and metric charts refresh every 2 s; the plane every tick
+LIVE_SECONDS = 1.0  # while playing: the counter and alarms refresh this often; the plane every TICK_SECONDS
+CHART_SECONDS = 2.0  # the loss and metric charts refresh every 2 s
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _data_density(_dataset, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Exact p_data on a grid, computed once per dataset configuration (`key`)."""
-    if not _dataset.has_density:
-        return None
-    return _dataset.density_grid(DATA_CONTOUR_GRID)
+def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | None = None) -> PlaneFeed:
+    """The live feed of plane `key`, kept for the browser session, pointed at what the plane shows now."""
+    name = f"_live_feed_{key}"
+    feed = st.session_state.get(name)
+    if feed is None:
+        feed = st.session_state[name] = PlaneFeed(session, uirevision=key)
+    feed.session, feed.layers, feed.pair = session, frozenset(layers), pair
+    feed.drives = key == "toy_plane"  # run B of a pair is paced through run A's frames
+    return feed
 
 
-def _extras(session: ToySession, snap: dict, layers: set[str]) -> dict:
-    """The theory / density / mode overlays the chosen layers need."""
-    trainer = session.trainer
-    dataset = trainer.dataset
-    extras: dict = {}
-    frame_scale = auto_arrow_scale(snap["fake_grad"], dataset.bounds)
-    if session.arrow_scale is None or snap["step"] == 0:
-        session.arrow_scale = frame_scale
-    # the scale never grows during a run, so vanishing gradients give visibly shorter arrows; it shrinks
-    # when gradients grow, so arrows never cover the plane
-    session.arrow_scale = min(session.arrow_scale, frame_scale)
-    extras["arrow_scale"] = session.arrow_scale
-    if "data_density" in layers:
-        extras["data_density"] = _data_density(dataset, repr(session.config.data))
-    if "d_star" in layers and dataset.has_density:
-        extras["d_star"] = optimal_discriminator_grid(dataset.log_density, snap["fake"], dataset.bounds,
-                                                      size=SNAPSHOT_GRID)
-    if "fake_density" in layers:
-        dens, _ = kde_grid(snap["fake"], dataset.bounds, SNAPSHOT_GRID)
-        xs, ys = grid_centres(dataset.bounds, SNAPSHOT_GRID)
-        extras["fake_density"] = (xs, ys, dens)
-    if "modes" in layers and dataset.centers is not None:
-        extras["centers"] = dataset.centers
-        extras["covered"] = covered_modes(snap["fake"], dataset.centers, dataset.std)
-    return extras
+def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pair: ComparePair | None = None,
+                playing: bool = False) -> None:
+    """The plane: fed by the server while playing; this snapshot's figure otherwise."""
+    feed = _feed(key, session, layers, pair)
+    spec = None if playing else plane_spec(session, snap, feed.layers, key)
+    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS)
 
 
 def _shared_metrics(runs: list[tuple[str, dict]], keys: list[str]) -> tuple[dict, list[str]]:
@@ -88,7 +73,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         st.pills("Layers", list(LAYERS), selection_mode="multi", format_func=lambda k: LAYER_LABELS.get(k, k),
                  key="toy_layers")
     layers = set(st.session_state["toy_layers"] or [])
-    every = TICK_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
+    every = LIVE_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
 
     @st.fragment(run_every=every)
     def live() -> None:
@@ -96,19 +81,19 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             session.step_generator()
             st.session_state["toy_d_shown"] = False
             st.rerun(scope="app")
-        with session.reading():  # the worker waits while this frame reads the run
+        with session.reading():  # the worker waits while this run reads the run
             if pair is not None:
                 pair.tick()
             else:
                 session.tick()
-            if session.error and not session.playing and every == TICK_SECONDS:
+            if session.error and not session.playing and every == LIVE_SECONDS:
                 st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
             trainer = session.trainer
             moment = st.session_state.get("toy_moment")
             viewing_past = (not session.playing and moment is not None and session.timeline
                             and moment < len(session.timeline) - 1)
-            snap = (session.timeline[moment]["snapshot"] if viewing_past
-                    else trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID))
+            snap = session.timeline[moment]["snapshot"] if viewing_past else live_snapshot(session)
+        playing = session.playing
         notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
         if viewing_past:
             notes.caption(f"Showing the timeline at step {snap['step']} "
@@ -121,17 +106,16 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             st.session_state["toy_d_shown"] = True
         if pair is not None:
             with pair.other.reading():
-                other_snap = pair.other.trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
+                other_snap = live_snapshot(pair.other)
             label_a = f"A: this run (loss {session.config.loss.name})"
             label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
             cols = st.columns(2)
-            for col, run, run_snap, key in ((cols[0], session, snap, "toy_plane"),
-                                            (cols[1], pair.other, other_snap, "toy_plane_b")):
-                with col:
-                    st.caption(label_a if key == "toy_plane" else label_b)
-                    fig = plane_figure(run_snap, layers=frozenset(layers), uirevision=key,
-                                       **_extras(run, run_snap, layers))
-                    live_plot(fig, key=key)
+            with cols[0]:
+                st.caption(label_a)
+                _show_plane("toy_plane", session, snap, layers, pair, playing)
+            with cols[1]:
+                st.caption(label_b)
+                _show_plane("toy_plane_b", pair.other, other_snap, layers, None, playing)
             runs = [("A", snap["metrics"]), ("B", other_snap["metrics"])]
             if min(len(m["step"]) for _, m in runs):
                 keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd")
@@ -142,8 +126,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             else:
                 st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
             return
-        fig = plane_figure(snap, layers=frozenset(layers), **_extras(session, snap, layers))
-        live_plot(fig, key="toy_plane")
+        _show_plane("toy_plane", session, snap, layers, None, playing)
 
     @st.fragment(run_every=CHART_SECONDS if session.playing else None)
     def charts() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ganlab.config import RunConfig, diff, validate
 from ganlab.train import Trainer, TrainingDiverged
 
-TICK_SECONDS = 0.11       # the live fragment's timer; with drawing, ~7 frames per second on 2 cores
+TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
 TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)

@@ -37,7 +37,7 @@ def test_catalogue_rows_cover_every_registry():
 
 
 def test_the_app_starts_and_the_home_page_says_what_ganlab_is():
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
     assert not app.exception
     assert "laboratory for generative adversarial networks" in app.title[0].value
     info = app.info[0].value

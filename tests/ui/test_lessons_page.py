@@ -93,7 +93,7 @@ def test_the_teacher_box_builds_a_link_that_shows_only_the_chosen_controls():
 
 
 def test_presenter_mode_hides_the_sidebar_and_moves_the_navigation_to_the_top():
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     app.query_params["presenter"] = "1"
     app.run()
     assert not app.exception

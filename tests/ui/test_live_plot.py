@@ -3,8 +3,9 @@ import json
 
 import numpy as np
 
-from ganlab.ui.live_plot import FRONTEND, figure_spec, frontend_dir, plotly_bundle
+from ganlab.ui.live_plot import FRONTEND, frontend_dir, plotly_bundle
 from ganlab.viz import unvalidated as fast
+from ganlab.viz.spec import figure_spec
 
 
 def test_frontend_folder_holds_our_page_and_plotlys_own_bundle(tmp_path):

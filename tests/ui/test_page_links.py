@@ -88,7 +88,7 @@ def test_the_mnist_lab_and_latent_explorer_take_their_presets():
 
 
 def test_settings_survive_a_visit_to_another_page():
-    app = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=120).run()
+    app = AppTest.from_file(str(PAGES.parent / "streamlit_app.py"), default_timeout=120).run()
     app.switch_page("pages/toy_lab.py").run()
     app.selectbox(key=PREFIX + "loss.name").set_value("hinge").run()
     run = app.session_state["toy_session"].trainer
@@ -102,7 +102,7 @@ def test_settings_survive_a_visit_to_another_page():
 
 
 def test_a_page_opened_from_a_lesson_links_back_to_it():
-    app = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=120).run()
+    app = AppTest.from_file(str(PAGES.parent / "streamlit_app.py"), default_timeout=120).run()
     app.query_params.update({"lesson": "saturation", "loss.name": "minimax", "open": "1"})
     app.switch_page("pages/toy_lab.py").run()
     assert not app.exception
@@ -113,7 +113,7 @@ def test_a_page_opened_from_a_lesson_links_back_to_it():
 
 @pytest.mark.parametrize("page", ["pages/toy_lab.py", "pages/mnist_lab.py", "pages/latent_explorer.py"])
 def test_in_presenter_mode_the_controls_move_from_the_sidebar_to_the_page(page):
-    app = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=120)
+    app = AppTest.from_file(str(PAGES.parent / "streamlit_app.py"), default_timeout=120)
     app.query_params["presenter"] = "1"
     app.run()
     app.switch_page(page).run()

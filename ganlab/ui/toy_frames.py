@@ -1,0 +1,78 @@
+"""One frame of the Toy Lab's plane, built from a ToySession: the snapshot, the overlays the chosen layers
+need, and the figure as JSON. No streamlit here: the live fragment and the live-frame route
+(ganlab.ui.live_feed) both build frames with it."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ganlab.metrics import covered_modes, grid_centres, kde_grid
+from ganlab.theory import optimal_discriminator_grid
+from ganlab.ui.toy_session import ToySession
+from ganlab.viz.spec import figure_spec
+from ganlab.viz.toy_plane import auto_arrow_scale, plane_figure
+
+SNAPSHOT_GRID = 64
+DATA_CONTOUR_GRID = 40  # p_data contours are traced by plotly.js in every frame: a coarser grid is cheaper
+LIVE_SAMPLES = 128  # fake (and real) points per live frame: each is an SVG element the browser redraws
+_DENSITY_CACHE_SIZE = 16
+
+_densities: OrderedDict = OrderedDict()
+_densities_lock = threading.Lock()
+
+
+def data_density(dataset, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Exact p_data on a DATA_CONTOUR_GRID grid, computed once per dataset configuration `key` (LRU of 16)."""
+    if not dataset.has_density:
+        return None
+    with _densities_lock:
+        if key in _densities:
+            _densities.move_to_end(key)
+            return _densities[key]
+    grid = dataset.density_grid(DATA_CONTOUR_GRID)
+    with _densities_lock:
+        _densities[key] = grid
+        while len(_densities) > _DENSITY_CACHE_SIZE:
+            _densities.popitem(last=False)
+    return grid
+
+
+def overlays(session: ToySession, snap: dict, layers: set[str] | frozenset[str]) -> dict:
+    """The theory / density / mode overlays the chosen layers need, and the run's arrow scale."""
+    dataset = session.trainer.dataset
+    extras: dict = {}
+    frame_scale = auto_arrow_scale(snap["fake_grad"], dataset.bounds)
+    if session.arrow_scale is None or snap["step"] == 0:
+        session.arrow_scale = frame_scale
+    # the scale never grows during a run, so vanishing gradients give visibly shorter arrows; it shrinks
+    # when gradients grow, so arrows never cover the plane
+    session.arrow_scale = min(session.arrow_scale, frame_scale)
+    extras["arrow_scale"] = session.arrow_scale
+    if "data_density" in layers:
+        extras["data_density"] = data_density(dataset, repr(session.config.data))
+    if "d_star" in layers and dataset.has_density:
+        extras["d_star"] = optimal_discriminator_grid(dataset.log_density, snap["fake"], dataset.bounds,
+                                                      size=SNAPSHOT_GRID)
+    if "fake_density" in layers:
+        dens, _ = kde_grid(snap["fake"], dataset.bounds, SNAPSHOT_GRID)
+        xs, ys = grid_centres(dataset.bounds, SNAPSHOT_GRID)
+        extras["fake_density"] = (xs, ys, dens)
+    if "modes" in layers and dataset.centers is not None:
+        extras["centers"] = dataset.centers
+        extras["covered"] = covered_modes(snap["fake"], dataset.centers, dataset.std)
+    return extras
+
+
+def live_snapshot(session: ToySession) -> dict:
+    """The run's snapshot now, at the live frame's size (call inside session.reading())."""
+    return session.trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
+
+
+def plane_spec(session: ToySession, snap: dict, layers, uirevision: str = "plane") -> str:
+    """The plane figure of `snap` with the chosen layers, as the JSON plotly.js reads."""
+    layers = frozenset(layers)
+    return figure_spec(plane_figure(snap, layers=layers, uirevision=uirevision,
+                                    **overlays(session, snap, layers)))

@@ -1,0 +1,73 @@
+import gc
+import json
+import time
+
+from starlette.requests import Request
+
+from ganlab.config import RunConfig
+from ganlab.ui.live_feed import FEED_PATH, LIVE_ROUTES, PlaneFeed, find_feed, frame_endpoint
+from ganlab.ui.toy_session import ComparePair, ToySession
+
+LAYERS = frozenset({"discriminator", "real", "fake", "arrows"})
+
+
+def get(token: str):
+    return frame_endpoint(Request({"type": "http", "method": "GET", "path": f"{FEED_PATH}/{token}",
+                                   "path_params": {"token": token}, "query_string": b"", "headers": []}))
+
+
+def background_session() -> ToySession:
+    return ToySession(RunConfig(device="cpu", batch_size=32), background=True)
+
+
+def test_a_feed_is_found_by_its_token_until_the_page_drops_it():
+    feed = PlaneFeed(background_session(), LAYERS)
+    assert len(feed.token) >= 24 and feed.path == f"{FEED_PATH}/{feed.token}"
+    assert find_feed(feed.token) is feed
+    token = feed.token
+    del feed
+    gc.collect()
+    assert find_feed(token) is None  # held weakly: gone with the browser session's state
+    assert get(token).status_code == 404
+    assert [route.path for route in LIVE_ROUTES] == [FEED_PATH + "/{token}"]
+
+
+def test_a_paused_run_sends_no_frame_and_a_playing_one_sends_its_plane_and_trains_between_frames():
+    session = background_session()
+    feed = PlaneFeed(session, LAYERS)
+    assert get(feed.token).status_code == 204
+    session.play()
+    try:
+        first = get(feed.token)
+        assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
+        figure = json.loads(first.body)
+        assert {t["legendgroup"] for t in figure["data"]} == LAYERS
+        assert figure["layout"]["uirevision"] == "plane"
+        step = int(first.headers["x-ganlab-step"])
+        assert figure["layout"]["title"]["text"].startswith(f"step {step} ")
+        deadline = time.monotonic() + 20  # the request started the worker: the next frames are later steps
+        later = step
+        while later == step and time.monotonic() < deadline:
+            time.sleep(0.05)
+            later = int(get(feed.token).headers["x-ganlab-step"])
+        assert later > step
+    finally:
+        session.pause()
+    assert get(feed.token).status_code == 204
+
+
+def test_run_a_of_a_pair_paces_both_runs():
+    main = background_session()
+    pair = ComparePair(main, {"loss.name": "wgan-gp"})
+    assert pair.other.background
+    feed_a = PlaneFeed(main, LAYERS, pair=pair)
+    feed_b = PlaneFeed(pair.other, LAYERS, uirevision="toy_plane_b", drives=False)
+    main.play()
+    try:
+        assert get(feed_b.token).status_code == 204  # B follows A's play state through A's frames
+        assert get(feed_a.token).status_code == 200
+        assert pair.other.playing
+        assert json.loads(get(feed_b.token).body)["layout"]["uirevision"] == "toy_plane_b"
+    finally:
+        main.pause()
+        pair.other.pause()
