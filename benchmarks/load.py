@@ -29,7 +29,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def step_of(page) -> int:
-    return int(STEP.search(page.get_by_text(STEP).first.inner_text()).group(1))
+    """The Toy Lab's "Step N" heading (above the plane, in the live plot's frame)."""
+    heading = page.frame_locator("iframe[title*=live_plot]").first.locator("#header")
+    return int(STEP.search(heading.inner_text()).group(1))
 
 
 def measure(browser, url: str, n: int, seconds: float, server_pid: int) -> tuple[list[float], list[float], float]:
@@ -38,8 +40,8 @@ def measure(browser, url: str, n: int, seconds: float, server_pid: int) -> tuple
     try:
         for page in pages:
             page.goto(f"{url}/toy-lab")
-            page.get_by_text(STEP).first.wait_for(timeout=120_000)
-            page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+            page.frame_locator("iframe[title*=live_plot]").first.locator(".js-plotly-plot").wait_for(
+                timeout=120_000)
         for page in pages:
             page.get_by_role("button", name="Play").click(timeout=30_000)
         time.sleep(3.0)

@@ -54,12 +54,14 @@ def _component():
     return components.declare_component("ganlab_live_plot", path=str(frontend_dir()))
 
 
-def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: float = 0.1) -> None:
+def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: float = 0.1,
+              header: str | None = None) -> None:
     """The live plot `key`: the first call mounts it, later calls update it in place.
 
     Args:
         spec: a figure as JSON (ganlab.viz.spec.figure_spec) to draw now; None keeps what is on screen.
         feed: while a run plays, the path of its frames (ganlab.ui.live_feed): the plot fetches a frame,
             draws it, and asks for the next one `period` seconds after it asked for the last. None stops it.
+        header: a heading above the plot, e.g. "Step 12"; while fed, its step follows each frame drawn.
     """
-    _component()(spec=spec, feed=feed, period_ms=int(1000 * period), key=key, default=None)
+    _component()(spec=spec, feed=feed, period_ms=int(1000 * period), header=header, key=key, default=None)

@@ -1,10 +1,10 @@
 """The Toy Lab's live part: the plane, the step counter, the alarms and the charts.
 
 The trainer lives in st.session_state and trains in a background worker while playing (ToySession).
-The plane is a live plot (ganlab.ui.live_plot): while the run plays it pulls a frame about every
-TICK_SECONDS from the run's live feed (ganlab.ui.live_feed), which paces the worker as a fragment tick
-did; the fragment here reruns every LIVE_SECONDS for the "Step N" counter, the health alarms and a
-divergence, and draws the plane itself when paused (Step, the timeline). The loss and metric charts
+The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot): while the run plays it pulls a
+frame about every TICK_SECONDS from the run's live feed (ganlab.ui.live_feed), which paces the worker as a
+fragment tick did; the fragment here reruns every LIVE_SECONDS for the health alarms and a divergence,
+and hands the plane its figure itself when paused (Step, the timeline). The loss and metric charts
 refresh every CHART_SECONDS. Play / Pause / Step / Reset live outside the fragments.
 """
 
@@ -31,8 +31,8 @@ LAYER_LABELS = {
     "modes": "mode centres (covered / missed)",
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
-LIVE_SECONDS = 1.0  # while playing: the counter and alarms refresh this often; the plane every TICK_SECONDS
-CHART_SECONDS = 2.0  # the loss and metric charts refresh every 2 s
+LIVE_SECONDS = 2.0  # while playing: alarms and divergence checks this often; plane and "Step N" every frame
+CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
 
 
 def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | None = None) -> PlaneFeed:
@@ -47,11 +47,13 @@ def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | N
 
 
 def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pair: ComparePair | None = None,
-                playing: bool = False) -> None:
-    """The plane: fed by the server while playing; this snapshot's figure otherwise."""
+                playing: bool = False, header: str | None = None) -> None:
+    """The plane under its "Step N" heading: fed by the server while playing (the heading follows each
+    frame); this snapshot's figure otherwise."""
     feed = _feed(key, session, layers, pair)
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
-    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS)
+    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS,
+              header=header or f"Step {snap['step']}")
 
 
 def _shared_metrics(runs: list[tuple[str, dict]], keys: list[str]) -> tuple[dict, list[str]]:
@@ -101,7 +103,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         for alarm in health_alarms(snap):
             notes.warning(alarm, icon="⚠️")
         phase_note = "  ·  after D's update (G's update follows)" if session.phase == "d" else ""
-        st.markdown(f"### Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}")
+        header = f"Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}"
         if session.phase == "d":
             st.session_state["toy_d_shown"] = True
         if pair is not None:
@@ -112,7 +114,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             cols = st.columns(2)
             with cols[0]:
                 st.caption(label_a)
-                _show_plane("toy_plane", session, snap, layers, pair, playing)
+                _show_plane("toy_plane", session, snap, layers, pair, playing, header)
             with cols[1]:
                 st.caption(label_b)
                 _show_plane("toy_plane_b", pair.other, other_snap, layers, None, playing)
@@ -126,7 +128,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             else:
                 st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
             return
-        _show_plane("toy_plane", session, snap, layers, None, playing)
+        _show_plane("toy_plane", session, snap, layers, None, playing, header)
 
     @st.fragment(run_every=CHART_SECONDS if session.playing else None)
     def charts() -> None:

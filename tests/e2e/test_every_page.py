@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.e2e.test_toy_lab import STEP, open_page, step_count
+from tests.e2e.test_toy_lab import open_page, toy_heading, toy_step
 
 
 def press(name: str):
@@ -26,13 +26,22 @@ def click_first_sample(page):
 PAGES = [  # (url path, text that shows the page is drawn, main control, text after it acted)
     ("", "laboratory for generative adversarial networks", None, None),
     ("lessons", "Predict, then run", press("Next →"), "2. "),
-    ("toy-lab", "Step 0", press("Step"), "Step 1"),
+    ("toy-lab", lambda page: toy_heading(page).get_by_text("Step 0").wait_for(timeout=120_000), press("Step"),
+     lambda page: toy_heading(page).get_by_text("Step 1").wait_for(timeout=120_000)),
     ("mnist-lab", "Step 0", press("Step"), "Step 1"),
     ("latent-explorer", "Click a sample", click_first_sample, "Interpolation"),
     ("experiments", "Experiments", press("Run sweep"), "Cancel sweep"),
     ("divergences", "The derivations", press("Play"), None),
     ("dynamics", "The Dirac-GAN", None, None),
 ]
+
+
+def wait_for(page, shown) -> None:
+    """Wait until `shown` (a text on the page, or a function that waits for something) is there."""
+    if callable(shown):
+        shown(page)
+    else:
+        page.get_by_text(shown).first.wait_for(timeout=120_000)
 
 
 # Chromium reports these for reasons outside the app (no network, the headless sandbox)
@@ -48,11 +57,11 @@ def test_page_opens_acts_and_logs_no_error(page, app_url, path, ready, action, a
         open_page(page, app_url, path)
     else:
         page.goto(app_url)
-    page.get_by_text(ready).first.wait_for(timeout=120_000)
+    wait_for(page, ready)
     if action is not None:
         action(page)
         if after:
-            page.get_by_text(after).first.wait_for(timeout=120_000)
+            wait_for(page, after)
         time.sleep(1.0)
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Traceback").count() == 0
@@ -67,16 +76,16 @@ def test_two_sessions_train_apart(browser, app_url):
         open_page(a, app_url, "toy-lab?loss.name=wgan-gp")
         open_page(b, app_url, "toy-lab?loss.name=hinge")
         for p in (a, b):
-            p.get_by_text(STEP).first.wait_for(timeout=60_000)
+            toy_heading(p).wait_for(timeout=60_000)
         for p, times in ((a, 3), (b, 1)):
             for _ in range(times):
-                before = step_count(p)
+                before = toy_step(p)
                 p.get_by_role("button", name="Step", exact=True).click()
                 deadline = time.time() + 15
-                while time.time() < deadline and step_count(p) == before:
+                while time.time() < deadline and toy_step(p) == before:
                     time.sleep(0.2)
         time.sleep(1.0)
-        assert (step_count(a), step_count(b)) == (3, 1)
+        assert (toy_step(a), toy_step(b)) == (3, 1)
         losses = [p.locator("[data-testid='stSelectbox']").filter(has_text="Loss").first.inner_html()
                   for p in (a, b)]  # the selectbox's shown value
         assert "wgan-gp" in losses[0] and "hinge" in losses[1]

@@ -5,7 +5,7 @@ import pytest
 
 from ganlab.lessons.catalogue import LESSONS
 from ganlab.ui.navigation import PAGE_TITLES
-from tests.e2e.test_toy_lab import open_page
+from tests.e2e.test_toy_lab import open_page, toy_heading
 
 LINKS = [(number, lesson, link) for number, lesson in enumerate(LESSONS, 1) for link in lesson.links]
 
@@ -61,7 +61,7 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_the_type(page, app_url):
 
 def test_a_teacher_link_shows_only_the_chosen_controls(page, app_url):
     open_page(page, app_url, "toy-lab?loss.name=minimax&show=play,loss&presenter=1")
-    page.get_by_text("Step 0").first.wait_for(timeout=60_000)
+    toy_heading(page).get_by_text("Step 0").wait_for(timeout=60_000)
     page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
     for hidden in ("Step", "Reset", "Share"):
         assert page.get_by_role("button", name=hidden, exact=True).count() == 0

@@ -14,8 +14,18 @@ def open_page(page, app_url: str, path: str) -> None:
 
 
 def step_count(page) -> int:
+    """The "Step N" heading of a page (the MNIST Lab)."""
     text = page.get_by_text(STEP).first.inner_text(timeout=30_000)
     return int(STEP.search(text).group(1))
+
+
+def toy_heading(page):
+    """The Toy Lab's "Step N" heading: above the plane, inside the live plot's frame."""
+    return page.frame_locator("iframe[title*=live_plot]").first.locator("#header")
+
+
+def toy_step(page) -> int:
+    return int(STEP.search(toy_heading(page).inner_text(timeout=60_000)).group(1))
 
 
 def test_home_page_says_what_ganlab_is(page, app_url):
@@ -32,8 +42,8 @@ def live_plane(page):
 
 def test_play_then_pause(page, app_url, artifacts):
     open_page(page, app_url, "toy-lab")
-    page.get_by_text(STEP).first.wait_for(timeout=60_000)
-    assert step_count(page) == 0
+    toy_heading(page).wait_for(timeout=60_000)
+    assert toy_step(page) == 0
     frame, plane = live_plane(page)
     plane.wait_for(timeout=30_000)
     assert plane.locator(".gtitle").text_content().startswith("step 0")
@@ -46,9 +56,9 @@ def test_play_then_pause(page, app_url, artifacts):
     def drawn() -> int:
         return int(frame.locator("#plot").get_attribute("data-frames"))
 
-    while time.time() < deadline and (step_count(page) < 50 or drawn() < drawn_before + 5):
+    while time.time() < deadline and (toy_step(page) < 50 or drawn() < drawn_before + 5):
         time.sleep(0.5)
-    running = step_count(page)
+    running = toy_step(page)
     assert running >= 50
     assert not plane.locator(".gtitle").text_content().startswith("step 0")  # the plot moved on
     assert plane.get_attribute("data-original") == "yes"  # updated in place, not a new chart per frame
@@ -57,9 +67,9 @@ def test_play_then_pause(page, app_url, artifacts):
 
     page.get_by_role("button", name="Pause").click()
     time.sleep(2.0)
-    paused = step_count(page)
+    paused = toy_step(page)
     time.sleep(2.0)
-    assert step_count(page) == paused >= running
+    assert toy_step(page) == paused >= running
     page.screenshot(path=str(artifacts / "toy_lab_paused.png"))
 
 
@@ -87,14 +97,14 @@ def test_zoom_is_kept_while_the_run_plays(page, app_url):
 
 def test_step_shows_d_then_g(page, app_url):
     open_page(page, app_url, "toy-lab")
-    page.get_by_text(STEP).first.wait_for(timeout=60_000)
-    start = step_count(page)
+    toy_heading(page).wait_for(timeout=60_000)
+    start = toy_step(page)
     page.get_by_role("button", name="Step", exact=True).click()
-    page.get_by_text("after D's update").wait_for(timeout=15_000)  # D's half is shown on its own
+    toy_heading(page).get_by_text("after D's update").wait_for(timeout=15_000)  # D's half is shown alone
     deadline = time.time() + 15
-    while time.time() < deadline and step_count(page) == start:
+    while time.time() < deadline and toy_step(page) == start:
         time.sleep(0.2)
-    assert step_count(page) == start + 1
+    assert toy_step(page) == start + 1
 
 
 def test_dynamics_page_opens_without_errors(page, app_url):

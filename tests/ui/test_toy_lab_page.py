@@ -13,7 +13,7 @@ from ganlab.ui.toy_controls import PREFIX
 from ganlab.ui.toy_presets import PRESETS
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "toy_lab.py")
-STEP = re.compile(r"### Step (\d+)")
+STEP = re.compile(r"Step (\d+)")
 
 
 def open_page() -> AppTest:
@@ -22,14 +22,19 @@ def open_page() -> AppTest:
     return app
 
 
+def plane_args(app: AppTest, index: int = 0) -> dict:
+    """What the live plot (ganlab.ui.live_plot) of the plane was given: spec, header, feed, period_ms."""
+    return json.loads(app.get("component_instance")[index].proto.json_args)
+
+
 def plane(app: AppTest, index: int = 0) -> dict:
-    """The figure the live plot (ganlab.ui.live_plot) was given for the plane: {"data": [...], "layout"}."""
-    instances = app.get("component_instance")
-    return json.loads(json.loads(instances[index].proto.json_args)["spec"])
+    """The plane's figure: {"data": [...], "layout": {...}}."""
+    return json.loads(plane_args(app, index)["spec"])
 
 
 def step_number(app: AppTest) -> int:
-    return int(next(STEP.match(m.value).group(1) for m in app.markdown if STEP.match(m.value)))
+    """The "Step N" heading above the plane."""
+    return int(STEP.match(plane_args(app)["header"]).group(1))
 
 
 def button(app: AppTest, label: str):
@@ -43,12 +48,31 @@ def test_step_advances_the_counter_by_one_and_reset_returns_to_zero():
     session = app.session_state["toy_session"]
     assert session.phase == "d" and session.trainer.d_updates == 1  # D's half shown first
     assert plane(app)["layout"]["title"]["text"] == "step 0  ·  D updates 1  ·  G updates 0"
+    assert plane_args(app)["header"] == "Step 0  ·  after D's update (G's update follows)"
     session.step_generator()
     app.run()
     assert step_number(app) == 1
     assert plane(app)["layout"]["title"]["text"] == "step 1  ·  D updates 1  ·  G updates 1"
     button(app, "Reset").click().run()
     assert step_number(app) == 0
+
+
+def test_while_playing_the_plane_is_fed_by_the_server_and_paused_it_gets_the_figure():
+    from ganlab.ui.live_feed import FEED_PATH, find_feed
+
+    app = open_page()
+    assert plane_args(app)["feed"] is None and plane_args(app)["spec"]
+    button(app, "Play").click().run()
+    args = plane_args(app)
+    try:
+        assert args["spec"] is None and args["feed"].startswith(FEED_PATH + "/")
+        assert args["period_ms"] == 100
+        feed = find_feed(args["feed"].rsplit("/", 1)[1])
+        assert feed.session is app.session_state["toy_session"] and "arrows" in feed.layers
+    finally:
+        app.session_state["toy_session"].pause()
+    button(app, "Pause").click().run()
+    assert plane_args(app)["feed"] is None and plane(app)["data"]
 
 
 @pytest.mark.parametrize("name", [d for d in DATASETS if d != "custom"])
