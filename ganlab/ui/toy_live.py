@@ -15,6 +15,7 @@ import streamlit as st
 
 from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
+from ganlab.ui.classroom import presenter_on
 from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
 from ganlab.ui.toy_frames import live_snapshot, plane_spec
@@ -32,6 +33,7 @@ LAYER_LABELS = {
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 LIVE_SECONDS = 2.0  # while playing: alarms and divergence checks this often; plane and "Step N" every frame
+PRESENTER_SCALE = 22 / 16  # presenter mode sets the page's base font to 22 px (ganlab.ui.classroom)
 CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
 
 
@@ -53,7 +55,7 @@ def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pai
     feed = _feed(key, session, layers, pair)
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
     live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS,
-              header=header or f"Step {snap['step']}")
+              header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0)
 
 
 def _shared_metrics(runs: list[tuple[str, dict]], keys: list[str]) -> tuple[dict, list[str]]:

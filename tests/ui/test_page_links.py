@@ -1,5 +1,6 @@
 """A preset in the address lands on each page (AppTest): lessons' "Open in ..." and teachers' links."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,6 @@ def test_in_presenter_mode_the_controls_move_from_the_sidebar_to_the_page(page):
     assert not app.exception
     assert [e.label for e in app.expander if e.label == "Controls"] == ["Controls"]
     assert not app.sidebar.selectbox and not app.sidebar.slider
+    if page == "pages/toy_lab.py":  # the "Step N" heading above the plane grows with the page's text
+        args = json.loads(app.get("component_instance")[0].proto.json_args)
+        assert args["header"] == "Step 0" and args["header_scale"] == pytest.approx(22 / 16)
