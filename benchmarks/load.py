@@ -19,13 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from toy_lab_browser import FLAGS, STEP, start_app  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` (all its threads) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from toy_lab_browser import FLAGS, STEP, cpu_seconds, start_app  # noqa: E402
 
 
 def step_of(page) -> int:

@@ -46,24 +46,24 @@ WATCH_PLANE = """() => {
 
 def plane_frame(page):
     """The live plot's frame (the first: the plane)."""
-    return next(f for f in page.frames if "ganlab_live_plot" in f.url or "ganlab-live-plot" in f.url)
+    return next(f for f in page.frames if "ganlab_live_plot" in f.url)
 
 
-def cpu_seconds(match) -> float:
-    """User + system CPU seconds so far of every process whose command line satisfies `match` (Linux /proc)."""
+def cpu_seconds(pid: int | str) -> float:
+    """User + system CPU seconds so far of process `pid` (all its threads), from Linux's /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds so far of every Chromium process (browser, renderers, GPU process, utilities)."""
     total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not match(cmdline):
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            if entry.name.isdigit() and b"chromium" in (entry / "cmdline").read_bytes():
+                total += cpu_seconds(entry.name)
+        except OSError:  # the process ended meanwhile
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
@@ -125,14 +125,13 @@ def main() -> None:
             time.sleep(3.0)  # warm-up
             plane = plane_frame(page)
             plane.evaluate(WATCH_PLANE)
-            is_server, is_browser = (lambda c: "streamlit run" in c), (lambda c: "chromium" in c)
-            cpu_before = cpu_seconds(is_server), cpu_seconds(is_browser)
+            cpu_before = cpu_seconds(proc.pid), browser_cpu_seconds()
             start = time.perf_counter()
             time.sleep(args.seconds)
             seen = plane.evaluate("window.__ganlabSteps")
             elapsed = time.perf_counter() - start
-            server_cores = (cpu_seconds(is_server) - cpu_before[0]) / elapsed
-            browser_cores = (cpu_seconds(is_browser) - cpu_before[1]) / elapsed
+            server_cores = (cpu_seconds(proc.pid) - cpu_before[0]) / elapsed
+            browser_cores = (browser_cpu_seconds() - cpu_before[1]) / elapsed
             page.get_by_role("button", name="Pause").click()
             browser.close()
     finally:

@@ -41,10 +41,9 @@ def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | N
     """The live feed of plane `key`, kept for the browser session, pointed at what the plane shows now."""
     name = f"_live_feed_{key}"
     feed = st.session_state.get(name)
-    if feed is None:
-        feed = st.session_state[name] = PlaneFeed(session, uirevision=key)
+    if feed is None:  # run B of a pair is paced through run A's frames
+        feed = st.session_state[name] = PlaneFeed(session, uirevision=key, drives=key == "toy_plane")
     feed.session, feed.layers, feed.pair = session, frozenset(layers), pair
-    feed.drives = key == "toy_plane"  # run B of a pair is paced through run A's frames
     return feed
 
 

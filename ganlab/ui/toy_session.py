@@ -298,7 +298,6 @@ class ComparePair:
         self.other.set_config(self.main.partner_config(self.overrides))
         self.other.playing = self.main.playing
         self.other.steps_per_tick = self.main.steps_per_tick
-        self.other.background = self.main.background
 
     def tick(self) -> None:
         self.sync()

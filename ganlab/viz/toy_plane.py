@@ -51,8 +51,9 @@ def _f32(a) -> np.ndarray:
 
 
 def _rounded(values: Iterable) -> list:
-    """A list of floats rounded to COORD_DECIMALS, keeping None separators (short JSON, no float noise)."""
-    return [None if v is None else round(float(v), COORD_DECIMALS) for v in values]
+    """A list of floats rounded to COORD_DECIMALS (short JSON, no float noise); None and NaN become None,
+    a gap in a plotly line."""
+    return [None if v is None or v != v else round(float(v), COORD_DECIMALS) for v in values]
 
 
 def manifold_cell_areas(manifold) -> np.ndarray:
@@ -251,7 +252,7 @@ def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
     headed = np.isfinite(length) & (length > 1e-3 * width)
     back = np.zeros_like(d)
     back[headed] = -d[headed] / length[headed, None]
-    head = np.where(headed, np.minimum(0.35 * np.where(headed, length, 0.0), 0.025 * width), 0.0)[:, None]
+    head = np.minimum(0.35 * np.where(headed, length, 0.0), 0.025 * width)[:, None]  # 0: no head
     barbs = []
     for sign in (1.0, -1.0):
         c, s = np.cos(np.radians(25.0)), sign * np.sin(np.radians(25.0))
@@ -259,12 +260,7 @@ def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
                                             axis=1))
     gap = np.full_like(fake, np.nan)
     path = np.stack([fake, tips, barbs[0], tips, barbs[1], gap], axis=1).reshape(-1, 2)
-    return _rounded_gaps(path[:, 0]), _rounded_gaps(path[:, 1])
-
-
-def _rounded_gaps(values: np.ndarray) -> list:
-    """Floats rounded to COORD_DECIMALS with NaN as None (a gap in a plotly line)."""
-    return [None if v != v else round(v, COORD_DECIMALS) for v in values.tolist()]
+    return _rounded(path[:, 0].tolist()), _rounded(path[:, 1].tolist())
 
 
 def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float, auto: bool) -> list:
