@@ -26,6 +26,7 @@ from ganlab.config import (
 )
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
+from ganlab.evaluation import DIVERGENCE_COLUMNS, MODE_DRAWS, W1_SAMPLES
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS, NORMS
 from ganlab.penalties import REGULARIZERS
@@ -53,9 +54,11 @@ TRICK_SWITCHES: dict[str, str] = {
 }
 
 
-# metrics reported when they apply (nan ones are left out): see ganlab.evaluation
-SUMMARY_METRICS = ("estimate", "reference", "modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1",
-                   "jsd", "kl_data_fake", "kl_fake_data", "tv", "precision", "recall", "d_real", "d_fake")
+# metrics reported when they apply (nan ones are left out; infinite ones are null and listed under
+# "infinite"): see ganlab.evaluation
+SUMMARY_METRICS = ("estimate", "reference", "reference_se", "reference_floor", "modes_covered", "modes_covered_sd",
+                   "modes_total", "hq_fraction", "hq_fraction_sd", "mode_kl", "w1", "w1_floor",
+                   *DIVERGENCE_COLUMNS, "divergence_bandwidth", "precision", "recall", "d_real", "d_fake")
 
 
 IMAGE_METRICS = ("fid_lenet", "classifier_score", "class_kl", "precision", "recall", "density", "coverage")
@@ -141,11 +144,24 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
         metrics = trainer.metrics.last()
     else:
         metrics = trainer.evaluate()
-    for key in SUMMARY_METRICS:
-        value = metrics.get(key, math.nan)
-        if math.isfinite(value):
-            summary[key] = int(value) if key in ("modes_covered", "modes_total") else value
+    summary.update(metric_values(metrics, SUMMARY_METRICS))
     return summary
+
+
+def metric_values(metrics: dict, keys) -> dict:
+    """The JSON-safe metrics among `keys`: NaN (does not apply) left out, an infinite one as null
+    with its name listed under "infinite" (KL(p_data || p_g) when the generator drops data)."""
+    out, infinite = {}, []
+    for key in keys:
+        value = metrics.get(key, math.nan)
+        if isinstance(value, str) or math.isfinite(value):
+            out[key] = int(value) if key == "modes_total" else value
+        elif math.isinf(value):
+            out[key] = None
+            infinite.append(key)
+    if infinite:
+        out["infinite"] = infinite
+    return out
 
 
 def summarize_images(trainer, steps: int, seconds: float, diverged: str | None) -> dict:
@@ -237,7 +253,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 CARD_KEYS = ("dataset", "data", "arch", "loss", "conditional", "info_codes", "seed", "device", "steps",
              "seconds", "steps_per_second", "images_per_second", "diverged")
 # metrics of the generator alone (no D): the toy ones that need no discriminator, then the image ones
-GENERATOR_METRICS = (*(k for k in SUMMARY_METRICS if k not in ("estimate", "reference", "d_real", "d_fake")),
+_D_METRICS = ("estimate", "reference", "reference_se", "reference_floor", "d_real", "d_fake")
+GENERATOR_METRICS = (*(k for k in SUMMARY_METRICS if k not in _D_METRICS),
                      *(k for k in IMAGE_METRICS if k not in SUMMARY_METRICS), "metrics_reference")
 
 
@@ -256,6 +273,35 @@ def _export(trainer, path: str, summary: dict, command: str) -> str:
     return str(path)
 
 
+def _number(summary: dict, key: str, digits: int) -> str:
+    """A summary value for text: "inf" for an infinite one (null in the JSON)."""
+    value = summary.get(key)
+    return "inf" if value is None else f"{value:.{digits}f}"
+
+
+def _with_error(summary: dict, key: str) -> str:
+    value = summary.get(key)
+    if value is None:
+        return "inf"
+    se = summary.get(f"{key}_se")
+    return f"{value:.4f} ± {se:.4f}" if se is not None else f"{value:.4f}"
+
+
+def _estimate_lines(summary: dict) -> list[str]:
+    """D's own estimate beside the sample estimate of the same divergence, and why a critic's can be < 0."""
+    line = f"  D's estimate of {summary['divergence']}: {summary['estimate']:.4f}"
+    if "reference" in summary or "reference" in summary.get("infinite", ()):
+        floor = summary.get("reference_floor")
+        floor_text = f"; a perfect generator reads {floor:.4f}" if floor is not None else ""
+        what = "exact W1" if summary["divergence"].startswith("Wasserstein") else "sample estimate"
+        line += f" ({what} {_with_error(summary, 'reference')}{floor_text})"
+    lines = [line]
+    if summary["divergence"].startswith("Wasserstein") and summary["estimate"] < 0:
+        lines.append("    (negative: E f(real) - E f(fake) is a lower bound on W1 only for the best 1-Lipschitz "
+                     "critic f; an untrained or lagging critic can score the fakes higher)")
+    return lines
+
+
 def _format_summary(summary: dict) -> str:
     lines = [f"ganlab train: {summary['dataset']} / {summary['loss']} (seed {summary['seed']}, "
              f"{summary['device']})",
@@ -267,15 +313,21 @@ def _format_summary(summary: dict) -> str:
         if summary.get(key) is not None:
             lines.append(f"  {key} {summary[key]:.4f}")
     if summary.get("estimate") is not None:
-        reference = f" (grid/exact value {summary['reference']:.4f})" if "reference" in summary else ""
-        lines.append(f"  D's estimate of {summary['divergence']}: {summary['estimate']:.4f}{reference}")
+        lines.extend(_estimate_lines(summary))
     if "modes_covered" in summary:
-        lines.append(f"  modes covered {summary['modes_covered']}/{summary['modes_total']}, "
-                     f"high quality {100 * summary['hq_fraction']:.1f} %, mode KL {summary['mode_kl']:.3f}")
+        spread = summary.get("modes_covered_sd", 0.0)
+        lines.append(f"  modes covered {summary['modes_covered']:.2f} ± {spread:.2f} "
+                     f"of {summary['modes_total']}, high quality {100 * summary['hq_fraction']:.1f} "
+                     f"± {100 * summary.get('hq_fraction_sd', 0.0):.1f} %, "
+                     f"mode KL {_number(summary, 'mode_kl', 3)} "
+                     f"(mean ± sd over {MODE_DRAWS} draws of the evaluation size)")
     if "w1" in summary:
-        lines.append(f"  W1 to the data (exact, 500 vs 500 samples) {summary['w1']:.4f}")
+        floor = f"; two real samples: {summary['w1_floor']:.4f}" if "w1_floor" in summary else ""
+        lines.append(f"  W1 to the data {summary['w1']:.4f} (exact, {W1_SAMPLES} vs {W1_SAMPLES} samples{floor})")
     if "jsd" in summary:
-        lines.append(f"  grid JSD {summary['jsd']:.4f} (nats, in [0, log 2]; p_g by KDE), TV {summary['tv']:.4f}")
+        lines.append(f"  JSD {_with_error(summary, 'jsd')} nats (in [0, log 2]), TV {_with_error(summary, 'tv')}: "
+                     f"sample estimates at kernel width h = {summary['divergence_bandwidth']:.3g}; "
+                     f"a perfect generator reads {summary['jsd_floor']:.4f} and {summary['tv_floor']:.4f}")
     if "fid_lenet" in summary:
         lines.append(f"  data: {summary['data']}")
         lines.append(f"  FID (LeNet) {summary['fid_lenet']:.2f}, "
@@ -320,10 +372,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         if args.samples:
             cfg.eval_samples = args.samples
-        values = {k: v for k, v in trainer.evaluate().items() if math.isfinite(v)}
-    if generator_only:
-        values = {k: v for k, v in values.items() if k in GENERATOR_METRICS}
-    out.update({k: (int(v) if k in ("modes_covered", "modes_total") else v) for k, v in values.items()})
+        values = trainer.evaluate()
+    keys = GENERATOR_METRICS if generator_only else (*values.keys(),)
+    out.update(metric_values(values, keys))
     print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 

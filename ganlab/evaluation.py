@@ -1,8 +1,13 @@
-"""Periodic evaluation of a toy run: mode coverage, exact W1, grid divergences against the exact
-p_data, k-NN precision/recall, and the discriminator's own divergence estimate beside the grid (or
-exact) value of the same divergence.
+"""Periodic evaluation of a toy run: mode coverage (with its spread), exact W1 beside its floor,
+divergence estimates with error bars against the exact p_data, k-NN precision / recall, and the
+discriminator's own divergence estimate beside the sample estimate of the same divergence.
 
-Everything here draws from its own seeded generator, so evaluating never changes the training run.
+Everything here draws from its own seeded generators, so evaluating never changes the training run.
+
+Floors. Two samples of the same distribution never score a perfect 0: `w1_floor` is the same exact
+W1 between two independent real samples of W1_SAMPLES points, and `<divergence>_floor` is the
+divergence estimate with a second real sample in the generator's place: what a perfect generator
+reads. Both are computed once per evaluator and repeated in every row.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ import math
 import numpy as np
 import torch
 
-from ganlab.metrics import grid_centres, grid_divergences, mode_stats, precision_recall, wasserstein1
+from ganlab.metrics import mode_stats, precision_recall, wasserstein1
+from ganlab.metrics.divergence_estimates import DIVERGENCES, DivergenceEstimator
 
-METRIC_COLUMNS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "jsd", "kl_data_fake",
-                  "kl_fake_data", "tv", "pearson", "hellinger", "triangular", "precision", "recall",
-                  "estimate", "reference", "d_real", "d_fake")
 EVAL_SEED_OFFSET = 104_729
 W1_SAMPLES = 500       # exact W1 on 500 vs 500 points: ~10 ms
 PR_SAMPLES = 1000      # k-NN precision / recall on 1,000 vs 1,000 points: ~8 ms (2,500: ~120 ms)
-GRID_SIZE = 64         # grid divergences at 64 x 64 during training (128 x 128 in benchmarks)
+MODE_DRAWS = 4         # mode metrics on this many independent draws of n_samples: mean and sd
+
+MODE_COLUMNS = ("modes_covered", "modes_covered_sd", "modes_total", "hq_fraction", "hq_fraction_sd", "mode_kl")
+DIVERGENCE_COLUMNS = tuple(f"{name}{suffix}" for name in DIVERGENCES for suffix in ("", "_se", "_floor"))
+METRIC_COLUMNS = (*MODE_COLUMNS, "w1", "w1_floor", *DIVERGENCE_COLUMNS, "divergence_bandwidth", "precision",
+                  "recall", "estimate", "reference", "reference_se", "reference_floor", "d_real", "d_fake")
 
 # what each loss's discriminator estimates, as a metric key computed here (None: no reference)
 REFERENCE_METRIC: dict[str, str | None] = {
@@ -38,14 +46,20 @@ REFERENCE_METRIC: dict[str, str | None] = {
 }
 
 
-def reference_value(divergence: str, metrics: dict[str, float]) -> float:
-    """The grid / exact value of the divergence a loss's D estimates (nan when there is none)."""
+def reference_value(divergence: str, metrics: dict[str, float], suffix: str = "") -> float:
+    """The sample estimate of the divergence a loss's D estimates (nan when there is none).
+
+    Args:
+        divergence: the loss's `divergence` name.
+        metrics: an evaluation's values.
+        suffix: "" for the value, "_se" for its standard error, "_floor" for a perfect generator's value.
+    """
     key = REFERENCE_METRIC.get(divergence)
     if key is None:
         return math.nan
     if key == "2jsd":
-        return 2.0 * metrics.get("jsd", math.nan)
-    return metrics.get(key, math.nan)
+        return 2.0 * metrics.get(f"jsd{suffix}", math.nan)
+    return metrics.get(f"{key}{suffix}", math.nan)
 
 
 class Evaluator:
@@ -63,19 +77,22 @@ class Evaluator:
         gen = torch.Generator(device=trainer.device).manual_seed(seed)
         self.real = trainer.dataset.sample(n_samples, gen)
         self.real_np = self.real.cpu().numpy().astype(np.float64)
+        second_real = trainer.dataset.sample(n_samples, gen).cpu().numpy().astype(np.float64)
         self.seed = seed + 1
+        w1_n = min(W1_SAMPLES, n_samples)
+        self.floors = {"w1": wasserstein1(self.real_np[:w1_n], second_real[:w1_n])}
+        self.divergences: DivergenceEstimator | None = None
         dataset = trainer.dataset
-        self.data_grid = None
         if dataset.has_density:
-            xs, ys = grid_centres(dataset.bounds, GRID_SIZE)
-            gx, gy = np.meshgrid(xs, ys)
-            self.data_grid = dataset.density(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(
-                GRID_SIZE, GRID_SIZE)
+            self.divergences = DivergenceEstimator(dataset.smoothed_log_density, self.real_np, seed=seed)
+            perfect = self.divergences.estimate(second_real)
+            self.floors.update({name: perfect[name] for name in DIVERGENCES})
 
     @torch.no_grad()
-    def _fake(self) -> torch.Tensor:
+    def _fake(self, draw: int = 0) -> torch.Tensor:
         t = self.trainer
-        z = t.sample_noise(self.n_samples, generator=torch.Generator(device=t.device).manual_seed(self.seed))
+        gen = torch.Generator(device=t.device).manual_seed(self.seed + 7919 * draw)
+        z = t.sample_noise(self.n_samples, generator=gen)
         was_training = t.G.training
         t.G.eval()
         try:
@@ -100,6 +117,20 @@ class Evaluator:
             real_scores, fake_scores = torch.sigmoid(real_scores), torch.sigmoid(fake_scores)
         return estimate, real_scores.mean().item(), fake_scores.mean().item()
 
+    def _mode_metrics(self, first_draw: np.ndarray) -> dict[str, float]:
+        """PacGAN's mode metrics on MODE_DRAWS independent draws: their means and standard deviations."""
+        dataset = self.trainer.dataset
+        rows = []
+        for draw in range(MODE_DRAWS):
+            fake = first_draw if draw == 0 else self._fake(draw).cpu().numpy().astype(np.float64)
+            if not np.isfinite(fake).all():
+                return {}
+            rows.append(mode_stats(fake, dataset.centers, dataset.std, dataset.weights))
+        out = {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
+        for key in ("modes_covered", "hq_fraction"):
+            out[f"{key}_sd"] = float(np.std([row[key] for row in rows], ddof=1))
+        return out
+
     def evaluate(self) -> dict[str, float]:
         """One evaluation: a dict with every METRIC_COLUMNS key (nan where a metric does not apply)."""
         t = self.trainer
@@ -112,13 +143,16 @@ class Evaluator:
             return out
         dataset = t.dataset
         if dataset.centers is not None:
-            stats = mode_stats(fake, dataset.centers, dataset.std, dataset.weights)
-            out.update({k: float(v) for k, v in stats.items()})
+            out.update(self._mode_metrics(fake))
         else:
             out.update(precision_recall(self.real_np[:PR_SAMPLES], fake[:PR_SAMPLES]))
-        out["w1"] = wasserstein1(self.real_np[:W1_SAMPLES], fake[:W1_SAMPLES])
-        if self.data_grid is not None:
-            grid = grid_divergences(self.data_grid, fake, dataset.bounds, size=GRID_SIZE)
-            out.update({k: v for k, v in grid.items() if k in METRIC_COLUMNS})
-        out["reference"] = reference_value(t.loss.divergence, out)
+        w1_n = min(W1_SAMPLES, self.n_samples)
+        out["w1"] = wasserstein1(self.real_np[:w1_n], fake[:w1_n])
+        if self.divergences is not None:
+            values = self.divergences.estimate(fake)
+            out.update({k: v for k, v in values.items() if k in out})
+            out["divergence_bandwidth"] = values["bandwidth"]
+        out.update({f"{name}_floor": value for name, value in self.floors.items()})
+        for suffix in ("", "_se", "_floor"):
+            out[f"reference{suffix}"] = reference_value(t.loss.divergence, out, suffix)
         return out

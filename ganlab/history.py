@@ -66,9 +66,14 @@ class History:
                 "stride": self.stride, "capacity": self.capacity, "columns": list(self.columns)}
 
     def load_state_dict(self, state: dict) -> None:
-        if list(state["columns"]) != list(self.columns):
-            raise ValueError(f"history columns differ: {state['columns']} vs {list(self.columns)}")
+        """Restore `state_dict()`; columns are matched by name (a column the state lacks is NaN, one
+        this history lacks is dropped), so a run saved before a metric was added still loads."""
+        saved = [str(name) for name in state["columns"]]
         steps, values = np.asarray(state["steps"]), np.asarray(state["values"])
+        if saved != list(self.columns):
+            by_name = {name: values[:, i] for i, name in enumerate(saved)}
+            values = np.stack([by_name.get(name, np.full(len(steps), np.nan)) for name in self.columns], axis=1) \
+                if len(self.columns) else np.empty((len(steps), 0))
         self.capacity = int(state["capacity"])
         self._steps = np.zeros(self.capacity, dtype=np.int64)
         self._values = np.full((self.capacity, len(self.columns)), np.nan)

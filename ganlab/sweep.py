@@ -39,12 +39,14 @@ from ganlab.device import resolve_device
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
 # final metrics kept per run (see ganlab.evaluation); None in a row where a metric does not apply
-METRICS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "jsd", "precision", "recall",
-           "estimate", "reference")
+# (modes_covered and hq_fraction are means over ganlab.evaluation.MODE_DRAWS draws of eval_samples;
+# jsd is the sample estimate with its standard error jsd_se and a perfect generator's reading jsd_floor)
+METRICS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "w1_floor", "jsd", "jsd_se",
+           "jsd_floor", "precision", "recall", "estimate", "reference")
 COLUMNS = ("dataset", "loss", "variant", "seed", "steps", "seconds", "diverged", "diverged_at", "device",
            *METRICS)
 _STR_COLUMNS = frozenset({"dataset", "loss", "variant", "device"})
-_INT_COLUMNS = frozenset({"seed", "steps", "diverged_at", "modes_covered", "modes_total"})
+_INT_COLUMNS = frozenset({"seed", "steps", "diverged_at", "modes_total"})
 _BOOL_COLUMNS = frozenset({"diverged"})
 # options a sweep sets itself from its axes; base overrides and variants may not set them
 _AXIS_OPTIONS = {"data.name": "datasets", "loss.name": "losses", "seed": "seeds", "eval_samples": "eval_samples"}
@@ -240,7 +242,7 @@ def run_one(run: RunSpec) -> Row:
                 "diverged": diverged_at is not None, "diverged_at": diverged_at, "device": str(trainer.device)}
     for key in METRICS:
         value = _clean(metrics.get(key, math.nan))
-        if key in ("modes_covered", "modes_total") and value is not None:
+        if key == "modes_total" and value is not None:
             value = int(value)
         row[key] = value
     return row
@@ -426,13 +428,19 @@ def _pm(mean: float | None, se: float | None, digits: int, scale: float = 1.0) -
     return f"{mean * scale:.{digits}f} ± {se * scale:.{digits}f}"
 
 
+def _floor(value: float | None, digits: int) -> str:
+    return "" if value is None else f" ({value:.{digits}f})"
+
+
 def format_table(summary: list[Row], paper: dict[tuple[str, str], dict[str, float]] | None = None) -> str:
     """A fixed-width table, one line per (dataset, loss, variant): n, diverged runs, modes covered,
-    high-quality %, mode KL, W1, grid JSD (mean ± standard error) and seconds per run. With `paper`
+    high-quality %, mode KL, W1 with its floor (two real samples) in brackets, the JSD sample estimate
+    (nats, in [0, log 2]) with a perfect generator's reading in brackets (mean ± standard error over
+    the runs) and seconds per run. With `paper`
     ({(dataset, variant): {"modes": .., "modes_se": .., "hq": ..}}, hq in %) two more columns give
     the paper's figures."""
     header = ["dataset", "loss", "variant", "n", "div", "modes (mean ± se)", "hq % (mean ± se)", "mode KL",
-              "W1", "JSD", "s/run"]
+              "W1 (floor)", "JSD est. (floor)", "s/run"]
     if paper is not None:
         header += ["paper modes", "paper hq %"]
     lines = []
@@ -442,8 +450,9 @@ def format_table(summary: list[Row], paper: dict[tuple[str, str], dict[str, floa
             modes += f" /{s['modes_total_mean']:g}"
         cells = [s["dataset"], s["loss"], s["variant"], str(s["n"]), str(s["n_diverged"]), modes,
                  _pm(s["hq_fraction_mean"], s["hq_fraction_se"], 1, 100.0),
-                 _pm(s["mode_kl_mean"], s["mode_kl_se"], 3), _pm(s["w1_mean"], s["w1_se"], 3),
-                 _pm(s["jsd_mean"], s["jsd_se"], 3),
+                 _pm(s["mode_kl_mean"], s["mode_kl_se"], 3),
+                 _pm(s["w1_mean"], s["w1_se"], 3) + _floor(s.get("w1_floor_mean"), 3),
+                 _pm(s["jsd_mean"], s["jsd_se"], 3) + _floor(s.get("jsd_floor_mean"), 4),
                  "n/a" if s["seconds_mean"] is None else f"{s['seconds_mean']:.1f}"]
         if paper is not None:
             figures = paper.get((s["dataset"], s["variant"]), {})

@@ -45,6 +45,7 @@ from ganlab.tricks import (
 
 HISTORY_COLUMNS = ("d_loss", "g_loss", "estimate")
 # options a running trainer takes on the fly (prefixes of dotted paths); any other change needs a new run
+MAX_CONFIG_CHANGES = 200  # mid-run changes remembered for the charts' markers
 LIVE_OPTIONS = ("loss.", "g_opt.", "d_opt.", "d_steps", "g_steps", "batch_size", "reg.", "eval_every",
                 "eval_samples", "ema", "tricks.feature_matching", "tricks.historical_averaging",
                 "tricks.unrolled_steps")
@@ -159,6 +160,9 @@ class Trainer:
         self.history = History(HISTORY_COLUMNS, cfg.history)
         self.metrics = History(METRIC_COLUMNS, cfg.history)
         self._evaluator: Evaluator | None = None
+        # (step, "option: old -> new, ...") for every change taken mid-run, oldest first; at most
+        # MAX_CONFIG_CHANGES kept (charts mark them)
+        self.config_changes: list[tuple[int, str]] = []
         self._staged: list[Tensor] = []  # per iteration: D's loss, G's loss, D's plain loss or estimate
         self._last_d: tuple[Tensor, Tensor] | None = None
         self._z = torch.empty(cfg.batch_size * cfg.pack, cfg.latent_dim, device=self.device)
@@ -201,6 +205,8 @@ class Trainer:
                 if "alpha" in group:
                     group["alpha"] = new.beta2
         self.check()
+        described = ", ".join(f"{key}: {old} -> {new}" for key, (old, new) in changed.items())
+        self.config_changes = [*self.config_changes, (self.step_count, described)][-MAX_CONFIG_CHANGES:]
         self.config = config
         self.loss = get_loss(config.loss.name)
         self._configure_objective()

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from ganlab.config import ConfigError
+from ganlab.evaluation import MODE_DRAWS
 from ganlab.sweep import (
     COLUMNS,
     METRICS,
@@ -166,7 +167,9 @@ def test_run_sweep_writes_typed_sorted_csv_and_is_deterministic_across_processes
         assert isinstance(row["seed"], int) and isinstance(row["steps"], int) and row["steps"] == 30
         assert isinstance(row["diverged"], bool) and row["diverged"] is False
         assert isinstance(row["seconds"], float)
-        assert isinstance(row["modes_covered"], int) and isinstance(row["w1"], float)
+        # modes covered: the mean over MODE_DRAWS draws, so a multiple of 1 / MODE_DRAWS
+        assert isinstance(row["modes_covered"], float) and isinstance(row["w1"], float)
+        assert row["modes_covered"] * MODE_DRAWS == pytest.approx(round(row["modes_covered"] * MODE_DRAWS))
         assert row["modes_total"] == {"ring8": 8, "gaussian": 1}[row["dataset"]]
         assert 0 <= row["modes_covered"] <= row["modes_total"]
         assert 0.0 <= row["hq_fraction"] <= 1.0

@@ -58,6 +58,11 @@ class GaussianMixture(ToyDataset):
     def _log_density(self, points: np.ndarray) -> np.ndarray:
         return gaussian_mixture_log_density(points, self.centers, self.std, np.log(self.weights))
 
+    def _smoothed_log_density(self, points: np.ndarray, bandwidth: float) -> np.ndarray:
+        # N(c, s^2 I) * N(0, h^2 I) = N(c, (s^2 + h^2) I)
+        return gaussian_mixture_log_density(points, self.centers, math.hypot(self.std, bandwidth),
+                                            np.log(self.weights))
+
 
 class Ring8(GaussianMixture):
     """PacGAN ring: 8 equal modes on the unit circle at angles 2 pi k / 8."""
