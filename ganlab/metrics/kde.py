@@ -1,9 +1,7 @@
-"""Divergences between a toy data density and the generator's distribution, on a 2-D grid.
+"""A Gaussian kernel density estimate of 2-D samples on a grid (what the Toy Lab's plane shades as p_g).
 
-p_data is known exactly (a toy's log density, or its values on the grid); p_g is estimated by a
-Gaussian kernel density estimate (KDE) of generator samples with the same kernel as
-scipy.stats.gaussian_kde: covariance = factor^2 * (sample covariance, ddof=1), the factor from
-Scott's rule n^(-1/(d+4)), Silverman's rule (n (d+2) / 4)^(-1/(d+4)), or a given float
+The kernel is scipy.stats.gaussian_kde's: covariance = factor^2 * (sample covariance, ddof=1), the
+factor from Scott's rule n^(-1/(d+4)), Silverman's rule (n (d+2) / 4)^(-1/(d+4)), or a given float
 (Scott 1992; Silverman 1986).
 
 The KDE is evaluated on the grid by LINEAR BINNING + FFT CONVOLUTION (Wand 1994, "Fast computation
@@ -16,14 +14,9 @@ that linear binning adds, so the result matches gaussian_kde up to a small binni
 128 x 128 with the kernel ~4 cells wide: median relative error < 0.1 %, worst ~1 % where the density
 exceeds 1 % of its maximum).
 
-Divergences (all in nats) are taken between the two grid distributions: each density is evaluated
-at the size x size cell centres, normalised to sum 1 over the grid (mass outside `bounds` is
-ignored), clipped below at PROB_FLOOR = 1e-12 and renormalised to sum 1. Then
-
-    JSD(P||Q) = 1/2 KL(P||M) + 1/2 KL(Q||M), M = (P+Q)/2, so 0 <= JSD <= log 2
-
-(and max_D V(G, D) = 2 JSD(p_data || p_g) - log 4, Goodfellow et al. 2014),
-KL(P||Q) = sum P log(P/Q), and the total variation TV = 1/2 sum |P - Q| in [0, 1].
+This is a picture of p_g, not a divergence estimate: Scott's kernel is as wide as the whole sample's
+spread allows (on ring8 ~0.19 for modes of std 0.01). Divergences between p_data and p_g are
+estimated by ganlab.metrics.divergence_estimates, at the data's own scale.
 
 Grid layout (as ToyDataset.density_grid): xs[j] = xmin + (j + 1/2) dx with
 dx = (xmax - xmin) / size, likewise ys[i], and array[i, j] is the value at (xs[j], ys[i]).
@@ -32,17 +25,11 @@ dx = (xmax - xmin) / size, likewise ys[i], and array[i, j] is the value at (xs[j
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 from scipy.signal import fftconvolve
 
 from ganlab.metrics.modes import as_float_matrix
-
-LOG2 = math.log(2.0)
-
-# Each grid distribution is clipped below at this probability before the final renormalisation.
-PROB_FLOOR = 1e-12
 
 # The kernel is sampled out to this many (marginal) standard deviations per axis...
 KERNEL_REACH_STDS = 5.0
@@ -188,100 +175,4 @@ def kde_grid(samples, bounds, size: int = 128, bandwidth="scott") -> tuple[np.nd
     return np.maximum(density, 0.0), factor  # FFT round-off can leave tiny negatives
 
 
-def _data_density_on_grid(log_p_data, bounds, size: int) -> np.ndarray:
-    """p_data on the grid, scaled so its maximum is 1 (only the shape matters after normalising)."""
-    if callable(log_p_data):
-        xs, ys = grid_centres(bounds, size)
-        gx, gy = np.meshgrid(xs, ys)  # gx[i, j] = xs[j], gy[i, j] = ys[i]
-        plane = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        log_p = log_p_data(plane)
-        if hasattr(log_p, "detach"):
-            log_p = log_p.detach().cpu().numpy()
-        log_p = np.asarray(log_p, dtype=np.float64).reshape(-1)
-        if log_p.shape != (size * size,):
-            raise ValueError(f"log_p_data returned {log_p.shape[0]} values; expected {size * size}")
-        if np.isnan(log_p).any() or np.isposinf(log_p).any():
-            raise ValueError("log_p_data returned NaN or +inf; log densities must be < +inf")
-        top = log_p.max()
-        if top == -math.inf:
-            raise ValueError("log_p_data is -inf everywhere on the grid: no data mass in bounds")
-        return np.exp(log_p - top).reshape(size, size)
-    if hasattr(log_p_data, "detach"):
-        log_p_data = log_p_data.detach().cpu().numpy()
-    try:
-        dens = np.asarray(log_p_data, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"log_p_data must be a callable or a (size, size) density array: {err}") from None
-    if dens.shape != (size, size):
-        raise ValueError(f"log_p_data as an array must have shape (size, size) = ({size}, {size}); "
-                         f"got {dens.shape}")
-    if not np.isfinite(dens).all() or (dens < 0).any():
-        raise ValueError(
-            "log_p_data as an array must hold density VALUES (finite, >= 0), not log densities")
-    if dens.sum() <= 0:
-        raise ValueError("log_p_data array sums to 0: the data has no mass on the grid")
-    return dens
-
-
-def _to_grid_distribution(dens: np.ndarray) -> np.ndarray:
-    """Normalise to sum 1 (if any mass), clip below at PROB_FLOOR, renormalise to sum 1."""
-    total = dens.sum()
-    prob = dens / total if total > 0 else np.zeros_like(dens)
-    prob = np.maximum(prob, PROB_FLOOR)
-    return prob / prob.sum()
-
-
-def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    return max(float(np.sum(p * np.log(p / q))), 0.0)
-
-
-def grid_divergences(log_p_data: Callable[[np.ndarray], np.ndarray] | np.ndarray, fake, bounds, *,
-                     size: int = 128, bandwidth="scott") -> dict:
-    """JSD, both KLs and total variation between p_data and a KDE of generator samples, on a grid.
-
-    Args:
-        log_p_data: either a callable (m, 2) -> (m,) natural-log density of the data (e.g. a toy's
-            log_density), or an array (size, size) of data density VALUES (not logs) on the grid of
-            cell centres, laid out as array[i, j] = p(xs[j], ys[i]) (as ToyDataset.density_grid).
-        fake: (n, 2) generator samples, n >= 2, finite; p_g is their Gaussian KDE (kde_grid).
-        bounds: (xmin, xmax, ymin, ymax) of the grid.
-        size: cells per axis (>= 2).
-        bandwidth: "scott" (default), "silverman" or a float factor (gaussian_kde's bw_method).
-
-    Both densities are evaluated at the cell centres, normalised to sum 1 over the grid, clipped
-    below at PROB_FLOOR (1e-12) and renormalised to sum 1 (mass outside bounds is ignored; a
-    generator with no mass in the window gives a uniform p_g).
-
-    Returns:
-        {"jsd": JSD(p_data || p_g) in nats, in [0, log 2],
-         "kl_data_fake": KL(p_data || p_g), "kl_fake_data": KL(p_g || p_data) (nats, >= 0, finite
-             because of the floor: at most ~log(1 / PROB_FLOOR) = 27.6),
-         "tv": 1/2 sum |p_data - p_g| in [0, 1],
-         "pearson": Pearson chi^2(p_data || p_g) = sum (p - q)^2 / q (the f-GAN convention, f = (u-1)^2),
-         "hellinger": squared Hellinger sum (sqrt p - sqrt q)^2 in [0, 2] (f = (sqrt u - 1)^2, no 1/2),
-         "triangular": triangular discrimination sum (p - q)^2 / (p + q) in [0, 2] (what LSGAN's D
-             estimates),
-         "bandwidth": the KDE factor used (kernel std / sample std)}.
-    """
-    xmin, xmax, ymin, ymax, size = _check_grid(bounds, size)
-    fake_pts = as_float_matrix(fake, "fake", dim=2)
-    p = _to_grid_distribution(_data_density_on_grid(log_p_data, (xmin, xmax, ymin, ymax), size))
-    q_dens, factor = kde_grid(fake_pts, (xmin, xmax, ymin, ymax), size, bandwidth)
-    q = _to_grid_distribution(q_dens)
-    m = 0.5 * (p + q)
-    jsd = 0.5 * _kl(p, m) + 0.5 * _kl(q, m)
-    return {
-        "jsd": min(max(jsd, 0.0), LOG2),
-        "kl_data_fake": _kl(p, q),
-        "kl_fake_data": _kl(q, p),
-        "tv": min(0.5 * float(np.abs(p - q).sum()), 1.0),
-        "pearson": float(np.sum((p - q) ** 2 / q)),
-        "hellinger": min(float(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2)), 2.0),
-        "triangular": min(float(np.sum((p - q) ** 2 / (p + q))), 2.0),
-        "bandwidth": factor,
-    }
-
-
-__all__ = ["BANDWIDTH_RULES", "PROB_FLOOR", "grid_centres", "grid_divergences", "kde_bandwidth",
-           "kde_factor", "kde_grid"]
+__all__ = ["BANDWIDTH_RULES", "grid_centres", "kde_bandwidth", "kde_factor", "kde_grid"]
