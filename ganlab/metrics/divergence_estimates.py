@@ -6,8 +6,9 @@ q_h = p_g * N(0, h^2 I), estimated by the Gaussian kernel density estimate (KDE)
 samples with the same kernel. Smoothing both by the same kernel removes the kernel's bias from a
 perfect generator (p_g = p_data gives p_h = q_h exactly, so only the KDE's sampling noise is left),
 and a divergence between smoothed densities is never larger than between the raw ones (data
-processing inequality); h is chosen on held-out REAL samples (`select_bandwidth`, leave-one-out
-likelihood), so it shrinks to the data's own scale (ring8: modes of std 0.01, h ~ 0.005).
+processing inequality). h is BANDWIDTH_SCALE (2) x the bandwidth that maximises the leave-one-out
+likelihood of held-out REAL samples (`select_bandwidth`), so it follows the data's own scale (ring8:
+modes of std 0.01, h ~ 0.007-0.01; grid25: std 0.05, h ~ 0.06; the standard Gaussian: h ~ 0.5).
 
 How. Every divergence here is an integral of phi(p, q), homogeneous of degree 1 (an f-divergence
 integrand q f(p / q)), and
@@ -27,9 +28,9 @@ the KDE's noise (measured on every toy data set at 2,500 samples: JSD <= 0.02 na
 benchmarks/divergence_estimates.py).
 
 KL(p_data || p_g) and Pearson chi^2(p_data || p_g) are infinite when the generator puts no mass where
-data lies; they are reported as inf when some data point has no generator sample within
-KERNEL_REACH (6) bandwidths (the KDE is truncated there), as the closed form says for a generator
-that drops modes.
+data lies; they are reported as inf when some (jittered) data point has no generator sample within
+FAR_REACH (12) bandwidths, as the closed form says for a generator that drops modes (a perfect
+generator's data points always have one nearer).
 
 Conventions (nats): JSD(P||Q) = 1/2 KL(P||M) + 1/2 KL(Q||M), M = (P+Q)/2, in [0, log 2], and
 max_D V(G, D) = 2 JSD(p_data || p_g) - log 4 (Goodfellow et al. 2014); Pearson chi^2 = int (p-q)^2/q
