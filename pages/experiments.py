@@ -7,14 +7,17 @@ import streamlit as st
 from ganlab.config import ConfigError
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
-from ganlab.sweep import SweepSpec, format_table, list_presets, load_preset, parse_seeds, summarize
+from ganlab.sweep import SweepSpec, list_presets, load_preset, parse_seeds, summarize
 from ganlab.ui.experiments import SweepJob, load_rows, new_csv_path, saved_sweeps
-from ganlab.viz.sweep_charts import METRIC_TITLES, metric_chart
+from ganlab.viz.sweep_charts import METRIC_TITLES, metric_chart, summary_rows
+from ganlab.viz.toy_charts import JSD_NOTE
 
 st.title("Experiments")
 st.markdown("Train every combination of datasets, losses and seeds, then compare the runs: mean ± standard "
-            "error of modes covered, high-quality fraction, mode KL, W1 and grid JSD (JSD in nats, in "
-            "[0, log 2]). Sweeps run in a separate process, so the page stays responsive.")
+            "error over seeds of modes covered, the high-quality share of samples (in %), mode KL, W1 (exact, "
+            f"beside its floor: two real samples) and the JSD (a sample estimate; {JSD_NOTE}). The table and "
+            "the charts use the same units and titles. Sweeps run in a separate process, so the page stays "
+            "responsive.")
 
 preset = st.selectbox("Preset", ["(none)", *list_presets()], key="exp_preset")
 paper, description = None, ""
@@ -83,10 +86,13 @@ else:
         shown_paper = st.session_state.get("exp_paper") if chosen == shown else None
         if "pacgan" in Path(chosen).name and shown_paper is None:
             shown_paper = load_preset("pacgan")[1]
-        st.code(format_table(summary, shown_paper), language=None)
+        divergences = {name: loss.divergence for name, loss in LOSSES.items()}
+        st.dataframe(summary_rows(summary, shown_paper, divergences), hide_index=True, width="stretch",
+                     key="exp_table")
         metrics = [m for m in METRIC_TITLES if any(s.get(f"{m}_mean") is not None for s in summary)]
         cols = st.columns(2)
         for i, metric in enumerate(metrics):
             with cols[i % 2]:
-                st.plotly_chart(metric_chart(summary, metric, shown_paper), key=f"exp_{metric}", width="stretch")
+                st.plotly_chart(metric_chart(summary, metric, shown_paper, divergences), key=f"exp_{metric}",
+                                width="stretch")
         st.download_button("Download CSV", Path(chosen).read_bytes(), Path(chosen).name, "text/csv")

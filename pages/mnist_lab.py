@@ -127,9 +127,11 @@ def live() -> None:
         st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}; EMA G when on)", width=360)
     with right:
         history = trainer.history.as_arrays()
-        st.plotly_chart(loss_chart(history, uirevision="mn-losses"), key="mn_losses", width="stretch")
-        st.plotly_chart(d_means_chart(history["step"], history["d_real"], history["d_fake"], uirevision="mn-d"),
-                        key="mn_dmeans", width="stretch")
+        changes = session.config_changes()  # none while every change starts a new run; marked if kept
+        st.plotly_chart(loss_chart(history, uirevision="mn-losses", changes=changes), key="mn_losses",
+                        width="stretch")
+        st.plotly_chart(d_means_chart(history["step"], history["d_real"], history["d_fake"], uirevision="mn-d",
+                                      changes=changes), key="mn_dmeans", width="stretch")
 
 
 live()

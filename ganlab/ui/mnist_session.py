@@ -54,6 +54,12 @@ class MnistSession:
         self.metrics = []
         self.notice = notice
 
+    def config_changes(self) -> list[tuple[int, str]]:
+        """The run's mid-run config changes [(step, "option: old -> new")] for the charts' markers: what
+        the trainer keeps (getattr: an ImageTrainer may keep none, as every change here starts a new run)."""
+        changes = getattr(self.trainer, "config_changes", None) or []
+        return [(int(step), str(text)) for step, text in changes]
+
     def _guard(self, action) -> None:
         try:
             action()

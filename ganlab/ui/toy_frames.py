@@ -4,11 +4,13 @@ need, and the figure as JSON. No streamlit here: the live fragment and the live-
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
+from ganlab.losses import LOSSES
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
 from ganlab.ui.toy_session import ToySession
@@ -76,3 +78,44 @@ def plane_spec(session: ToySession, snap: dict, layers, uirevision: str = "plane
     layers = frozenset(layers)
     return figure_spec(plane_figure(snap, layers=layers, uirevision=uirevision,
                                     **overlays(session, snap, layers)))
+
+
+# --- what the charts need to know about mid-run changes ----------------------------------------------
+
+_LOSS_CHANGE = re.compile(r"(?:^|, )loss\.name: (\S+?) -> (\S+?)(?=, [\w.]+: |$)")
+OUTPUT_LABELS = {"probability": "D(x) as a probability", "score": "D's raw score / critic f(x)"}
+
+
+def config_changes(trainer) -> list[tuple[int, str]]:
+    """The run's mid-run config changes [(step, "option: old -> new, ...")] up to its current step
+    (a branch from an earlier moment drops later ones); [] for a trainer that keeps none."""
+    changes = getattr(trainer, "config_changes", None) or []
+    return [(int(step), str(text)) for step, text in changes if int(step) <= trainer.step_count]
+
+
+def loss_segments(changes, current_loss: str) -> list[tuple[int | None, str]]:
+    """[(after_step, loss name)], oldest first: the run trained with each loss on the steps after
+    `after_step` (None: from the start) until the next, read from the config changes' "loss.name: old ->
+    new" entries; [(None, current_loss)] when the loss never changed."""
+    found = []
+    for step, text in changes:
+        match = _LOSS_CHANGE.search(text)
+        if match:
+            found.append((int(step), match.group(1), match.group(2)))
+    if not found:
+        return [(None, current_loss)]
+    return [(None, found[0][1]), *((step, new) for step, _, new in found)]
+
+
+def divergence_segments(changes, current_loss: str) -> list[tuple[int | None, str, str]]:
+    """[(after_step, divergence D estimates, its formula)] of loss_segments (unknown names skipped)."""
+    segments = [(after, LOSSES[name].divergence, LOSSES[name].estimate_formula)
+                for after, name in loss_segments(changes, current_loss) if name in LOSSES]
+    return segments or [(None, LOSSES[current_loss].divergence, LOSSES[current_loss].estimate_formula)]
+
+
+def output_segments(changes, current_loss: str) -> list[tuple[int | None, str]]:
+    """[(after_step, what D outputs)]: "D(x) as a probability" or "D's raw score / critic f(x)"."""
+    segments = [(after, OUTPUT_LABELS.get(LOSSES[name].output, LOSSES[name].output))
+                for after, name in loss_segments(changes, current_loss) if name in LOSSES]
+    return segments or [(None, OUTPUT_LABELS.get(LOSSES[current_loss].output, LOSSES[current_loss].output))]

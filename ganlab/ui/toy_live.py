@@ -15,13 +15,25 @@ import streamlit as st
 
 from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
+from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
 from ganlab.ui.classroom import presenter_on
 from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
-from ganlab.ui.toy_frames import live_snapshot, plane_spec
+from ganlab.ui.toy_frames import config_changes, divergence_segments, live_snapshot, output_segments, plane_spec
 from ganlab.ui.toy_session import TICK_SECONDS, ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
-from ganlab.viz.toy_charts import d_means_chart, divergence_chart, loss_chart, metrics_chart
+from ganlab.viz.toy_charts import (
+    WASSERSTEIN_NOTE,
+    RunSeries,
+    compare_divergence_chart,
+    compare_loss_chart,
+    compare_metrics_chart,
+    d_means_chart,
+    divergence_chart,
+    loss_chart,
+    metrics_chart,
+    segment_masks,
+)
 from ganlab.viz.toy_plane import LAYERS
 
 DEFAULT_LAYERS = ("discriminator", "real", "fake", "arrows", "modes", "data_density")
@@ -29,12 +41,13 @@ LAYER_LABELS = {
     "discriminator": "D's output (heatmap)", "d_contours": "D's contour lines", "d_star": "optimal D* (theory)",
     "data_density": "p_data contours (exact)", "fake_density": "p_g contours (KDE)", "real": "real samples",
     "fake": "fake samples", "arrows": "G's gradient arrows", "manifold": "G's manifold (mesh)",
-    "modes": "mode centres (covered / missed)",
+    "modes": "mode centres (hit / missed by the points shown)",
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 LIVE_SECONDS = 2.0  # while playing: alarms and divergence checks this often; plane and "Step N" every frame
 PRESENTER_SCALE = 22 / 16  # presenter mode sets the page's base font to 22 px (ganlab.ui.classroom)
 CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
+METRIC_KEYS = ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
 
 
 def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | None = None) -> PlaneFeed:
@@ -57,16 +70,37 @@ def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pai
               header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0)
 
 
-def _shared_metrics(runs: list[tuple[str, dict]], keys: list[str]) -> tuple[dict, list[str]]:
-    """Overlay the same metrics of several runs: {"step", "A: key", "B: key", ...} on common steps."""
-    n = min(len(m["step"]) for _, m in runs)
-    combined = {"step": runs[0][1]["step"][:n]}
-    names = []
-    for key in keys:
-        for label, metrics in runs:
-            combined[f"{label}: {key}"] = metrics[key][:n]
-            names.append(f"{label}: {key}")
-    return combined, names
+def _run_series(label: str, trainer) -> RunSeries:
+    """What the charts need of one run (call inside its session's reading())."""
+    changes = config_changes(trainer)
+    loss = trainer.config.loss.name
+    return RunSeries(label, trainer.history.as_arrays(), trainer.metrics.as_arrays(), loss_name=loss,
+                     changes=changes, divergences=divergence_segments(changes, loss))
+
+
+def _metric_keys(*metrics: dict) -> list[str]:
+    """The metrics any of the runs has a finite value of, in METRIC_KEYS order."""
+    return [k for k in METRIC_KEYS if any(k in m and np.isfinite(m[k]).any() for m in metrics)]
+
+
+def _chart_sizes(trainer) -> dict:
+    """The evaluation's sizes the metric charts name in their titles."""
+    n = trainer.config.eval_samples
+    return {"eval_samples": n, "draws": MODE_DRAWS, "w1_samples": min(W1_SAMPLES, n)}
+
+
+def negative_critic_note(runs: list[RunSeries]) -> str | None:
+    """Why D's Wasserstein estimate is below 0, when it is anywhere in these runs; else None."""
+    lowest = np.inf
+    for run in runs:
+        steps = run.history["step"]
+        for name, mask in segment_masks(steps, run.divergences).items():
+            values = run.history["estimate"][mask]
+            if name.lower().startswith("wasserstein") and np.isfinite(values).any():
+                lowest = min(lowest, float(np.nanmin(values)))
+    if lowest >= 0:
+        return None
+    return f"D's Wasserstein estimate went below 0 (lowest {lowest:.3g}): {WASSERSTEIN_NOTE}."
 
 
 def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True) -> None:
@@ -119,15 +153,6 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             with cols[1]:
                 st.caption(label_b)
                 _show_plane("toy_plane_b", pair.other, other_snap, layers, None, playing)
-            runs = [("A", snap["metrics"]), ("B", other_snap["metrics"])]
-            if min(len(m["step"]) for _, m in runs):
-                keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd")
-                        if np.isfinite(snap["metrics"][k]).any()]
-                combined, names = _shared_metrics(runs, keys)
-                st.plotly_chart(metrics_chart(combined, names, {n: n.replace("_", " ") for n in names}),
-                                key="toy_compare_metrics", width="stretch")
-            else:
-                st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
             return
         _show_plane("toy_plane", session, snap, layers, None, playing, header)
 
@@ -135,25 +160,53 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
     def charts() -> None:
         trainer = session.trainer
         with session.reading():
-            history, metrics = trainer.history.as_arrays(), trainer.metrics.as_arrays()
-        st.plotly_chart(loss_chart(history), key="toy_losses", width="stretch")
-        reference = None
-        if len(metrics["step"]) and np.isfinite(metrics["reference"]).any():
-            reference = {"step": metrics["step"], "value": metrics["reference"], "name": "grid / exact value"}
+            run = _run_series("A", trainer)
+            sizes = _chart_sizes(trainer)
+        history, metrics, changes = run.history, run.metrics, run.changes
+        st.plotly_chart(loss_chart(history, changes=changes), key="toy_losses", width="stretch")
+        reference = metrics if len(metrics["step"]) else None
         st.plotly_chart(divergence_chart(history, trainer.loss.divergence, trainer.loss.estimate_formula,
-                                         reference), key="toy_divergence", width="stretch")
+                                         reference, changes=changes, segments=run.divergences,
+                                         w1_samples=sizes["w1_samples"]),
+                        key="toy_divergence", width="stretch")
+        note = negative_critic_note([run])
+        if note:
+            st.caption(note)
         if len(metrics["step"]):
-            st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"]),
+            st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"], changes=changes,
+                                          segments=output_segments(changes, run.loss_name)),
                             key="toy_d_means", width="stretch")
-            keys = [k for k in ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
-                    if np.isfinite(metrics[k]).any()]
-            st.plotly_chart(metrics_chart(metrics, keys, {k: k.replace("_", " ") for k in keys}, cols=2),
+            st.plotly_chart(metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes),
                             key="toy_metrics", width="stretch")
         else:
             st.caption(f"Metrics (modes, W1, JSD, ...) appear every {session.config.eval_every} steps.")
 
+    @st.fragment(run_every=CHART_SECONDS if session.playing else None)
+    def compare_charts() -> None:
+        runs = []
+        for label, run in (("A", session), ("B", pair.other)):
+            with run.reading():
+                runs.append(_run_series(label, run.trainer))
+                if label == "A":
+                    sizes = _chart_sizes(run.trainer)
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(compare_loss_chart(runs), key="toy_compare_losses", width="stretch")
+        with right:
+            st.plotly_chart(compare_divergence_chart(runs, w1_samples=sizes["w1_samples"]),
+                            key="toy_compare_divergence", width="stretch")
+            note = negative_critic_note(runs)
+            if note:
+                st.caption(note)
+        if all(len(r.metrics["step"]) for r in runs):
+            keys = _metric_keys(*(r.metrics for r in runs))
+            st.plotly_chart(compare_metrics_chart(runs, keys, **sizes), key="toy_compare_metrics", width="stretch")
+        else:
+            st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
+
     if pair is not None:
         live()
+        compare_charts()
     else:
         left, right = st.columns([3, 2])
         with left:

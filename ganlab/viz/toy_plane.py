@@ -271,7 +271,16 @@ def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float,
                          line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip")]
 
 
-def _mode_layer(centers: np.ndarray, covered) -> list:
+def mode_legend(k: int, total: int, n_points: int | None = None, step: int | None = None) -> tuple[str, str]:
+    """Legend names of the covered and missed mode markers, saying exactly what they count: the modes
+    hit (nearest centre of a high-quality point) by the `n_points` fake points drawn at `step`, not the
+    periodic evaluation's mean over draws of 2,500 samples that the metrics chart shows."""
+    points = f"the {n_points:,} points shown" if n_points is not None else "the points shown"
+    at = f" (step {step})" if step is not None else ""
+    return f"modes hit by {points}{at}: {k}/{total}", f"modes missed by them: {total - k}/{total}"
+
+
+def _mode_layer(centers: np.ndarray, covered, n_points: int | None = None, step: int | None = None) -> list:
     centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
     if covered is None:
         return [fast.Scatter(x=_f32(centers[:, 0]), y=_f32(centers[:, 1]), mode="markers", name="mode centres",
@@ -283,15 +292,17 @@ def _mode_layer(centers: np.ndarray, covered) -> list:
         raise ValueError(f"covered has {covered.shape[0]} entries but there are {centers.shape[0]} centres")
     k, total = int(covered.sum()), len(centers)
     hit, miss = centers[covered], centers[~covered]
+    hit_name, miss_name = mode_legend(k, total, n_points, step)
+    shown = f"the {n_points:,} points shown" if n_points is not None else "the points shown"
     return [
-        fast.Scatter(x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=f"modes covered ({k}/{total})",
+        fast.Scatter(x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=hit_name,
                    legendgroup="modes", marker=dict(symbol="circle", size=11, color="#1a1a1a",
                                                     line=dict(color="white", width=1.5)),
-                   hovertemplate="covered mode (%{x:.2f}, %{y:.2f})<extra></extra>"),
+                   hovertemplate=f"mode (%{{x:.2f}}, %{{y:.2f}}) hit by {shown}<extra></extra>"),
         fast.Scatter(x=_f32(miss[:, 0]), y=_f32(miss[:, 1]), mode="markers",
-                   name=f"modes missed ({total - k}/{total})", legendgroup="modes",
+                   name=miss_name, legendgroup="modes",
                    marker=dict(symbol="circle-open", size=12, color="#d7191c", line=dict(width=2.5)),
-                   hovertemplate="missed mode (%{x:.2f}, %{y:.2f})<extra></extra>"),
+                   hovertemplate=f"mode (%{{x:.2f}}, %{{y:.2f}}) missed by {shown}<extra></extra>"),
     ]
 
 
@@ -309,7 +320,8 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
         data_density: (xs, ys, dens) exact p_data on a grid, dens[i, j] at (xs[j], ys[i]).
         d_star: ganlab.theory.optimal_discriminator_grid output ({"grid_x", "grid_y", "d_star", ...}).
         fake_density: (xs, ys, dens) a density estimate of p_g.
-        centers: (k, 2) mode centres; covered: (k,) bool (None: unknown, neutral markers).
+        centers: (k, 2) mode centres; covered: (k,) bool (None: unknown, neutral markers): the modes
+            hit by snap["fake"]; the legend says "modes hit by the N points shown (step S): k/K".
         arrow_scale: arrows are x -> x - arrow_scale * fake_grad; None: auto_arrow_scale for this frame.
         uirevision: kept in the layout so zoom / legend state survive frame updates.
         title: figure title (default: the step and update counts).
@@ -366,7 +378,7 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
         scale = auto_arrow_scale(snap["fake_grad"], bounds) if auto else float(arrow_scale)
         traces += _arrow_layer(snap["fake"], snap["fake_grad"], scale, xmax - xmin, auto)
     if "modes" in layers and centers is not None:
-        traces += _mode_layer(centers, covered)
+        traces += _mode_layer(centers, covered, n_points=len(snap["fake"]), step=int(snap["step"]))
 
     if title is None:
         title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
@@ -388,5 +400,6 @@ def frame_size_bytes(fig: go.Figure) -> int:
 
 
 __all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "auto_arrow_scale", "arrow_tips",
+           "mode_legend",
            "arrow_paths",
            "manifold_cell_areas", "density_bins", "frame_size_bytes"]

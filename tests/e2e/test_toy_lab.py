@@ -137,3 +137,26 @@ def test_mnist_lab_plays_and_pauses(page, app_url, artifacts):
     assert step_count(page) == paused
     page.screenshot(path=str(artifacts / "mnist_lab.png"))
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_compare_mode_shows_both_runs_losses_and_one_overlaid_chart_per_metric(page, app_url, artifacts):
+    open_page(page, app_url, "toy-lab?eval_every=50")
+    toy_heading(page).wait_for(timeout=60_000)
+    page.get_by_text("Compare mode: a second run").click()
+    page.locator("iframe[title*=live_plot]").nth(1).wait_for(timeout=60_000)  # run B's plane
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 90
+    while time.time() < deadline and toy_step(page) < 110:
+        time.sleep(0.5)
+    page.get_by_role("button", name="Pause").click()
+    metrics = page.locator(".js-plotly-plot").filter(has_text="Metrics over steps: runs overlaid")
+    metrics.wait_for(timeout=30_000)
+    losses = page.locator(".js-plotly-plot").filter(has_text="A: losses (nonsaturating)")
+    assert losses.get_by_text("B: losses (wgan-gp)").count() == 1
+    divergence = page.locator(".js-plotly-plot").filter(has_text="one panel per divergence")
+    assert divergence.get_by_text("Wasserstein-1: D's estimate").count() == 1
+    legend = [t.strip() for t in metrics.locator(".legendtext").all_text_contents()]
+    assert legend == ["A", "B"]
+    metrics.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "toy_lab_compare.png"))
+    assert page.locator("[data-testid='stException']").count() == 0

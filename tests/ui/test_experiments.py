@@ -1,3 +1,4 @@
+import json
 import sys
 from pathlib import Path
 
@@ -38,6 +39,14 @@ def test_page_shows_a_finished_sweep_with_its_table(tmp_path, monkeypatch):
     assert [p.name for p in saved_sweeps()] == ["sweep-a.csv"]
     app = AppTest.from_file(str(ROOT / "pages" / "experiments.py"), default_timeout=60).run()
     assert not app.exception
-    table = app.get("code")[0].value
-    assert "hinge" in table and "nonsaturating" in table and "modes (mean ± se)" in table
-    assert len(app.get("plotly_chart")) >= 4
+    table = app.dataframe[0].value
+    assert list(table["loss"]) == ["hinge", "nonsaturating"]
+    charts = {c.proto.id.rsplit("-", 1)[1]: json.loads(c.proto.spec) for c in app.get("plotly_chart")}
+    assert len(charts) >= 4
+    # the table's columns and the charts' y-axes carry the same titles, so the same units
+    hq = charts["exp_hq_fraction"]
+    assert hq["layout"]["yaxis"]["title"]["text"] == "high-quality samples (%)" in table.columns
+    shown = [float(cell.split(" ± ")[0]) for cell in table["high-quality samples (%)"]]
+    assert [round(y, 1) for y in hq["data"][0]["y"]] == shown
+    assert charts["exp_jsd"]["layout"]["yaxis"]["title"]["text"] == "JSD (sample estimate, nats, in [0, log 2])"
+    assert "JSD (sample estimate, nats, in [0, log 2])" in table.columns

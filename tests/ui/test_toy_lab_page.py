@@ -158,3 +158,67 @@ def test_training_tricks_apply_live_and_reach_the_share_link():
     app.checkbox(key=PREFIX + "tricks.minibatch_discrimination").check().run()
     assert app.session_state["toy_session"].trainer.step_count == 0  # D's shape changed: a new run
     assert not app.exception
+
+
+def chart(app: AppTest, key: str) -> dict:
+    """The figure of the st.plotly_chart with widget key `key`."""
+    found = [c for c in app.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
+    assert len(found) == 1, [c.proto.id for c in app.get("plotly_chart")]
+    return json.loads(found[0].proto.spec)
+
+
+def change_lines(figure: dict) -> list[tuple[float, str]]:
+    return [(s["x0"], s["xref"]) for s in figure["layout"].get("shapes", []) if s.get("name") == "config-change"]
+
+
+def test_a_mid_run_loss_change_is_marked_and_a_jsd_never_shares_an_axis_with_a_critic():
+    app = open_page()
+    session = app.session_state["toy_session"]
+    session.trainer.step(4)
+    session.trainer.evaluate()
+    app.selectbox(key=PREFIX + "loss.name").set_value("wgan-gp").run()
+    assert session.trainer.config_changes == [(4, "loss.name: nonsaturating -> wgan-gp")]
+    session.trainer.step(4)
+    session.trainer.evaluate()
+    app.run()
+    assert not app.exception
+    assert change_lines(chart(app, "toy_losses")) == [(4, "x")]
+    divergence = chart(app, "toy_divergence")
+    axes = {t["name"]: t.get("yaxis", "y") for t in divergence["data"]}
+    assert axes["D's estimate: (V + log 4) / 2"] == "y" and axes["D's estimate: E f(x) - E f(G(z))"] == "y2"
+    assert axes["sample estimate (± 1 se)"] == "y" and axes["exact W1 (500 vs 500)"] == "y2"
+    assert change_lines(divergence) == [(4, "x"), (4, "x2")]
+    d_means = chart(app, "toy_d_means")
+    assert [a["text"] for a in d_means["layout"]["annotations"] if "name" not in a] == [
+        "D(x) as a probability", "D's raw score / critic f(x)"]
+    metrics = chart(app, "toy_metrics")
+    assert len(change_lines(metrics)) == len({t.get("yaxis", "y") for t in metrics["data"]})  # one per panel
+    titles = [a["text"] for a in metrics["layout"]["annotations"] if "name" not in a]
+    assert titles[0] == "modes covered<br>(mean ± sd of 4 draws of 2,500)"
+    assert "high-quality samples, %<br>(mean ± sd of 4 draws)" in titles
+
+
+def test_compare_mode_overlays_the_runs_and_keeps_both_runs_losses():
+    app = open_page()
+    app.checkbox(key="toy_compare").check().run()
+    app.selectbox(key="toy_compare_loss").set_value("wgan-gp").run()
+    assert not app.exception
+    pair = app.session_state["toy_pair"]
+    for run in (pair.main, pair.other):
+        run.trainer.step(3)
+        run.trainer.evaluate()
+    app.run()
+    assert not app.exception
+    losses = chart(app, "toy_compare_losses")
+    assert [a["text"] for a in losses["layout"]["annotations"] if "name" not in a] == [
+        "A: losses (nonsaturating)", "B: losses (wgan-gp)"]
+    assert {(t["name"], t.get("yaxis", "y")) for t in losses["data"]} == {
+        ("D loss", "y"), ("G loss", "y"), ("D loss", "y2"), ("G loss", "y2")}
+    divergence = chart(app, "toy_compare_divergence")
+    estimates = {t["name"]: t.get("yaxis", "y") for t in divergence["data"] if "D's estimate" in t["name"]}
+    assert estimates == {"A: D's estimate": "y", "B: D's estimate": "y2"}  # JSD and W1: separate panels
+    metrics = chart(app, "toy_compare_metrics")
+    mains = [(t["name"], t.get("yaxis", "y")) for t in metrics["data"] if t["name"] in ("A", "B")]
+    panels = sorted({axis for _, axis in mains})
+    assert mains == [(run, axis) for axis in panels for run in ("A", "B")]  # one panel per metric, A and B in it
+    assert len(panels) >= 4

@@ -20,6 +20,7 @@ from ganlab.viz.toy_plane import (
     auto_arrow_scale,
     density_bins,
     manifold_cell_areas,
+    mode_legend,
     plane_figure,
 )
 
@@ -193,7 +194,9 @@ def test_all_layers_traces_by_name_and_type(snap, extras):
     assert "D* = p_data / (p_data + p_g)" in names
     assert any(n.startswith("G's push -grad (scaled ×") for n in names)
     k = int(extras["covered"].sum())
-    assert f"modes covered ({k}/8)" in names and f"modes missed ({8 - k}/8)" in names
+    # the legend says what it counts: the N fixed-noise points drawn at this step (not the evaluation)
+    assert f"modes hit by the 512 points shown (step 20): {k}/8" in names
+    assert f"modes missed by them: {8 - k}/8" in names
     # D* is dashed, p_data from the exact density
     dstar = by_group(fig, "d_star")[0]
     assert dstar.line.dash == "dash"
@@ -273,6 +276,13 @@ def test_arrows_in_figure_follow_frozen_scale(snap):
     auto = plane_figure(snap, layers={"arrows"})
     scale = auto_arrow_scale(snap["fake_grad"], snap["bounds"])
     assert f"×{scale:.3g}" in by_group(auto, "arrows")[0].name
+
+
+def test_mode_legend_names_what_it_counts():
+    assert mode_legend(3, 8, 128, 850) == ("modes hit by the 128 points shown (step 850): 3/8",
+                                           "modes missed by them: 5/8")
+    assert mode_legend(25, 25, 2048) == ("modes hit by the 2,048 points shown: 25/25",
+                                         "modes missed by them: 0/25")
 
 
 def test_modes_unknown_coverage_is_neutral(snap, extras):
