@@ -299,7 +299,8 @@ def test_curve_quadrature_nodes_are_dense(name):
     nodes = ds.quadrature_nodes()
     arms = nodes.reshape(ds.n_arms, -1, 2)
     spacing = np.linalg.norm(np.diff(arms, axis=1), axis=2).max()
-    assert spacing < ds.std / 4
+    # Gauss-Legendre panels 3 std wide: the largest node gap is 0.55 std (accuracy: test_toy_curves.py)
+    assert spacing < 0.6 * ds.std
 
 
 @pytest.mark.parametrize("bad", [np.zeros(3), np.zeros((4, 3)), [[1.0, 2.0, 3.0]]])
