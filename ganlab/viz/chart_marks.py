@@ -32,6 +32,18 @@ def short_number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def wrap_hover(text: str, width: int = 60) -> str:
+    """Break a long hover line into <br>-separated lines of about `width` characters."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
 def axis_names(index: int) -> tuple[str, str]:
     """The x and y axis references of subplot `index` (0-based): ("x", "y"), ("x2", "y2"), ..."""
     suffix = "" if index == 0 else str(index + 1)

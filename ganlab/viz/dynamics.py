@@ -28,26 +28,60 @@ def field_segments(field: Callable, bounds: tuple[float, float, float, float], c
     return xs, ys
 
 
+def click_grid(bounds: tuple[float, float, float, float], step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every point of the lattice of spacing `step` inside bounds (xmin, xmax, ymin, ymax), corners
+    included, as two flat arrays (xs, ys) rounded to the step's decimals (so a click reads 0.3, not
+    0.30000000000000004)."""
+    xmin, xmax, ymin, ymax = bounds
+    decimals = max(0, -int(np.floor(np.log10(step))))
+    xs = np.round(xmin + step * np.arange(int(round((xmax - xmin) / step)) + 1), decimals)
+    ys = np.round(ymin + step * np.arange(int(round((ymax - ymin) / step)) + 1), decimals)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx.ravel(), gy.ravel()
+
+
 def phase_figure(field: Callable, bounds, paths: dict[str, np.ndarray], *, x_title: str, y_title: str,
-                 title: str, uirevision: str) -> go.Figure:
-    """The field (grey arrows, direction only) and each named trajectory (line with its start marked)."""
+                 title: str, uirevision: str, click_step: float | None = None) -> go.Figure:
+    """The field (grey arrows, direction only) and each named trajectory (line with its start marked).
+
+    With `click_step` the whole plane can be clicked: an invisible lattice of points (spacing click_step,
+    see `click_grid`) is the only trace that takes hover and clicks, so a click anywhere selects the
+    lattice point under the pointer (st.plotly_chart(on_select=..., selection_mode="points") reports it);
+    the axes show exactly `bounds` (no stretching past them to keep the aspect ratio).
+    """
+    clickable = click_step is not None
+    hover = "skip" if clickable else None  # with a lattice, only the lattice takes the pointer
+    steady = {"marker": {"opacity": 1.0}}  # a selected lattice point must not fade the other markers
     xs, ys = field_segments(field, bounds)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="update direction", hoverinfo="skip",
                              line={"color": "rgba(120,120,120,0.6)", "width": 1}))
     for i, (name, path) in enumerate(paths.items()):
         colour = COLOURS.get(name, PALETTE[i % len(PALETTE)])
-        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name,
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name, hoverinfo=hover,
                                  line={"color": colour, "width": 2}))
         fig.add_trace(go.Scatter(x=path[:1, 0], y=path[:1, 1], mode="markers", showlegend=False,
-                                 marker={"color": colour, "size": 9, "symbol": "circle-open"}, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="equilibrium",
-                             marker={"color": "black", "size": 10, "symbol": "x"}))
+                                 marker={"color": colour, "size": 9, "symbol": "circle-open"}, hoverinfo="skip",
+                                 selected=steady, unselected=steady))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="equilibrium", hoverinfo=hover,
+                             marker={"color": "black", "size": 10, "symbol": "x"}, selected=steady,
+                             unselected=steady))
+    if clickable:
+        gx, gy = click_grid(bounds, click_step)
+        fig.add_trace(go.Scatter(
+            x=gx, y=gy, mode="markers", name="click to start here", showlegend=False,
+            marker={"color": "rgba(0,0,0,0)", "size": 6}, selected={"marker": {"opacity": 0.0}},
+            unselected={"marker": {"opacity": 0.0}},
+            hovertemplate=f"click to start here<br>{x_title.split()[0]} = %{{x}}, {y_title.split()[0]} = %{{y}}"
+                          "<extra></extra>"))
     xmin, xmax, ymin, ymax = bounds
     fig.update_layout(title=title, height=460, margin={"l": 50, "r": 10, "t": 40, "b": 40}, uirevision=uirevision,
                       xaxis={"range": [xmin, xmax], "title": x_title},
                       yaxis={"range": [ymin, ymax], "title": y_title, "scaleanchor": "x"},
                       legend={"orientation": "h", "y": -0.15})
+    if clickable:
+        fig.update_layout(xaxis_constrain="domain", yaxis_constrain="domain", hovermode="closest",
+                          clickmode="event+select")
     return fig
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ganlab.viz.chart_marks import wrap_hover
 from ganlab.viz.toy_charts import JSD_NOTE, WASSERSTEIN_NOTE
 
 FLOOR_COLOUR = "#888888"
@@ -44,17 +45,6 @@ SWEEP_METRICS: dict[str, SweepMetric] = {
     "estimate": SweepMetric("D's own divergence estimate"),
 }
 METRIC_TITLES = {key: spec.title for key, spec in SWEEP_METRICS.items()}
-
-
-def _wrap(text: str, width: int = 60) -> str:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "<br>".join([*lines, line])
 
 
 def _label(s: Mapping) -> str:
@@ -133,7 +123,7 @@ def metric_chart(summary: list[dict], metric: str, paper: dict | None = None,
         if metric == "estimate" and (panel.startswith("Wasserstein") or not divergences):
             # why a critic's estimate of W1 can be below 0 (without the divergences: on every estimate)
             shown = SweepMetric(spec.title, spec.scale, spec.digits,
-                                note="<br>" + ("" if panel else "Wasserstein losses: ") + _wrap(WASSERSTEIN_NOTE))
+                                note="<br>" + ("" if panel else "Wasserstein losses: ") + wrap_hover(WASSERSTEIN_NOTE))
         for dataset in dict.fromkeys(s["dataset"] for s in members):
             rows = [s for s in members if s["dataset"] == dataset and s.get(f"{metric}_mean") is not None]
             if rows:

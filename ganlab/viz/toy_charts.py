@@ -220,18 +220,6 @@ def _divergence_notes(name: str) -> str:
     return ""
 
 
-def _wrap(text: str, width: int = 60) -> str:
-    """Break a long hover line into <br>-separated lines of about `width` characters."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "<br>".join([*lines, line])
-
-
 def reference_names(divergence_name: str, floor: float, samples: int = W1_SAMPLES) -> tuple[str, str]:
     """Legend names of the reference series and its floor for a divergence D estimates.
 
@@ -348,7 +336,7 @@ def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, cha
                 formula = formulas.get(name) or panels[name]
                 notes = _divergence_notes(name)
                 if _is_wasserstein(name):
-                    notes += "<br>" + _wrap(WASSERSTEIN_NOTE)
+                    notes += "<br>" + wrap_hover(WASSERSTEIN_NOTE)
                 fig.add_trace(fast.Scatter(
                     x=steps, y=values, mode="lines",
                     name=f"{prefix}D's estimate" if entry.label else f"D's estimate: {formula}",
