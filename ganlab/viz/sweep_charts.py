@@ -123,7 +123,8 @@ def metric_chart(summary: list[dict], metric: str, paper: dict | None = None,
         if metric == "estimate" and (panel.startswith("Wasserstein") or not divergences):
             # why a critic's estimate of W1 can be below 0 (without the divergences: on every estimate)
             shown = SweepMetric(spec.title, spec.scale, spec.digits,
-                                note="<br>" + ("" if panel else "Wasserstein losses: ") + wrap_hover(WASSERSTEIN_NOTE))
+                                note="<br>" + ("" if panel else "Wasserstein losses: ")
+                                + wrap_hover(WASSERSTEIN_NOTE))
         for dataset in dict.fromkeys(s["dataset"] for s in members):
             rows = [s for s in members if s["dataset"] == dataset and s.get(f"{metric}_mean") is not None]
             if rows:

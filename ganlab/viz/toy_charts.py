@@ -45,6 +45,7 @@ from ganlab.viz.chart_marks import (
     merge_changes,
     robust_y_range,
     segment_masks,
+    wrap_hover,
 )
 
 D_COLOUR = "#1b7837"
