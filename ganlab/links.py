@@ -102,6 +102,7 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
         "dirac_h": Field("dyn_dirac_h", "float", 0.01, 1.0),
         "dirac_steps": Field("dyn_dirac_steps", "int", 10, 1000),
         "theta0": Field("dyn_theta0", "float", -2.0, 2.0),
+        "psi0": Field("dyn_psi0", "float", -2.0, 2.0),
     },
     "mnist-lab": {
         "arch": _choice("mn_arch", ("dcgan", "mlp")),

@@ -3,7 +3,9 @@
 Same conventions as the toy Trainer: every draw goes through the run's torch.Generator, per-step
 scalars stay on the device between checks, histories are bounded, a non-finite loss or weight raises
 TrainingDiverged and restores the last good state, and `state_dict()` continues a run bit for bit.
-G's weights are averaged (EMA) for sampling when `ema` > 0.
+G's weights are averaged (EMA) for sampling when `ema` > 0, with a warm-up: update t uses the decay
+min(ema, (1 + t) / (10 + t)) (ganlab.tricks.ema_decay), so the samples follow G from the first steps
+instead of showing the untrained G for thousands of them; `sample_source()` says which G samples use.
 
 On a CUDA GPU the forward passes run under bfloat16 autocast and convolutions use channels_last memory
 (`self.mixed_precision` says which dtype, None on CPU / MPS); nothing changes for the user.
@@ -42,7 +44,7 @@ from ganlab.nets.images import (
 from ganlab.optim import build_optimizer
 from ganlab.penalties import dragan_points, one_centred_penalty, random_interpolates, zero_centred_penalty
 from ganlab.train import TrainingDiverged, core_state, load_core_state
-from ganlab.tricks import VBN_REFERENCE_SIZE, HistoricalAverage, feature_matching_loss
+from ganlab.tricks import VBN_REFERENCE_SIZE, HistoricalAverage, ema_source, feature_matching_loss, update_ema
 
 N_CLASSES = 10
 EMBED_DIM = 10
@@ -305,10 +307,7 @@ class ImageTrainer:
                 p.requires_grad_(True)
         self.g_opt.step()
         if self.G_ema is not None:
-            with torch.no_grad():
-                torch._foreach_lerp_(list(self.G_ema.parameters()), list(self.G.parameters()), 1 - self.config.ema)
-                for ema_buf, buf in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
-                    ema_buf.copy_(buf)
+            update_ema(self.G_ema, self.G, self.config.ema, self.g_updates)
         self.g_updates += 1
         self._last_g = loss.detach()
 
@@ -343,6 +342,13 @@ class ImageTrainer:
         self._good_state = copy.deepcopy(self.state_dict(include_history=False))
 
     # --- sampling and state ----------------------------------------------------------------------
+
+    def sample_source(self, use_ema: bool = True) -> str:
+        """Which generator `sample` and `sample_grid` draw from, for a caption: "G (raw)", or e.g.
+        "EMA of G (decay 0.999, warm-up: effective decay 0.980 at update 450)"."""
+        if not use_ema or self.G_ema is None:
+            return "G (raw)"
+        return ema_source(self.config.ema, self.g_updates)
 
     @torch.no_grad()
     def sample(self, n: int, labels: Tensor | None = None, use_ema: bool = True, seed: int = 1) -> Tensor:

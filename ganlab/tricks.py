@@ -16,6 +16,8 @@ Building blocks here (pure functions and small modules; the trainers wire them i
   (sec. 3.5).
 - `UnrolledOptimizer`, `unroll` and `FunctionalDiscriminator`: k differentiable updates of a copy of D,
   through which G's gradient flows (Metz et al. 2017, "Unrolled Generative Adversarial Networks").
+- `ema_decay`, `update_ema`, `ema_source`: the moving average of G's weights the image trainer samples
+  from, with a warm-up (see `ema_decay`). The toy Trainer (ganlab/train.py) keeps its own plain EMA.
 
 This module imports only torch, so the networks can use its layers.
 """
@@ -44,7 +46,8 @@ TRICKS: dict[str, str] = {
     "two-time-scale": "g_opt.lr, d_opt.lr (--g-lr, --d-lr): separate learning rates for G and D, "
                       "TTUR (Heusel et al. 2017)",
     "ema": "ema=BETA (--ema 0.999): sample from an exponential moving average of G's weights "
-           "(Karras et al. 2018; Yazici et al. 2019)",
+           "(Karras et al. 2018; Yazici et al. 2019); image runs warm it up, decay min(BETA, (1 + t) / "
+           "(10 + t)) at update t, so it follows G early on",
     "feature-matching": "tricks.feature_matching (--feature-matching): G's loss becomes "
                         "||mean f(x) - mean f(G(z))||^2, f = D's last hidden layer; D's loss unchanged "
                         "(Salimans et al. 2016, sec. 3.1)",
@@ -60,6 +63,49 @@ TRICKS: dict[str, str] = {
     "unrolled-steps": "tricks.unrolled_steps=K (--unrolled-steps K): G's loss is taken against D after K "
                       "differentiable updates of a copy of D (Metz et al. 2017); toy runs",
 }
+
+
+# --- exponential moving average of G ---------------------------------------------------------------
+
+EMA_WARMUP = 10  # the "10" of the warm-up rule (1 + t) / (10 + t)
+
+
+def ema_decay(decay: float, updates: int) -> float:
+    """The decay used for EMA update number `updates` (0 for the first): min(decay, (1 + t) / (10 + t)).
+
+    This is TensorFlow's ExponentialMovingAverage rule with `num_updates`. A plain EMA with decay 0.999
+    starts from G's initial weights and keeps 0.999^t of them after t updates (61 % after 500), so early
+    on it shows the untrained generator: noise for minutes on a CPU. With the warm-up the first update
+    copies 90 % of G, and the decay grows so the average spans about the last tenth of training,
+    (10 + t) / 9 updates, until it reaches `decay` (at t = 8,990 for 0.999); from there it is the plain
+    EMA. A bias-corrected EMA (divide by 1 - decay^t, as Adam does) was not used: it weights every
+    update since the start almost equally for the first thousand or so, the early, noisy G included.
+    """
+    return min(float(decay), (1.0 + updates) / (EMA_WARMUP + updates))
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, net: nn.Module, decay: float, updates: int) -> float:
+    """ema <- d * ema + (1 - d) * net for every parameter, d = ema_decay(decay, updates); buffers (batch
+    norm statistics, a virtual-batch-norm reference) are copied. Returns d."""
+    d = ema_decay(decay, updates)
+    torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1.0 - d)
+    for ema_buf, buf in zip(ema.buffers(), net.buffers(), strict=True):
+        ema_buf.copy_(buf)
+    return d
+
+
+def ema_source(decay: float, updates: int) -> str:
+    """Which generator samples come from, for a caption: "G (raw)" when the EMA is off, else the EMA with
+    its decay and, during the warm-up, the decay its last update used (`updates` EMA updates done)."""
+    if not decay:
+        return "G (raw)"
+    if updates == 0:
+        return f"EMA of G (decay {decay:g}; no update yet, so the initial G)"
+    last = ema_decay(decay, updates - 1)
+    if last < decay:
+        return f"EMA of G (decay {decay:g}, warm-up: effective decay {last:.3f} at update {updates:,})"
+    return f"EMA of G (decay {decay:g})"
 
 
 # --- feature matching ------------------------------------------------------------------------------

@@ -10,11 +10,17 @@ from ganlab.checkpoint import CheckpointError
 from ganlab.latent import ATTRIBUTES
 from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.latent_session import (
+    CORNERS,
     GRID_SAMPLES,
     LatentSession,
     Pin,
+    default_groups,
+    default_pins,
     image_checkpoints,
+    keep_choice,
+    pins_missing,
     predict,
+    short_name,
     test_images,
     to_display,
     toy_checkpoints,
@@ -168,24 +174,48 @@ if not session.pins:
     st.stop()
 st.subheader(f"Pinned ({len(session.pins)})")
 show(torch.cat([session.render(p.z[None], p.label) for p in session.pins]),
-     [p.name.split(" ")[0] for p in session.pins])
+     [short_name(p.name) for p in session.pins])
 pin_names = [p.name for p in session.pins]
+PANEL_DEFAULT = "lx_panel_default:"  # session key prefix: the pins a panel's selectors last got by default
 
 
-def pick_pin(label: str, key: str, default: int) -> Pin:
-    return session.pin_named(st.selectbox(label, pin_names, index=min(default, len(pin_names) - 1), key=key))
+def choose_pins(panel: str, keys: list[str], default: list) -> None:
+    """Before a panel's pin selectors are drawn: keep the user's choice, or give them `default` (which
+    follows the pins as more are pinned until the user picks; see keep_choice)."""
+    current = [st.session_state.get(key) for key in keys]
+    values = keep_choice(current, st.session_state.get(PANEL_DEFAULT + panel), default, pin_names)
+    for key, value in zip(keys, values, strict=True):
+        st.session_state[key] = value
+    st.session_state[PANEL_DEFAULT + panel] = list(default)
+
+
+def named(pins: list[Pin]) -> str:
+    return ", ".join(short_name(p.name) for p in pins)
+
+
+def label_note(pin: Pin, what: str) -> str:
+    """For a conditional generator, which pin's label a panel draws with (", every image with pin z1's
+    digit 2"); empty for an unconditional one."""
+    return "" if pin.label is None else f", {what} with pin {short_name(pin.name)}'s {gen.label_kind} {pin.label}"
 
 
 @st.fragment
 def panel_interpolation() -> None:
     """Interpolation (a fragment: its widgets rerun only this panel)."""
     st.header("Interpolation")
+    missing = pins_missing("interpolation", len(pin_names))
+    if missing:
+        st.info(missing)
+        return
+    choose_pins("interpolation", ["lx_from", "lx_to"], default_pins(pin_names, 2))
     cols = st.columns(3)
-    with cols[0]:
-        a = pick_pin("From", "lx_from", 0)
-    with cols[1]:
-        b = pick_pin("To", "lx_to", 1)
+    a = session.pin_named(cols[0].selectbox("From", pin_names, key="lx_from"))
+    b = session.pin_named(cols[1].selectbox("To", pin_names, key="lx_to"))
     steps = cols[2].slider("Steps", 3, 12, 8, key="lx_steps")
+    st.caption(f"Interpolating pin {short_name(a.name)} → pin {short_name(b.name)}{label_note(a, 'every step')}.")
+    if a is b:
+        st.warning(f"From and To are both pin {short_name(a.name)}: every step is the same image. Pick two "
+                   "different pins.")
     linear, spherical = session.interpolations(a, b, steps)
     st.markdown("**Linear** (the midpoint of two Gaussian latents has a smaller norm than either: "
                 "washed-out digits)")
@@ -200,12 +230,21 @@ def panel_four_corners() -> None:
     st.header("Four-corner sheet")
     st.latex(r"z(a, b) = \cos a\,(\cos b\, z_0 + \sin b\, z_1) + \sin a\,(\cos b\, z_2 + \sin b\, z_3),"
              r"\quad a, b \in [0, \pi/2]")
+    missing = pins_missing("four corners", len(pin_names))
+    if missing:
+        st.info(missing)
+        return
+    keys = [f"lx_corner{k}" for k in range(4)]
+    choose_pins("four corners", keys, default_pins(pin_names, 4))
     cols = st.columns(5)
-    corners = []
-    for k, col in enumerate(cols[:4]):
-        with col:
-            corners.append(pick_pin(f"z{k}", f"lx_corner{k}", k))
+    corners = [session.pin_named(col.selectbox(f"{where.capitalize()} (z{k})", pin_names, key=key))
+               for k, (col, where, key) in enumerate(zip(cols[:4], CORNERS, keys, strict=True))]
     size = cols[4].slider("Grid", 3, 8, 5, key="lx_corner_size")
+    st.caption("Corners: " + ", ".join(f"{where} pin {short_name(p.name)}"
+                                       for where, p in zip(CORNERS, corners, strict=True))
+               + label_note(corners[0], "every image") + ".")
+    if len({id(p) for p in corners}) < 4:
+        st.warning("Some corners are the same pin, so parts of the sheet repeat: pick four different pins.")
     sheet = session.four_corners(corners, size)
     for r in range(size):
         show(sheet[r * size:(r + 1) * size], width=56, predictions=False)
@@ -215,15 +254,23 @@ def panel_four_corners() -> None:
 def panel_arithmetic() -> None:
     """Arithmetic (a fragment: its widgets rerun only this panel)."""
     st.header("Latent arithmetic")
-    st.caption("As in DCGAN (Radford et al. 2016): average each group's z (three per group by default), "
-               "then decode mean A − mean B + mean C.")
+    st.caption("As in DCGAN (Radford et al. 2016): average each group's z, then decode mean A − mean B + "
+               "mean C. By default the groups take the pins in order: one each from 3 pins, two each from 6, "
+               "three each from 9.")
+    missing = pins_missing("arithmetic", len(pin_names))
+    if missing:
+        st.info(missing)
+        return
+    keys = [f"lx_group_{name}" for name in "ABC"]
+    defaults = default_groups(pin_names)
+    choose_pins("arithmetic", keys, [defaults[name] for name in "ABC"])
     cols = st.columns(3)
-    groups = {}
-    for k, (col, name) in enumerate(zip(cols, "ABC", strict=True)):
-        default = pin_names[3 * k:3 * k + 3] or pin_names[:1]
-        groups[name] = col.multiselect(f"Group {name}", pin_names, default=default, key=f"lx_group_{name}")
+    groups = {name: [session.pin_named(n) for n in col.multiselect(f"Group {name}", pin_names, key=key)]
+              for col, name, key in zip(cols, "ABC", keys, strict=True)}
     if all(groups.values()):
-        result = session.arithmetic(*([session.pin_named(n) for n in groups[g]] for g in "ABC"))
+        st.caption(f"Decoding mean({named(groups['A'])}) − mean({named(groups['B'])}) + "
+                   f"mean({named(groups['C'])}){label_note(groups['C'][0], 'every image')}.")
+        result = session.arithmetic(groups["A"], groups["B"], groups["C"])
         show(torch.cat(list(result.values())), list(result), width=80)
     else:
         st.warning("Each group needs at least one pinned latent.")

@@ -124,7 +124,8 @@ def live() -> None:
         rows, per_row = grid.shape[:2]
         sheet = grid.transpose(0, 2, 1, 3).reshape(rows * 28, per_row * 28)
         caption = "one row per digit" if rows == 10 else "fixed noise"
-        st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}; EMA G when on)", width=360)
+        st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}) from {trainer.sample_source()}",
+                 width=360)
     with right:
         history = trainer.history.as_arrays()
         changes = session.config_changes()  # none while every change starts a new run; marked if kept

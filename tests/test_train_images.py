@@ -122,3 +122,79 @@ def test_cpu_runs_in_full_precision_and_contiguous_memory(tiny_data):
     with autocast_context(torch.device("cpu")):
         assert t.D(t.images[:2]).dtype == torch.float32
     assert t.memory_format == torch.contiguous_format
+
+
+# --- EMA of G with a warm-up -------------------------------------------------------------------------
+
+def test_ema_decay_is_tensorflows_num_updates_rule():
+    from ganlab.tricks import ema_decay
+
+    assert ema_decay(0.999, 0) == pytest.approx(0.1, abs=0)
+    assert ema_decay(0.999, 50) == pytest.approx(51 / 60, abs=0)
+    assert ema_decay(0.999, 8989) == pytest.approx(8990 / 8999, abs=0) and 8990 / 8999 < 0.999
+    assert ema_decay(0.999, 8990) == 0.999 and ema_decay(0.999, 10**6) == 0.999
+    assert ema_decay(0.5, 0) == 0.1 and ema_decay(0.5, 10) == 0.5  # a small decay is reached at once
+
+
+def test_ema_weights_are_the_warm_up_rule_applied_to_the_recorded_raw_weights(tiny_data):
+    t = make(tiny_data)  # ema 0.999 (IMAGE_DEFAULTS), one G update per step
+    expected = [p.detach().double().clone() for p in t.G_ema.parameters()]  # the initial G
+    for step in range(40):
+        t.step(1)
+        d = min(0.999, (1 + step) / (10 + step))  # by hand: update `step` (0-based)
+        expected = [d * e + (1 - d) * g.detach().double() for e, g in zip(expected, t.G.parameters(), strict=True)]
+    assert t.g_updates == 40
+    for got, want in zip(t.G_ema.parameters(), expected, strict=True):
+        assert torch.allclose(got.double(), want, rtol=0, atol=2e-6)
+    for got, want in zip(t.G_ema.buffers(), t.G.buffers(), strict=True):  # batch-norm statistics copied
+        assert torch.equal(got, want)
+    # the first update keeps only 10 % of the initial G (the plain rule kept 99.9 %)
+    fresh = make(tiny_data)
+    initial = params(fresh.G_ema)
+    fresh.step(1)
+    for got, init, g in zip(fresh.G_ema.parameters(), initial, fresh.G.parameters(), strict=True):
+        assert torch.allclose(got, 0.1 * init + 0.9 * g.detach(), rtol=0, atol=1e-6)
+
+
+def test_the_ema_generator_follows_g_at_step_50_where_the_plain_ema_showed_the_untrained_g():
+    """The MNIST Lab's default run (DCGAN, 32 channels, batch 64, EMA 0.999) on real digits: at step 50
+    the warm-up EMA's images are within 35 % of G's (measured 0.21), the plain EMA's were 87 % off."""
+    import copy
+
+    cfg = with_overrides(RunConfig(device="cpu"), {"data.name": "mnist", **IMAGE_DEFAULTS})
+    t = ImageTrainer(cfg)
+    plain = copy.deepcopy(t.G_ema)  # the old rule, kept by hand beside the trainer's
+    for _ in range(50):
+        t.step(1)
+        with torch.no_grad():
+            for p, g in zip(plain.parameters(), t.G.parameters(), strict=True):
+                p.mul_(0.999).add_(g, alpha=0.001)
+            for b, g in zip(plain.buffers(), t.G.buffers(), strict=True):
+                b.copy_(g)
+    z = torch.randn(64, cfg.latent_dim, generator=torch.Generator().manual_seed(5))
+
+    def images(net):
+        net.eval()
+        with torch.no_grad():
+            return net(z, None)
+
+    raw = images(t.G)
+
+    def relative(net):
+        return float((images(net) - raw).norm() / raw.norm())
+
+    assert relative(t.G_ema) < 0.35
+    assert relative(plain) > 0.6
+
+
+def test_sample_source_says_which_generator_the_samples_come_from(tiny_data):
+    t = make(tiny_data)
+    assert t.sample_source() == "EMA of G (decay 0.999; no update yet, so the initial G)"
+    t.step(1)
+    assert t.sample_source() == "EMA of G (decay 0.999, warm-up: effective decay 0.100 at update 1)"
+    t.g_updates = 450  # the caption reads the counter only
+    assert t.sample_source() == "EMA of G (decay 0.999, warm-up: effective decay 0.980 at update 450)"
+    t.g_updates = 8991
+    assert t.sample_source() == "EMA of G (decay 0.999)"
+    assert t.sample_source(use_ema=False) == "G (raw)"
+    assert make(tiny_data, ema="0").sample_source() == "G (raw)"

@@ -23,6 +23,12 @@ from ganlab.generator_file import CHECKPOINT_DIR, LoadedGenerator, generator_che
 
 GRID_SAMPLES = 16
 MAX_PINS = 12
+# distinct pins each multi-pin panel needs, and what it does with them (for "pin N more samples to ...")
+PANEL_PINS = {"interpolation": (2, "interpolate between two of them"),
+              "four corners": (4, "fill the four-corner sheet"),
+              "arithmetic": (3, "compute A − B + C")}
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")  # z0, z1, z2, z3 of four_corner_grid
+ARITHMETIC_GROUP = 3  # pins per group by default once there are enough (Radford et al. average three)
 DIRECTION_SAMPLES = 512
 MAX_UPLOAD_BYTES = 64 * 2**20
 
@@ -69,6 +75,52 @@ def test_images(data_dir: str | None = None) -> tuple[Tensor, str]:
 
     data = load_mnist(data_dir, train=False)
     return data.images, data.source
+
+
+def short_name(name: str) -> str:
+    """A pin's short name, the one under its image: "z3 (seed 0, #5)" -> "z3"."""
+    return name.split(" ")[0]
+
+
+def pins_missing(panel: str, pinned: int) -> str | None:
+    """What to tell the user when a panel has too few pins ("Pin 1 more sample to ..."), else None."""
+    needed, purpose = PANEL_PINS[panel]
+    if pinned >= needed:
+        return None
+    more = needed - pinned
+    return (f"Pin {more} more sample{'s' if more > 1 else ''} to {purpose}: this panel uses {needed} different "
+            f"pins and {pinned} {'is' if pinned == 1 else 'are'} pinned.")
+
+
+def default_pins(names: list[str], count: int) -> list[str]:
+    """The first `count` pins (distinct, in pin order): the ends of the interpolation, the four corners."""
+    if len(names) < count:
+        raise ValueError(f"{count} different pins are needed, {len(names)} are pinned")
+    return list(names[:count])
+
+
+def default_groups(names: list[str]) -> dict[str, list[str]]:
+    """Arithmetic groups A, B, C of distinct pins in pin order, as many per group as there are for all
+    three, at most ARITHMETIC_GROUP: 3-5 pins give one each, 6-8 two each, 9 or more three each."""
+    per = min(ARITHMETIC_GROUP, len(names) // 3)
+    if per == 0:
+        raise ValueError(f"3 different pins are needed, {len(names)} are pinned")
+    return {group: list(names[k * per:(k + 1) * per]) for k, group in enumerate("ABC")}
+
+
+def keep_choice(current: list, last_default: list | None, default: list, names: list[str]) -> list:
+    """What a panel's pin selectors should hold on this run, one value per selector (a pin name, or a
+    list of them for a group).
+
+    The user's own selection (`current`) is kept while every pin in it is still pinned and it is not
+    just the default the page set last time (`last_default`); otherwise the new `default`. So a panel
+    nobody touched follows the pins as more are pinned, and a selection naming a pin that is gone (past
+    MAX_PINS, or cleared) starts over from the default.
+    """
+    chosen = [name for value in current for name in (value if isinstance(value, list) else [value])]
+    if None in current or current == last_default or any(name not in names for name in chosen):
+        return list(default)
+    return list(current)
 
 
 def to_display(images: Tensor) -> np.ndarray:

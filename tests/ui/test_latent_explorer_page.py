@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from ganlab.ui.latent_session import image_checkpoints
@@ -66,3 +67,89 @@ def test_toy_generators_show_samples_and_latent_paths(name):
         assert trace in figure
     app.slider(key="lx_toy_steps").set_value(7).run()
     assert not app.exception
+
+
+class Recorder:
+    """Wraps ganlab.latent's functions to record the latents each panel hands them (the panels' z inputs)."""
+
+    def __init__(self, monkeypatch):
+        from ganlab import latent
+
+        self.calls: dict[str, list] = {}
+        for name in ("lerp", "four_corner_grid", "latent_arithmetic"):
+            original = getattr(latent, name)
+
+            def wrapper(*args, _name=name, _original=original, **kwargs):
+                self.calls.setdefault(_name, []).append([a.clone() for a in args if isinstance(a, torch.Tensor)])
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(latent, name, wrapper)
+
+    def last(self, name: str) -> list:
+        return self.calls[name][-1]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+def pin(app: AppTest, number: int) -> AppTest:
+    app.selectbox(key="lx_pick_number").set_value(number).run()
+    next(b for b in app.button if b.label == "Pin").click().run()
+    assert not app.exception
+    return app
+
+
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.equal(a, b)
+
+
+def test_each_panel_uses_distinct_pins_pinned_one_by_one_and_the_ones_chosen(monkeypatch):
+    record = Recorder(monkeypatch)
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["lx_choice"] = "mnist_dcgan.pt"
+    app.run()
+    pin(app, 3)
+    infos = [i.value for i in app.info]
+    assert "Pin 1 more sample to interpolate between two of them: this panel uses 2 different pins and 1 is " \
+           "pinned." in infos
+    assert any(i.startswith("Pin 3 more samples to fill the four-corner sheet") for i in infos)
+    assert any(i.startswith("Pin 2 more samples to compute A − B + C") for i in infos)
+    assert record.calls == {}  # no panel repeats the one pin
+    for number in (5, 7, 11, 2, 13, 16, 1, 9):  # nine pins, one by one, as lesson 9 asks
+        pin(app, number)
+    z = [p.z for p in app.session_state["latent_session"].pins]
+    assert len(z) == 9 and len({tuple(v.tolist()) for v in z}) == 9
+
+    from_z, to_z = record.last("lerp")
+    assert same(from_z, z[0]) and same(to_z, z[1])
+    assert all(same(c, z[k]) for k, c in enumerate(record.last("four_corner_grid")))
+    a, b, c = record.last("latent_arithmetic")
+    assert same(a, torch.stack(z[0:3])) and same(b, torch.stack(z[3:6])) and same(c, torch.stack(z[6:9]))
+    captions = [c.value for c in app.caption]
+    assert "Interpolating pin z1 → pin z2." in captions
+    assert "Corners: top-left pin z1, top-right pin z2, bottom-left pin z3, bottom-right pin z4." in captions
+    assert "Decoding mean(z1, z2, z3) − mean(z4, z5, z6) + mean(z7, z8, z9)." in captions
+
+    # the user's own choice is used, and kept when more samples are pinned
+    names = [p.name for p in app.session_state["latent_session"].pins]
+    app.selectbox(key="lx_from").set_value(names[4])
+    app.selectbox(key="lx_to").set_value(names[7]).run()
+    for k, name in enumerate([names[8], names[6], names[2], names[0]]):
+        app.selectbox(key=f"lx_corner{k}").set_value(name)
+    app.multiselect(key="lx_group_A").set_value([names[5]])
+    app.multiselect(key="lx_group_B").set_value([names[1], names[3]])
+    app.multiselect(key="lx_group_C").set_value([names[8]]).run()
+    pin(app, 4)
+    record.clear()
+    app.slider(key="lx_steps").set_value(5).run()  # draw every panel again
+    from_z, to_z = record.last("lerp")
+    assert same(from_z, z[4]) and same(to_z, z[7])
+    assert [c.tolist() for c in record.last("four_corner_grid")] == [z[8].tolist(), z[6].tolist(),
+                                                                      z[2].tolist(), z[0].tolist()]
+    a, b, c = record.last("latent_arithmetic")
+    assert same(a, torch.stack([z[5]])) and same(b, torch.stack([z[1], z[3]])) and same(c, torch.stack([z[8]]))
+    captions = [c.value for c in app.caption]
+    assert "Interpolating pin z5 → pin z8." in captions
+    assert "Corners: top-left pin z9, top-right pin z7, bottom-left pin z3, bottom-right pin z1." in captions
+    assert "Decoding mean(z6) − mean(z2, z4) + mean(z9)." in captions
+    assert not app.exception and not app.warning
