@@ -228,11 +228,29 @@ if st.session_state[PREFIX + "data.name"] == "custom":
             st.session_state["toy_points"] = None
             st.rerun()
 
+# --- compare mode: run B, trained in lockstep with this run (A) -----------------------------------------
+pair = None
+if compare:
+    pair = st.session_state.get("toy_pair")
+    if pair is None or pair.main is not session or pair.overrides != other or session.partner is not pair.other:
+        try:
+            pair = ComparePair(session, other)  # A restarts from step 0 with B when it was under way
+        except ConfigError as err:
+            st.error(f"Compare mode: {err}")
+            session.unpair()
+            pair = None
+        st.session_state["toy_pair"] = pair
+        if pair is not None:
+            resources.track("toy_pair", pair)
+elif session.partner is not None:  # compare mode switched off: run B stops, A goes on alone
+    session.unpair()
+    st.session_state["toy_pair"] = None
+
 # --- config: validated; a bad value keeps the last good run ----------------------------------------
 try:
     wanted = config_from_widgets(st.session_state, st.session_state.get("toy_points"))
     wanted.device = resources.device_for(wanted)
-    restart = session.set_config(wanted)
+    restart = (pair or session).set_config(wanted)
 except ConfigError as err:
     st.error(f"Not applied: {err}. The run keeps its last good settings.")
 session.set_speed(speed)
@@ -247,25 +265,11 @@ if shown("play") and cols[0].button("Play", type="primary", disabled=session.pla
 if shown("play") and cols[1].button("Pause", disabled=not session.playing):
     session.pause()
     st.rerun()
-if shown("step") and cols[2].button("Step", help="One D update, shown, then one G update"):
-    session.step_discriminator()
-pair = None
-if compare:
-    pair = st.session_state.get("toy_pair")
-    if pair is None or pair.main is not session or pair.overrides != other:
-        try:
-            pair = ComparePair(session, other)
-        except ConfigError as err:
-            st.error(f"Compare mode: {err}")
-            pair = None
-        st.session_state["toy_pair"] = pair
-        if pair is not None:
-            resources.track("toy_pair", pair)
+step_help = "One D update, shown, then one G update" + (" (runs A and B)" if pair is not None else "")
+if shown("step") and cols[2].button("Step", help=step_help):
+    session.step_discriminator()  # in compare mode both runs (ComparePair)
 if shown("reset") and cols[3].button("Reset"):
-    if pair is not None:
-        pair.reset()
-    else:
-        session.reset()
+    session.reset()  # in compare mode both runs
     st.rerun()
 if shown("share") and cols[4].button("Share", help="Put every option in the page's address"):
     address = dict(parse_qsl(to_query(session.config)))

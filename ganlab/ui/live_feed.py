@@ -9,6 +9,8 @@ Plotly.react, while the page's fragment reruns only about once a second for the 
 
 A request trains nothing itself: it tells the session a frame was taken (ToySession.tick, which paces the
 background worker exactly as a fragment tick did) and builds the frame from the run's current state.
+In compare mode run A's feed drives: each of its frames also builds run B's frame from the same moment
+(both runs held still together), and run B's feed serves that one, so the two planes show the same step.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ class PlaneFeed:
     uirevision: str = "plane"
     pair: ComparePair | None = None
     drives: bool = True  # this feed's frames pace training (run B of a pair is paced through run A's)
+    follower: PlaneFeed | None = None  # run B's feed: each of this feed's frames builds B's at the same step
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    _built: tuple[str, int] | None = field(default=None, init=False, repr=False)  # B: the frame A's built
 
     def __post_init__(self):
         with _FEEDS_LOCK:
@@ -51,19 +55,28 @@ class PlaneFeed:
         return f"{FEED_PATH}/{self.token}"
 
     def next_frame(self) -> tuple[str, int] | None:
-        """The run's frame now (figure JSON, step), or None when it is not playing (paused, diverged)."""
+        """The run's frame now (figure JSON, step), or None when it is not playing (paused, diverged).
+        A feed that does not drive (run B's) serves the frame its driver last built for it (None until
+        the first)."""
         session = self.session
         if not session.playing:
+            self._built = None
             return None
-        with session.reading():
-            if self.drives:
-                if self.pair is not None:
-                    self.pair.tick()
-                else:
-                    session.tick()
+        if not self.drives:
+            return self._built
+        follower = self.follower
+        with session.reading():  # holds run B still too (its leader's hold)
+            if self.pair is not None:
+                self.pair.tick()
+            else:
+                session.tick()
             if not session.playing:
                 return None
             snap = live_snapshot(session)
+            other = live_snapshot(follower.session) if follower is not None else None
+        if other is not None:
+            follower._built = (plane_spec(follower.session, other, follower.layers, follower.uirevision),
+                               int(other["step"]))
         return plane_spec(session, snap, self.layers, self.uirevision), int(snap["step"])
 
 

@@ -5,7 +5,9 @@ The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot): while 
 frame about every TICK_SECONDS from the run's live feed (ganlab.ui.live_feed), which paces the worker as a
 fragment tick did; the fragment here reruns every LIVE_SECONDS for the health alarms and a divergence,
 and hands the plane its figure itself when paused (Step, the timeline). The loss and metric charts
-refresh every CHART_SECONDS. Play / Pause / Step / Reset live outside the fragments.
+refresh every CHART_SECONDS. Play / Pause / Step / Reset live outside the fragments. While paused, the
+timeline slider sits right under the plane, inside the live fragment, so scrubbing redraws only the plane.
+In compare mode run A drives run B (ComparePair): both planes show the same step.
 """
 
 from __future__ import annotations
@@ -50,21 +52,24 @@ CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
 METRIC_KEYS = ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
 
 
-def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | None = None) -> PlaneFeed:
-    """The live feed of plane `key`, kept for the browser session, pointed at what the plane shows now."""
+def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | None = None,
+          follower: PlaneFeed | None = None) -> PlaneFeed:
+    """The live feed of plane `key`, kept for the browser session, pointed at what the plane shows now.
+    Run B's plane ("toy_plane_b") is the follower of run A's: A's frames train both runs and build B's
+    frame at the same step."""
     name = f"_live_feed_{key}"
     feed = st.session_state.get(name)
-    if feed is None:  # run B of a pair is paced through run A's frames
+    if feed is None:
         feed = st.session_state[name] = PlaneFeed(session, uirevision=key, drives=key == "toy_plane")
-    feed.session, feed.layers, feed.pair = session, frozenset(layers), pair
+    feed.session, feed.layers, feed.pair, feed.follower = session, frozenset(layers), pair, follower
     return feed
 
 
 def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pair: ComparePair | None = None,
-                playing: bool = False, header: str | None = None) -> None:
+                playing: bool = False, header: str | None = None, follower: PlaneFeed | None = None) -> None:
     """The plane under its "Step N" heading: fed by the server while playing (the heading follows each
     frame); this snapshot's figure otherwise."""
-    feed = _feed(key, session, layers, pair)
+    feed = _feed(key, session, layers, pair, follower)
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
     live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS,
               header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0)
@@ -115,10 +120,10 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
     @st.fragment(run_every=every)
     def live() -> None:
         if session.phase == "d" and st.session_state.get("toy_d_shown"):
-            session.step_generator()
+            session.step_generator()  # in compare mode both runs' G halves
             st.session_state["toy_d_shown"] = False
             st.rerun(scope="app")
-        with session.reading():  # the worker waits while this run reads the run
+        with session.reading():  # the worker waits while this run (and its run B) is read
             if pair is not None:
                 pair.tick()
             else:
@@ -127,34 +132,41 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
                 st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
             trainer = session.trainer
             moment = st.session_state.get("toy_moment")
-            viewing_past = (not session.playing and moment is not None and session.timeline
-                            and moment < len(session.timeline) - 1)
+            viewing_past = (not session.playing and moment is not None
+                            and moment < len(timeline_steps(session)) - 1)
             snap = session.timeline[moment]["snapshot"] if viewing_past else live_snapshot(session)
+            if pair is not None:  # read under the same hold as A: the same step
+                past = pair.other.moment_at(snap["step"]) if viewing_past else None
+                other_snap = (pair.other.timeline[past]["snapshot"] if past is not None
+                              else live_snapshot(pair.other))
         playing = session.playing
         notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-        if viewing_past:
-            notes.caption(f"Showing the timeline at step {snap['step']} "
-                          f"(the run is at step {trainer.step_count}).")
         for alarm in health_alarms(snap):
             notes.warning(alarm, icon="⚠️")
         phase_note = "  ·  after D's update (G's update follows)" if session.phase == "d" else ""
         header = f"Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}"
         if session.phase == "d":
             st.session_state["toy_d_shown"] = True
-        if pair is not None:
-            with pair.other.reading():
-                other_snap = live_snapshot(pair.other)
+        if pair is None:
+            _show_plane("toy_plane", session, snap, layers, None, playing, header)
+        else:
             label_a = f"A: this run (loss {session.config.loss.name})"
             label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
+            feed_b = _feed("toy_plane_b", pair.other, layers)
             cols = st.columns(2)
             with cols[0]:
                 st.caption(label_a)
-                _show_plane("toy_plane", session, snap, layers, pair, playing, header)
+                _show_plane("toy_plane", session, snap, layers, pair, playing, header, follower=feed_b)
             with cols[1]:
                 st.caption(label_b)
-                _show_plane("toy_plane_b", pair.other, other_snap, layers, None, playing)
-            return
-        _show_plane("toy_plane", session, snap, layers, None, playing, header)
+                other_note = "  ·  after D's update (G's update follows)" if pair.other.phase == "d" else ""
+                _show_plane("toy_plane_b", pair.other, other_snap, layers, None, playing,
+                            f"Step {other_snap['step']}{other_note}")
+        if not playing:
+            render_timeline(session)  # right under the plane(s): scrub and watch the plane
+        if viewing_past:  # under the slider, so scrubbing never moves the plane or the slider
+            runs = "the runs are" if pair is not None else "the run is"
+            st.caption(f"Showing the timeline at step {snap['step']} ({runs} at step {trainer.step_count}).")
 
     @st.fragment(run_every=CHART_SECONDS if session.playing else None)
     def charts() -> None:
@@ -213,21 +225,35 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
             live()
         with right:
             charts()
-    if not session.playing:
-        render_timeline(session)
     render_export(session, layers)
 
 
-def render_timeline(session: ToySession) -> None:
-    """While paused: scrub back through kept moments; branch the run from one."""
-    if len(session.timeline) < 2:
-        return
+def timeline_steps(session: ToySession) -> list[int]:
+    """The timeline slider's steps: the kept moments, then the run now when it is past the last one (the
+    slider's right end is always the run now; call holding the run)."""
     steps = [m["step"] for m in session.timeline]
-    cols = st.columns([4, 1])
+    if not steps or steps[-1] != session.trainer.step_count:
+        steps.append(session.trainer.step_count)
+    return steps
+
+
+def render_timeline(session: ToySession) -> None:
+    """While paused, right under the plane (inside the live fragment, so scrubbing redraws only the plane):
+    scrub back through kept moments; branch the run (both runs in compare mode) from one."""
+    with session.reading():
+        steps = timeline_steps(session)
+    if len(steps) < 2:
+        return
+    labels = [f"step {step}" for step in steps[:-1]] + [f"step {steps[-1]} (now)"]
+    paired = session.partner is not None
+    shows = "Both planes above show" if paired else "The plane above shows"
+    cols = st.columns([2, 1], vertical_alignment="bottom")
     index = cols[0].select_slider("Timeline (paused): scrub back through the run", options=range(len(steps)),
-                                  value=len(steps) - 1, format_func=lambda i: f"step {steps[i]}", key="toy_moment")
+                                  value=len(steps) - 1, format_func=labels.__getitem__, key="toy_moment",
+                                  help=f"{shows} the chosen moment")
+    which = " (runs A and B)" if paired else ""
     if cols[1].button("Branch from here", disabled=index == len(steps) - 1,
-                      help="Restore this moment's weights, optimisers and RNG; later moments are dropped"):
+                      help=f"Restore this moment's weights, optimisers and RNG{which}; later moments are dropped"):
         session.branch(index)
         st.session_state.pop("toy_moment", None)
         st.rerun()

@@ -1,5 +1,9 @@
 """One browser session's Toy Lab run: the trainer, play/pause/step/reset, live config changes, and
-the divergence handling. Pure Python (no streamlit) so it is unit-tested directly."""
+the divergence handling. Pure Python (no streamlit) so it is unit-tested directly.
+
+Compare mode (ComparePair): run A trains run B in lockstep. Every command on A (play, pause, step, reset,
+branch) acts on both, A's worker trains both by the same steps under one lock, and both keep their
+timeline moments at the same steps, so at any moment a reader sees A and B at the same step."""
 
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ class ToySession:
     """The state a Toy Lab page keeps in st.session_state.
 
     `phase` is "d" after Step has done the discriminator half and the generator half is pending.
+    `partner` is run B of a compare pair (trained in lockstep by this run); `leader` is set on run B.
     """
 
     config: RunConfig
@@ -61,6 +66,8 @@ class ToySession:
     timeline: deque = field(default_factory=lambda: deque(maxlen=TIMELINE_LENGTH))
     background: bool = False  # train in a worker thread while playing (the app); False: in tick() (tests)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    partner: ToySession | None = field(default=None, repr=False, compare=False)
+    leader: ToySession | None = field(default=None, repr=False, compare=False)
     _worker: threading.Thread | None = field(default=None, init=False, repr=False, compare=False)
     _since_frame: int = field(default=0, init=False, repr=False)
     _checked: int = field(default=0, init=False, repr=False)  # the step of the worker's last divergence check
@@ -74,13 +81,19 @@ class ToySession:
         self.config = validate(self.config)
         self.trainer = Trainer(self.config)
         self._may_train.set()
-        self.record()
+        self._record_own()
 
     @contextmanager
     def reading(self):
         """Hold the run still to read it (draw a frame, take a snapshot): the worker finishes its current
         chunk and waits until every reader is done. Python's locks are not fair, so without this the
-        worker, which retakes the lock right after each chunk, can keep a frame waiting for several."""
+        worker, which retakes the lock right after each chunk, can keep a frame waiting for several.
+        Reading run B of a pair holds its leader (whose worker trains both) still."""
+        leader = self.leader
+        if leader is not None:
+            with leader.reading():
+                yield self
+            return
         with self._readers_lock:
             self._readers += 1
             self._may_train.clear()
@@ -97,39 +110,49 @@ class ToySession:
 
     def play(self) -> None:
         self.error = None
-        self.playing = True
+        for run in self.runs():
+            run.playing = True
 
     def pause(self) -> None:
-        self.playing = False
+        for run in self.runs():
+            run.playing = False
         self.join_worker()
 
     @_locked
-    def reset(self) -> None:
-        """A fresh run from the current config (step 0)."""
+    def reset(self, notice: str = "Reset: a new run from step 0.") -> None:
+        """A fresh run from the current config (step 0); in compare mode both runs."""
+        for run in self.runs():
+            run._fresh_trainer()
+        self.notice = notice
+
+    def _fresh_trainer(self) -> None:
         self.trainer = Trainer(self.config)
         self.playing = False
         self.phase = "idle"
         self.error = None
-        self.notice = "Reset: a new run from step 0."
         self.arrow_scale = None
+        self._checked = self._since_frame = 0
         self.timeline.clear()
-        self.record()
+        self._record_own()
 
     @_locked
     def step_discriminator(self) -> None:
-        """First half of Step: one D phase (the surface moves, the samples do not)."""
-        self.playing = False
-        self._guard(self.trainer.d_phase)
+        """First half of Step: one D phase (the surface moves, the samples do not); both runs of a pair."""
+        for run in self.runs():
+            run.playing = False
+        self._guard(lambda: self._each(lambda trainer: trainer.d_phase()))
         if self.error is None:
-            self.phase = "d"
+            for run in self.runs():
+                run.phase = "d"
 
     @_locked
     def step_generator(self) -> None:
         """Second half of Step: one G phase; completes the iteration (the counter rises by one)."""
         if self.phase != "d":
             return
-        self._guard(lambda: (self.trainer.g_phase(), self.trainer.check()))
-        self.phase = "idle"
+        self._guard(lambda: self._each(lambda trainer: (trainer.g_phase(), trainer.check())))
+        for run in self.runs():
+            run.phase = "idle"
 
     def tick(self) -> int:
         """One live frame. In the foreground: train for up to TRAIN_BUDGET seconds / steps_per_tick
@@ -142,38 +165,107 @@ class ToySession:
         if self.phase == "d":
             self.step_generator()
         before = self.trainer.step_count
-        self._guard(lambda: self.trainer.run(TRAIN_BUDGET, max_steps=self.steps_per_tick))
-        if self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every:
+        self._guard(self._train_for_budget)
+        if self.error is None and self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every:
             self.record()
-        return self.trainer.step_count - before
+        return max(0, self.trainer.step_count - before)
+
+    def _train_for_budget(self) -> None:
+        """Train A for up to TRAIN_BUDGET seconds / steps_per_tick steps, then B (if any) by the same steps."""
+        done = self._labelled("A", lambda: self.trainer.run(TRAIN_BUDGET, max_steps=self.steps_per_tick))
+        if self.partner is not None:
+            self._labelled("B", lambda: self.partner.trainer.step(done))
+
+    # --- compare mode: run B in lockstep ----------------------------------------------------------
+
+    def runs(self) -> list[ToySession]:
+        """This run and, in compare mode, run B (which this run trains in lockstep)."""
+        return [self] if self.partner is None else [self, self.partner]
+
+    def _labelled(self, label: str, action):
+        """action(); a divergence it raises says which run of a pair it was in."""
+        try:
+            return action()
+        except TrainingDiverged as err:
+            err.run_label = label
+            raise
+
+    def _each(self, action) -> None:
+        """action(trainer) for each run, A then B (the same work, so both stay at the same step)."""
+        for label, run in zip("AB", self.runs(), strict=False):
+            self._labelled(label, lambda run=run: action(run.trainer))
+
+    def pair_with(self, other: ToySession) -> None:
+        """Make `other` run B of a compare pair: trained, stepped, reset and branched with this run, under
+        this run's lock (so a reader of either sees both at the same step)."""
+        with self.lock:
+            if self.partner is not None and self.partner is not other:
+                self.unpair()
+            self.partner, other.leader, other.lock = other, self, self.lock
+            other.playing = self.playing
+
+    def unpair(self) -> None:
+        """Leave compare mode: run B stops and is no longer trained."""
+        with self.lock:
+            other = self.partner
+            if other is None:
+                return
+            other.playing = False
+            other.leader, other.lock, self.partner = None, threading.RLock(), None
 
     # --- timeline --------------------------------------------------------------------------------
 
     @_locked
     def record(self) -> None:
-        """Keep this moment: its snapshot (to draw) and full state (to branch from). Bounded."""
+        """Keep this moment (of both runs of a pair): its snapshot (to draw) and full state (to branch
+        from). Bounded."""
+        for run in self.runs():
+            run._record_own()
+
+    def _record_own(self) -> None:
         if self.timeline and self.timeline[-1]["step"] == self.trainer.step_count:
             return
         self.timeline.append({"step": self.trainer.step_count, "snapshot": self.trainer.snapshot(),
                               "state": copy.deepcopy(self.trainer.state_dict())})
 
+    def moment_at(self, step: int) -> int | None:
+        """The index of the timeline moment kept at `step`, or None."""
+        return next((i for i, m in enumerate(self.timeline) if m["step"] == step), None)
+
+    def _common_step(self, at_most: int) -> int | None:
+        """The latest step <= at_most that every run of the pair keeps on its timeline."""
+        kept = set.intersection(*({m["step"] for m in run.timeline} for run in self.runs()))
+        earlier = [step for step in kept if step <= at_most]
+        return max(earlier) if earlier else None
+
+    def _go_back_to(self, step: int) -> None:
+        """Every run back to its timeline moment at `step` (which each must keep); later moments dropped."""
+        for run in self.runs():
+            index = run.moment_at(step)
+            run.trainer.load_state_dict(copy.deepcopy(run.timeline[index]["state"]))
+            while len(run.timeline) > index + 1:
+                run.timeline.pop()
+            run.playing = False
+            run.phase = "idle"
+            run._checked = step
+
     @_locked
     def branch(self, index: int) -> None:
-        """Go back to timeline moment `index` (weights, optimisers, RNG, histories) and drop later ones."""
-        moment = self.timeline[index]
-        self.trainer.load_state_dict(copy.deepcopy(moment["state"]))
-        while len(self.timeline) > index + 1:
-            self.timeline.pop()
-        self.playing = False
-        self.phase = "idle"
+        """Go back to timeline moment `index` (weights, optimisers, RNG, histories) and drop later ones;
+        in compare mode run B goes back to the same step."""
+        step = self._common_step(self.timeline[index]["step"])
+        if step is None:  # run B does not keep it (cannot happen while both record together)
+            self.reset()
+            return
+        self._go_back_to(step)
         self.error = None
-        self.notice = f"Branched from step {moment['step']}: change a setting and press Play."
+        self.notice = f"Branched from step {step}: change a setting and press Play."
 
     # --- background worker (never calls streamlit) ------------------------------------------------
 
     def _check(self) -> None:
         """Divergence check of the steps the worker trained since the last one (call holding the lock)."""
-        self._guard(self.trainer.check)
+        self._guard(lambda: self._each(lambda trainer: trainer.check()))
         self._checked = self.trainer.step_count
 
     def _frame_taken(self) -> int:
@@ -220,8 +312,10 @@ class ToySession:
                         self.step_generator()
                     before = self.trainer.step_count
                     chunk = min(WORKER_CHUNK, room)
-                    self.trainer.step(chunk, check=False)
-                    self._since_frame += self.trainer.step_count - before
+                    self._guard(lambda chunk=chunk: self._each(lambda trainer: trainer.step(chunk, check=False)))
+                    self._since_frame += max(0, self.trainer.step_count - before)
+                    if self.error is not None:
+                        continue  # diverged: paused (the loop's next turn returns)
                     unchecked = self.trainer.step_count - self._checked
                     keep = self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every
                     if keep or not 0 <= unchecked < WORKER_CHECK_EVERY:
@@ -240,13 +334,28 @@ class ToySession:
             worker.join(timeout)
 
     def _guard(self, action) -> None:
+        """Run a training action; a divergence pauses (both runs of a pair) and says what happened. A pair
+        goes back to the latest step both keep on their timelines, so A and B stay at the same step."""
         try:
             action()
         except TrainingDiverged as err:
-            self.playing = False
-            self.phase = "idle"
-            self.error = (f"{err} Lower the learning rates or change the loss, then press Play to continue "
-                          "from that state, or Reset.")
+            for run in self.runs():
+                run.playing = False
+                run.phase = "idle"
+            advice = ("Lower the learning rates or change the loss, then press Play to continue from that state, "
+                      "or Reset.")
+            if self.partner is None:
+                self.error = f"{err} {advice}"
+                return
+            step = self._common_step(min(run.trainer.step_count for run in self.runs()))
+            if step is None:
+                self.reset()
+                kept = "both restarted from step 0"
+            else:
+                self._go_back_to(step)
+                kept = f"both went back to step {step}, the latest moment both keep"
+            self.error = (f"Run {getattr(err, 'run_label', 'A')}: {err}. To stay in step, A and B {kept}. "
+                          f"{advice}")
 
     # --- config ----------------------------------------------------------------------------------
 
@@ -259,13 +368,10 @@ class ToySession:
         restart = self.trainer.apply_config(config)
         self.config = config
         if restart:
-            self.trainer = Trainer(config)
-            self.phase = "idle"
-            self.error = None
-            self.timeline.clear()
-            self.record()
+            playing = self.playing
+            self._fresh_trainer()
+            self.playing = playing
             self.notice = f"Restarted from step 0: {', '.join(restart)} changed the networks or the data."
-            self.arrow_scale = None
         else:
             self.notice = None
         return restart
@@ -284,26 +390,48 @@ class ToySession:
 
 @dataclass
 class ComparePair:
-    """Two Toy Lab runs trained side by side on the same data and seed; they differ by `overrides`."""
+    """Two Toy Lab runs trained in lockstep on the same data, seed and fixed noise; they differ by
+    `overrides`. Run A (`main`) drives: its commands and its worker act on both (ToySession.pair_with), so
+    A and B are at the same step at every frame. A run already under way restarts from step 0 with B."""
 
     main: ToySession
     overrides: dict[str, str]
     other: ToySession = field(init=False)
 
     def __post_init__(self):
-        self.other = ToySession(self.main.partner_config(self.overrides), background=self.main.background)
+        other = ToySession(self.main.partner_config(self.overrides), background=self.main.background)
+        with self.main.lock:
+            self.main.pair_with(other)
+            self.other = other
+            if self.main.trainer.step_count or self.main.phase != "idle":
+                self.main.reset(notice="Compare mode: A and B start together from step 0 (same seed, same "
+                                "fixed noise) and advance in step.")
 
-    def sync(self) -> None:
-        """Follow the main run's config (keeping the differing options) and its play state and speed."""
-        self.other.set_config(self.main.partner_config(self.overrides))
-        self.other.playing = self.main.playing
-        self.other.steps_per_tick = self.main.steps_per_tick
+    def set_config(self, config: RunConfig) -> list[str]:
+        """Apply `config` to A and (with the overrides) to B; returns the options that restarted A. Raises
+        ConfigError, changing neither run, when either config is invalid."""
+        from ganlab.config import with_overrides
+
+        validate(with_overrides(config, self.overrides))
+        with self.main.lock:
+            restart = self.main.set_config(config)
+            self.sync(restart)
+            return restart
+
+    def sync(self, restarted: list[str] | tuple = ()) -> None:
+        """Follow the main run's config (keeping the differing options). When only one of the two had to
+        restart (say an option B pins changed A's networks), both restart, so they stay in step."""
+        with self.main.lock:
+            restart = self.other.set_config(self.main.partner_config(self.overrides))
+            self.other.playing = self.main.playing and self.main.error is None
+            if self.other.trainer.step_count != self.main.trainer.step_count:
+                changed = ", ".join(dict.fromkeys([*restarted, *restart])) or "a change"
+                self.main.reset(notice=f"Restarted A and B from step 0: {changed} changed the networks or the "
+                                "data (both restart, so they stay in step).")
 
     def tick(self) -> None:
-        self.sync()
+        """One live frame of A, which trains both."""
         self.main.tick()
-        self.other.tick()
 
     def reset(self) -> None:
         self.main.reset()
-        self.other.reset()

@@ -160,3 +160,89 @@ def test_compare_mode_shows_both_runs_losses_and_one_overlaid_chart_per_metric(p
     metrics.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "toy_lab_compare.png"))
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def settled_step(heading, seconds: float = 20.0) -> int:
+    """A heading's step once it stops changing (after Pause the last frames may still be drawing)."""
+    last, deadline = None, time.time() + seconds
+    while time.time() < deadline:
+        now = int(STEP.search(heading.inner_text(timeout=30_000)).group(1))
+        if now == last:
+            return now
+        last = now
+        time.sleep(1.0)
+    return last
+
+
+def test_compare_mode_steps_and_plays_a_and_b_in_lockstep(page, app_url, artifacts):
+    # A unrolls D three steps for G, B does not: B is several times faster per step
+    open_page(page, app_url, "toy-lab?tricks.unrolled_steps=3&vs=tricks.unrolled_steps=0")
+    frames = page.frame_locator("iframe[title*=live_plot]")
+    heading_a, heading_b = frames.nth(0).locator("#header"), frames.nth(1).locator("#header")
+    heading_b.wait_for(timeout=60_000)
+
+    def steps() -> tuple[str, str]:
+        return heading_a.inner_text(), heading_b.inner_text()
+
+    assert steps() == ("Step 0", "Step 0")
+    page.get_by_role("button", name="Step", exact=True).click()
+    deadline = time.time() + 20
+    while time.time() < deadline and steps() != ("Step 1", "Step 1"):
+        time.sleep(0.2)
+    assert steps() == ("Step 1", "Step 1")  # Step drives both runs
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 90
+    while time.time() < deadline and toy_step(page) < 150:
+        time.sleep(0.5)
+    page.get_by_role("button", name="Pause").click()
+    paused = settled_step(heading_a)
+    assert paused >= 150
+    assert steps() == (f"Step {paused}", f"Step {paused}")
+    time.sleep(2.0)
+    assert steps() == (f"Step {paused}", f"Step {paused}")  # both stopped, at the same step
+    page.locator("iframe[title*=live_plot]").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "toy_lab_compare_lockstep.png"))
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_the_timeline_sits_under_the_plane_and_scrubbing_redraws_it(page, app_url, artifacts):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_page(page, app_url, "toy-lab")
+    toy_heading(page).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 60
+    while time.time() < deadline and toy_step(page) < 250:
+        time.sleep(0.5)
+    page.get_by_role("button", name="Pause").click()
+    timeline = page.locator(".st-key-toy_moment")
+    timeline.wait_for(timeout=30_000)
+    now = settled_step(toy_heading(page))
+    assert now >= 250
+    plane = page.locator("iframe[title*=live_plot]").first.bounding_box()
+    slider = timeline.bounding_box()
+    gap = slider["y"] - (plane["y"] + plane["height"])
+    assert 0 <= gap <= 150, gap  # right under the plane (it was about 1,000 px below)
+    assert abs(slider["x"] - plane["x"]) < 5  # in the plane's column
+
+    timeline.locator("input[type=range]").focus()
+    page.keyboard.press("Home")  # scrub to the first kept moment
+    deadline = time.time() + 20
+    while time.time() < deadline and toy_step(page) != 0:
+        time.sleep(0.2)
+    assert toy_step(page) == 0
+    page.get_by_text(f"Showing the timeline at step 0 (the run is at step {now}).").wait_for(timeout=10_000)
+    plane_now = page.locator("iframe[title*=live_plot]").first.bounding_box()
+    assert timeline.bounding_box()["y"] - (plane_now["y"] + plane_now["height"]) == gap  # nothing moved
+    page.locator("iframe[title*=live_plot]").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    time.sleep(1.0)
+    page.screenshot(path=str(artifacts / "toy_lab_timeline_scrubbed.png"))
+    page.keyboard.press("ArrowRight")  # the next kept moment
+    deadline = time.time() + 20
+    while time.time() < deadline and toy_step(page) == 0:
+        time.sleep(0.2)
+    moment = toy_step(page)
+    assert 0 < moment < now
+    page.get_by_role("button", name="Branch from here").click()
+    page.get_by_text(f"Branched from step {moment}: change a setting and press Play.").wait_for(timeout=20_000)
+    assert settled_step(toy_heading(page)) == moment
+    assert page.locator("[data-testid='stException']").count() == 0

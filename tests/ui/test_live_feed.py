@@ -56,18 +56,29 @@ def test_a_paused_run_sends_no_frame_and_a_playing_one_sends_its_plane_and_train
     assert get(feed.token).status_code == 204
 
 
-def test_run_a_of_a_pair_paces_both_runs():
+def test_run_a_of_a_pair_paces_both_runs_and_builds_run_bs_frame_at_the_same_step():
     main = background_session()
     pair = ComparePair(main, {"loss.name": "wgan-gp"})
     assert pair.other.background
-    feed_a = PlaneFeed(main, LAYERS, pair=pair)
     feed_b = PlaneFeed(pair.other, LAYERS, uirevision="toy_plane_b", drives=False)
+    feed_a = PlaneFeed(main, LAYERS, pair=pair, follower=feed_b)
     main.play()
     try:
-        assert get(feed_b.token).status_code == 204  # B follows A's play state through A's frames
-        assert get(feed_a.token).status_code == 200
-        assert pair.other.playing
-        assert json.loads(get(feed_b.token).body)["layout"]["uirevision"] == "toy_plane_b"
+        assert pair.other.playing  # Play drives both
+        assert get(feed_b.token).status_code == 204  # no frame of B until A's request builds one
+        pairs = []
+        deadline = time.monotonic() + 20
+        while (not pairs or pairs[-1][0] == 0) and time.monotonic() < deadline:
+            a, b = get(feed_a.token), get(feed_b.token)
+            figure_b = json.loads(b.body)
+            assert figure_b["layout"]["uirevision"] == "toy_plane_b"
+            pairs.append((int(a.headers["x-ganlab-step"]), int(b.headers["x-ganlab-step"]),
+                          figure_b["layout"]["title"]["text"]))
+            time.sleep(0.05)
+        assert pairs[-1][0] > 0
+        for step_a, step_b, title_b in pairs:  # every frame: B drawn at A's step
+            assert step_a == step_b and title_b.startswith(f"step {step_a} ")
     finally:
         main.pause()
-        pair.other.pause()
+    assert not pair.other.playing
+    assert get(feed_b.token).status_code == 204 and get(feed_a.token).status_code == 204

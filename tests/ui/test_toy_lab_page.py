@@ -222,3 +222,121 @@ def test_compare_mode_overlays_the_runs_and_keeps_both_runs_losses():
     panels = sorted({axis for _, axis in mains})
     assert mains == [(run, axis) for axis in panels for run in ("A", "B")]  # one panel per metric, A and B in it
     assert len(panels) >= 4
+
+
+def test_step_in_compare_mode_advances_runs_a_and_b_by_exactly_one_step():
+    app = open_page()
+    app.checkbox(key="toy_compare").check().run()
+    pair = app.session_state["toy_pair"]
+    runs = (pair.main, pair.other)
+    assert [plane_args(app, i)["header"] for i in (0, 1)] == ["Step 0", "Step 0"]
+    button(app, "Step").click().run()
+    assert [(r.phase, r.trainer.d_updates, r.trainer.g_updates) for r in runs] == [("d", 1, 0), ("d", 1, 0)]
+    assert [plane_args(app, i)["header"] for i in (0, 1)] == [
+        "Step 0  ·  after D's update (G's update follows)"] * 2
+    app.run()  # the live fragment's next turn: G's half, both runs
+    assert not app.exception
+    assert [(r.phase, r.trainer.d_updates, r.trainer.g_updates, r.trainer.step_count) for r in runs] == [
+        ("idle", 1, 1, 1), ("idle", 1, 1, 1)]
+    assert [plane_args(app, i)["header"] for i in (0, 1)] == ["Step 1", "Step 1"]
+    assert [plane(app, i)["layout"]["title"]["text"] for i in (0, 1)] == [
+        "step 1  ·  D updates 1  ·  G updates 1"] * 2
+    button(app, "Reset").click().run()
+    assert [r.trainer.step_count for r in runs] == [0, 0]
+    assert [plane_args(app, i)["header"] for i in (0, 1)] == ["Step 0", "Step 0"]
+
+
+def test_compare_mode_turned_on_mid_run_restarts_a_with_b_and_off_leaves_a_alone():
+    app = open_page()
+    session = app.session_state["toy_session"]
+    session.trainer.step(5)
+    app.checkbox(key="toy_compare").check().run()
+    pair = app.session_state["toy_pair"]
+    assert (session.trainer.step_count, pair.other.trainer.step_count) == (0, 0)
+    assert any(i.value.startswith("Compare mode: A and B start together from step 0") for i in app.info)
+    app.checkbox(key="toy_compare").uncheck().run()
+    assert session.partner is None and app.session_state["toy_pair"] is None
+    button(app, "Step").click().run()
+    app.run()
+    assert (session.trainer.step_count, pair.other.trainer.step_count) == (1, 0)
+
+
+def _children(node) -> list:
+    kids = getattr(node, "children", None) or {}
+    return list(kids.values()) if isinstance(kids, dict) else list(kids)
+
+
+def _is(node, kind: str, key: str) -> bool:
+    return getattr(node, "type", None) == kind and getattr(node, "key", None) == key
+
+
+def _path_to(node, wanted, path=()) -> tuple | None:
+    """The nodes from `node` down to the first one `wanted` accepts (depth first), or None."""
+    path = (*path, node)
+    if wanted(node):
+        return path
+    for child in _children(node):
+        found = _path_to(child, wanted, path)
+        if found:
+            return found
+    return None
+
+
+def test_the_timeline_is_right_under_the_plane_in_its_column_and_scrubbing_shows_that_moment():
+    app = open_page()
+    session = app.session_state["toy_session"]
+    for n in (3, 2):
+        session.trainer.step(n)
+        session.record()
+    app.run()
+    to_plane = _path_to(app.main, lambda n: _is(n, "component_instance", "toy_plane"))
+    to_timeline = _path_to(app.main, lambda n: _is(n, "select_slider", "toy_moment"))
+    column = next(n for n in reversed(to_plane) if getattr(n, "type", None) == "column")
+    assert column in to_timeline  # the same column as the plane (the left one, beside the charts)
+    parent = to_plane[-2]
+    siblings = _children(parent)
+    after_plane = siblings[siblings.index(to_plane[-1]) + 1]
+    assert after_plane in to_timeline  # the next thing under the plane
+    assert app.select_slider(key="toy_moment").value == 2
+    app.select_slider(key="toy_moment").set_value(1).run()
+    assert plane_args(app)["header"] == "Step 3"
+    assert plane(app)["layout"]["title"]["text"] == "step 3  ·  D updates 3  ·  G updates 3"
+    assert any(c.value == "Showing the timeline at step 3 (the run is at step 5)." for c in app.caption)
+    button(app, "Branch from here").click().run()
+    assert not app.exception
+    assert session.trainer.step_count == 3 and [m["step"] for m in session.timeline] == [0, 3]
+    assert plane_args(app)["header"] == "Step 3"
+    assert any(i.value == "Branched from step 3: change a setting and press Play." for i in app.info)
+
+
+def test_in_compare_mode_the_timeline_scrubs_both_planes_and_branches_both_runs():
+    app = open_page()
+    app.checkbox(key="toy_compare").check().run()
+    session = app.session_state["toy_session"]
+    pair = app.session_state["toy_pair"]
+    for n in (3, 2):
+        for run in (session, pair.other):
+            run.trainer.step(n)
+        session.record()
+    app.run()
+    app.select_slider(key="toy_moment").set_value(1).run()
+    assert [plane_args(app, i)["header"] for i in (0, 1)] == ["Step 3", "Step 3"]
+    assert any(c.value == "Showing the timeline at step 3 (the runs are at step 5)." for c in app.caption)
+    button(app, "Branch from here").click().run()
+    assert (session.trainer.step_count, pair.other.trainer.step_count) == (3, 3)
+    assert [plane_args(app, i)["header"] for i in (0, 1)] == ["Step 3", "Step 3"]
+
+
+def test_the_timelines_right_end_is_the_run_now_so_the_last_kept_moment_can_be_shown():
+    app = open_page()
+    session = app.session_state["toy_session"]
+    session.trainer.step(3)
+    session.record()
+    session.trainer.step(2)  # past the last kept moment (step 3)
+    app.run()
+    timeline = app.select_slider(key="toy_moment")
+    assert timeline.options == ["step 0", "step 3", "step 5 (now)"] and timeline.value == 2
+    assert plane_args(app)["header"] == "Step 5"
+    timeline.set_value(1).run()
+    assert plane_args(app)["header"] == "Step 3"
+    assert not next(b for b in app.button if b.label == "Branch from here").disabled

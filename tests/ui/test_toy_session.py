@@ -213,3 +213,153 @@ def test_a_reader_holds_the_run_still_and_the_worker_resumes_after():
         assert session.trainer.step_count > held
     finally:
         session.pause()
+
+
+# --- compare mode: A and B in lockstep (issue 16) ------------------------------------------------------
+
+def fixed_inputs(session: ToySession) -> dict:
+    """The fixed z and real points the plane's samples come from (built by the live frame's snapshot)."""
+    from ganlab.ui.toy_frames import LIVE_SAMPLES, live_snapshot
+
+    with session.reading():
+        live_snapshot(session)
+        return session.trainer._fixed_snapshot_inputs(LIVE_SAMPLES)
+
+
+def steps(pair) -> tuple[int, int]:
+    with pair.main.reading():
+        return pair.main.trainer.step_count, pair.other.trainer.step_count
+
+
+def test_compare_pair_steps_plays_pauses_and_resets_both_runs_in_lockstep():
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small(**{"tricks.unrolled_steps": "2"}))
+    pair = ComparePair(main, {"tricks.unrolled_steps": "0"})
+    assert pair.other.config.tricks.unrolled_steps == 0 and pair.other.config.seed == main.config.seed == 0
+    a, b = fixed_inputs(main), fixed_inputs(pair.other)
+    assert a["z"].shape == (128, 2) and torch.equal(a["z"], b["z"]) and torch.equal(a["real"], b["real"])
+    # Step drives both: D's half, then G's half
+    runs = (main, pair.other)
+    main.step_discriminator()
+    assert [(r.phase, r.trainer.d_updates, r.trainer.g_updates, r.trainer.step_count) for r in runs] == [
+        ("d", 1, 0, 0), ("d", 1, 0, 0)]
+    main.step_generator()
+    assert [(r.phase, r.trainer.d_updates, r.trainer.g_updates, r.trainer.step_count) for r in runs] == [
+        ("idle", 1, 1, 1), ("idle", 1, 1, 1)]
+    # Play drives both, the same steps every frame
+    main.set_speed(7)
+    main.play()
+    assert pair.other.playing
+    for k in range(1, 4):
+        pair.tick()
+        assert steps(pair) == (1 + 7 * k, 1 + 7 * k)
+    main.pause()
+    assert not pair.other.playing and pair.tick() is None and steps(pair) == (22, 22)
+    # the plane's samples: same fixed z and real points in both runs after training too
+    a, b = fixed_inputs(main), fixed_inputs(pair.other)
+    assert torch.equal(a["z"], b["z"]) and torch.equal(a["real"], b["real"])
+    pair.reset()
+    assert steps(pair) == (0, 0) and [m["step"] for m in pair.other.timeline] == [0]
+
+
+def test_compare_pair_in_the_background_shows_both_runs_at_the_same_step_at_every_frame():
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small(**{"tricks.unrolled_steps": "3"}), background=True)  # A: several times slower than B
+    pair = ComparePair(main, {"tricks.unrolled_steps": "0"})
+    main.set_speed(40)
+    main.play()
+    seen = []
+    try:
+        deadline = time.monotonic() + 30
+        while (not seen or seen[-1][0] < 200) and time.monotonic() < deadline:
+            with main.reading():  # a frame: what both planes draw
+                pair.tick()
+                seen.append(steps(pair))
+            time.sleep(0.02)
+    finally:
+        main.pause()
+    assert seen[-1][0] >= 200
+    assert all(a == b for a, b in seen), [s for s in seen if s[0] != s[1]][:5]
+    assert main.trainer.step_count == pair.other.trainer.step_count >= seen[-1][0]
+    assert not pair.other.playing and main._worker is not None and not main._worker.is_alive()
+    kept = [m["step"] for m in main.timeline]
+    assert kept == [m["step"] for m in pair.other.timeline] and len(kept) >= 2  # kept at the same steps
+
+
+def test_branching_a_pair_takes_both_runs_back_to_the_same_moment():
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small())
+    pair = ComparePair(main, {"loss.name": "hinge"})
+    main.timeline_every = 10
+    main.set_speed(10)
+    main.play()
+    for _ in range(4):
+        pair.tick()
+    assert [m["step"] for m in pair.other.timeline] == [0, 10, 20, 30, 40]
+    b_at_20 = [p.clone() for p in pair.other.timeline[2]["state"]["G"].values()]
+    main.branch(2)
+    assert steps(pair) == (20, 20) and len(main.timeline) == len(pair.other.timeline) == 3
+    assert all(torch.equal(a, b) for a, b in zip(pair.other.trainer.G.state_dict().values(), b_at_20, strict=True))
+    assert main.notice == "Branched from step 20: change a setting and press Play."
+
+
+def test_when_run_b_diverges_both_pause_at_the_same_kept_step_and_the_message_names_b():
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small())
+    pair = ComparePair(main, {"g_opt.name": "sgd", "d_opt.name": "sgd", "g_opt.lr": "10", "d_opt.lr": "10",
+                              "loss.name": "wgan-gp", "loss.gp_lambda": "10000"})
+    main.timeline_every = 10
+    main.set_speed(10)
+    main.play()
+    for _ in range(30):
+        pair.tick()
+        if not main.playing:
+            break
+    assert not main.playing and not pair.other.playing
+    assert main.error.startswith("Run B: training diverged at step")
+    a, b = steps(pair)
+    assert a == b == main.timeline[-1]["step"] == pair.other.timeline[-1]["step"]
+    assert f"A and B both went back to step {a}" in main.error
+
+
+def test_a_change_that_restarts_only_one_run_of_a_pair_restarts_both():
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small())
+    pair = ComparePair(main, {"g.width": "16"})  # B pins G's width
+    main.trainer.step(3)
+    pair.other.trainer.step(3)
+    assert pair.set_config(small(**{"g.width": "32"})) == ["g.width"]  # A restarts, B's width stays 16
+    assert steps(pair) == (0, 0)
+    assert main.notice.startswith("Restarted A and B from step 0: g.width changed")
+
+
+def test_pairing_a_run_under_way_restarts_it_with_b_and_unpairing_stops_b():
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small())
+    main.trainer.step(5)
+    pair = ComparePair(main, {"loss.name": "hinge"})
+    assert steps(pair) == (0, 0) and main.notice.startswith("Compare mode: A and B start together from step 0")
+    main.unpair()
+    assert main.partner is None and pair.other.leader is None
+    main.set_speed(4)
+    main.play()
+    main.tick()
+    assert (main.trainer.step_count, pair.other.trainer.step_count) == (4, 0)
+
+
+def test_a_config_run_b_cannot_take_changes_neither_run():
+    from ganlab.config import ConfigError
+    from ganlab.ui.toy_session import ComparePair
+
+    main = ToySession(small())
+    pair = ComparePair(main, {"loss.name": "wgan-gp"})
+    smoothed = small(**{"reg.label-smoothing": "0.9"})  # fine for A's loss, not for B's (no real/fake targets)
+    with pytest.raises(ConfigError, match="reg.label-smoothing"):
+        pair.set_config(smoothed)
+    assert main.config.regularizers == {} and pair.other.config.regularizers == {}
