@@ -15,6 +15,7 @@ from ganlab.ui.classroom import (
     arriving_preset,
     controls_area,
     mark_address_applied,
+    presenter_on,
     remember_settings,
     set_defaults,
     show_link_notes,
@@ -27,7 +28,7 @@ from ganlab.ui.toy_controls import (
     parse_points_csv,
     widget_values,
 )
-from ganlab.ui.toy_live import DEFAULT_LAYERS, render_live
+from ganlab.ui.toy_live import DEFAULT_LAYERS, layer_pills, render_live
 from ganlab.ui.toy_presets import PRESETS
 from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ComparePair, ToySession
 from ganlab.viz.draw_canvas import canvas_figure
@@ -94,8 +95,11 @@ def reset_std() -> None:
     st.session_state[PREFIX + "data.std"] = DEFAULT_STD.get(st.session_state[PREFIX + "data.name"]) or 0.05
 
 
-# --- controls (sidebar) -------------------------------------------------------------------------
+# --- controls (sidebar; a closed expander in presenter mode, which also takes the layer toggles) -------
+presenting = presenter_on()
 with controls_area():
+    if presenting and shown("layers"):
+        layer_pills()
     if shown("preset"):
         st.selectbox("Preset", list(PRESETS), index=None, key="toy_preset", on_change=apply_preset,
                      placeholder="Choose a preset…")
@@ -282,4 +286,4 @@ if session.notice:
 if session.error:
     st.error(session.error)
 
-render_live(session, pair, show_layers=shown("layers"))
+render_live(session, pair, show_layers=shown("layers") and not presenting)

@@ -36,6 +36,14 @@ html, .stApp {font-size: 22px;}
 .stApp h3 {font-size: 1.8rem !important;}
 .stApp .katex {font-size: 1.3em !important;}
 .stApp button p {font-size: 1.2rem !important;}
+.stMainBlockContainer {padding-top: 4.2rem !important;}
+.stApp .stMainBlockContainer h1 {padding-top: 0.25rem; padding-bottom: 0.5rem;}
+div[data-testid="stAppDeployButton"] {display: none !important;}
+header [data-testid="stTopNav"] a, header [data-testid="stTopNav"] a *, header [data-testid="stTopNav"] button,
+header [data-testid="stTopNav"] button * {font-size: 15px !important;}
+header [data-testid="stTopNavLink"] {padding: 4px 8px !important;}
+.st-key-presenter_off {position: fixed; top: 14px; right: 56px; z-index: 999991; width: auto !important;}
+.st-key-presenter_off button p {font-size: 15px !important;}
 </style>
 """
 
@@ -69,14 +77,17 @@ def presenter_on() -> bool:
 
 
 def apply_presenter_style() -> None:
-    """Larger type everywhere and no sidebar (the pages then put their controls in the main area)."""
+    """Larger type everywhere and no sidebar (the pages then put their controls in the main area); the top
+    page menu keeps its normal size, so every page fits in it without a "N more" overflow, and the Leave
+    button sits at the top right, in the menu's bar."""
     st.html(PRESENTER_CSS)
 
 
 def controls_area():
-    """Where a page's controls go: the sidebar, or a bordered box at the top in presenter mode."""
+    """Where a page's controls go: the sidebar, or a closed "Controls" expander at the top in presenter mode
+    (so the demo itself is on the first screen)."""
     if presenter_on():
-        return st.expander("Controls", expanded=True)
+        return st.expander("Controls", expanded=False)
     return st.sidebar
 
 

@@ -55,7 +55,7 @@ def _component():
 
 
 def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: float = 0.1,
-              header: str | None = None, header_scale: float = 1.0) -> None:
+              header: str | None = None, header_scale: float = 1.0, height: int | None = None) -> None:
     """The live plot `key`: the first call mounts it, later calls update it in place.
 
     Args:
@@ -64,6 +64,7 @@ def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: fl
             draws it, and asks for the next one `period` seconds after it asked for the last. None stops it.
         header: a heading above the plot, e.g. "Step 12"; while fed, its step follows each frame drawn.
         header_scale: the heading's size relative to a Streamlit h3 (presenter mode enlarges it).
+        height: the plot's height in px, over the one every figure (and live frame) names; None keeps theirs.
     """
     _component()(spec=spec, feed=feed, period_ms=int(1000 * period), header=header,
-                 header_scale=header_scale, key=key, default=None)
+                 header_scale=header_scale, plot_height=height, key=key, default=None)

@@ -48,6 +48,7 @@ LAYER_LABELS = {
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
 LIVE_SECONDS = 2.0  # while playing: alarms and divergence checks this often; plane and "Step N" every frame
 PRESENTER_SCALE = 22 / 16  # presenter mode sets the page's base font to 22 px (ganlab.ui.classroom)
+PRESENTER_PLANE_HEIGHT = 620  # px; the figure's own 560 elsewhere (ganlab.viz.toy_plane)
 CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
 METRIC_KEYS = ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
 
@@ -72,7 +73,8 @@ def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pai
     feed = _feed(key, session, layers, pair, follower)
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
     live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS,
-              header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0)
+              header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0,
+              height=PRESENTER_PLANE_HEIGHT if presenter_on() else None)
 
 
 def _run_series(label: str, trainer) -> RunSeries:
@@ -109,11 +111,11 @@ def negative_critic_note(runs: list[RunSeries]) -> str | None:
 
 
 def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True) -> None:
-    """Layer toggles (outside; hidden by a teacher's link when `show_layers` is False) and the live fragment."""
-    st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
+    """Layer toggles (outside; not here when `show_layers` is False: hidden by a teacher's link, or among the
+    presenter's controls, see layer_pills) and the live fragment."""
     if show_layers:
-        st.pills("Layers", list(LAYERS), selection_mode="multi", format_func=lambda k: LAYER_LABELS.get(k, k),
-                 key="toy_layers")
+        layer_pills()
+    st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
     every = LIVE_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
 
@@ -220,12 +222,19 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         live()
         compare_charts()
     else:
-        left, right = st.columns([3, 2])
+        left, right = st.columns([7, 3] if presenter_on() else [3, 2])  # presenter: a larger plane
         with left:
             live()
         with right:
             charts()
     render_export(session, layers)
+
+
+def layer_pills() -> None:
+    """The plane's layer toggles (above the plane; among the controls in presenter mode)."""
+    st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
+    st.pills("Layers", list(LAYERS), selection_mode="multi", format_func=lambda k: LAYER_LABELS.get(k, k),
+             key="toy_layers")
 
 
 def timeline_steps(session: ToySession) -> list[int]:

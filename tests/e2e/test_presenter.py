@@ -1,0 +1,68 @@
+"""Presenter mode on a 1366 x 768 projector screen: the Toy Lab's Play button and plane are on the first
+screen, the controls start collapsed, the plane is larger than in normal mode, and the top menu shows every
+page (no "N more" overflow)."""
+
+import re
+
+import pytest
+
+from ganlab.ui.navigation import APP_PAGES
+from tests.e2e.test_toy_lab import open_page
+
+WIDTH, HEIGHT = 1366, 768
+
+
+@pytest.fixture
+def screen(browser):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def plot_area(page) -> dict:
+    """The plane's plotting area (Plotly's drag rectangle) inside the live plot's frame."""
+    frame = page.frame_locator("iframe[title*=live_plot]").first
+    area = frame.locator(".draglayer .nsewdrag").first
+    area.wait_for(timeout=60_000)
+    return area.bounding_box()
+
+
+def open_toy_lab(page, app_url: str, query: str) -> None:
+    open_page(page, app_url, f"toy-lab{query}")
+    page.get_by_role("button", name="Play").wait_for(timeout=60_000)
+    plot_area(page)
+    page.wait_for_timeout(1500)  # the frame settles to its final height
+
+
+def test_presenter_mode_puts_the_toy_labs_demo_and_every_page_on_the_first_screen(screen, app_url, artifacts):
+    open_toy_lab(screen, app_url, "")
+    normal = plot_area(screen)
+    open_toy_lab(screen, app_url, "?presenter=1")
+    screen.screenshot(path=str(artifacts / "presenter-toy-lab.png"))
+    assert screen.evaluate("window.scrollY") == 0 and screen.locator(
+        "[data-testid=stMain]").evaluate("e => e.scrollTop") == 0
+
+    play = screen.get_by_role("button", name="Play").bounding_box()
+    assert 0 <= play["y"] and play["y"] + play["height"] <= HEIGHT
+    plane = screen.locator("iframe[title*=live_plot]").first.bounding_box()
+    assert 0 <= plane["y"] < HEIGHT / 2  # its top in the upper half: most of the plane is on screen
+    area = plot_area(screen)  # Playwright's boxes are in the page's viewport, frames included
+    top = area["y"]
+    print(f"presenter 1366x768: Play {play}, plane frame {plane}, plotting area {area}; normal area {normal}")
+    visible = (min(top + area["height"], HEIGHT) - top) / area["height"]
+    assert visible > 0.5, f"only {visible:.0%} of the plane's plotting area is on the first screen"
+    assert area["width"] * area["height"] > 1.1 * normal["width"] * normal["height"]  # a larger plane
+
+    controls = screen.locator("[data-testid=stExpander] details").first
+    assert controls.get_attribute("open") is None
+    assert controls.locator("summary").first.locator("p").inner_text() == "Controls"
+
+    menu = screen.locator("header [data-testid=stTopNav]")
+    assert menu.get_by_text(re.compile(r"^\s*\d+ more\s*$")).count() == 0
+    for spec in APP_PAGES:
+        link = menu.locator("[data-testid=stTopNavLink]", has_text=spec.title)
+        assert link.count() == 1, spec.title
+        box = link.bounding_box()
+        assert link.is_visible(), spec.title
+        assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH and box["y"] < 100, spec.title
