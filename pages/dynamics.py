@@ -9,7 +9,7 @@ from ganlab.theory.bilinear import METHODS as GAME_METHODS
 from ganlab.theory.bilinear import bilinear_field, bilinear_trajectory
 from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
 from ganlab.theory.dirac_gan import dirac_field, dirac_trajectory, eigenvalues, r1_eigenvalues
-from ganlab.ui.classroom import take_preset
+from ganlab.ui.classroom import presenter_on, take_preset
 from ganlab.ui.phase_click import start_from_click
 from ganlab.viz.dynamics import distance_figure, phase_figure
 
@@ -22,25 +22,30 @@ GAME_BOUNDS = (-3.0, 3.0, -3.0, 3.0)  # the plane shown, and the start widgets' 
 DIRAC_BOUNDS = (-2.0, 2.0, -2.0, 2.0)
 CLICK_STEP = 0.1  # a click starts at the nearest point of this lattice (the start widgets' step)
 take_preset("dynamics", DEFAULTS)  # kept settings, then a link's preset
-st.markdown(
+# presenter mode: the explanations and the first game's controls fold away, so its plane is on the first screen
+PRESENTING = presenter_on()
+about: list[str] = []  # in presenter mode the explanations go under the first figure, folded
+explain = about.append if PRESENTING else st.markdown
+explain(
     "A GAN is a two-player game, not a minimisation: following each player's gradient at once can circle "
     "or spiral away from the equilibrium. Two small games show it exactly."
 )
 
 # --- the bilinear game ---------------------------------------------------------------------------
 st.header("1. The bilinear game J(x, y) = x·y")
-st.markdown(
+explain(
     r"The only equilibrium is $(0, 0)$. With $x$ minimising and $y$ maximising, simultaneous gradient "
     r"descent-ascent multiplies the distance to it by $\sqrt{1 + h^2}$ every step (it spirals out); "
     r"alternating updates circle; optimistic gradient and extragradient converge (extragradient shrinks the "
     r"distance by $\sqrt{1 - h^2 + h^4}$ per step for $h < 1$)."
 )
-cols = st.columns(4)
+game_controls = st.expander("Controls", expanded=False) if PRESENTING else st.container()
+cols = game_controls.columns(4)
 x_role = cols[0].radio("x", ["minimises J", "maximises J"], key="dyn_x_role")
 y_role = cols[1].radio("y", ["maximises J", "minimises J"], key="dyn_y_role")
 h = cols[2].slider("Step size h", 0.01, 1.0, step=0.01, key="dyn_h")
 steps = cols[3].slider("Steps", 10, 500, key="dyn_steps")
-cols = st.columns(3)
+cols = game_controls.columns(3)
 x0 = cols[0].number_input("Start x", GAME_BOUNDS[0], GAME_BOUNDS[1], step=CLICK_STEP, key="dyn_x0",
                           help="Or click the plane below")
 y0 = cols[1].number_input("Start y", GAME_BOUNDS[2], GAME_BOUNDS[3], step=CLICK_STEP, key="dyn_y0",
@@ -67,6 +72,11 @@ with right:
     elif "simultaneous" in paths and x_sign != y_sign:
         ratio = np.hypot(*paths["simultaneous"][1]) / np.hypot(*paths["simultaneous"][0])
         st.caption(f"Simultaneous GDA, first step: distance × {ratio:.4f}; √(1 + h²) = {np.sqrt(1 + h * h):.4f}.")
+
+if about:
+    with st.expander("About this page", expanded=False):
+        for text in about:
+            st.markdown(text)
 
 # --- the Dirac-GAN -----------------------------------------------------------------------------------
 st.header("2. The Dirac-GAN (Mescheder et al. 2018)")

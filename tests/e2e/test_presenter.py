@@ -66,3 +66,14 @@ def test_presenter_mode_puts_the_toy_labs_demo_and_every_page_on_the_first_scree
         box = link.bounding_box()
         assert link.is_visible(), spec.title
         assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH and box["y"] < 100, spec.title
+
+
+def test_presenter_mode_puts_the_dynamics_plane_on_the_first_screen(screen, app_url):
+    open_page(screen, app_url, "dynamics?presenter=1")
+    plane = screen.locator("[data-testid=stPlotlyChart]").first
+    plane.wait_for(timeout=60_000)
+    screen.wait_for_timeout(1000)
+    box = plane.bounding_box()
+    visible = (min(box["y"] + box["height"], HEIGHT) - box["y"]) / box["height"]
+    assert box["y"] >= 0 and visible > 0.6, f"the phase plane starts at y = {box['y']:.0f} ({visible:.0%} shown)"
+    assert screen.get_by_text("Click anywhere to start there").count() >= 1
