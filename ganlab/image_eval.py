@@ -21,6 +21,10 @@ from ganlab.metrics.images import class_kl, classifier_score, feature_statistics
 from ganlab.metrics.manifold import density_coverage, precision_recall
 
 PR_SAMPLES = 1000
+# what evaluate_images returns, titled for people (tables, captions): key -> title
+IMAGE_METRIC_TITLES = {"fid_lenet": "FID (LeNet)", "classifier_score": "Classifier score (max 10)",
+                       "class_kl": "Class KL from uniform", "precision": "Precision", "recall": "Recall",
+                       "density": "Density", "coverage": "Coverage"}
 
 
 @functools.lru_cache(maxsize=1)

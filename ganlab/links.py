@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ganlab.catalogue import IMAGE_KINDS
 from ganlab.config import ConfigError, RunConfig, from_query, with_overrides
 from ganlab.generator_file import generator_checkpoints
 from ganlab.losses import LOSSES
+from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.theory.bilinear import METHODS as GAME_METHODS
 from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
 from ganlab.viz.toy_plane import LAYERS
@@ -32,8 +34,6 @@ TOY_CONTROLS: dict[str, str] = {
     "layers": "Layers",
 }
 TOY_EXTRAS = ("layers", "vs", "play", "speed", "show")
-MNIST_KINDS = {"unconditional": "unconditional", "conditional": "conditional (label embedding)",
-               "infogan": "InfoGAN (10-way code)"}
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
         "psi0": Field("dyn_psi0", "float", -2.0, 2.0),
     },
     "mnist-lab": {
-        "arch": _choice("mn_arch", ("dcgan", "mlp")),
-        "kind": _choice("mn_kind", tuple(MNIST_KINDS), MNIST_KINDS),
+        "arch": _choice("mn_arch", tuple(IMAGE_ARCHITECTURES)),
+        "kind": _choice("mn_kind", tuple(IMAGE_KINDS)),
         "loss": _choice("mn_loss", tuple(LOSSES)),
         "batch": _choice("mn_batch", (16, 32, 64, 128)),
         "d_steps": Field("mn_d_steps", "int", 1, 5),

@@ -11,6 +11,7 @@ from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
 from ganlab.theory.race import Race
 from ganlab.ui.classroom import take_preset
+from ganlab.viz.log_axis import log_axis
 
 RACE_STEPS_PER_TICK = 25
 
@@ -84,9 +85,10 @@ with left:
                       margin={"t": 30, "b": 40}, uirevision="disjoint")
     st.plotly_chart(fig, key="div_disjoint", width="stretch")
 with right:
-    bars = go.Figure(go.Bar(x=[fits[k]["grad_at_fake"] for k in KINDS], y=list(KINDS), orientation="h"))
-    bars.update_layout(height=380, xaxis={"type": "log", "title": "mean |gradient| at the fake samples"},
-                       margin={"t": 30, "b": 40, "l": 10}, uirevision="grads")
+    gradients = [fits[k]["grad_at_fake"] for k in KINDS]
+    bars = go.Figure(go.Bar(x=gradients, y=list(KINDS), orientation="h"))
+    bars.update_layout(height=380, xaxis=log_axis("mean |gradient|<br>at the fake samples", gradients),
+                       margin={"t": 30, "b": 60, "l": 10}, uirevision="grads")
     st.plotly_chart(bars, key="div_grads", width="stretch")
 
 # --- 3. the race -----------------------------------------------------------------------------------------
@@ -116,11 +118,13 @@ def race_view() -> None:
     if st.session_state["div_race_playing"]:
         current.step(RACE_STEPS_PER_TICK)
     fig = go.Figure()
-    for loss, rows in current.distances().items():
+    distances = current.distances()
+    for loss, rows in distances.items():
         fig.add_trace(go.Scatter(x=rows[:, 0], y=rows[:, 1], mode="lines+markers", name=loss))
     steps = current.trainers[current.losses[0]].step_count
     fig.update_layout(height=360, title=f"step {steps}", xaxis_title="step",
-                      yaxis={"title": "W1 to the data", "type": "log"}, margin={"t": 40, "b": 40},
+                      yaxis=log_axis("W1 to the data", *(rows[:, 1] for rows in distances.values())),
+                      margin={"t": 40, "b": 40},
                       uirevision="race")
     st.plotly_chart(fig, key="div_race_chart", width="stretch")
     for loss, message in current.stopped.items():

@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from ganlab.checkpoint import CheckpointError
+from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.latent import ATTRIBUTES
 from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.latent_session import (
@@ -127,10 +128,8 @@ if gen.label_kind:
 if card.get("steps"):
     facts.append(f"{card['steps']:,} steps")
 st.markdown(" · ".join(facts))
-LABELS = {"fid_lenet": "FID (LeNet)", "classifier_score": "classifier score", "class_kl": "class KL",
-          "precision": "precision", "recall": "recall", "density": "density", "coverage": "coverage"}
 if metrics:
-    shown = [f"{LABELS[k]} {metrics[k]:.3f}" for k in LABELS if k in metrics]
+    shown = [f"{title} {metrics[k]:.3f}" for k, title in IMAGE_METRIC_TITLES.items() if k in metrics]
     st.caption(f"Card metrics ({card.get('eval_samples', '?')} samples): " + " · ".join(shown)
                + f" — vs {metrics.get('metrics_reference', '?')}")
 if card.get("command"):

@@ -1,16 +1,18 @@
 """MNIST Lab: train an image GAN live on MNIST and watch the samples, losses and metrics."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
+from ganlab.catalogue import IMAGE_KINDS
 from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, RunConfig, with_overrides
 from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
+from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.penalties import REGULARIZERS
 from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.ui.session_resources import session_resources
+from ganlab.viz.mnist_charts import d_output_histogram
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
 st.title("MNIST Lab")
@@ -21,11 +23,10 @@ preset = take_preset("mnist-lab", DEFAULTS)  # kept settings, then a link's pres
 
 with controls_area():
     st.subheader("Model")
-    arch = st.selectbox("Architecture", ["dcgan", "mlp"], key="mn_arch",
-                        help="dcgan: strided convolutions and batch norm (Radford et al. 2016); "
-                        "mlp: fully connected")
-    kind = st.radio("Kind", ["unconditional", "conditional (label embedding)", "InfoGAN (10-way code)"],
-                    key="mn_kind")
+    arch = st.selectbox("Architecture", list(IMAGE_ARCHITECTURES), key="mn_arch",
+                        help="\n".join(f"**{name}**: {text}" for name, text in IMAGE_ARCHITECTURES.items()))
+    kind = st.radio("Kind", list(IMAGE_KINDS), key="mn_kind", format_func=lambda k: IMAGE_KINDS[k].label,
+                    help="\n".join(f"**{k.label}**: {k.description}" for k in IMAGE_KINDS.values()))
     loss = st.selectbox("Loss", list(LOSSES), key="mn_loss")
     st.caption(LOSSES[loss].description)
     overrides: dict[str, str] = {}
@@ -71,9 +72,7 @@ with controls_area():
 overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch, "d.arch": arch,
              "loss.name": loss, "g.channels": str(channels), "d.channels": str(channels),
              "latent_dim": str(latent), "batch_size": str(batch), "d_steps": str(d_steps),
-             "ema": "0.999" if ema else "0",
-             "conditional": "true" if kind.startswith("conditional") else "false",
-             "info_codes": "10" if kind.startswith("InfoGAN") else "0"}
+             "ema": "0.999" if ema else "0", **IMAGE_KINDS[kind].overrides}
 config = with_overrides(RunConfig(), overrides)
 resources = session_resources()
 config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
@@ -82,7 +81,7 @@ if "mnist_session" not in st.session_state:
 session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
 session.set_config(config)
 if preset and preset.get("mn_autoplay") and not session.playing:
-    session.playing, session.error = True, None
+    session.play()
 
 device = resolve_device(config.device)
 if resources.device_note:
@@ -92,10 +91,10 @@ st.caption(f"Device: {describe_device(device)} · Data: {session.trainer.data.so
 
 cols = st.columns([1, 1, 1, 1, 4])
 if cols[0].button("Play", type="primary", key="mn_play", disabled=session.playing):
-    session.playing, session.error = True, None
+    session.play()
     st.rerun()
 if cols[1].button("Pause", key="mn_pause", disabled=not session.playing):
-    session.playing = False
+    session.pause()
     st.rerun()
 if cols[2].button("Step", key="mn_step"):
     session.step()
@@ -107,52 +106,60 @@ if session.notice:
 if session.error:
     st.error(session.error)
 
+# Streamlit fades every element of a run in progress that the run has not redrawn yet (after 0.5 s). The
+# live view therefore draws first and trains after: each of its reruns redraws everything within a few
+# milliseconds of starting and then trains for TRAIN_BUDGET seconds with nothing on the page stale.
+PAGE_RUN = "mn_page_run"  # set by a run of the whole page: the view only draws (the fragment's reruns train)
+st.session_state[PAGE_RUN] = True
+
 
 @st.fragment(run_every=TICK_SECONDS if session.playing else None)
 def live() -> None:
-    session.tick()
+    page_run = st.session_state.pop(PAGE_RUN, False)
     trainer = session.trainer
-    st.markdown(f"### Step {trainer.step_count}")
+    # everything shown is computed first, then drawn in one go
+    history = trainer.history.as_arrays()
+    changes = session.config_changes()  # none while every change starts a new run; marked if kept
+    grid = trainer.sample_grid(per_row=8)
+    outputs = session.d_outputs()
     last = session.metrics[-1]["step"] if session.metrics else 0
     every = session.metrics_every
     done = min(trainer.step_count - last, every)
+    rows, per_row = grid.shape[:2]
+    sheet = grid.transpose(0, 2, 1, 3).reshape(rows * 28, per_row * 28)
+
+    st.markdown(f"### Step {trainer.step_count}")
     st.progress(done / every, text=f"Next metrics (FID (LeNet), score, precision / recall on 1,000 digits) at "
                 f"step {last + every}: {done}/{every}")
     left, right = st.columns([2, 3])
     with left:
-        grid = trainer.sample_grid(per_row=8)
-        rows, per_row = grid.shape[:2]
-        sheet = grid.transpose(0, 2, 1, 3).reshape(rows * 28, per_row * 28)
         caption = "one row per digit" if rows == 10 else "fixed noise"
         st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}) from {trainer.sample_source()}",
                  width=360)
     with right:
-        history = trainer.history.as_arrays()
-        changes = session.config_changes()  # none while every change starts a new run; marked if kept
         st.plotly_chart(loss_chart(history, uirevision="mn-losses", changes=changes), key="mn_losses",
                         width="stretch")
         st.plotly_chart(d_means_chart(history["step"], history["d_real"], history["d_fake"], uirevision="mn-d",
                                       changes=changes), key="mn_dmeans", width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(d_output_histogram(outputs, probability=trainer.loss.output == "probability",
+                                           step=trainer.step_count), key="mn_hist", width="stretch")
+    with right:
+        st.caption(f"Metrics on 1,000 generated digits, every {every} steps while playing.")
+        if st.button("Evaluate now", key="mn_eval"):
+            with st.spinner("Generating 1,000 digits and scoring them with the LeNet…"):
+                session.evaluate()
+        if session.metrics:
+            st.dataframe(session.metrics_table(), hide_index=True, width="stretch", key="mn_metrics")
+
+    if session.playing and not page_run:
+        session.tick()  # drawn above; the next rerun shows what this trained
+        if not session.playing:  # it stopped (diverged): the whole page says why and stops the timer
+            st.rerun()
 
 
 live()
-
-left, right = st.columns(2)
-with left:
-    outputs = session.d_outputs()
-    hist = go.Figure()
-    hist.add_trace(go.Histogram(x=outputs["real"], name="D on real digits", opacity=0.6))
-    hist.add_trace(go.Histogram(x=outputs["fake"], name="D on generated digits", opacity=0.6))
-    hist.update_layout(barmode="overlay", height=300, title="D's outputs on a real and a generated batch",
-                       margin={"t": 40, "b": 30}, uirevision="mn-hist")
-    st.plotly_chart(hist, key="mn_hist", width="stretch")
-with right:
-    st.caption(f"Metrics on 1,000 generated digits, every {session.metrics_every} steps while playing.")
-    if st.button("Evaluate now", key="mn_eval"):
-        with st.spinner("Generating 1,000 digits and scoring them with the LeNet…"):
-            session.evaluate()
-    if session.metrics:
-        st.dataframe(session.metrics, hide_index=True, width="stretch")
 
 with st.expander("Save"):
     folder = st.text_input("Folder", "checkpoints", key="mn_folder")

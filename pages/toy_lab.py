@@ -25,6 +25,7 @@ from ganlab.ui.toy_controls import (
     PREFIX,
     add_selected_points,
     config_from_widgets,
+    config_or_guidance,
     parse_points_csv,
     widget_values,
 )
@@ -252,9 +253,12 @@ elif session.partner is not None:  # compare mode switched off: run B stops, A g
 
 # --- config: validated; a bad value keeps the last good run ----------------------------------------
 try:
-    wanted = config_from_widgets(st.session_state, st.session_state.get("toy_points"))
-    wanted.device = resources.device_for(wanted)
-    restart = (pair or session).set_config(wanted)
+    wanted, guidance = config_or_guidance(st.session_state, st.session_state.get("toy_points"))
+    if guidance:  # the custom dataset waits for its points: say how to give them
+        st.info(guidance, icon="✏️")
+    else:
+        wanted.device = resources.device_for(wanted)
+        restart = (pair or session).set_config(wanted)
 except ConfigError as err:
     st.error(f"Not applied: {err}. The run keeps its last good settings.")
 session.set_speed(speed)
@@ -264,6 +268,7 @@ if preset is not None and preset.get("toy_autoplay") and not session.error:
     session.play()
 cols = st.columns([1, 1, 1, 1, 2, 3])
 if shown("play") and cols[0].button("Play", type="primary", disabled=session.playing):
+    session.notice = None  # a notice (reset, restart, branch) stays until the next Play or Step
     session.play()
     st.rerun()
 if shown("play") and cols[1].button("Pause", disabled=not session.playing):
@@ -271,6 +276,7 @@ if shown("play") and cols[1].button("Pause", disabled=not session.playing):
     st.rerun()
 step_help = "One D update, shown, then one G update" + (" (runs A and B)" if pair is not None else "")
 if shown("step") and cols[2].button("Step", help=step_help):
+    session.notice = None
     session.step_discriminator()  # in compare mode both runs (ComparePair)
 if shown("reset") and cols[3].button("Reset"):
     session.reset()  # in compare mode both runs
@@ -282,7 +288,11 @@ if shown("share") and cols[4].button("Share", help="Put every option in the page
     cols[5].caption("The address bar now holds this configuration: copy it to share.")
 
 if session.notice:
-    st.info(session.notice)
+    if session.playing:  # a restart while the run plays: say it once, the run moves on
+        st.toast(session.notice, icon="🔄", duration="long")
+        session.notice = None
+    else:
+        st.info(session.notice)
 if session.error:
     st.error(session.error)
 

@@ -23,7 +23,7 @@ def test_choices_lists_and_flags():
     values = parse_link("dynamics", {"methods": "simultaneous, extragradient", "scheme": "alternating"})
     assert values == {"dyn_methods": ["simultaneous", "extragradient"], "dyn_scheme": "alternating"}
     assert parse_link("mnist-lab", {"kind": "conditional", "batch": "32", "ema": "0", "fm": "1"}) == {
-        "mn_kind": "conditional (label embedding)", "mn_batch": 32, "mn_ema": False, "mn_fm": True}
+        "mn_kind": "conditional", "mn_batch": 32, "mn_ema": False, "mn_fm": True}
     with pytest.raises(ConfigError, match="methods: 'newton' is not one of simultaneous, alternating"):
         parse_link("dynamics", {"methods": "simultaneous,newton"})
     with pytest.raises(ConfigError, match="ema: 'yes' is not allowed; use 0 or 1"):

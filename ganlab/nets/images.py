@@ -20,9 +20,9 @@ from torch import Tensor, nn
 from ganlab.tricks import MinibatchDiscrimination, VirtualBatchNorm
 
 IMAGE_SIZE = 28
-IMAGE_ARCHITECTURES = {
-    "mlp": "fully connected G (256-512-1024) and D (512-256) for 28x28 images",
+IMAGE_ARCHITECTURES = {  # the first is the default (the MNIST Lab's and the CLI's)
     "dcgan": "DCGAN: strided convolutions, batch norm, ReLU/tanh in G, LeakyReLU 0.2 in D",
+    "mlp": "fully connected G (256-512-1024) and D (512-256) for 28x28 images",
 }
 
 

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from ganlab.tricks import MinibatchDiscrimination
 
 ARCHITECTURES: dict[str, str] = {
-    "mlp": "fully connected network: depth hidden layers of width units (toy data)",
+    "mlp": "fully connected network: depth hidden layers of width units",
 }
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {

@@ -4,6 +4,7 @@ periodic image metrics, D's outputs on a real and a fake batch, and saving."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,12 +13,29 @@ import torch
 
 from ganlab.checkpoint import checkpoint_bytes, save_checkpoint
 from ganlab.config import RunConfig, diff, validate
+from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.train import TrainingDiverged
 from ganlab.train_images import ImageTrainer
 
 TICK_SECONDS = 0.6
 TRAIN_BUDGET = 0.4
 METRIC_SAMPLES = 1000
+
+
+@contextmanager
+def as_in_a_training_step(*modules: torch.nn.Module | None):
+    """The modules in training mode (batch norm on each batch's own statistics, as in a training step)
+    without moving their state: every buffer (running statistics, power-iteration vectors) is put back."""
+    saved = [(m, m.training, [b.clone() for b in m.buffers()]) for m in modules if m is not None]
+    for module, _, _ in saved:
+        module.train()
+    try:
+        yield
+    finally:
+        for module, was_training, buffers in saved:
+            for buffer, kept in zip(module.buffers(), buffers, strict=True):
+                buffer.copy_(kept)
+            module.train(was_training)
 
 
 @dataclass
@@ -67,9 +85,16 @@ class MnistSession:
             self.playing = False
             self.error = f"{err} Lower the learning rates or change the loss, then Play again, or Reset."
 
-    def step(self) -> None:
-        """One iteration (D then G)."""
+    def play(self) -> None:
+        """Train on each live tick; the last notice (a reset, a new run) has been seen and goes."""
+        self.playing, self.error, self.notice = True, None, None
+
+    def pause(self) -> None:
         self.playing = False
+
+    def step(self) -> None:
+        """One iteration (D then G); the last notice goes."""
+        self.playing, self.notice = False, None
         self._guard(lambda: self.trainer.step(1))
 
     def tick(self) -> int:
@@ -84,6 +109,11 @@ class MnistSession:
             self.evaluate()
         return self.trainer.step_count - before
 
+    def metrics_table(self) -> list[dict]:
+        """The metrics rows with titled columns ("Step", "FID (LeNet)", ...), for a table."""
+        return [{"Step": row["step"], **{title: row[key] for key, title in IMAGE_METRIC_TITLES.items()
+                                         if key in row}} for row in self.metrics]
+
     def evaluate(self) -> dict:
         """FID (LeNet), classifier score and class KL of METRIC_SAMPLES generated digits, appended."""
         from ganlab.image_eval import evaluate_images
@@ -95,17 +125,24 @@ class MnistSession:
 
     @torch.no_grad()
     def d_outputs(self, n: int = 256) -> dict[str, np.ndarray]:
-        """D's outputs (probabilities for logistic losses, else raw) on a real and a generated batch."""
+        """D's outputs (probabilities for logistic losses, else raw) on a fixed random batch of real digits
+        and a batch G makes from fixed noise, as a D step sees them: G and D in training mode (batch norm
+        on each batch's own statistics), so they agree with the chart of mean D(real) and D(fake). Leaves
+        the run as it was."""
         t = self.trainer
-        index = torch.arange(min(n, len(t.labels)), device=t.device)
-        real, labels = t.images[index], t.labels[index]
-        fake = t.sample(len(index), labels=labels if t.config.conditional else None, use_ema=False, seed=3)
-        t.D.eval()
-        try:
-            cond = labels if t.config.conditional else None
+        draw = torch.Generator(device=t.device).manual_seed(t.config.seed + 3)  # the same batches every time
+        index = torch.randperm(len(t.labels), generator=draw, device=t.device)[:n]  # every class (the data
+        real, labels = t.images[index], t.labels[index]                            # is sorted by label)
+        z = torch.randn(len(index), t.config.latent_dim, generator=draw, device=t.device)
+        codes = None
+        if t.config.conditional:
+            codes = labels
+        elif t.config.info_codes:
+            codes = torch.arange(len(index), device=t.device) % t.config.info_codes
+        cond = labels if t.config.conditional else None
+        with as_in_a_training_step(t.G, t.D, t.D_embedding):
+            fake = t.G(z, codes)
             real_out, fake_out = t.discriminate(real, cond), t.discriminate(fake, cond)
-        finally:
-            t.D.train()
         if t.loss.output == "probability":
             real_out, fake_out = torch.sigmoid(real_out), torch.sigmoid(fake_out)
         return {"real": real_out.cpu().numpy(), "fake": fake_out.cpu().numpy()}

@@ -21,6 +21,10 @@ from ganlab.penalties import REGULARIZERS
 PREFIX = "cfg:"
 MAX_CSV_BYTES = 1_000_000
 MAX_CSV_POINTS = 10_000
+# shown (as guidance, not an error) while the custom dataset has no point yet
+NO_POINTS_YET = ("The custom dataset needs your points: in “Draw the custom distribution” above, click points "
+                 "of the grey grid or drag a box or lasso over several, or upload a CSV of x,y rows under "
+                 "Data. The run keeps its current data until then.")
 
 
 def widget_values(cfg: RunConfig) -> dict[str, Any]:
@@ -34,6 +38,21 @@ def widget_values(cfg: RunConfig) -> dict[str, Any]:
         values[f"{PREFIX}on.{name}"] = name in cfg.regularizers
         values[f"{PREFIX}reg.{name}"] = float(cfg.regularizers.get(name, spec.default))
     return values
+
+
+def awaiting_points(state: Mapping[str, Any], points: list[list[float]] | None) -> bool:
+    """Whether the widgets choose the custom dataset and no point has been given yet: the user has not had
+    a chance to draw or upload any, so the page shows NO_POINTS_YET rather than a validation error."""
+    return state.get(PREFIX + "data.name") == "custom" and not points
+
+
+def config_or_guidance(state: Mapping[str, Any],
+                       points: list[list[float]] | None = None) -> tuple[RunConfig | None, str | None]:
+    """(the validated RunConfig the widgets describe, None), or (None, NO_POINTS_YET) while the custom
+    dataset waits for its points. Input that is wrong still raises ConfigError naming the field."""
+    if awaiting_points(state, points):
+        return None, NO_POINTS_YET
+    return config_from_widgets(state, points), None
 
 
 def config_from_widgets(state: Mapping[str, Any], points: list[list[float]] | None = None) -> RunConfig:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import plotly.graph_objects as go
 
+from ganlab.viz.log_axis import log_axis
+
 COLOURS = {"simultaneous": "#c51b7d", "alternating": "#4d9221", "optimistic": "#2166ac",
            "extragradient": "#e08214"}
 PALETTE = ["#c51b7d", "#4d9221", "#2166ac", "#e08214", "#762a83", "#1b7837", "#b35806"]
@@ -88,10 +90,12 @@ def phase_figure(field: Callable, bounds, paths: dict[str, np.ndarray], *, x_tit
 def distance_figure(paths: dict[str, np.ndarray], *, title: str, uirevision: str) -> go.Figure:
     """|z_t| (distance to the equilibrium at the origin) against step, log scale."""
     fig = go.Figure()
+    distances = []
     for i, (name, path) in enumerate(paths.items()):
         distance = np.hypot(path[:, 0], path[:, 1])
+        distances.append(distance)
         fig.add_trace(go.Scatter(x=np.arange(len(distance)), y=distance, mode="lines", name=name,
                                  line={"color": COLOURS.get(name, PALETTE[i % len(PALETTE)])}))
     fig.update_layout(title=title, height=300, margin={"l": 50, "r": 10, "t": 40, "b": 40}, uirevision=uirevision,
-                      xaxis_title="step", yaxis={"title": "distance to equilibrium", "type": "log"})
+                      xaxis_title="step", yaxis=log_axis("distance to equilibrium", *distances))
     return fig

@@ -27,6 +27,7 @@ from ganlab.theory.optimal_d import gaussian_optimal_value, jsd_from_optimal_val
 from ganlab.theory.parallel_lines import parallel_lines
 from ganlab.viz.dynamics import phase_figure
 from ganlab.viz.image_grid import tile
+from ganlab.viz.log_axis import log_axis
 
 HEIGHT = 360
 LOG2 = math.log(2.0)
@@ -176,7 +177,7 @@ def saturation(value: float | None = None) -> go.Figure:
     fig.add_trace(go.Scatter(x=[d_here, d_here], y=[d_here, 1 - d_here], name="at this D(G(z))", mode="markers",
                              marker={"color": "black", "size": 10}), 1, 2)
     fig.update_xaxes(title_text="D(G(z))", range=[0, 1])
-    fig.update_yaxes(type="log", range=[-3, 0.1], row=1, col=2)
+    fig.update_yaxes(log_axis(None, limits=(1e-3, 10 ** 0.1), range=[-3, 0.1]), row=1, col=2)
     return _finish(fig, "saturation", f"At D(G(z)) = {d_here:.2f} the minimax gradient is "
                    f"{d_here / (1 - d_here):.3g} × the non-saturating one")
 
@@ -254,7 +255,8 @@ def wgan(value: float | None = None) -> go.Figure:
                              line={"color": REAL, "dash": "dash"}))
     return _finish(fig, "wgan", f"Weights clipped at c = {clip:.2g}, width {CLIP_WIDTH}: each layer multiplies "
                    f"the gradient by about {clip * math.sqrt(CLIP_WIDTH / 2):.3g}",
-                   xaxis_title="layers back-propagated through", yaxis={"title": "gradient norm", "type": "log"})
+                   xaxis_title="layers back-propagated through",
+                   yaxis=log_axis("gradient norm", *(trace.y for trace in fig.data)))
 
 
 # --- 7. game dynamics -----------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import json
 import re
 from pathlib import Path
 
@@ -21,9 +22,53 @@ def test_mnist_lab_steps_resets_and_says_which_data(tmp_path):
     assert step_number(app) == 1
     next(b for b in app.button if b.label == "Reset").click().run()
     assert step_number(app) == 0
-    app.radio(key="mn_kind").set_value("conditional (label embedding)").run()
+    assert app.radio(key="mn_kind").options == ["unconditional", "conditional (label embedding)",
+                                                 "InfoGAN (10-way code)"]
+    app.radio(key="mn_kind").set_value("conditional").run()
     assert app.session_state["mnist_session"].config.conditional
+    app.radio(key="mn_kind").set_value("infogan").run()
+    config = app.session_state["mnist_session"].config
+    assert (config.conditional, config.info_codes) == (False, 10)
+    arch = app.selectbox(key="mn_arch")
+    assert (arch.options, arch.value) == (["dcgan", "mlp"], "dcgan")
     assert not app.exception
+
+
+def chart(app: AppTest, key: str) -> dict:
+    found = [c for c in app.get("plotly_chart") if c.proto.id.endswith(key)]
+    assert len(found) == 1, [c.proto.id for c in app.get("plotly_chart")]
+    return json.loads(found[0].proto.spec)
+
+
+def test_d_output_histogram_shows_the_current_step_with_titled_axes():
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    app.select_slider(key="mn_channels").set_value(8).run()
+    before = chart(app, "mn_hist")
+    layout = before["layout"]
+    assert layout["title"]["text"] == "D's outputs on a real and a generated batch (step 0)"
+    assert layout["xaxis"]["title"]["text"] == "D(x): probability that x is real"
+    assert layout["yaxis"]["title"]["text"] == "digits"
+    assert [t["name"] for t in before["data"]] == ["D on real digits", "D on generated digits"]
+    for _ in range(3):
+        next(b for b in app.button if b.label == "Step").click().run()
+    after = chart(app, "mn_hist")
+    assert after["layout"]["title"]["text"] == "D's outputs on a real and a generated batch (step 3)"
+    assert after["data"][0]["x"] != before["data"][0]["x"]  # D moved: its outputs on the same real batch
+    assert after["data"][1]["x"] != before["data"][1]["x"]
+
+
+def test_a_notice_stays_until_the_next_play_or_step():
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    app.select_slider(key="mn_channels").set_value(8).run()
+    assert [i.value for i in app.info] == ["New run: g.channels, d.channels changed."]
+    app.select_slider(key="mn_batch").set_value(32).run()  # nothing pressed yet: the newest notice shows
+    assert [i.value for i in app.info] == ["New run: batch_size changed."]
+    next(b for b in app.button if b.label == "Step").click().run()
+    assert [i.value for i in app.info] == []
+    next(b for b in app.button if b.label == "Reset").click().run()
+    assert [i.value for i in app.info] == ["Reset: a new run from step 0."]
+    next(b for b in app.button if b.label == "Play").click().run()
+    assert [i.value for i in app.info] == [] and app.session_state["mnist_session"].playing
 
 
 def test_evaluate_and_save(tmp_path):
@@ -31,12 +76,14 @@ def test_evaluate_and_save(tmp_path):
     app.select_slider(key="mn_channels").set_value(8).run()
     next(b for b in app.button if b.label == "Evaluate now").click().run()
     table = app.dataframe[0].value
-    assert list(table["step"]) == [0] and 1.0 <= table["classifier_score"][0] <= 10.0
+    assert list(table.columns) == ["Step", "FID (LeNet)", "Classifier score (max 10)", "Class KL from uniform",
+                                   "Precision", "Recall", "Density", "Coverage"]
+    assert list(table["Step"]) == [0] and 1.0 <= table["Classifier score (max 10)"][0] <= 10.0
     app.text_input(key="mn_folder").set_value(str(tmp_path)).run()
     next(b for b in app.button if b.label == "Save checkpoint").click().run()
     assert any("Saved" in s.value for s in app.success)
     assert len(list(tmp_path.glob("mnist-dcgan-*.pt"))) == 1
-    assert 0.0 <= table["precision"][0] <= 1.0 and 0.0 <= table["recall"][0] <= 1.0
+    assert 0.0 <= table["Precision"][0] <= 1.0 and 0.0 <= table["Recall"][0] <= 1.0
 
 
 def test_optimisers_regularisers_and_d_steps_reach_the_run():

@@ -68,3 +68,24 @@ def test_canvas_selection_adds_grid_points_once():
     assert points == [[0.0, 0.0], [0.5, -1.0]]
     fig = canvas_figure(points)
     assert list(fig.data[1].x) == [0.0, 0.5] and fig.data[1].name == "your points (2)"
+
+
+def test_the_custom_dataset_without_points_gets_guidance_not_an_error():
+    from ganlab.ui.toy_controls import NO_POINTS_YET, awaiting_points, config_or_guidance
+
+    state = widget_values(RunConfig())
+    assert config_or_guidance(state) == (config_from_widgets(state), None)  # ring8: nothing to wait for
+    assert not awaiting_points(state, None)
+    state[PREFIX + "data.name"] = "custom"
+    with pytest.raises(ConfigError):  # what the page caught and showed in red before the user could draw
+        config_from_widgets(state, None)
+    for nothing_yet in (None, []):
+        assert awaiting_points(state, nothing_yet)
+        assert config_or_guidance(state, nothing_yet) == (None, NO_POINTS_YET)
+    assert NO_POINTS_YET.startswith("The custom dataset needs your points: in “Draw the custom distribution”")
+    cfg, guidance = config_or_guidance(state, [[0.0, 0.0], [1.0, 1.0]])
+    assert guidance is None and cfg.data.points == [[0.0, 0.0], [1.0, 1.0]]
+    state[PREFIX + "g_opt.lr"] = -1.0  # wrong input is still an error, named
+    with pytest.raises(ConfigError) as info:
+        config_or_guidance(state, [[0.0, 0.0]])
+    assert info.value.field == "g_opt.lr"

@@ -1,0 +1,63 @@
+"""The MNIST Lab in a real browser while it trains: nothing on screen fades, and D's output histogram
+follows the run (it kept its page-load values, and the view was faded about half the time)."""
+
+import json
+import re
+import time
+
+from tests.e2e.test_toy_lab import STEP, open_page, step_count
+
+# per element of the main area that is shown (a retained, hidden copy of a redrawn chart is skipped):
+# its opacity (Streamlit fades an element the run in progress has not redrawn yet, after 0.5 s)
+OPACITIES = """() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stElementContainer]')]
+    .filter(e => e.getClientRects().length > 0).map(e => parseFloat(getComputedStyle(e).opacity))"""
+HISTOGRAM = """() => {
+    const graph = [...document.querySelectorAll('.js-plotly-plot')].find(
+        g => g.getClientRects().length > 0 && g.layout && String(g.layout.title.text).includes("D's outputs"));
+    return graph ? [graph.layout.title.text, JSON.stringify(graph.data.map(t => t.x))] : null;
+}"""
+HISTOGRAM_STEP = re.compile(r"\(step (\d+)\)")
+
+
+def histogram(page) -> tuple[int, str]:
+    """(the step in the histogram's title, its data as JSON)."""
+    deadline = time.time() + 30
+    while (found := page.evaluate(HISTOGRAM)) is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert found is not None, "no histogram of D's outputs on the page"
+    title, data = found
+    return int(HISTOGRAM_STEP.search(title).group(1)), data
+
+
+def test_training_view_does_not_fade_and_the_histogram_follows_the_run(page, app_url, artifacts):
+    open_page(page, app_url, "mnist-lab")
+    page.get_by_text(STEP).first.wait_for(timeout=120_000)
+    step_at_load, data_at_load = histogram(page)
+    assert step_at_load == 0
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 60
+    while time.time() < deadline and step_count(page) < 8:
+        time.sleep(0.2)
+    step_early, data_early = histogram(page)
+    samples, faded = 0, 0
+    started = time.time()
+    while time.time() - started < 10.0:
+        opacities = page.evaluate(OPACITIES)
+        samples += 1
+        faded += any(o < 0.9 for o in opacities)
+        time.sleep(0.05)
+    page.screenshot(path=str(artifacts / "mnist_lab_training.png"))
+    step_late, data_late = histogram(page)
+    page.get_by_role("button", name="Pause").click()
+    deadline = time.time() + 30  # the page's run after Pause draws the last state once the tick in flight ends
+    while (step_paused := histogram(page)[0]) != step_count(page) and time.time() < deadline:
+        time.sleep(0.5)
+    step_paused, data_paused = histogram(page)
+
+    assert samples >= 50
+    assert faded / samples < 0.1, f"faded in {faded} of {samples} looks"  # was about 0.56 before
+    assert step_early > step_at_load and data_early != data_at_load
+    assert step_late > step_early and data_late != data_early  # it follows the run while it plays
+    assert step_paused >= step_late and step_paused == step_count(page), (step_paused, step_count(page))
+    assert len(json.loads(data_paused)) == 2  # real and generated
+    assert page.locator("[data-testid='stException']").count() == 0
