@@ -98,7 +98,7 @@ def reset_std() -> None:
 
 # --- controls (sidebar; a closed expander in presenter mode, which also takes the layer toggles) -------
 presenting = presenter_on()
-with controls_area():
+with controls_area(few=st.session_state.get("toy_show") is not None):
     if presenting and shown("layers"):
         layer_pills()
     if shown("preset"):

@@ -83,11 +83,12 @@ def apply_presenter_style() -> None:
     st.html(PRESENTER_CSS)
 
 
-def controls_area():
-    """Where a page's controls go: the sidebar, or a closed "Controls" expander at the top in presenter mode
-    (so the demo itself is on the first screen)."""
+def controls_area(few: bool = False):
+    """Where a page's controls go: the sidebar, or a "Controls" expander at the top in presenter mode,
+    closed so the demo itself is on the first screen; open when `few` (a teacher's link that shows only
+    the controls the class should use)."""
     if presenter_on():
-        return st.expander("Controls", expanded=False)
+        return st.expander("Controls", expanded=few)
     return st.sidebar
 
 
