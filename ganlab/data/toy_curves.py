@@ -106,21 +106,24 @@ class CurveDataset(ToyDataset):
     def _log_density(self, points: np.ndarray) -> np.ndarray:
         return self.quadrature_log_density(points)
 
-    def quadrature_log_density(self, points: np.ndarray) -> np.ndarray:
-        """(m, 2) -> (m,) log density by quadrature over the curve parameter (`quadrature_rule`)."""
+    def _quadrature_mixture(self, points: np.ndarray, std: float) -> np.ndarray:
+        """(m, 2) -> (m,) log of the arms' points c_a(u_k) (`quadrature_rule`) as a mixture of
+        N(c_a(u_k), std^2 I) with the rule's weights; built once."""
         if self._mixture is None:
             _, weights = self.quadrature_rule()
             log_weights = np.tile(np.log(weights) - math.log(self.n_arms), self.n_arms)
             self._mixture = (self.quadrature_nodes(), log_weights)
         nodes, log_weights = self._mixture
-        return gaussian_mixture_log_density(points, nodes, self.std, log_weights)
+        return gaussian_mixture_log_density(points, nodes, std, log_weights)
+
+    def quadrature_log_density(self, points: np.ndarray) -> np.ndarray:
+        """(m, 2) -> (m,) log density by quadrature over the curve parameter (`quadrature_rule`)."""
+        return self._quadrature_mixture(points, self.std)
 
     def _smoothed_log_density(self, points: np.ndarray, bandwidth: float) -> np.ndarray:
         # N(0, std^2 I) noise convolved with N(0, h^2 I) is N(0, (std^2 + h^2) I): the same rule in u
         # (built for std, so at least as fine as the wider kernel needs) with the wider kernel
-        self.quadrature_log_density(points[:0])  # builds the rule's mixture on first use
-        nodes, log_weights = self._mixture
-        return gaussian_mixture_log_density(points, nodes, math.hypot(self.std, bandwidth), log_weights)
+        return self._quadrature_mixture(points, math.hypot(self.std, bandwidth))
 
 
 class Circles(CurveDataset):

@@ -80,7 +80,8 @@ def _log_norm(bandwidth: float, n_centres: int) -> float:
     return math.log(2.0 * math.pi * bandwidth * bandwidth) + math.log(n_centres)
 
 
-def log_kde(query: np.ndarray, centres: np.ndarray, bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
+def log_kde(query: np.ndarray, centres: np.ndarray, bandwidth: float,
+            tree: cKDTree | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Log of the isotropic Gaussian KDE (1/m) sum_j N(x; c_j, h^2 I) at each query point.
 
     Kernels farther than KERNEL_REACH * h are left out: the density is low by at most
@@ -90,12 +91,13 @@ def log_kde(query: np.ndarray, centres: np.ndarray, bandwidth: float) -> tuple[n
 
     Args:
         query: (k, 2) float64 points; centres: (m, 2) float64 samples; bandwidth: h > 0.
+        tree: a cKDTree of `centres` already built (several queries against one sample), or None.
 
     Returns:
         (log density (k,), far (k,) bool: no centre lies within FAR_REACH * h).
     """
     reach = KERNEL_REACH * bandwidth
-    tree = cKDTree(centres)
+    tree = cKDTree(centres) if tree is None else tree
     probe = query[:: max(1, len(query) // 200)]
     expected_pairs = tree.query_ball_point(probe, reach, return_length=True).mean() * len(query)
     scale = -0.5 / (bandwidth * bandwidth)
@@ -237,8 +239,9 @@ class DivergenceEstimator:
         h = self.bandwidth
         rng = np.random.default_rng(self.seed + 2)
         fake_draws = fake + h * rng.standard_normal(fake.shape)
-        real_lq, far = log_kde(self.real_draws, fake, h)
-        fake_lq, _ = log_kde(fake_draws, fake, h)
+        tree = cKDTree(fake)
+        real_lq, far = log_kde(self.real_draws, fake, h, tree)
+        fake_lq, _ = log_kde(fake_draws, fake, h, tree)
         fake_lp = np.asarray(self.smoothed_log_density(fake_draws, h), dtype=np.float64)
         real_terms, fake_terms = _terms(self.real_log_p, real_lq), _terms(fake_lp, fake_lq)
         out: dict[str, float] = {}
