@@ -5,7 +5,14 @@ route the Toy Lab's plane pulls frames from while a run plays (ganlab.ui.live_fe
 """
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from ganlab.ui.live_feed import LIVE_ROUTES
+
+# The pages are declared with st.navigation (streamlit_app.py), not found in the pages/ folder. Streamlit
+# learns that only when a session first calls st.navigation; until then a pages/ folder beside the script
+# makes the server's first session run in the old folder mode, where /toy-lab is not a page, and a deep link
+# on a fresh server opened with a "Page not found" dialog. Say it from the start, as st.navigation does.
+PagesManager.uses_pages_directory = False
 
 app = st.App("streamlit_app.py", routes=LIVE_ROUTES)

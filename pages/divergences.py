@@ -10,20 +10,25 @@ from ganlab.losses import F_DIVERGENCES
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
 from ganlab.theory.race import Race
-from ganlab.ui.classroom import take_preset
+from ganlab.ui.classroom import presenter_on, take_preset
 from ganlab.viz.log_axis import log_axis
 
 RACE_STEPS_PER_TICK = 25
 
 st.title("Divergences on disjoint supports")
 take_preset("divergences", {"div_theta": 0.5, "div_distance": 3.0})  # kept settings, then a link's preset
-st.markdown("Convention used everywhere: $\\mathrm{JSD}(P\\|Q) = \\tfrac12\\mathrm{KL}(P\\|M) + "
+# presenter mode: the convention and section 1's explanation fold under its figures, so θ and the two
+# supports are on the first screen
+PRESENTING = presenter_on()
+about: list[str] = []
+explain = about.append if PRESENTING else st.markdown
+explain("Convention used everywhere: $\\mathrm{JSD}(P\\|Q) = \\tfrac12\\mathrm{KL}(P\\|M) + "
             "\\tfrac12\\mathrm{KL}(Q\\|M)$, $M = \\tfrac12(P+Q)$, in nats, "
             "so $0 \\le \\mathrm{JSD} \\le \\log 2$.")
 
 # --- 1. parallel lines ----------------------------------------------------------------------------------
 st.header("1. Parallel lines (Arjovsky et al. 2017, Example 1)")
-st.markdown(r"$P_0 = (0, Z)$ and $P_\theta = (\theta, Z)$ with $Z \sim U[0, 1]$. For $\theta \ne 0$ the supports "
+explain(r"$P_0 = (0, Z)$ and $P_\theta = (\theta, Z)$ with $Z \sim U[0, 1]$. For $\theta \ne 0$ the supports "
             r"are disjoint: $W(P_0, P_\theta) = |\theta|$, $\mathrm{JSD} = \log 2$, "
             r"$\mathrm{KL} = +\infty$ both ways, total variation $= 1$. "
             r"Only $W$ tells $\theta$ which way to move.")
@@ -54,6 +59,10 @@ st.dataframe([{"distance": name, "value at θ": values[key], "d/dθ": grads[key]
                                 ("kl", "KL(P_θ ‖ P0)"), ("reverse_kl", "KL(P0 ‖ P_θ)"),
                                 ("tv", "total variation"))],
              hide_index=True, width="stretch")
+if about:
+    with st.expander("About this section (the convention, and what the lines show)", expanded=False):
+        for text in about:
+            st.markdown(text)
 
 # --- 2. optimal discriminator vs optimal critic ----------------------------------------------------------
 st.header("2. Optimal discriminator against optimal critic")

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ganlab.catalogue import IMAGE_KINDS
-from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, RunConfig, with_overrides
+from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, ConfigError, RunConfig, with_overrides
 from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
@@ -73,13 +73,23 @@ overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch
              "loss.name": loss, "g.channels": str(channels), "d.channels": str(channels),
              "latent_dim": str(latent), "batch_size": str(batch), "d_steps": str(d_steps),
              "ema": "0.999" if ema else "0", **IMAGE_KINDS[kind].overrides}
-config = with_overrides(RunConfig(), overrides)
 resources = session_resources()
-config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
+try:
+    config = with_overrides(RunConfig(), overrides)
+except ConfigError as err:  # a combination the options do not allow: name it, keep the last good run
+    config = None
+    config_error = f"Not applied: {err}. The run keeps its last good settings."
+else:
+    config_error = None
+    config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
 if "mnist_session" not in st.session_state:
-    st.session_state["mnist_session"] = MnistSession(config)
+    st.session_state["mnist_session"] = MnistSession(config or with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS}))
 session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
-session.set_config(config)
+if config is not None:
+    session.set_config(config)
+else:
+    st.error(config_error)
+    config = session.trainer.config
 if preset and preset.get("mn_autoplay") and not session.playing:
     session.play()
 

@@ -12,6 +12,30 @@ from ganlab.viz.log_axis import log_axis
 COLOURS = {"simultaneous": "#c51b7d", "alternating": "#4d9221", "optimistic": "#2166ac",
            "extragradient": "#e08214"}
 PALETTE = ["#c51b7d", "#4d9221", "#2166ac", "#e08214", "#762a83", "#1b7837", "#b35806"]
+# Beyond this distance from the equilibrium a trajectory is drawn no further: the browser cannot draw
+# coordinates near the float limit (its SVG paths get "Infinity"), and a path that far has diverged.
+DIVERGED_AT = 1e6
+
+
+def drawable(path: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(path with every iterate from the first one farther than DIVERGED_AT (or not finite) set to NaN,
+    whether that happened); path is (steps + 1, 2)."""
+    distance = np.hypot(path[:, 0], path[:, 1])
+    gone = ~(distance <= DIVERGED_AT)  # NaN counts as gone
+    if not gone.any():
+        return path, False
+    out = np.array(path, dtype=float)
+    out[int(np.argmax(gone)):] = np.nan
+    return out, True
+
+
+def drawable_paths(paths: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The paths to draw, keyed by legend name ("<name> (diverged)" for one cut by `drawable`)."""
+    out = {}
+    for name, path in paths.items():
+        shown, diverged = drawable(path)
+        out[f"{name} (diverged)" if diverged else name] = shown
+    return out
 
 
 def field_segments(field: Callable, bounds: tuple[float, float, float, float], cells: int = 17,
@@ -58,8 +82,8 @@ def phase_figure(field: Callable, bounds, paths: dict[str, np.ndarray], *, x_tit
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="update direction", hoverinfo="skip",
                              line={"color": "rgba(120,120,120,0.6)", "width": 1}))
-    for i, (name, path) in enumerate(paths.items()):
-        colour = COLOURS.get(name, PALETTE[i % len(PALETTE)])
+    for i, (name, path) in enumerate(drawable_paths(paths).items()):
+        colour = COLOURS.get(name.removesuffix(" (diverged)"), PALETTE[i % len(PALETTE)])
         fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name, hoverinfo=hover,
                                  line={"color": colour, "width": 2}))
         fig.add_trace(go.Scatter(x=path[:1, 0], y=path[:1, 1], mode="markers", showlegend=False,
@@ -91,11 +115,12 @@ def distance_figure(paths: dict[str, np.ndarray], *, title: str, uirevision: str
     """|z_t| (distance to the equilibrium at the origin) against step, log scale."""
     fig = go.Figure()
     distances = []
-    for i, (name, path) in enumerate(paths.items()):
+    for i, (name, path) in enumerate(drawable_paths(paths).items()):
         distance = np.hypot(path[:, 0], path[:, 1])
-        distances.append(distance)
+        distances.append(distance[np.isfinite(distance)])
+        colour = COLOURS.get(name.removesuffix(" (diverged)"), PALETTE[i % len(PALETTE)])
         fig.add_trace(go.Scatter(x=np.arange(len(distance)), y=distance, mode="lines", name=name,
-                                 line={"color": COLOURS.get(name, PALETTE[i % len(PALETTE)])}))
+                                 line={"color": colour}))
     fig.update_layout(title=title, height=300, margin={"l": 50, "r": 10, "t": 40, "b": 40}, uirevision=uirevision,
                       xaxis_title="step", yaxis=log_axis("distance to equilibrium", *distances))
     return fig

@@ -77,3 +77,22 @@ def test_presenter_mode_puts_the_dynamics_plane_on_the_first_screen(screen, app_
     visible = (min(box["y"] + box["height"], HEIGHT) - box["y"]) / box["height"]
     assert box["y"] >= 0 and visible > 0.6, f"the phase plane starts at y = {box['y']:.0f} ({visible:.0%} shown)"
     assert screen.get_by_text("Click anywhere to start there").count() >= 1
+
+
+def test_presenter_mode_puts_the_divergences_first_figure_and_its_slider_on_the_first_screen(screen, app_url,
+                                                                                              artifacts):
+    """Before, the convention and section 1's text pushed the first figure to y = 685 of 768."""
+    open_page(screen, app_url, "divergences?presenter=1")
+    figure = screen.locator("[data-testid=stPlotlyChart]").first
+    figure.wait_for(timeout=60_000)
+    screen.wait_for_timeout(1000)
+    screen.screenshot(path=str(artifacts / "presenter-divergences.png"))
+    box = figure.bounding_box()
+    visible = (min(box["y"] + box["height"], HEIGHT) - box["y"]) / box["height"]
+    assert box["y"] >= 0 and visible > 0.6, f"the first figure starts at y = {box['y']:.0f} ({visible:.0%} shown)"
+    slider = screen.locator("[data-testid=stSlider]").first.bounding_box()
+    assert 0 <= slider["y"] and slider["y"] + slider["height"] <= HEIGHT
+    about = screen.locator("[data-testid=stExpander]", has_text="About this section").first
+    assert about.locator("details").get_attribute("open") is None  # the explanation is one click away
+    about.locator("summary").click()
+    about.get_by_text("Convention used everywhere").wait_for(timeout=10_000)

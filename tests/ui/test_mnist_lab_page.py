@@ -116,3 +116,21 @@ def test_training_tricks_reach_the_run():
     assert (tricks.feature_matching, tricks.virtual_batch_norm, tricks.historical_averaging) == (True, True, 0.5)
     next(b for b in app.button if b.label == "Step").click().run()
     assert app.session_state["mnist_session"].trainer.step_count == 1 and not app.exception
+
+
+def test_an_option_the_loss_does_not_allow_is_named_and_the_run_is_kept():
+    """The crawler's finding: label smoothing with an f-GAN loss raised ConfigError as a traceback."""
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    next(b for b in app.button if b.label == "Step").click().run()
+    app.selectbox(key="mn_loss").set_value("fgan-reverse-kl").run()
+    before = app.session_state["mnist_session"].config
+    assert before.loss.name == "fgan-reverse-kl"
+    app.checkbox(key="mn_on_label-smoothing").check().run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "reg.label-smoothing" in errors[0] and "fgan-reverse-kl" in errors[0]
+    assert "keeps its last good settings" in errors[0]
+    assert app.session_state["mnist_session"].config is before  # the run was not replaced
+    assert app.session_state["mnist_session"].config.regularizers == {}
+    app.checkbox(key="mn_on_label-smoothing").uncheck().run()
+    assert [e.value for e in app.error] == []

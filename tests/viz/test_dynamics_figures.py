@@ -50,3 +50,35 @@ def test_a_plain_phase_plot_is_unchanged():
                        y_title="ψ", title="lesson", uirevision="t")
     assert [t.name for t in fig.data] == ["update direction", "alternating", None, "equilibrium"]
     assert fig.layout.xaxis.constrain is None and fig.layout.clickmode is None
+
+
+def test_a_diverging_wgan_gp_trajectory_is_cut_where_it_leaves_the_drawable_range():
+    """Step size 1, 1,000 steps, λ = 2.5 (what the crawler set): WGAN-GP's iterates pass 1e300, which the
+    browser cannot draw (console errors, a broken plot); the figures stop the path at 1e6 and say so."""
+    from ganlab.theory.dirac_gan import dirac_field, dirac_trajectory
+    from ganlab.viz.dynamics import DIVERGED_AT, distance_figure, drawable
+
+    path = dirac_trajectory("wgan-gp", (1.0, 1.0), 1.0, 1000, gp_lambda=2.5)
+    distance = np.hypot(path[:, 0], path[:, 1])
+    assert np.nanmax(distance) > 1e100
+    first_far = int(np.argmax(~(distance <= DIVERGED_AT)))
+    shown, diverged = drawable(path)
+    assert diverged
+    np.testing.assert_array_equal(shown[:first_far], path[:first_far])
+    assert np.isnan(shown[first_far:]).all()
+
+    fig = phase_figure(lambda t, p: dirac_field("wgan-gp", t, p, gp_lambda=2.5), (-2.0, 2.0, -2.0, 2.0),
+                       {"wgan-gp": path}, x_title="θ", y_title="ψ", title="t", uirevision="u")
+    line = next(t for t in fig.data if t.name == "wgan-gp (diverged)")
+    assert np.nanmax(np.abs(np.asarray(line.x, dtype=float))) <= DIVERGED_AT
+    dist = distance_figure({"wgan-gp": path}, title="d", uirevision="u")
+    assert dist.data[0].name == "wgan-gp (diverged)"
+    assert np.nanmax(np.asarray(dist.data[0].y, dtype=float)) <= DIVERGED_AT
+
+
+def test_a_bounded_trajectory_is_drawn_whole():
+    from ganlab.viz.dynamics import drawable
+
+    path = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 0.1]])
+    shown, diverged = drawable(path)
+    assert not diverged and shown is path

@@ -1,0 +1,41 @@
+"""The crawler (tests/e2e/crawler.py) over every page in the app's menu, then every page in presenter mode:
+it operates the controls it finds on each page and fails on an exception box, a console error, a
+"Page not found" dialog or a page that lost its main figure. It prints the controls it touched per page.
+
+GANLAB_CRAWL_SEED picks the order (a failure prints its seed and its trail of actions to reproduce it);
+GANLAB_CRAWL_SECONDS is the time for the whole crawl, shared by the pages (0: every action on every page).
+"""
+
+import json
+import os
+
+from tests.e2e.crawler import MAIN_FIGURE, Crawler
+
+SEED = int(os.environ.get("GANLAB_CRAWL_SEED", "20261130"))
+SECONDS = float(os.environ.get("GANLAB_CRAWL_SECONDS", "390"))
+PRESENTER_SHARE = 0.25  # of the time, for the pass in presenter mode
+
+
+def test_crawl_every_page_finds_nothing(browser, app_url, artifacts, capsys):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    lines: list[str] = []
+    crawler = Crawler(page, app_url, SEED, log=lines.append, shots=artifacts)
+    paths = crawler.page_paths()
+    assert sorted(paths) == sorted(MAIN_FIGURE), "each page in the menu needs its main figure in MAIN_FIGURE"
+    reports = []
+    try:
+        for query, share in (("", 1 - PRESENTER_SHARE), ("presenter=1", PRESENTER_SHARE)):
+            for path in paths:
+                report = crawler.crawl(path, SECONDS * share / len(paths), query)
+                reports.append(report)
+                with capsys.disabled():
+                    print("\ncrawl " + report.summary(), flush=True)
+    finally:
+        context.close()
+        (artifacts / "crawl.json").write_text(json.dumps([r.__dict__ for r in reports], indent=1, default=list))
+    touched = sum(len(r.touched) for r in reports if "?" not in r.path)
+    assert touched >= 100, f"the crawler touched only {touched} controls on the pages: it no longer finds them"
+    failures = [f"/{r.path}: {problems}\n  after: " + " → ".join(trail[-12:])
+                for r in reports for trail, problems in r.failures]
+    assert not failures, f"seed {SEED}:\n" + "\n".join(failures + lines)
