@@ -83,7 +83,8 @@ else:
     config_error = None
     config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
 if "mnist_session" not in st.session_state:
-    st.session_state["mnist_session"] = MnistSession(config or with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS}))
+    first = config or with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS})
+    st.session_state["mnist_session"] = MnistSession(first)
 session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
 if config is not None:
     session.set_config(config)

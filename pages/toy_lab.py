@@ -85,7 +85,12 @@ if hidden:
 
 
 def apply_preset() -> None:
-    preset = PRESETS[st.session_state["toy_preset"]]
+    """Set the controls to the chosen preset; clearing the box (no preset) keeps them and drops its note."""
+    name = st.session_state["toy_preset"]
+    if name is None:
+        st.session_state["toy_preset_note"] = None
+        return
+    preset = PRESETS[name]
     st.session_state.update(widget_values(preset.config()))
     st.session_state["toy_preset_note"] = preset.watch
 

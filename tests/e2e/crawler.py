@@ -53,18 +53,22 @@ RUN_SECONDS = 2.0
 # Chromium reports these for reasons outside the app (no network, the headless sandbox).
 IGNORED_CONSOLE = re.compile(r"favicon|net::ERR_|Failed to load resource|WebGL|GPU stall", re.I)
 SETTLE_TIMEOUT_MS = 120_000
+CLICK_TIMEOUT_MS = 4_000
 
 ENUMERATE_JS = r"""() => {
   const roots = [...document.querySelectorAll(
       "[data-testid=stMain], [data-testid=stSidebarUserContent], [role=dialog]")];
   const visible = el => { const r = el.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden"; };
+      return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden"
+          && (!el.checkVisibility || el.checkVisibility({visibilityProperty: true, opacityProperty: true})); };
   const text = el => (el ? el.innerText || el.textContent || "" : "").replace(/\s+/g, " ").trim().slice(0, 90);
   const labelOf = w => text(w.querySelector("[data-testid=stWidgetLabel]"));
   document.querySelectorAll("[data-crawl]").forEach(el => el.removeAttribute("data-crawl"));
   const out = [], skipped = {};
   let n = 0;
   const add = (kind, el, label, extra) => {
+    // the handle itself must be visible (a slider's handle is a hidden input: its widget is checked)
+    if (kind !== "slider" && !visible(el)) return null;
     const id = String(n++);
     el.setAttribute("data-crawl", id);
     out.push(Object.assign({kind, label, id, state: "", options: [], disabled: false}, extra || {}));
@@ -78,13 +82,14 @@ ENUMERATE_JS = r"""() => {
       if (t === "stButton" || t === "stDownloadButton" || t === "stFormSubmitButton") {
         const b = el.querySelector("button"); if (!b) continue;
         const id = add(t === "stDownloadButton" ? "download" : "button", b, text(b), {disabled: b.disabled});
-        if (STOP.includes(text(b))) out[out.length - 1].stop = true;
+        if (id !== null && STOP.includes(text(b))) out[out.length - 1].stop = true;
       } else if (t === "stPageLink" || t === "stLinkButton") {
         const a = el.querySelector("a"); if (a) add("link", a, text(a), {href: a.getAttribute("href") || ""});
       } else if (t === "stSelectbox" || t === "stMultiSelect") {
         const input = el.querySelector("[role=combobox]"); if (!input) continue;
         const opener = el.querySelector("button[aria-haspopup=listbox]") || input;
-        const tags = [...el.querySelectorAll("[data-tag]")].map(tag => tag.getAttribute("aria-label") || text(tag));
+        const tags = [...el.querySelectorAll("[data-tag]")].map(
+            tag => tag.getAttribute("aria-label") || text(tag));
         add(t === "stSelectbox" ? "select" : "multiselect", opener, labelOf(el),
             {state: t === "stSelectbox" ? input.value : "", options: tags, disabled: input.disabled});
       } else if (t === "stRadio" || t === "stButtonGroup") {
@@ -92,6 +97,7 @@ ENUMERATE_JS = r"""() => {
                                       : [...el.querySelectorAll("button")];
         if (!opts.length) continue;
         const id = add(t === "stRadio" ? "radio" : "pills", el, labelOf(el) || text(opts[0]), {});
+        if (id === null) continue;
         const item = out[out.length - 1];
         opts.forEach((o, j) => { o.setAttribute("data-crawl", id + ":" + j); item.options.push(text(o));
           const input = o.querySelector("input");
@@ -104,7 +110,8 @@ ENUMERATE_JS = r"""() => {
         if (track) track.setAttribute("data-crawl", id + ":track");
       } else if (t === "stCheckbox") {
         const input = el.querySelector("input"); const lab = el.querySelector("label"); if (!lab) continue;
-        add("toggle", lab, (input && input.getAttribute("aria-label")) || text(lab), {state: input && input.checked ? "on" : "off",
+        add("toggle", lab, (input && input.getAttribute("aria-label")) || text(lab),
+            {state: input && input.checked ? "on" : "off",
             disabled: !!(input && input.disabled)});
       } else if (t === "stExpander") {
         const s = el.querySelector("summary"); const d = el.querySelector("details");
@@ -270,13 +277,13 @@ class Crawler:
         """Do `action` on `control`; returns what was done (for the trace)."""
         page, handle = self.page, self.handle(control)
         if control.kind != "slider":  # a slider's handle is its (visually hidden) range input
-            handle.scroll_into_view_if_needed(timeout=10_000)
+            handle.scroll_into_view_if_needed(timeout=CLICK_TIMEOUT_MS)
         else:
-            page.locator(f"[data-crawl='{control.id}:track']").first.scroll_into_view_if_needed(timeout=10_000)
+            page.locator(f"[data-crawl='{control.id}:track']").first.scroll_into_view_if_needed(timeout=CLICK_TIMEOUT_MS)
         if control.kind in ("radio", "pills"):
             self.covered.setdefault(control.key, set()).add(action)
             j = control.options.index(action)
-            page.locator(f"[data-crawl='{control.id}:{j}']").first.click(timeout=10_000)
+            page.locator(f"[data-crawl='{control.id}:{j}']").first.click(timeout=CLICK_TIMEOUT_MS)
             return action
         if control.kind == "slider":
             if action == "middle":
@@ -293,15 +300,15 @@ class Crawler:
             fx, fy = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)
             page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
             return f"click at ({fx:.2f}, {fy:.2f}) of its plot area"
-        handle.click(timeout=10_000)
+        handle.click(timeout=CLICK_TIMEOUT_MS)
         return action
 
     def choose_option(self, control: Control, rng: random.Random) -> str:
         """Open a select, read its options, choose one not chosen before (seeded); returns it."""
         page = self.page
-        self.handle(control).click(timeout=10_000)
+        self.handle(control).click(timeout=CLICK_TIMEOUT_MS)
         listbox = page.locator("[role=listbox]").last
-        listbox.wait_for(timeout=10_000)
+        listbox.wait_for(timeout=CLICK_TIMEOUT_MS)
         options = [o.strip() for o in listbox.locator("[role=option]").all_inner_texts()]
         options = [o for o in options if o and o != "No results"]
         covered = self.covered.setdefault(control.key, set())
@@ -312,7 +319,7 @@ class Crawler:
             return "open (nothing new)"
         choice = rng.choice(fresh)
         covered.add(choice)
-        listbox.locator("[role=option]", has_text=choice).first.click(timeout=10_000)
+        listbox.locator("[role=option]", has_text=choice).first.click(timeout=CLICK_TIMEOUT_MS)
         if control.kind == "multiselect":
             page.keyboard.press("Escape")
         return f"option {choice}"
@@ -325,6 +332,7 @@ class Crawler:
         report = PageReport(path + (f"?{query}" if query else ""))
         self.done: dict[str, set] = {}
         self.known_options: dict[str, set] = {}
+        self.timing = Counter()
         self.covered: dict[str, set] = {}  # options of selects / radios chosen or seen chosen
         start = time.time()
         self.open(path, query)
@@ -344,17 +352,23 @@ class Crawler:
             try:
                 did = self.act(control, action, rng)
             except Exception as error:  # a control that vanished or could not be operated
-                did = f"{action} (could not: {str(error).splitlines()[0][:160]})"
+                lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+                did = f"{action} (could not: {lines[0][:100]} … {lines[-1][:140] if len(lines) > 1 else ''})"
                 self.page.keyboard.press("Escape")
             self.done.setdefault(control.key, set()).add(did if did.startswith("option ") else action)
             report.touched.setdefault(control.key, []).append(did)
             step = f"{control.key}: {did}"
+            t0 = time.time()
             try:
                 self.settle()
             except Exception:
                 report.failures.append((list(report.trace) + [step], ["still running after 120 s"]))
+            t1 = time.time()
             self.after(report, path, query, step, controls)
+            self.timing["settle"] += t1 - t0
+            self.timing["check"] += time.time() - t1
         report.seconds = time.time() - start
+        self.log(f"  time: {dict((k, round(v, 1)) for k, v in self.timing.items())}")
         return report
 
     def pick(self, controls: list[Control], rng: random.Random) -> tuple[Control, str] | None:
@@ -389,7 +403,7 @@ class Crawler:
             time.sleep(RUN_SECONDS)
             self.record(report, self.path(), step + " (running)")
             try:
-                self.handle(stop).click(timeout=10_000)
+                self.handle(stop).click(timeout=CLICK_TIMEOUT_MS)
                 report.touched.setdefault(stop.key, []).append("press")
                 report.found.setdefault(stop.key, stop.kind)
                 self.settle()

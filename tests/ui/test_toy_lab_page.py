@@ -107,6 +107,18 @@ def test_a_preset_sets_the_widgets_it_claims():
     assert any(preset.watch == c.value for c in app.caption)
 
 
+def test_clearing_the_preset_box_keeps_the_settings_and_drops_its_note():
+    """The crawler's finding: emptying the box (the select allows no choice) raised KeyError: None."""
+    name = "Weight clipping vs gradient penalty"
+    app = open_page()
+    app.selectbox(key="toy_preset").set_value(name).run()
+    config = app.session_state["toy_session"].config
+    app.selectbox(key="toy_preset").set_value(None).run()
+    assert not app.exception
+    assert app.session_state["toy_session"].config == config
+    assert not any(PRESETS[name].watch == c.value for c in app.caption)
+
+
 def test_an_invalid_choice_keeps_the_last_good_run():
     app = open_page()
     app.number_input(key=PREFIX + "g_opt.lr").set_value(0.002).run()
