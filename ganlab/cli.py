@@ -28,7 +28,8 @@ from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
 from ganlab.evaluation import DIVERGENCE_COLUMNS, MODE_DRAWS, W1_SAMPLES
 from ganlab.losses import LOSSES
-from ganlab.nets.mlp import ACTIVATIONS, NORMS
+from ganlab.nets.images import IMAGE_ARCHITECTURES
+from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
 from ganlab.penalties import REGULARIZERS
 
 # CLI flag -> dotted config paths it sets
@@ -405,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
     p.add_argument("--dataset", choices=[*DATASETS, *IMAGE_DATASETS],
                    help="toy dataset (default ring8) or mnist")
-    p.add_argument("--arch", choices=["mlp", "dcgan"], help="G and D architecture (mnist: default dcgan)")
+    p.add_argument("--arch", choices=sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}), help="G and D architecture (mnist: default dcgan)")
     p.add_argument("--channels", type=int, help="DCGAN base channels ngf = ndf (default 32)")
     p.add_argument("--conditional", action="store_true", help="conditional GAN (label embedding in G and D)")
     p.add_argument("--info-codes", type=int, dest="info_codes", help="InfoGAN categorical code size (0 = off)")

@@ -173,3 +173,16 @@ def test_image_export_and_eval_agree_on_the_image_metrics(tmp_path, capsys):
     evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("fid_lenet", "classifier_score", "class_kl", "precision", "recall", "density", "coverage"):
         assert evaluated[key] == pytest.approx(trained[key], rel=1e-6), key
+
+
+def test_arch_choices_are_the_architectures_the_config_accepts():
+    import argparse
+
+    from ganlab.cli import build_parser
+    from ganlab.nets.images import IMAGE_ARCHITECTURES
+    from ganlab.nets.mlp import ARCHITECTURES
+
+    parser = build_parser()
+    train = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
+    arch = next(a for a in train._actions if "--arch" in a.option_strings)
+    assert sorted(arch.choices) == sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}) == ["dcgan", "mlp"]
