@@ -27,7 +27,7 @@ from ganlab.config import (
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
 from ganlab.evaluation import DIVERGENCE_COLUMNS, MODE_DRAWS, W1_SAMPLES
-from ganlab.losses import LOSSES
+from ganlab.losses import LOSSES, is_wasserstein
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
 from ganlab.penalties import REGULARIZERS
@@ -137,6 +137,7 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
         "d_loss": _finite_or_none(last.get("d_loss", math.nan)),
         "g_loss": _finite_or_none(last.get("g_loss", math.nan)),
         "divergence": trainer.loss.divergence,
+        "divergence_id": trainer.loss.divergence_id,
     }
     if diverged:
         summary["diverged_message"] = diverged
@@ -294,10 +295,10 @@ def _estimate_lines(summary: dict) -> list[str]:
     if "reference" in summary or "reference" in summary.get("infinite", ()):
         floor = summary.get("reference_floor")
         floor_text = f"; a perfect generator reads {floor:.4f}" if floor is not None else ""
-        what = "exact W1" if summary["divergence"].startswith("Wasserstein") else "sample estimate"
+        what = "exact W1" if is_wasserstein(summary["divergence_id"]) else "sample estimate"
         line += f" ({what} {_with_error(summary, 'reference')}{floor_text})"
     lines = [line]
-    if summary["divergence"].startswith("Wasserstein") and summary["estimate"] < 0:
+    if is_wasserstein(summary["divergence_id"]) and summary["estimate"] < 0:
         lines.append("    (negative: E f(real) - E f(fake) is a lower bound on W1 only for the best 1-Lipschitz "
                      "critic f; an untrained or lagging critic can score the fakes higher)")
     return lines
@@ -406,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
     p.add_argument("--dataset", choices=[*DATASETS, *IMAGE_DATASETS],
                    help="toy dataset (default ring8) or mnist")
-    p.add_argument("--arch", choices=sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}), help="G and D architecture (mnist: default dcgan)")
+    p.add_argument("--arch", choices=sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}),
+                   help="G and D architecture (mnist: default dcgan)")
     p.add_argument("--channels", type=int, help="DCGAN base channels ngf = ndf (default 32)")
     p.add_argument("--conditional", action="store_true", help="conditional GAN (label embedding in G and D)")
     p.add_argument("--info-codes", type=int, dest="info_codes", help="InfoGAN categorical code size (0 = off)")

@@ -30,36 +30,38 @@ DIVERGENCE_COLUMNS = tuple(f"{name}{suffix}" for name in DIVERGENCES for suffix 
 METRIC_COLUMNS = (*MODE_COLUMNS, "w1", "w1_floor", *DIVERGENCE_COLUMNS, "divergence_bandwidth", "precision",
                   "recall", "estimate", "reference", "reference_se", "reference_floor", "d_real", "d_fake")
 
-# what each loss's discriminator estimates, as a metric key computed here (None: no reference)
-REFERENCE_METRIC: dict[str, str | None] = {
-    "Jensen-Shannon": "jsd",
-    "2 x Jensen-Shannon (2 JSD, in [0, 2 log 2])": "2jsd",
-    "Kullback-Leibler KL(P||Q)": "kl_data_fake",
-    "reverse KL(Q||P)": "kl_fake_data",
-    "Pearson chi^2": "pearson",
-    "squared Hellinger": "hellinger",
-    "total variation": "tv",
-    "triangular discrimination": "triangular",
-    "Wasserstein-1": "w1",
-    "Wasserstein-1 (times K)": "w1",
-    "relativistic average divergence": None,
+# what each loss's discriminator estimates, by its LossSpec.divergence_id (never by the display label):
+# (the metric column computed here, the factor its value is multiplied by); None: no reference
+REFERENCE_METRIC: dict[str, tuple[str, float] | None] = {
+    "jsd": ("jsd", 1.0),
+    "2jsd": ("jsd", 2.0),  # the f-GAN Jensen-Shannon: 2 JSD, in [0, 2 log 2]
+    "kl_data_fake": ("kl_data_fake", 1.0),
+    "kl_fake_data": ("kl_fake_data", 1.0),
+    "pearson": ("pearson", 1.0),
+    "hellinger": ("hellinger", 1.0),
+    "tv": ("tv", 1.0),
+    "triangular": ("triangular", 1.0),
+    "w1": ("w1", 1.0),
+    "w1_times_k": ("w1", 1.0),  # WGAN's clipped critic estimates K x W1; the reference is W1 itself
+    "relativistic": None,
 }
 
 
-def reference_value(divergence: str, metrics: dict[str, float], suffix: str = "") -> float:
+def reference_value(divergence_id: str, metrics: dict[str, float], suffix: str = "") -> float:
     """The sample estimate of the divergence a loss's D estimates (nan when there is none).
 
     Args:
-        divergence: the loss's `divergence` name.
+        divergence_id: the loss's `divergence_id` (a key of REFERENCE_METRIC; others raise ValueError).
         metrics: an evaluation's values.
         suffix: "" for the value, "_se" for its standard error, "_floor" for a perfect generator's value.
     """
-    key = REFERENCE_METRIC.get(divergence)
-    if key is None:
+    if divergence_id not in REFERENCE_METRIC:
+        raise ValueError(f"unknown divergence id {divergence_id!r}; known: {', '.join(REFERENCE_METRIC)}")
+    reference = REFERENCE_METRIC[divergence_id]
+    if reference is None:
         return math.nan
-    if key == "2jsd":
-        return 2.0 * metrics.get(f"jsd{suffix}", math.nan)
-    return metrics.get(f"{key}{suffix}", math.nan)
+    column, factor = reference
+    return factor * metrics.get(f"{column}{suffix}", math.nan)
 
 
 class Evaluator:
@@ -154,5 +156,5 @@ class Evaluator:
             out["divergence_bandwidth"] = values["bandwidth"]
         out.update({f"{name}_floor": value for name, value in self.floors.items()})
         for suffix in ("", "_se", "_floor"):
-            out[f"reference{suffix}"] = reference_value(t.loss.divergence, out, suffix)
+            out[f"reference{suffix}"] = reference_value(t.loss.divergence_id, out, suffix)
         return out

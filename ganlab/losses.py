@@ -130,9 +130,11 @@ class FDivergence:
     """One f-divergence in the f-GAN form: T = activation(v), f*(T) computed stably from v.
 
     `conjugate` is f* itself (for display and tests); `conjugate_of_activation(v)` = f*(activation(v)).
+    `name` is for display only; `id` is the stable key (LossSpec.divergence_id) code may look up.
     """
 
     name: str
+    id: str
     f: str
     conjugate_formula: str
     activation_formula: str
@@ -143,19 +145,19 @@ class FDivergence:
 
 F_DIVERGENCES: dict[str, FDivergence] = {
     "kl": FDivergence(
-        "Kullback-Leibler KL(P||Q)", "u log u", "exp(t - 1)", "v",
+        "Kullback-Leibler KL(P||Q)", "kl_data_fake", "u log u", "exp(t - 1)", "v",
         lambda v: v, lambda t: torch.exp(t - 1.0), lambda v: torch.exp(v - 1.0)),
     "reverse-kl": FDivergence(
-        "reverse KL(Q||P)", "-log u", "-1 - log(-t)", "-exp(-v)",
+        "reverse KL(Q||P)", "kl_fake_data", "-log u", "-1 - log(-t)", "-exp(-v)",
         lambda v: -torch.exp(-v), lambda t: -1.0 - torch.log(-t), lambda v: v - 1.0),
     "pearson": FDivergence(
-        "Pearson chi^2", "(u - 1)^2", "t^2/4 + t", "v",
+        "Pearson chi^2", "pearson", "(u - 1)^2", "t^2/4 + t", "v",
         lambda v: v, lambda t: t * t / 4.0 + t, lambda v: v * v / 4.0 + v),
     "hellinger": FDivergence(
-        "squared Hellinger", "(sqrt(u) - 1)^2", "t / (1 - t)", "1 - exp(-v)",
+        "squared Hellinger", "hellinger", "(sqrt(u) - 1)^2", "t / (1 - t)", "1 - exp(-v)",
         lambda v: 1.0 - torch.exp(-v), lambda t: t / (1.0 - t), lambda v: torch.expm1(v)),
     "js": FDivergence(
-        "2 x Jensen-Shannon (2 JSD, in [0, 2 log 2])", "-(u+1) log((1+u)/2) + u log u", "-log(2 - exp(t))",
+        "2 x Jensen-Shannon (2 JSD, in [0, 2 log 2])", "2jsd", "-(u+1) log((1+u)/2) + u log u", "-log(2 - exp(t))",
         "log 2 - log(1 + exp(-v))",
         lambda v: LOG2 - F.softplus(-v), lambda t: -torch.log(2.0 - torch.exp(t)),
         lambda v: F.softplus(v) - LOG2),
@@ -186,7 +188,9 @@ class LossSpec:
     Attributes:
         d_loss: (real_scores, fake_scores, real_target) -> scalar minimised by D.
         g_loss: (fake_scores, real_scores) -> scalar minimised by G.
-        divergence: name of the quantity `estimate` returns.
+        divergence: name of the quantity `estimate` returns, for display only (it may be reworded).
+        divergence_id: that quantity's stable id, the key code looks things up by (say
+            ganlab.evaluation.REFERENCE_METRIC); metric column names where the evaluator has one.
         estimate: (real_scores, fake_scores) -> scalar estimate of that divergence.
         output: "probability" when sigmoid(score) is a probability that x is real, else "score".
         weight_clip / gradient_penalty: whether the loss clips D's weights / adds the one-centred GP.
@@ -201,6 +205,7 @@ class LossSpec:
     d_loss: Callable[..., Tensor]
     g_loss: Callable[[Tensor, Tensor], Tensor]
     divergence: str
+    divergence_id: str
     estimate: Callable[[Tensor, Tensor], Tensor]
     estimate_formula: str
     output: str = "score"
@@ -239,29 +244,29 @@ def _fgan_spec(key: str, description: str) -> LossSpec:
 
     return LossSpec(
         name=f"fgan-{key}", description=description, d_loss=d_loss, g_loss=g_loss,
-        divergence=div.name, estimate=estimate, estimate_formula="E_P[T] - E_Q[f*(T)] (lower bound)",
-        estimate_from_loss=_negate)
+        divergence=div.name, divergence_id=div.id, estimate=estimate,
+        estimate_formula="E_P[T] - E_Q[f*(T)] (lower bound)", estimate_from_loss=_negate)
 
 
 LOSSES: dict[str, LossSpec] = {spec.name: spec for spec in [
     LossSpec("minimax", "original GAN, saturating G loss E log(1 - D(G(z))) (Goodfellow et al. 2014)",
-             d_logistic_loss, g_minimax_loss, "Jensen-Shannon", jsd_from_logistic,
+             d_logistic_loss, g_minimax_loss, "Jensen-Shannon", "jsd", jsd_from_logistic,
              "(V + log 4) / 2", output="probability", targets=True, estimate_from_loss=_jsd_scale),
     LossSpec("nonsaturating", "original D loss, non-saturating G loss -E log D(G(z))",
-             d_logistic_loss, g_nonsaturating_loss, "Jensen-Shannon", jsd_from_logistic,
+             d_logistic_loss, g_nonsaturating_loss, "Jensen-Shannon", "jsd", jsd_from_logistic,
              "(V + log 4) / 2", output="probability", targets=True, estimate_from_loss=_jsd_scale),
     LossSpec("lsgan", "least squares GAN, 0-1 coding (Mao et al. 2017)",
-             d_least_squares_loss, g_least_squares_loss, "triangular discrimination",
+             d_least_squares_loss, g_least_squares_loss, "triangular discrimination", "triangular",
              triangular_from_least_squares, "2 - 8 L_D", targets=True,
              estimate_from_loss=lambda loss: 2.0 - 8.0 * loss),
     LossSpec("hinge", "hinge loss for D, -E D(G(z)) for G (Lim & Ye 2017)",
-             _no_target(d_hinge_loss), g_hinge_loss, "total variation", tv_from_hinge,
+             _no_target(d_hinge_loss), g_hinge_loss, "total variation", "tv", tv_from_hinge,
              "1 - L_D / 2", estimate_from_loss=lambda loss: 1.0 - loss / 2.0),
     LossSpec("wgan", "Wasserstein GAN with weight clipping to [-c, c] (Arjovsky et al. 2017)",
-             _no_target(d_wasserstein_loss), g_wasserstein_loss, "Wasserstein-1 (times K)",
+             _no_target(d_wasserstein_loss), g_wasserstein_loss, "Wasserstein-1 (times K)", "w1_times_k",
              w1_from_critic, "E f(x) - E f(G(z))", weight_clip=True, estimate_from_loss=_negate),
     LossSpec("wgan-gp", "Wasserstein GAN with one-centred gradient penalty (Gulrajani et al. 2017)",
-             _no_target(d_wasserstein_loss), g_wasserstein_loss, "Wasserstein-1",
+             _no_target(d_wasserstein_loss), g_wasserstein_loss, "Wasserstein-1", "w1",
              w1_from_critic, "E f(x) - E f(G(z))", gradient_penalty=True, estimate_from_loss=_negate),
     _fgan_spec("kl", "f-GAN, Kullback-Leibler KL(p_data || p_g) (Nowozin et al. 2016)"),
     _fgan_spec("reverse-kl", "f-GAN, reverse KL(p_g || p_data) (Nowozin et al. 2016)"),
@@ -270,7 +275,7 @@ LOSSES: dict[str, LossSpec] = {spec.name: spec for spec in [
     _fgan_spec("js", "f-GAN, Jensen-Shannon (Nowozin et al. 2016)"),
     LossSpec("ragan", "relativistic average standard GAN (Jolicoeur-Martineau 2018)",
              _no_target(d_relativistic_average_loss), g_relativistic_average_loss,
-             "relativistic average divergence", relativistic_divergence, "(log 4 - L_D) / 2",
+             "relativistic average divergence", "relativistic", relativistic_divergence, "(log 4 - L_D) / 2",
              g_uses_real=True, estimate_from_loss=_jsd_scale),
 ]}
 # Registry keys use the CLI names: fgan-kl, fgan-reverse-kl, fgan-pearson, fgan-hellinger, fgan-js.
@@ -282,3 +287,31 @@ def get_loss(name: str) -> LossSpec:
         return LOSSES[name]
     except KeyError:
         raise ValueError(f"unknown loss {name!r}; valid: {', '.join(LOSSES)}") from None
+
+
+# Divergences are told apart by their ids (ganlab.losses.LossSpec.divergence_id), never by their labels:
+# a label is only shown. A chart takes either (the label a loss has now maps to its id).
+WASSERSTEIN_DIVERGENCES = ("w1", "w1_times_k")  # what a critic estimates: W1 (or K x W1), never below 0
+
+
+def divergence_id(name: str) -> str:
+    """The id of a divergence given by its id or by the label a loss in ganlab.losses.LOSSES has now;
+    any other name is its own id."""
+    for spec in LOSSES.values():
+        if name in (spec.divergence_id, spec.divergence):
+            return spec.divergence_id
+    return name
+
+
+def divergence_label(name: str) -> str:
+    """The label shown for a divergence given by its id (the first loss's label); a label is shown as is."""
+    for spec in LOSSES.values():
+        if name == spec.divergence_id:
+            return spec.divergence
+    return name
+
+
+def is_wasserstein(name: str) -> bool:
+    """Whether divergence `name` (an id or a loss's label) is what a Wasserstein critic estimates."""
+    return divergence_id(name) in WASSERSTEIN_DIVERGENCES
+

@@ -3,7 +3,8 @@
 For a toy MLP the work of one Adam update is a single fused kernel of ~10 us, but
 `torch.optim.Adam.step` spends several times that in Python bookkeeping. `LeanAdam` is
 `torch.optim.Adam(fused=True)` (same state, same state_dict, same numbers) whose `step` calls the
-fused kernel directly with cached tensor lists.
+fused kernel directly with cached tensor lists, through `ganlab.fast_ops.adam_step_` (which falls back to
+the same update written with public ops when the kernel is missing or switched off).
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganlab.fast_ops import adam_step_
+
 
 class LeanAdam(torch.optim.Adam):
     """Adam (Kingma & Ba 2015) with a direct fused-kernel step; bit-identical to Adam(fused=True).
 
-    Falls back to the parent step when a parameter has no gradient or the kernel is missing.
+    Falls back to the parent step when a parameter has no gradient, a closure is given or there are
+    several parameter groups. Without the private kernel (ganlab.fast_ops) the step is torch's
+    Adam(foreach=False) update, equal to the fused one up to rounding.
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
@@ -39,7 +44,7 @@ class LeanAdam(torch.optim.Adam):
 
     @torch.no_grad()
     def step(self, closure=None):
-        if closure is not None or len(self.param_groups) != 1 or not hasattr(torch, "_fused_adam_"):
+        if closure is not None or len(self.param_groups) != 1:
             return super().step(closure)
         if self._lists is None:
             self._lists = self._prepare()
@@ -49,10 +54,8 @@ class LeanAdam(torch.optim.Adam):
             return super().step()
         group = self.param_groups[0]
         beta1, beta2 = group["betas"]
-        torch._foreach_add_(steps, 1)
-        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
-                           beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"],
-                           maximize=False, grad_scale=None, found_inf=None)
+        adam_step_(params, grads, exp_avgs, exp_avg_sqs, steps, lr=group["lr"], beta1=beta1, beta2=beta2,
+                   eps=group["eps"], weight_decay=group["weight_decay"])
         return None
 
     def load_state_dict(self, state_dict: dict) -> None:

@@ -25,6 +25,7 @@ from ganlab.config import RunConfig, to_dict, validate
 from ganlab.data import ToyDataset, make_dataset
 from ganlab.device import resolve_device
 from ganlab.evaluation import METRIC_COLUMNS, Evaluator
+from ganlab.fast_ops import clamp_all_, lerp_all_
 from ganlab.history import History
 from ganlab.losses import LossSpec, get_loss
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator, batch_norm_free
@@ -323,8 +324,7 @@ class Trainer:
         if self.loss.weight_clip:
             c = self.config.loss.clip
             with torch.no_grad():
-                torch._foreach_clamp_min_(self.d_params, -c)
-                torch._foreach_clamp_max_(self.d_params, c)
+                clamp_all_(self.d_params, -c, c)
         self.d_updates += 1
         if self._estimate_per_step:
             with torch.no_grad():
@@ -422,7 +422,7 @@ class Trainer:
     @torch.no_grad()
     def _update_ema(self) -> None:
         ema_params = list(self.G_ema.parameters())
-        torch._foreach_lerp_(ema_params, list(self.G.parameters()), 1.0 - self.config.ema)
+        lerp_all_(ema_params, list(self.G.parameters()), 1.0 - self.config.ema)
         for ema_buf, buf in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
             ema_buf.copy_(buf)
 

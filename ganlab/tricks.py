@@ -19,7 +19,7 @@ Building blocks here (pure functions and small modules; the trainers wire them i
 - `ema_decay`, `update_ema`, `ema_source`: the moving average of G's weights the image trainer samples
   from, with a warm-up (see `ema_decay`). The toy Trainer (ganlab/train.py) keeps its own plain EMA.
 
-This module imports only torch, so the networks can use its layers.
+This module imports only torch (and ganlab.fast_ops, itself torch only), so the networks can use its layers.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call
+
+from ganlab.fast_ops import copy_all_, lerp_all_
 
 MBD_KERNELS = 8  # B: minibatch-discrimination kernels, i.e. features appended to D's last hidden layer
 MBD_KERNEL_DIM = 4  # C: size of each kernel's projection M_i,b
@@ -89,7 +91,7 @@ def update_ema(ema: nn.Module, net: nn.Module, decay: float, updates: int) -> fl
     """ema <- d * ema + (1 - d) * net for every parameter, d = ema_decay(decay, updates); buffers (batch
     norm statistics, a virtual-batch-norm reference) are copied. Returns d."""
     d = ema_decay(decay, updates)
-    torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1.0 - d)
+    lerp_all_(list(ema.parameters()), list(net.parameters()), 1.0 - d)
     for ema_buf, buf in zip(ema.buffers(), net.buffers(), strict=True):
         ema_buf.copy_(buf)
     return d
@@ -220,7 +222,7 @@ class HistoricalAverage:
     def observe(self) -> None:
         """mean <- mean + (theta - mean) / t with t the new count (the first call copies theta)."""
         self.count += 1
-        torch._foreach_lerp_(self.mean, [p.detach() for p in self.params], 1.0 / self.count)
+        lerp_all_(self.mean, [p.detach() for p in self.params], 1.0 / self.count)
 
     def penalty(self) -> Tensor:
         """lambda * sum over parameters of ||p - mean_p||^2 (differentiable in the parameters)."""
@@ -237,7 +239,7 @@ class HistoricalAverage:
     @torch.no_grad()
     def load_state_dict(self, state: dict) -> None:
         self.count = int(state["count"])
-        torch._foreach_copy_(self.mean, [m.to(p.device) for m, p in zip(state["mean"], self.mean, strict=True)])
+        copy_all_(self.mean, [m.to(p.device) for m, p in zip(state["mean"], self.mean, strict=True)])
 
 
 # --- unrolled discriminator --------------------------------------------------------------------------

@@ -86,7 +86,7 @@ else:
         shown_paper = st.session_state.get("exp_paper") if chosen == shown else None
         if "pacgan" in Path(chosen).name and shown_paper is None:
             shown_paper = load_preset("pacgan")[1]
-        divergences = {name: loss.divergence for name, loss in LOSSES.items()}
+        divergences = {name: loss.divergence_id for name, loss in LOSSES.items()}  # labels only shown
         st.dataframe(summary_rows(summary, shown_paper, divergences), hide_index=True, width="stretch",
                      key="exp_table")
         metrics = [m for m in METRIC_TITLES if any(s.get(f"{m}_mean") is not None for s in summary)]

@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,16 +18,81 @@ def make(**overrides) -> Trainer:
 
 def test_every_loss_has_a_known_reference():
     for spec in LOSSES.values():
-        assert spec.divergence in REFERENCE_METRIC
+        assert spec.divergence_id in REFERENCE_METRIC, spec.name
+    # the ids are the evaluator's own metric columns where it has one
+    columns = {ref[0] for ref in REFERENCE_METRIC.values() if ref is not None}
+    assert columns <= set(METRIC_COLUMNS)
+
+
+def test_a_label_names_one_divergence_id():
+    ids_by_label: dict[str, set[str]] = {}
+    for spec in LOSSES.values():
+        ids_by_label.setdefault(spec.divergence, set()).add(spec.divergence_id)
+    assert all(len(ids) == 1 for ids in ids_by_label.values()), ids_by_label
+
+
+# what each loss's D estimates, read off a full set of evaluation values (None: no reference)
+EXPECTED_REFERENCE = {"minimax": "jsd", "nonsaturating": "jsd", "fgan-js": "2 x jsd", "fgan-kl": "kl_data_fake",
+                      "fgan-reverse-kl": "kl_fake_data", "fgan-pearson": "pearson", "fgan-hellinger": "hellinger",
+                      "hinge": "tv", "lsgan": "triangular", "wgan": "w1", "wgan-gp": "w1", "ragan": None}
+
+
+def full_metrics() -> dict[str, float]:
+    """Distinct finite values of every metric column (the divergences' _se and _floor too)."""
+    return {name: 0.1 + 0.01 * i for i, name in enumerate(METRIC_COLUMNS)}
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_reference_value_of_every_loss_reads_its_column(name):
+    assert set(EXPECTED_REFERENCE) == set(LOSSES)
+    metrics, expected = full_metrics(), EXPECTED_REFERENCE[name]
+    divergence_id = LOSSES[name].divergence_id
+    if expected is None:
+        assert math.isnan(reference_value(divergence_id, metrics))
+        return
+    factor, column = (2.0, "jsd") if expected == "2 x jsd" else (1.0, expected)
+    assert reference_value(divergence_id, metrics) == factor * metrics[column]
+    assert math.isfinite(reference_value(divergence_id, metrics))
+    assert reference_value(divergence_id, metrics, "_floor") == factor * metrics[f"{column}_floor"]
+    if column != "w1":  # exact W1 has no standard error
+        assert reference_value(divergence_id, metrics, "_se") == factor * metrics[f"{column}_se"]
 
 
 def test_reference_values():
     metrics = {"jsd": 0.25, "w1": 1.5, "kl_data_fake": 0.7, "tv": 0.4}
-    assert reference_value("Jensen-Shannon", metrics) == 0.25
-    assert reference_value("2 x Jensen-Shannon (2 JSD, in [0, 2 log 2])", metrics) == 0.5
-    assert reference_value("Wasserstein-1 (times K)", metrics) == 1.5
-    assert reference_value("total variation", metrics) == 0.4
-    assert math.isnan(reference_value("relativistic average divergence", metrics))
+    assert reference_value("jsd", metrics) == 0.25
+    assert reference_value("2jsd", metrics) == 0.5
+    assert reference_value("w1_times_k", metrics) == 1.5
+    assert reference_value("tv", metrics) == 0.4
+    assert math.isnan(reference_value("relativistic", metrics))
+    assert math.isnan(reference_value("pearson", metrics))  # not evaluated: nan, never a KeyError
+
+
+def test_a_label_is_not_an_id():
+    with pytest.raises(ValueError, match="unknown divergence id 'Jensen-Shannon'"):
+        reference_value("Jensen-Shannon", {"jsd": 0.25})
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_rewording_a_label_leaves_the_reference_unchanged(name, monkeypatch):
+    metrics = full_metrics()
+    before = [reference_value(LOSSES[name].divergence_id, metrics, s) for s in ("", "_se", "_floor")]
+    monkeypatch.setitem(LOSSES, name, replace(LOSSES[name], divergence=f"reworded {name}"))
+    after = [reference_value(LOSSES[name].divergence_id, metrics, s) for s in ("", "_se", "_floor")]
+    np.testing.assert_array_equal(after, before)
+
+
+def test_the_evaluator_keys_its_reference_by_id_not_label(monkeypatch):
+    plain = make(eval_every=0, seed=3)
+    plain.step(5)
+    monkeypatch.setitem(LOSSES, "nonsaturating", replace(LOSSES["nonsaturating"], divergence="JSD, reworded"))
+    reworded = make(eval_every=0, seed=3)
+    assert reworded.loss.divergence == "JSD, reworded"
+    reworded.step(5)
+    a, b = plain.evaluate(), reworded.evaluate()
+    assert math.isfinite(b["reference"]) and b["reference"] == b["jsd"]
+    keys = ("reference", "reference_se", "reference_floor")
+    assert [b[k] for k in keys] == [a[k] for k in keys]
 
 
 def test_evaluation_runs_every_n_steps_and_does_not_change_the_run():

@@ -18,6 +18,7 @@ import streamlit as st
 from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
 from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
+from ganlab.losses import is_wasserstein
 from ganlab.ui.classroom import presenter_on
 from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
@@ -103,7 +104,7 @@ def negative_critic_note(runs: list[RunSeries]) -> str | None:
         steps = run.history["step"]
         for name, mask in segment_masks(steps, run.divergences).items():
             values = run.history["estimate"][mask]
-            if name.lower().startswith("wasserstein") and np.isfinite(values).any():
+            if is_wasserstein(name) and np.isfinite(values).any():
                 lowest = min(lowest, float(np.nanmin(values)))
     if lowest >= 0:
         return None

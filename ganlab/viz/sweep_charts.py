@@ -7,6 +7,7 @@ Rows written before a column existed (say w1_floor) read as None and are skipped
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ganlab.viz.chart_marks import wrap_hover
-from ganlab.viz.toy_charts import JSD_NOTE, WASSERSTEIN_NOTE
+from ganlab.viz.toy_charts import JSD_NOTE, WASSERSTEIN_NOTE, divergence_id, divergence_label, is_wasserstein
 
 FLOOR_COLOUR = "#888888"
 DATASET_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -49,6 +50,13 @@ METRIC_TITLES = {key: spec.title for key, spec in SWEEP_METRICS.items()}
 
 def _label(s: Mapping) -> str:
     return f"{s['loss']}" + (f" / {s['variant']}" if s.get("variant", "-") != "-" else "")
+
+
+def _divergence(divergences: Mapping[str, str], loss: str) -> tuple[str, str]:
+    """(id, label shown) of the divergence loss `loss` estimates; divergences maps it to an id or a label."""
+    name = str(divergences.get(loss, "?"))
+    key = divergence_id(name)
+    return key, divergence_label(key) if name == key else name
 
 
 def _scaled(value, scale: float):
@@ -90,6 +98,9 @@ def _points(fig: go.Figure, rows: list[Mapping], metric: str, spec: SweepMetric,
                                      marker={"symbol": "diamond-open", "size": 12, "color": colour}), **where)
 
 
+PANELS_PER_ROW = 4  # D's-estimate panels (one per divergence) side by side
+
+
 def metric_chart(summary: list[dict], metric: str, paper: dict | None = None,
                  divergences: Mapping[str, str] | None = None) -> go.Figure:
     """Points with error bars (± one standard error over seeds) of `metric` for every (loss, variant).
@@ -100,27 +111,34 @@ def metric_chart(summary: list[dict], metric: str, paper: dict | None = None,
         metric: a key of SWEEP_METRICS (others are drawn unscaled, titled by the key).
         paper: {(dataset, variant): {"modes": .., "hq": ..}} figures drawn as open diamonds (modes
             covered and high-quality %, both in the chart's units).
-        divergences: {loss name: the divergence its D estimates}; with it, the "estimate" metric gets one
-            panel per divergence, so a JSD estimate and a Wasserstein estimate never share a y-axis.
+        divergences: {loss name: the id of the divergence its D estimates (LossSpec.divergence_id; a
+            loss's current label also works)}; with it, the "estimate" metric gets one panel per divergence
+            id, titled by its label, so a JSD estimate and a Wasserstein estimate never share a y-axis.
     """
     spec = SWEEP_METRICS.get(metric, SweepMetric(metric))
     groups: dict[str, list] = {"": list(summary)}
+    labels = {"": ""}  # divergence id -> the label shown
     if metric == "estimate" and divergences:
-        groups = {}
+        groups, labels = {}, {}
         for s in summary:
-            groups.setdefault(divergences.get(s["loss"], "?"), []).append(s)
+            key, label = _divergence(divergences, s["loss"])
+            groups.setdefault(key, []).append(s)
+            labels.setdefault(key, label)
     panels = [name for name, rows in groups.items() if any(s.get(f"{metric}_mean") is not None for s in rows)]
-    if len(panels) > 1:
-        fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.12)
+    cols = min(len(panels), PANELS_PER_ROW)
+    rows_of_panels = math.ceil(len(panels) / PANELS_PER_ROW) if panels else 1
+    if len(panels) > 1:  # a sweep over every loss has 10 divergences: rows of at most PANELS_PER_ROW
+        fig = make_subplots(rows=rows_of_panels, cols=cols, subplot_titles=[labels[p] for p in panels],
+                            horizontal_spacing=min(0.12, 0.6 / (cols - 1)), vertical_spacing=0.5 / rows_of_panels)
     else:
         fig = go.Figure()
     colours = {d: DATASET_COLOURS[i % len(DATASET_COLOURS)]
                for i, d in enumerate(dict.fromkeys(s["dataset"] for s in summary))}
     for p, panel in enumerate(panels or [""]):
-        where = {"row": 1, "col": p + 1} if len(panels) > 1 else {}
+        where = {"row": p // cols + 1, "col": p % cols + 1} if len(panels) > 1 else {}
         members = groups.get(panel, [])
         shown = spec
-        if metric == "estimate" and (panel.startswith("Wasserstein") or not divergences):
+        if metric == "estimate" and (is_wasserstein(panel) or not divergences):
             # why a critic's estimate of W1 can be below 0 (without the divergences: on every estimate)
             shown = SweepMetric(spec.title, spec.scale, spec.digits,
                                 note="<br>" + ("" if panel else "Wasserstein losses: ")
@@ -129,10 +147,10 @@ def metric_chart(summary: list[dict], metric: str, paper: dict | None = None,
             rows = [s for s in members if s["dataset"] == dataset and s.get(f"{metric}_mean") is not None]
             if rows:
                 _points(fig, rows, metric, shown, dataset, colours[dataset], paper, **where)
-    fig.update_layout(title=f"{spec.title}: mean ± se over seeds", height=320,
+    fig.update_layout(title=f"{spec.title}: mean ± se over seeds", height=320 * rows_of_panels,
                       margin={"l": 50, "r": 10, "t": 50, "b": 40}, uirevision=f"sweep-{metric}")
     if len(panels) <= 1:  # one panel per divergence: the panels' titles name what each y-axis is
-        fig.update_layout(yaxis_title=spec.title + (f": {panels[0]}" if panels and panels[0] else ""))
+        fig.update_layout(yaxis_title=spec.title + (f": {labels[panels[0]]}" if panels and panels[0] else ""))
     return fig
 
 
@@ -151,7 +169,8 @@ def summary_rows(summary: list[dict], paper: dict | None = None,
     Args:
         summary: ganlab.sweep.summarize output (old rows without a column read as n/a).
         paper: {(dataset, variant): {"modes": .., "modes_se": .., "hq": ..}} (hq in %): two more columns.
-        divergences: {loss name: divergence}: D's estimate cells say which divergence they estimate.
+        divergences: {loss name: divergence id (or label)}: D's estimate cells name (by its label) the
+            divergence they estimate.
     """
     out = []
     for s in summary:
@@ -163,7 +182,7 @@ def summary_rows(summary: list[dict], paper: dict | None = None,
                     and s.get("modes_total_mean") is not None:
                 cell += f" / {s['modes_total_mean']:g}"
             if metric == "estimate" and divergences and s.get("estimate_mean") is not None:
-                cell += f" ({divergences.get(s['loss'], '?')})"
+                cell += f" ({_divergence(divergences, s['loss'])[1]})"
             row[spec.title] = cell
             if spec.floor:
                 row[spec.floor_title] = _pm(s.get(f"{spec.floor}_mean"), None, spec)

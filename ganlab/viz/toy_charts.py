@@ -32,6 +32,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
+from ganlab.losses import WASSERSTEIN_DIVERGENCES, divergence_id, divergence_label, is_wasserstein
 from ganlab.metrics import DEFAULT_EVAL_SAMPLES as EVAL_SAMPLES
 from ganlab.viz import unvalidated as fast
 from ganlab.viz.chart_marks import (
@@ -156,7 +157,7 @@ class RunSeries:
         metrics: {"step", metric columns ...} arrays (ganlab.evaluation.METRIC_COLUMNS).
         loss_name: the run's loss (for titles).
         changes: [(step, "option: old -> new")] config changes, oldest first.
-        divergences: [(after_step, divergence name, estimate formula)] as for divergence_chart.
+        divergences: [(after_step, divergence id or label, estimate formula)] as for divergence_chart.
     """
 
     label: str
@@ -194,40 +195,50 @@ def compare_loss_chart(runs: Sequence[RunSeries], uirevision: str = "compare-los
 
 # ---------------------------------------------------------------------------------- divergence estimate
 
-def _is_jsd(name: str) -> bool:
-    return "jensen" in name.lower() and not name.lower().startswith("2")
+# Divergences are told apart by their ids (ganlab.losses): a label is only shown.
 
 
-def _is_two_jsd(name: str) -> bool:
-    return name.lower().startswith("2 x jensen")
+def _is_jsd(key: str) -> bool:
+    return key == "jsd"
 
 
-def _is_wasserstein(name: str) -> bool:
-    return name.lower().startswith("wasserstein")
+def _is_two_jsd(key: str) -> bool:
+    return key == "2jsd"
 
 
-def _divergence_axis_title(name: str) -> str:
-    if _is_jsd(name):
+def _divergence_axis_title(key: str, label: str) -> str:
+    if _is_jsd(key):
         return "JSD in [0, log 2]"
-    if _is_two_jsd(name):
+    if _is_two_jsd(key):
         return "2 JSD in [0, 2 log 2]"
-    return name
+    return label
 
 
-def _divergence_notes(name: str) -> str:
-    """What the hover of anything on a panel of divergence `name` must say."""
-    if _is_jsd(name) or _is_two_jsd(name):
+def _divergence_notes(key: str) -> str:
+    """What the hover of anything on a panel of divergence `key` (an id) must say."""
+    if _is_jsd(key) or _is_two_jsd(key):
         return f"<br>{JSD_NOTE}"
     return ""
 
 
+def _by_id(segments: Sequence[Segment]) -> tuple[list[Segment], dict[str, str]]:
+    """(segments with each divergence given by its id, {id: the label shown, the first one seen})."""
+    out, labels = [], {}
+    for segment in segments:
+        name = str(segment[1])
+        key = divergence_id(name)
+        labels.setdefault(key, divergence_label(key) if name == key else name)
+        out.append((segment[0], key, *segment[2:]))
+    return out, labels
+
+
 def reference_names(divergence_name: str, floor: float, samples: int = W1_SAMPLES) -> tuple[str, str]:
-    """Legend names of the reference series and its floor for a divergence D estimates.
+    """Legend names of the reference series and its floor for a divergence D estimates (id or label).
 
     Wasserstein losses: ("exact W1 (500 vs 500)", "two real samples: W1 = 0.0123"); every other
     divergence: ("sample estimate (± 1 se)", "perfect generator reads 0.00412").
     """
-    if _is_wasserstein(divergence_name):
+    if is_wasserstein(divergence_name):
         return f"exact W1 ({samples} vs {samples})", f"two real samples: W1 = {floor:.3g}"
     return "sample estimate (± 1 se)", f"perfect generator reads {floor:.3g}"
 
@@ -243,7 +254,8 @@ class _DivergenceEntry:
 
 def _reference_traces(entry: _DivergenceEntry, name: str, mask: np.ndarray, shown: set,
                       samples: int) -> tuple[list, list]:
-    """(traces, (steps, values) pairs) of an entry's reference series and its floor on panel `name`."""
+    """(traces, (steps, values) pairs) of an entry's reference series and its floor on the panel of
+    divergence id `name`."""
     metrics = entry.metrics
     steps = _steps(metrics["step"])
     value = np.where(mask, _series(metrics["reference"], "reference", len(steps)), np.nan)
@@ -259,7 +271,7 @@ def _reference_traces(entry: _DivergenceEntry, name: str, mask: np.ndarray, show
     prefix = f"{entry.label}: " if entry.label else ""
     note = _divergence_notes(name)
     colour = REF_COLOUR if entry.label is None else entry.colour
-    what = f"exact W1 ({samples} vs {samples})" if _is_wasserstein(name) else "sample estimate"
+    what = f"exact W1 ({samples} vs {samples})" if is_wasserstein(name) else "sample estimate"
     error, spread = None, ""
     if se is not None:
         error = dict(type="data", array=se, visible=True, thickness=1.2, width=3, color=colour)
@@ -300,8 +312,17 @@ def _bound_line(fig: go.Figure, index: int, name: str) -> None:
 def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, changes: Sequence[ConfigChange],
                        samples: int) -> go.Figure:
     """One panel per divergence any entry estimated at some step (so two divergences never share a
-    y-axis); each entry draws D's estimate and the reference only on the steps it estimated that one."""
-    panels: dict[str, str] = {}  # divergence name -> the estimate formula first seen with it
+    y-axis); each entry draws D's estimate and the reference only on the steps it estimated that one.
+    Panels are keyed by the divergence's id and titled by its label."""
+    labels: dict[str, str] = {}  # divergence id -> the label shown, the first one seen
+    keyed = []
+    for entry in entries:
+        segments, seen = _by_id(entry.segments)
+        keyed.append(_DivergenceEntry(entry.label, entry.colour, entry.history, entry.metrics, segments))
+        for key, label in seen.items():
+            labels.setdefault(key, label)
+    entries = keyed
+    panels: dict[str, str] = {}  # divergence id -> the estimate formula first seen with it
     for entry in entries:
         for segment in entry.segments:
             panels.setdefault(str(segment[1]), str(segment[2]) if len(segment) > 2 else "")
@@ -309,16 +330,17 @@ def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, cha
     single = len(names) == 1
     if single:
         fig = fast.Figure()
-        _layout(fig, f"{names[0]}: D's estimate", uirevision, _divergence_axis_title(names[0]))
+        _layout(fig, f"{labels[names[0]]}: D's estimate", uirevision,
+                _divergence_axis_title(names[0], labels[names[0]]))
     else:
         fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.3 / len(names),
-                            subplot_titles=[f"{n}: D's estimate" for n in names])
+                            subplot_titles=[f"{labels[n]}: D's estimate" for n in names])
         _layout(fig, "D's divergence estimates: one panel per divergence", uirevision,
                 height=max(CHART_HEIGHT, 200 * len(names) + 60), xaxis_title=None)
         fig.update_annotations(font_size=12)
         fig.update_xaxes(title_text="step", row=len(names), col=1)
         for index, name in enumerate(names):
-            fig.update_yaxes(title_text=_divergence_axis_title(name), row=index + 1, col=1)
+            fig.update_yaxes(title_text=_divergence_axis_title(name, labels[name]), row=index + 1, col=1)
     clip_pairs: list[list] = [[] for _ in names]
     shown: set = set()
     for entry in entries:
@@ -336,7 +358,7 @@ def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, cha
                 values = np.where(masks[name], estimate, np.nan)
                 formula = formulas.get(name) or panels[name]
                 notes = _divergence_notes(name)
-                if _is_wasserstein(name):
+                if is_wasserstein(name):
                     notes += "<br>" + wrap_hover(WASSERSTEIN_NOTE)
                 fig.add_trace(fast.Scatter(
                     x=steps, y=values, mode="lines",
@@ -357,7 +379,7 @@ def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, cha
     for index, name in enumerate(names):
         _bound_line(fig, index, name)
         if not (_is_jsd(name) or _is_two_jsd(name)):  # bounded by log 2: never flattened by a spike
-            notes.append(clip_panel(fig, index, clip_pairs[index], None if single else name))
+            notes.append(clip_panel(fig, index, clip_pairs[index], None if single else labels[name]))
     mark_changes(fig, changes, len(names))
     return _finish(fig, notes, title_lines=0 if single else 1)
 
@@ -370,14 +392,15 @@ def divergence_chart(history: Mapping[str, np.ndarray], divergence_name: str, es
 
     Args:
         history: {"step", "estimate", ...} arrays.
-        divergence_name: what the estimate estimates (e.g. "Jensen-Shannon", "Wasserstein-1").
+        divergence_name: what the estimate estimates: its id (LossSpec.divergence_id, e.g. "jsd", "w1";
+            the panel shows its label) or the label a loss has now (e.g. "Jensen-Shannon", shown as is).
         estimate_formula: how it is computed from D's outputs (e.g. "(V + log 4) / 2").
         reference: optional metrics {"step": (k,), "reference": (k,), "reference_se": (k,),
             "reference_floor": (k,)} (ganlab.evaluation's columns): drawn dashed with ± 1 se error bars
             as "sample estimate (± 1 se)" (Wasserstein losses: "exact W1 (500 vs 500)", no error bars),
             and the floor dotted ("perfect generator reads ..."; W1: "two real samples: W1 = ...").
         changes: [(step, "option: old -> new")] config changes, drawn as dotted vertical lines.
-        segments: [(after_step, divergence name, estimate formula)] when the loss changed mid-run: the
+        segments: [(after_step, divergence id or label, estimate formula)] when the loss changed mid-run: the
             run estimated each divergence after `after_step` (None: from the start) until the next
             segment. Each divergence gets its own panel. Default: one segment of `divergence_name`.
     """
@@ -600,4 +623,4 @@ def d_means_chart(steps, mean_d_real, mean_d_fake, uirevision: str = "d_means",
 __all__ = ["loss_chart", "compare_loss_chart", "divergence_chart", "compare_divergence_chart", "metrics_chart",
            "compare_metrics_chart", "d_means_chart", "robust_y_range", "change_label", "merge_changes",
            "metric_specs", "reference_names", "segment_masks", "RunSeries", "MetricSpec", "JSD_NOTE",
-           "WASSERSTEIN_NOTE"]
+           "WASSERSTEIN_NOTE", "WASSERSTEIN_DIVERGENCES", "divergence_id", "divergence_label", "is_wasserstein"]

@@ -50,6 +50,7 @@ MAIN_FIGURE = {
 # Buttons that stop what another button started; the crawler lets a run go on for RUN_SECONDS first.
 STOP_LABELS = ("Pause", "Cancel sweep", "Stop")
 RUN_SECONDS = 2.0
+MIN_ACTIONS = 4  # done on each page however slow it is (the time budget may end sooner)
 # Chromium reports these for reasons outside the app (no network, the headless sandbox).
 IGNORED_CONSOLE = re.compile(r"favicon|net::ERR_|Failed to load resource|WebGL|GPU stall", re.I)
 SETTLE_TIMEOUT_MS = 120_000
@@ -337,7 +338,7 @@ class Crawler:
         start = time.time()
         self.open(path, query)
         self.record(report, path, "arrive")
-        while not seconds or time.time() - start < seconds:
+        while not seconds or time.time() - start < seconds or len(report.trace) <= MIN_ACTIONS:
             controls, skipped = self.controls()
             for name, count in skipped.items():
                 report.skipped[name] = max(report.skipped[name], count)

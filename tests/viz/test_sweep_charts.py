@@ -1,6 +1,7 @@
 """The Experiments page's charts and table agree on titles and units (ganlab.viz.sweep_charts)."""
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from ganlab.sweep import summarize
 from ganlab.viz.sweep_charts import METRIC_TITLES, SWEEP_METRICS, metric_chart, summary_rows
 from ganlab.viz.toy_charts import JSD_NOTE
 
-DIVERGENCES = {name: loss.divergence for name, loss in LOSSES.items()}
+DIVERGENCES = {name: loss.divergence_id for name, loss in LOSSES.items()}  # as the Experiments page passes
 
 
 def row(loss: str, seed: int, **metrics) -> dict:
@@ -90,6 +91,24 @@ def test_d_estimates_of_different_divergences_get_their_own_panels(summary):
     assert table[1]["D's own divergence estimate"] == "0.500 ± 1.000 (Wasserstein-1)"
 
 
+def test_d_estimates_are_grouped_by_id_and_titled_by_label(summary, monkeypatch):
+    labelled = {name: loss.divergence for name, loss in LOSSES.items()}  # labels still work
+    assert metric_chart(summary, "estimate", divergences=labelled).to_json() == \
+        metric_chart(summary, "estimate", divergences=DIVERGENCES).to_json()
+    for name, loss in LOSSES.items():  # every label reworded
+        monkeypatch.setitem(LOSSES, name, replace(loss, divergence=f"reworded {loss.divergence_id}"))
+    fig = metric_chart(summary, "estimate", divergences=DIVERGENCES)
+    assert [a.text for a in fig.layout.annotations] == ["reworded jsd", "reworded w1"]
+    assert [(t.x, t.yaxis) for t in fig.data] == [(("nonsaturating",), "y"), (("wgan-gp",), "y2")]
+    assert "lower bound on W1" not in fig.data[0].hovertemplate
+    assert "a lagging critic can score fakes higher" in fig.data[1].hovertemplate.replace("<br>", " ")
+    table = summary_rows(summary, divergences=DIVERGENCES)
+    assert table[1]["D's own divergence estimate"] == "0.500 ± 1.000 (reworded w1)"
+    one = metric_chart([s for s in summary if s["loss"] == "wgan-gp"], "estimate", divergences=DIVERGENCES)
+    assert one.layout.yaxis.title.text == "D's own divergence estimate: reworded w1"
+    assert "a lagging critic can score fakes higher" in one.data[0].hovertemplate.replace("<br>", " ")
+
+
 def test_paper_figures_are_drawn_in_the_charts_units(summary):
     paper = {("ring8", "-"): {"modes": 6.3, "hq": 95.0}}
     fig = metric_chart(summary, "hq_fraction", paper)
@@ -98,3 +117,16 @@ def test_paper_figures_are_drawn_in_the_charts_units(summary):
     table = summary_rows(summary, paper)
     assert table[0]["paper: high-quality samples (%)"] == "95.0"
     assert table[0]["paper: modes covered"] == "6.3"
+
+
+def test_a_sweep_over_every_loss_draws_its_estimate_panels_in_rows():
+    """Ten divergences side by side asked Plotly for a spacing wider than a panel (ValueError)."""
+    rows = [row(name, seed) for name in LOSSES for seed in (0, 1)]
+    fig = metric_chart(summarize(rows), "estimate", None, DIVERGENCES)
+    ids = list(dict.fromkeys(DIVERGENCES.values()))
+    assert len(ids) == 11
+    titles = [a.text for a in fig.layout.annotations]
+    assert len(titles) == len(ids)
+    axes = {trace.xaxis for trace in fig.data}
+    assert len(axes) == len(ids)  # each divergence in its own panel
+    assert fig.layout.height == 320 * 3  # 11 panels, 4 to a row

@@ -1,10 +1,14 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from ganlab.evaluation import REFERENCE_METRIC
+from ganlab.losses import LOSSES, w1_from_critic
 from ganlab.viz.toy_charts import (
     JSD_NOTE,
+    WASSERSTEIN_DIVERGENCES,
     WASSERSTEIN_NOTE,
     RunSeries,
     change_label,
@@ -13,9 +17,12 @@ from ganlab.viz.toy_charts import (
     compare_metrics_chart,
     d_means_chart,
     divergence_chart,
+    divergence_id,
+    divergence_label,
     loss_chart,
     merge_changes,
     metrics_chart,
+    reference_names,
     robust_y_range,
 )
 
@@ -265,6 +272,44 @@ def test_compare_divergence_overlays_one_divergence_and_splits_two(history):
     split = compare_divergence_chart([a, w])
     assert {t.name: t.yaxis for t in split.data if "D's estimate" in t.name} == {
         "A: D's estimate": "y", "B: D's estimate": "y2"}
+
+
+def test_divergences_are_told_apart_by_id():
+    critics = {s.divergence_id for s in LOSSES.values() if s.estimate is w1_from_critic}
+    assert set(WASSERSTEIN_DIVERGENCES) == critics == {
+        key for key, ref in REFERENCE_METRIC.items() if ref is not None and ref[0] == "w1"}
+    for spec in LOSSES.values():
+        assert divergence_id(spec.divergence) == divergence_id(spec.divergence_id) == spec.divergence_id
+        assert divergence_id(divergence_label(spec.divergence_id)) == spec.divergence_id
+    assert divergence_id("something else") == divergence_label("something else") == "something else"
+
+
+def test_an_id_is_shown_by_its_label(history):
+    by_label = divergence_chart(history, "Jensen-Shannon", "(V + log 4) / 2", evaluations())
+    by_id = divergence_chart(history, "jsd", "(V + log 4) / 2", evaluations())
+    assert by_id.to_json() == by_label.to_json()
+    segments = [(None, "jsd", "(V + log 4) / 2"), (250, "w1", "E f(x) - E f(G(z))")]
+    fig = divergence_chart(history, "w1", "E f(x) - E f(G(z))", evaluations(), segments=segments)
+    assert [a.text for a in fig.layout.annotations if "D's estimate" in a.text] == [
+        "Jensen-Shannon: D's estimate", "Wasserstein-1: D's estimate"]
+
+
+@pytest.mark.parametrize(("loss", "axis", "reference"), [
+    ("nonsaturating", "JSD in [0, log 2]", "sample estimate (± 1 se)"),
+    ("fgan-js", "2 JSD in [0, 2 log 2]", "sample estimate (± 1 se)"),
+    ("wgan-gp", "reworded wgan-gp", "exact W1 (500 vs 500)"),
+    ("wgan", "reworded wgan", "exact W1 (500 vs 500)")])
+def test_rewording_a_label_changes_only_what_is_shown(history, monkeypatch, loss, axis, reference):
+    """The chart is drawn from the label a loss has now (as the Toy Lab passes it): a new wording is shown
+    and changes nothing else (the JSD axis, its bound, the exact W1 reference, the critic's note)."""
+    before = divergence_chart(history, LOSSES[loss].divergence, LOSSES[loss].estimate_formula, evaluations())
+    monkeypatch.setitem(LOSSES, loss, replace(LOSSES[loss], divergence=f"reworded {loss}"))
+    fig = divergence_chart(history, LOSSES[loss].divergence, LOSSES[loss].estimate_formula, evaluations())
+    assert fig.layout.title.text == f"reworded {loss}: D's estimate"
+    assert fig.layout.yaxis.title.text == axis
+    assert fig.data[1].name == reference == reference_names(f"reworded {loss}", 0.0)[0]
+    assert [t.hovertemplate for t in fig.data] == [t.hovertemplate for t in before.data]
+    assert len(fig.layout.shapes) == len(before.layout.shapes)
 
 
 # --------------------------------------------------------------------------------------- metrics chart
