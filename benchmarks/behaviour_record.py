@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TIMING = {"seconds", "steps_per_second", "device"}
+TIMING = {"seconds", "steps_per_second", "images_per_second", "device"}
 RUNS = {  # name -> `train` arguments (each also gets --json --quiet)
     "ring8-nonsaturating": "--dataset ring8 --loss nonsaturating --steps 300 --seed 0",
     "grid25-wgan-gp": "--dataset grid25 --loss wgan-gp --steps 200 --seed 1",
@@ -110,7 +110,9 @@ def main() -> None:
         Path(args.out).write_text(json.dumps(numbers, indent=1, sort_keys=True))
         print(f"wrote {args.out}")
     if args.compare:
-        lines = differences(json.loads(Path(args.compare).read_text()), numbers)
+        before = {name: {k: v for k, v in run.items() if k not in TIMING}
+                  for name, run in json.loads(Path(args.compare).read_text()).items()}
+        lines = differences(before, numbers)
         for name in numbers:
             own = [ln for ln in lines if ln.startswith(name + ".")]
             print(f"{name}: {'same, bit for bit' if not own else f'{len(own)} fields differ'}")

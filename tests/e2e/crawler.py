@@ -148,8 +148,13 @@ ENUMERATE_JS = r"""() => {
 }"""
 
 # Wait for this state of the app root: the script has finished (and no rerun is queued).
+# A page that is playing (its stop button enabled) counts as settled too: its live view may rerun back to
+# back on a slow machine, and the crawler stops it next (Crawler.after).
 SETTLED_JS = """() => { const a = document.querySelector('[data-testid=stApp]');
-  return !!a && a.dataset.testScriptState === 'notRunning' && a.dataset.testConnectionState === 'CONNECTED'; }"""
+  if (!a || a.dataset.testConnectionState !== 'CONNECTED') return false;
+  if (a.dataset.testScriptState === 'notRunning') return true;
+  return [...document.querySelectorAll('[data-testid=stMain] button, [data-testid=stSidebar] button')].some(
+      b => STOP.includes((b.innerText || '').trim()) && !b.disabled && b.getClientRects().length > 0); }"""
 
 
 @dataclass
@@ -239,7 +244,8 @@ class Crawler:
     def settle(self) -> None:
         """Wait until the app's script has finished running (and the page has drawn)."""
         self.page.wait_for_timeout(350)
-        self.page.wait_for_function(SETTLED_JS, timeout=SETTLE_TIMEOUT_MS, polling=100)
+        self.page.wait_for_function(SETTLED_JS.replace("STOP.includes", f"{list(STOP_LABELS)}.includes"),
+                                    timeout=SETTLE_TIMEOUT_MS, polling=100)
         self.page.wait_for_timeout(150)
 
     # ---- checks -------------------------------------------------------------------------------------
