@@ -22,8 +22,15 @@ HOVERED = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i];
 def click_data(page, graph: int, x: float, y: float) -> None:
     """Click the plane of graph `graph` at data point (x, y), once the graph has settled (a graph still
     being laid out moves under the pointer) and the hover label names that point."""
-    page.locator(".js-plotly-plot").nth(graph).scroll_into_view_if_needed()
     deadline = time.time() + 30
+    while True:  # a rerun can replace the graph's element while it is being scrolled to: try again
+        try:
+            page.locator(".js-plotly-plot").nth(graph).scroll_into_view_if_needed(timeout=10_000)
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
     while True:
         cx, cy = page.evaluate(TO_PAGE, [graph, x, y])
         page.mouse.move(cx - 3, cy)

@@ -52,6 +52,9 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_the_type(page, app_url):
     page.get_by_text("Presenter mode").first.click()
     page.get_by_role("button", name="Leave presenter mode").wait_for(timeout=60_000)
     assert not page.locator("[data-testid='stSidebar']").is_visible()
+    # the larger type comes with the rerun's style element: wait for it (a slow machine draws it later)
+    page.wait_for_function("n => parseFloat(getComputedStyle(document.querySelector('.stMarkdown p')).fontSize)"
+                           " >= 1.2 * n", arg=normal, timeout=30_000)
     large = page.locator(".stMarkdown p").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     assert large >= 1.2 * normal
     page.get_by_role("button", name="Leave presenter mode").click()
