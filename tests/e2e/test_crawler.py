@@ -11,15 +11,18 @@ import os
 import time
 
 from tests.e2e.crawler import MAIN_FIGURE, Crawler
+from tests.e2e.server import ROOT
 
 SEED = int(os.environ.get("GANLAB_CRAWL_SEED", "20261130"))
 SECONDS = float(os.environ.get("GANLAB_CRAWL_SECONDS", "390"))
-PRESENTER_SHARE = 0.25  # of the time, for the pass in presenter mode
+PRESENTER_SHARE = 0.25
+CHECKPOINTS = ROOT / "checkpoints"  # of the time, for the pass in presenter mode
 
 
 def test_crawl_every_page_finds_nothing(browser, app_url, artifacts, capsys):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    saved_before = set(CHECKPOINTS.glob("*.pt"))  # the crawler presses the MNIST Lab's Save: undo it after
     lines: list[str] = []
     crawler = Crawler(page, app_url, SEED, log=lines.append, shots=artifacts)
     paths = crawler.page_paths()
@@ -37,6 +40,8 @@ def test_crawl_every_page_finds_nothing(browser, app_url, artifacts, capsys):
                     print("\ncrawl " + report.summary(), flush=True)
     finally:
         context.close()
+        for path in set(CHECKPOINTS.glob("*.pt")) - saved_before:
+            path.unlink()
         (artifacts / "crawl.json").write_text(json.dumps([r.__dict__ for r in reports], indent=1, default=list))
     found = sum(len(r.found) for r in reports if "?" not in r.path)  # on arrival alone the pages show ~200
     assert found >= 100, f"the crawler found only {found} controls on the pages: it no longer reads them"
