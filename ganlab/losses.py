@@ -291,7 +291,7 @@ def get_loss(name: str) -> LossSpec:
 
 # Divergences are told apart by their ids (ganlab.losses.LossSpec.divergence_id), never by their labels:
 # a label is only shown. A chart takes either (the label a loss has now maps to its id).
-WASSERSTEIN_DIVERGENCES = ("w1", "w1_times_k")  # what a critic estimates: W1 (or K x W1), never below 0
+WASSERSTEIN_DIVERGENCES = ("w1", "w1_times_k")  # what a critic estimates: W1 (or K x W1)
 
 
 def divergence_id(name: str) -> str:

@@ -108,10 +108,11 @@ def loss_segments(changes, current_loss: str) -> list[tuple[int | None, str]]:
 
 
 def divergence_segments(changes, current_loss: str) -> list[tuple[int | None, str, str]]:
-    """[(after_step, divergence D estimates, its formula)] of loss_segments (unknown names skipped)."""
-    segments = [(after, LOSSES[name].divergence, LOSSES[name].estimate_formula)
+    """[(after_step, id of the divergence D estimates, its formula)] of loss_segments (unknown names
+    skipped); the charts show each id by its label."""
+    segments = [(after, LOSSES[name].divergence_id, LOSSES[name].estimate_formula)
                 for after, name in loss_segments(changes, current_loss) if name in LOSSES]
-    return segments or [(None, LOSSES[current_loss].divergence, LOSSES[current_loss].estimate_formula)]
+    return segments or [(None, LOSSES[current_loss].divergence_id, LOSSES[current_loss].estimate_formula)]
 
 
 def output_segments(changes, current_loss: str) -> list[tuple[int | None, str]]:

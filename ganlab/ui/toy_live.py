@@ -180,7 +180,7 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         history, metrics, changes = run.history, run.metrics, run.changes
         st.plotly_chart(loss_chart(history, changes=changes), key="toy_losses", width="stretch")
         reference = metrics if len(metrics["step"]) else None
-        st.plotly_chart(divergence_chart(history, trainer.loss.divergence, trainer.loss.estimate_formula,
+        st.plotly_chart(divergence_chart(history, trainer.loss.divergence_id, trainer.loss.estimate_formula,
                                          reference, changes=changes, segments=run.divergences,
                                          w1_samples=sizes["w1_samples"]),
                         key="toy_divergence", width="stretch")
