@@ -76,12 +76,9 @@ overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch
 resources = session_resources()
 try:
     config = with_overrides(RunConfig(), overrides)
-except ConfigError as err:  # a combination the options do not allow: name it, keep the last good run
-    config = None
-    config_error = f"Not applied: {err}. The run keeps its last good settings."
-else:
-    config_error = None
     config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
+except ConfigError as err:  # a combination the options do not allow: name it, keep the last good run
+    config, config_error = None, err
 if "mnist_session" not in st.session_state:
     first = config or with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS})
     st.session_state["mnist_session"] = MnistSession(first)
@@ -89,7 +86,7 @@ session: MnistSession = resources.track("mnist", st.session_state["mnist_session
 if config is not None:
     session.set_config(config)
 else:
-    st.error(config_error)
+    st.error(f"Not applied: {config_error}. The run keeps its last good settings.")
     config = session.trainer.config
 if preset and preset.get("mn_autoplay") and not session.playing:
     session.play()

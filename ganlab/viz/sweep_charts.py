@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ganlab.losses import divergence_id, divergence_label, is_wasserstein
 from ganlab.viz.chart_marks import wrap_hover
-from ganlab.viz.toy_charts import JSD_NOTE, WASSERSTEIN_NOTE, divergence_id, divergence_label, is_wasserstein
+from ganlab.viz.toy_charts import JSD_NOTE, WASSERSTEIN_NOTE
 
 FLOOR_COLOUR = "#888888"
 DATASET_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
