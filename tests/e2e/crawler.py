@@ -371,7 +371,7 @@ class Crawler:
             except Exception:
                 report.failures.append((list(report.trace) + [step], ["still running after 120 s"]))
             t1 = time.time()
-            self.after(report, path, query, step, controls)
+            self.after(report, path, query, step)
             self.timing["settle"] += t1 - t0
             self.timing["check"] += time.time() - t1
         report.seconds = time.time() - start
@@ -402,7 +402,7 @@ class Crawler:
         pool.sort(key=lambda ca: (ca[0].key, ca[1]))
         return rng.choice(pool)
 
-    def after(self, report: PageReport, path: str, query: str, step: str, before: list[Control]) -> None:
+    def after(self, report: PageReport, path: str, query: str, step: str) -> None:
         """Check the state an action led to: stop a run it started, follow a page change and come back."""
         self.record(report, self.path(), step)
         stop = next((c for c in self.controls()[0] if c.stop and not c.disabled), None)
