@@ -29,7 +29,10 @@ def test_pinning_samples_one_by_one_gives_each_panel_different_pins(page, app_ur
     grid.wait_for(timeout=60_000)
     for count, cell in enumerate((2, 5, 9, 12), 1):  # cells #3, #6, #10, #13, one click each
         # click once the previous pin's run is over and the pointer is on the cell (its hover label shows)
-        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=60_000)
+        # (the app root says when its script run is over; the status widget can lag behind a rerun's start)
+        page.wait_for_timeout(300)
+        page.wait_for_function("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState"
+                               " === 'notRunning'", timeout=60_000)
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         row, col = divmod(cell, 8)
