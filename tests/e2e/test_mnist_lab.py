@@ -38,7 +38,10 @@ def test_training_view_does_not_fade_and_the_histogram_follows_the_run(page, app
     deadline = time.time() + 60
     while time.time() < deadline and step_count(page) < 8:
         time.sleep(0.2)
-    step_early, data_early = histogram(page)
+    deadline = time.time() + 30  # the histogram is redrawn with the next frame after the heading's step
+    while (early := histogram(page))[0] == step_at_load and time.time() < deadline:
+        time.sleep(0.2)
+    step_early, data_early = early
     samples, faded = 0, 0
     started = time.time()
     while time.time() - started < 10.0:
