@@ -3,14 +3,30 @@
 from tests.e2e.test_toy_lab import open_page
 
 
+def click_cell(page, grid, cell: int) -> None:
+    """Click cell `cell` (0-based) of the 8-column sample grid of 88 px cells, once the app is idle.
+
+    It clicks once the previous run is over and the pointer is on the cell (its hover label shows); the
+    app root says when its script run is over (the status widget can lag behind a rerun's start).
+    """
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState"
+                           " === 'notRunning'", timeout=60_000)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    row, col = divmod(cell, 8)
+    x, y = box["x"] + (col + 0.5) * 88, box["y"] + (row + 0.5) * 88
+    page.mouse.move(x, y)
+    page.get_by_text(f"#{cell + 1}: LeNet says").wait_for(timeout=30_000)
+    page.mouse.click(x, y)
+
+
 def test_clicking_a_sample_pins_it(page, app_url, artifacts):
     open_page(page, app_url, "latent-explorer")
     page.get_by_text("Click a sample").first.wait_for(timeout=60_000)
     grid = page.locator(".js-plotly-plot").first
     grid.wait_for(timeout=60_000)
-    box = grid.bounding_box()
-    # the grid is 8 x 2 cells of 88 px: click the centre of the third cell of the first row
-    page.mouse.click(box["x"] + 2.5 * 88, box["y"] + 0.5 * 88)
+    click_cell(page, grid, 2)  # the third cell of the first row
     page.get_by_text("Pinned (1)").first.wait_for(timeout=60_000)
     page.get_by_text("Interpolation").first.wait_for(timeout=60_000)
     from playwright.sync_api import expect
@@ -28,17 +44,7 @@ def test_pinning_samples_one_by_one_gives_each_panel_different_pins(page, app_ur
     grid = page.locator(".js-plotly-plot").first
     grid.wait_for(timeout=60_000)
     for count, cell in enumerate((2, 5, 9, 12), 1):  # cells #3, #6, #10, #13, one click each
-        # click once the previous pin's run is over and the pointer is on the cell (its hover label shows)
-        # (the app root says when its script run is over; the status widget can lag behind a rerun's start)
-        page.wait_for_timeout(300)
-        page.wait_for_function("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState"
-                               " === 'notRunning'", timeout=60_000)
-        grid.scroll_into_view_if_needed()
-        box = grid.bounding_box()
-        row, col = divmod(cell, 8)
-        page.mouse.move(box["x"] + (col + 0.5) * 88, box["y"] + (row + 0.5) * 88)
-        page.get_by_text(f"#{cell + 1}: LeNet says").wait_for(timeout=30_000)
-        page.mouse.click(box["x"] + (col + 0.5) * 88, box["y"] + (row + 0.5) * 88)
+        click_cell(page, grid, cell)
         page.get_by_text(f"Pinned ({count})").first.wait_for(timeout=60_000)
         if count == 1:
             page.get_by_text("Pin 1 more sample to interpolate between two of them").wait_for(timeout=30_000)
