@@ -587,6 +587,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show", metavar="CSV", help="print the table of a finished sweep's CSV; no training")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line last")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--end-with-parent", dest="end_with_parent", type=int, metavar="PID",
+                        help="stop (and stop the workers) when PID, the process that started this one, exits; "
+                             "the Experiments page starts its sweeps so")
 
 
 def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, dict | None, str]:
@@ -642,6 +645,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     Bad input raises ConfigError or ValueError with a message naming the problem.
     """
     spec, paper, description = spec_from_args(args)
+    if getattr(args, "end_with_parent", None) is not None:
+        from ganlab.parent_watch import end_with_parent
+
+        end_with_parent(args.end_with_parent)
     if args.show:
         rows = read_csv(args.show)
         out = Path(args.show)

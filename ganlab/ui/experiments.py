@@ -4,6 +4,7 @@ page stays responsive; progress is read from the CSV it appends to. No streamlit
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class SweepJob:
 
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "ganlab", "sweep", "--out", str(self.out_csv), "--quiet",
+               "--end-with-parent", str(os.getpid()),
                "--workers", str(self.spec.workers), "--steps", str(self.spec.steps),
                "--seeds", ",".join(map(str, self.spec.seeds))]
         if self.preset:
