@@ -248,8 +248,13 @@ def run_one(run: RunSpec) -> Row:
     return row
 
 
-def _init_worker() -> None:
+def _init_worker(sweep_pid: int) -> None:
+    """A pool worker: one torch thread; it ends when the sweep process `sweep_pid` does, even one killed
+    outright (a worker left alone would finish its run on a core nobody reads)."""
+    from ganlab.parent_watch import end_with_parent
+
     torch.set_num_threads(1)
+    end_with_parent(sweep_pid)
 
 
 @contextlib.contextmanager
@@ -301,7 +306,8 @@ def run_sweep(spec: SweepSpec, out_csv: str | os.PathLike, progress: ProgressCal
                     finished(run_one(run))
         else:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                     initargs=(os.getpid(),)) as pool:
                 pending = {pool.submit(run_one, run) for run in runs}
                 try:
                     while pending:

@@ -83,3 +83,20 @@ def _parent(pid: int) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except (FileNotFoundError, ProcessLookupError, ValueError):
         return -1
+
+
+def test_a_sweeps_workers_end_when_the_sweep_is_killed_outright(tmp_path):
+    """SIGKILL leaves the sweep no time to stop its pool: each worker watches the sweep itself."""
+    sweep = subprocess.Popen([sys.executable, "-m", "ganlab", "sweep", "--out", str(tmp_path / "s.csv"), "--quiet",
+                              "--workers", "2", "--steps", "100000", "--seeds", "0,1", "--datasets", "ring8",
+                              "--losses", "hinge"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and len(children(sweep.pid)) < 3:  # two workers, the resource tracker
+            time.sleep(0.2)
+        workers = children(sweep.pid)
+    finally:
+        sweep.kill()
+        sweep.wait()
+    assert len(workers) >= 2
+    assert all(wait_until_gone(w, 20) for w in workers), "a worker outlived the sweep killed under it"
