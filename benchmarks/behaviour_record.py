@@ -57,6 +57,7 @@ def digest(array) -> str:
 def toy_session_numbers(steps: int = 40) -> dict:
     """A Toy Lab session (ring8, defaults) stepped by hand: its snapshot every 10 steps, as digests and sums."""
     from ganlab.config import RunConfig
+    from ganlab.toy_snapshot import take_snapshot
     from ganlab.ui.toy_session import ToySession
 
     session = ToySession(RunConfig())
@@ -65,7 +66,7 @@ def toy_session_numbers(steps: int = 40) -> dict:
         session.step_discriminator()
         session.step_generator()
         if step % 10 == 0:
-            snap = session.trainer.snapshot()
+            snap = take_snapshot(session.trainer)
             frames[str(step)] = {key: {"digest": digest(value), "sum": float(np.sum(value))}
                                  for key, value in sorted(snap.items()) if isinstance(value, np.ndarray)}
     return frames

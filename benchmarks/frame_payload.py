@@ -1,7 +1,7 @@
 """What one live frame of the Toy Lab costs: snapshot, plane figure build, and JSON bytes sent.
 
 Trains a default RunConfig (device cpu) for 200 steps, then for grid 64 and 128 with 512 samples times
-(median of 20) trainer.snapshot(), plane_figure(snap, ...) and fig.to_json(), for the default layers
+(median of 20) take_snapshot(trainer), plane_figure(snap, ...) and fig.to_json(), for the default layers
 and for all layers (with the overlays the app computes: exact p_data, D*, a KDE of p_g, mode coverage).
 The overlays' own computation is not timed here; only building the figure from them.
 
@@ -24,6 +24,7 @@ import torch  # noqa: E402
 from ganlab.config import RunConfig  # noqa: E402
 from ganlab.metrics import covered_modes, grid_centres, kde_grid  # noqa: E402
 from ganlab.theory import optimal_discriminator_grid  # noqa: E402
+from ganlab.toy_snapshot import take_snapshot  # noqa: E402
 from ganlab.train import Trainer  # noqa: E402
 from ganlab.viz.toy_plane import DEFAULT_LAYERS, LAYERS, plane_figure  # noqa: E402
 
@@ -61,7 +62,8 @@ def main() -> None:
     widths = (5, 8, 12, 10, 11, 17)
     print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     for grid in (64, 128):
-        snap_ms, snap = median_ms(lambda g=grid: trainer.snapshot(n_samples=SAMPLES, grid_size=g), args.repeats)
+        snap_ms, snap = median_ms(lambda g=grid: take_snapshot(trainer, n_samples=SAMPLES, grid_size=g),
+                                  args.repeats)
         dens, _ = kde_grid(snap["fake"], ds.bounds, grid)
         xs, ys = grid_centres(ds.bounds, grid)
         extras = {

@@ -1,7 +1,7 @@
 """Training speed of ganlab's DCGAN on MNIST against a plain DCGAN loop, the cost of FID, and quality over time.
 
 Measures, on the CPU (and on CUDA when available, with the same code):
-- images/s and steps/s of ganlab's ImageTrainer (DCGAN, ngf = ndf = 32, non-saturating loss, EMA as by
+- images/s and steps/s of ganlab's Trainer (DCGAN, ngf = ndf = 32, non-saturating loss, EMA as by
   default) and of a plain textbook DCGAN loop of the same size written here (Adam 2e-4, betas (0.5, 0.999),
   real batch by random index, D step on real + detached fake, G step on fresh z, no EMA); one step is one
   D update and one G update. After a warm-up, each is timed over --steps steps, three rounds alternating
@@ -41,7 +41,7 @@ from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides  # noqa: E40
 from ganlab.data.images import ImageDataset, load_mnist  # noqa: E402
 from ganlab.device import describe_device  # noqa: E402
 from ganlab.image_eval import evaluate_images  # noqa: E402
-from ganlab.train_images import ImageTrainer  # noqa: E402
+from ganlab.train import Trainer  # noqa: E402
 
 LATENT, CHANNELS = 100, 32
 ROUNDS = 3
@@ -112,11 +112,11 @@ class PlainDCGAN:
 # --- ganlab ----------------------------------------------------------------------------------------
 
 
-def ganlab_trainer(data: ImageDataset, batch: int, device: str, seed: int = 0) -> ImageTrainer:
+def ganlab_trainer(data: ImageDataset, batch: int, device: str, seed: int = 0) -> Trainer:
     cfg = with_overrides(RunConfig(), {
         "data.name": "mnist", **IMAGE_DEFAULTS, "batch_size": str(batch), "device": device,
         "g.channels": str(CHANNELS), "d.channels": str(CHANNELS), "loss.name": "nonsaturating", "seed": str(seed)})
-    return ImageTrainer(cfg, data=data)
+    return Trainer(cfg, data=data)
 
 
 def _sync(device: torch.device) -> None:
@@ -157,7 +157,7 @@ def speed(data: ImageDataset, device: torch.device, batch: int, steps: int, warm
             "plain_rounds_steps_per_s": plain_rates, "_trainer": trainer}
 
 
-def evaluate(trainer: ImageTrainer) -> tuple[dict, float, float]:
+def evaluate(trainer: Trainer) -> tuple[dict, float, float]:
     """(metrics of EVAL_SAMPLES samples, seconds to sample, seconds to evaluate)."""
     start = time.perf_counter()
     images = trainer.sample(EVAL_SAMPLES)
@@ -167,7 +167,7 @@ def evaluate(trainer: ImageTrainer) -> tuple[dict, float, float]:
     return metrics, sampled - start, time.perf_counter() - sampled
 
 
-def fid_timing(trainer: ImageTrainer, first_in_process: bool) -> dict:
+def fid_timing(trainer: Trainer, first_in_process: bool) -> dict:
     calls = []
     for _ in range(2):
         metrics, sample_s, eval_s = evaluate(trainer)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganlab.config import RunConfig  # noqa: E402
+from ganlab.toy_snapshot import take_snapshot  # noqa: E402
 from ganlab.train import Trainer  # noqa: E402
 from ganlab.ui.runtime import configure_torch_for_app  # noqa: E402
 
@@ -42,7 +43,7 @@ def main() -> None:
     curve, start, baseline = [], time.perf_counter(), None
     for done in range(100, args.steps + 1, 100):
         trainer.step(100)
-        trainer.snapshot()
+        take_snapshot(trainer)
         if done % args.every == 0 or done == warm_up:
             mb = rss_mb()
             if done == warm_up:

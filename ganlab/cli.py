@@ -173,7 +173,7 @@ def summarize_images(trainer, steps: int, seconds: float, diverged: str | None) 
     cfg = trainer.config
     last = trainer.history.last()
     summary = {
-        "dataset": cfg.data.name, "data": trainer.data.source, "arch": cfg.g.arch, "loss": cfg.loss.name,
+        "dataset": cfg.data.name, "data": trainer.dataset.source, "arch": cfg.g.arch, "loss": cfg.loss.name,
         "conditional": cfg.conditional, "info_codes": cfg.info_codes, "seed": cfg.seed,
         "device": str(trainer.device), "steps": steps, "total_steps": trainer.step_count,
         "seconds": round(seconds, 3), "steps_per_second": round(steps / seconds, 2) if seconds > 0 else None,
@@ -368,7 +368,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if is_image_run(cfg):
         from ganlab.image_eval import evaluate_images
 
-        out["data"] = trainer.data.source
+        out["data"] = trainer.dataset.source
         values = evaluate_images(trainer.sample(args.samples or cfg.eval_samples), cfg.data.data_dir)
         values["metrics_reference"] = values.pop("reference")
     else:

@@ -13,7 +13,7 @@ def health_alarms(snap: dict) -> list[str]:
     """Warnings for: D's loss at ~0 (D wins outright), huge gradient norms, wildly oscillating losses.
 
     Args:
-        snap: Trainer.snapshot() output (history, fake_grad, output).
+        snap: take_snapshot(Trainer) output (history, fake_grad, output).
     """
     alarms: list[str] = []
     history = snap["history"]

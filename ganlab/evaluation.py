@@ -109,9 +109,9 @@ class Evaluator:
         was_training = t.D.training
         t.D.eval()
         try:
-            usable = self.n_samples - self.n_samples % t.pack
-            real_scores = t.D(t.packed(self.real[:usable]))
-            fake_scores = t.D(t.packed(fake[:usable]))
+            usable = self.n_samples - self.n_samples % t.problem.pack
+            real_scores = t.D(t.problem.packed(self.real[:usable]))
+            fake_scores = t.D(t.problem.packed(fake[:usable]))
         finally:
             t.D.train(was_training)
         estimate = t.loss.estimate(real_scores, fake_scores).item()

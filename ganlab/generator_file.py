@@ -54,10 +54,10 @@ def export_generator(trainer, path: str | os.PathLike, card: dict) -> dict:
 def build_sampling_net(cfg: RunConfig) -> nn.Module:
     """An untrained generator of the config's shape (image: G(z, labels); toy: G(z))."""
     if is_image_run(cfg):
-        from ganlab.train_images import build_image_nets
+        from ganlab.problems.images import build_image_nets
 
         return build_image_nets(cfg)[0]
-    from ganlab.train import build_generator
+    from ganlab.problems.toy import build_generator
 
     return build_generator(cfg)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -196,8 +195,6 @@ class LossSpec:
         weight_clip / gradient_penalty: whether the loss clips D's weights / adds the one-centred GP.
         targets: whether D fits labels (so one-sided label smoothing applies).
         g_uses_real: whether G's loss also needs D's scores on real data (relativistic losses).
-        estimate_from_loss: the same estimate as an (affine) function of D's loss without penalties
-            and with real target 1, so the trainer need not recompute it every step.
     """
 
     name: str
@@ -213,21 +210,12 @@ class LossSpec:
     gradient_penalty: bool = False
     targets: bool = False
     g_uses_real: bool = False
-    estimate_from_loss: Callable[[Any], Any] | None = None
 
 
 def _no_target(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[..., Tensor]:
     def d_loss(real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
         return fn(real, fake)
     return d_loss
-
-
-def _negate(loss: Any) -> Any:
-    return -loss
-
-
-def _jsd_scale(loss: Any) -> Any:
-    return (LOG4 - loss) / 2
 
 
 def _fgan_spec(key: str, description: str) -> LossSpec:
@@ -245,29 +233,28 @@ def _fgan_spec(key: str, description: str) -> LossSpec:
     return LossSpec(
         name=f"fgan-{key}", description=description, d_loss=d_loss, g_loss=g_loss,
         divergence=div.name, divergence_id=div.id, estimate=estimate,
-        estimate_formula="E_P[T] - E_Q[f*(T)] (lower bound)", estimate_from_loss=_negate)
+        estimate_formula="E_P[T] - E_Q[f*(T)] (lower bound)")
 
 
 LOSSES: dict[str, LossSpec] = {spec.name: spec for spec in [
     LossSpec("minimax", "original GAN, saturating G loss E log(1 - D(G(z))) (Goodfellow et al. 2014)",
              d_logistic_loss, g_minimax_loss, "Jensen-Shannon", "jsd", jsd_from_logistic,
-             "(V + log 4) / 2", output="probability", targets=True, estimate_from_loss=_jsd_scale),
+             "(V + log 4) / 2", output="probability", targets=True),
     LossSpec("nonsaturating", "original D loss, non-saturating G loss -E log D(G(z))",
              d_logistic_loss, g_nonsaturating_loss, "Jensen-Shannon", "jsd", jsd_from_logistic,
-             "(V + log 4) / 2", output="probability", targets=True, estimate_from_loss=_jsd_scale),
+             "(V + log 4) / 2", output="probability", targets=True),
     LossSpec("lsgan", "least squares GAN, 0-1 coding (Mao et al. 2017)",
              d_least_squares_loss, g_least_squares_loss, "triangular discrimination", "triangular",
-             triangular_from_least_squares, "2 - 8 L_D", targets=True,
-             estimate_from_loss=lambda loss: 2.0 - 8.0 * loss),
+             triangular_from_least_squares, "2 - 8 L_D", targets=True),
     LossSpec("hinge", "hinge loss for D, -E D(G(z)) for G (Lim & Ye 2017)",
              _no_target(d_hinge_loss), g_hinge_loss, "total variation", "tv", tv_from_hinge,
-             "1 - L_D / 2", estimate_from_loss=lambda loss: 1.0 - loss / 2.0),
+             "1 - L_D / 2"),
     LossSpec("wgan", "Wasserstein GAN with weight clipping to [-c, c] (Arjovsky et al. 2017)",
              _no_target(d_wasserstein_loss), g_wasserstein_loss, "Wasserstein-1 (times K)", "w1_times_k",
-             w1_from_critic, "E f(x) - E f(G(z))", weight_clip=True, estimate_from_loss=_negate),
+             w1_from_critic, "E f(x) - E f(G(z))", weight_clip=True),
     LossSpec("wgan-gp", "Wasserstein GAN with one-centred gradient penalty (Gulrajani et al. 2017)",
              _no_target(d_wasserstein_loss), g_wasserstein_loss, "Wasserstein-1", "w1",
-             w1_from_critic, "E f(x) - E f(G(z))", gradient_penalty=True, estimate_from_loss=_negate),
+             w1_from_critic, "E f(x) - E f(G(z))", gradient_penalty=True),
     _fgan_spec("kl", "f-GAN, Kullback-Leibler KL(p_data || p_g) (Nowozin et al. 2016)"),
     _fgan_spec("reverse-kl", "f-GAN, reverse KL(p_g || p_data) (Nowozin et al. 2016)"),
     _fgan_spec("pearson", "f-GAN, Pearson chi-squared (Nowozin et al. 2016)"),
@@ -276,7 +263,7 @@ LOSSES: dict[str, LossSpec] = {spec.name: spec for spec in [
     LossSpec("ragan", "relativistic average standard GAN (Jolicoeur-Martineau 2018)",
              _no_target(d_relativistic_average_loss), g_relativistic_average_loss,
              "relativistic average divergence", "relativistic", relativistic_divergence, "(log 4 - L_D) / 2",
-             g_uses_real=True, estimate_from_loss=_jsd_scale),
+             g_uses_real=True),
 ]}
 # Registry keys use the CLI names: fgan-kl, fgan-reverse-kl, fgan-pearson, fgan-hellinger, fgan-js.
 

@@ -93,3 +93,31 @@ def get_regularizer(name: str) -> RegularizerSpec:
         return REGULARIZERS[name]
     except KeyError:
         raise ValueError(f"unknown regulariser {name!r}; valid: {', '.join(REGULARIZERS)}") from None
+
+
+def d_penalties(regularizers: dict[str, float], gp_lambda: float | None, generator: torch.Generator,
+                d_real: Callable[[Tensor], Tensor], d_fake: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
+                real_scores: Tensor, fake_scores: Tensor) -> list[Tensor]:
+    """Each active gradient penalty on D, weighted, in a fixed order: WGAN-GP (when `gp_lambda` is given:
+    the loss has one), R1, R2, GP-0, DRAGAN.
+
+    Args:
+        regularizers: RunConfig.regularizers (name -> strength; other names are ignored here).
+        generator: the run's generator (interpolates and DRAGAN's perturbations are drawn from it).
+        d_real, d_fake: D as a function of points, conditioned as the real / fake batch is (the same
+            function for unconditional D); d_fake is used by R2 only.
+        real, fake: (n, ...) the batches D just scored, as real_scores, fake_scores (n,); for R1 / R2 they
+            must require grad before D scores them.
+    """
+    out = []
+    if gp_lambda is not None:  # Gulrajani et al. 2017: lambda (||grad D(x_hat)|| - 1)^2
+        out.append(gp_lambda * one_centred_penalty(d_real, random_interpolates(real, fake, generator)))
+    if "r1" in regularizers:  # Mescheder et al. 2018: gamma / 2 E ||grad D(x)||^2 on real points
+        out.append(regularizers["r1"] / 2 * zero_centred_penalty(d_real, real, real_scores))
+    if "r2" in regularizers:  # ... and on fake points
+        out.append(regularizers["r2"] / 2 * zero_centred_penalty(d_fake, fake, fake_scores))
+    if "gp0" in regularizers:  # Thanh-Tung et al. 2019: zero-centred, on interpolates
+        out.append(regularizers["gp0"] * zero_centred_penalty(d_real, random_interpolates(real, fake, generator)))
+    if "dragan" in regularizers:  # Kodali et al. 2017: one-centred, around the data
+        out.append(regularizers["dragan"] * one_centred_penalty(d_real, dragan_points(real.detach(), generator)))
+    return out

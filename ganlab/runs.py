@@ -1,21 +1,15 @@
-"""Which trainer a config needs: the toy Trainer for 2-D datasets, the ImageTrainer for image datasets."""
+"""A run from a config: one Trainer for every data set (ganlab.train); `is_image_run` says which kind."""
 
 from __future__ import annotations
 
 from ganlab.config import RunConfig
-from ganlab.data.images import IMAGE_DATASETS
+from ganlab.problems import is_image_run
 
-
-def is_image_run(cfg: RunConfig) -> bool:
-    return cfg.data.name in IMAGE_DATASETS
+__all__ = ["is_image_run", "make_trainer"]
 
 
 def make_trainer(cfg: RunConfig):
-    """A Trainer or an ImageTrainer built from `cfg`."""
-    if is_image_run(cfg):
-        from ganlab.train_images import ImageTrainer
-
-        return ImageTrainer(cfg)
+    """The Trainer of `cfg` (a toy or an image run, by its data set)."""
     from ganlab.train import Trainer
 
     return Trainer(cfg)

@@ -16,8 +16,8 @@ Building blocks here (pure functions and small modules; the trainers wire them i
   (sec. 3.5).
 - `UnrolledOptimizer`, `unroll` and `FunctionalDiscriminator`: k differentiable updates of a copy of D,
   through which G's gradient flows (Metz et al. 2017, "Unrolled Generative Adversarial Networks").
-- `ema_decay`, `update_ema`, `ema_source`: the moving average of G's weights the image trainer samples
-  from, with a warm-up (see `ema_decay`). The toy Trainer (ganlab/train.py) keeps its own plain EMA.
+- `ema_decay`, `update_ema`, `ema_source`: the moving average of G's weights the trainer samples from,
+  with a warm-up (see `ema_decay`).
 
 This module imports only torch (and ganlab.fast_ops, itself torch only), so the networks can use its layers.
 """
@@ -48,8 +48,8 @@ TRICKS: dict[str, str] = {
     "two-time-scale": "g_opt.lr, d_opt.lr (--g-lr, --d-lr): separate learning rates for G and D, "
                       "TTUR (Heusel et al. 2017)",
     "ema": "ema=BETA (--ema 0.999): sample from an exponential moving average of G's weights "
-           "(Karras et al. 2018; Yazici et al. 2019); image runs warm it up, decay min(BETA, (1 + t) / "
-           "(10 + t)) at update t, so it follows G early on",
+           "(Karras et al. 2018; Yazici et al. 2019), warmed up: decay min(BETA, (1 + t) / (10 + t)) at "
+           "update t, so it follows G early on",
     "feature-matching": "tricks.feature_matching (--feature-matching): G's loss becomes "
                         "||mean f(x) - mean f(G(z))||^2, f = D's last hidden layer; D's loss unchanged "
                         "(Salimans et al. 2016, sec. 3.1)",

@@ -56,7 +56,7 @@ def show_toy(name: str) -> None:
     from ganlab.generator_file import load_generator
     from ganlab.latent import lerp, slerp
     from ganlab.metrics import grid_centres
-    from ganlab.train import build_dataset
+    from ganlab.problems.toy import build_dataset
     from ganlab.viz.toy_generator import toy_generator_figure
 
     loaded = load_generator(shipped[name])

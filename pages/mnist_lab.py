@@ -9,6 +9,7 @@ from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.penalties import REGULARIZERS
+from ganlab.problems.images import sample_grid
 from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.ui.session_resources import session_resources
@@ -94,7 +95,7 @@ if preset and preset.get("mn_autoplay") and not session.playing:
 device = resolve_device(config.device)
 if resources.device_note:
     st.info(resources.device_note)
-st.caption(f"Device: {describe_device(device)} · Data: {session.trainer.data.source} · Metrics use ganlab's "
+st.caption(f"Device: {describe_device(device)} · Data: {session.trainer.dataset.source} · Metrics use ganlab's "
            "own LeNet: FID (LeNet) is not comparable with Inception FID.")
 
 cols = st.columns([1, 1, 1, 1, 4])
@@ -128,7 +129,7 @@ def live() -> None:
     # everything shown is computed first, then drawn in one go
     history = trainer.history.as_arrays()
     changes = session.config_changes()  # none while every change starts a new run; marked if kept
-    grid = trainer.sample_grid(per_row=8)
+    grid = sample_grid(trainer, per_row=8)
     outputs = session.d_outputs()
     last = session.metrics[-1]["step"] if session.metrics else 0
     every = session.metrics_every

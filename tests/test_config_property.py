@@ -20,7 +20,6 @@ from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS, NORMS
 from ganlab.runs import is_image_run
 from ganlab.train import Trainer, TrainingDiverged
-from ganlab.train_images import ImageTrainer
 
 CHOICES = {"data.name": [*DATASETS, "mnist"], "loss.name": list(LOSSES), "g.arch": ["mlp", "dcgan"],
            "d.arch": ["mlp", "dcgan"], "g.activation": list(ACTIVATIONS), "d.activation": list(ACTIVATIONS),
@@ -83,7 +82,7 @@ TINY_IMAGES = ImageDataset(torch.rand(32, 1, 28, 28, generator=torch.Generator()
 def test_every_config_is_rejected_by_field_or_trains_ten_steps(options):
     try:
         cfg = with_overrides(RunConfig(device="cpu"), options)
-        trainer = ImageTrainer(cfg, data=TINY_IMAGES) if is_image_run(cfg) else Trainer(cfg)
+        trainer = Trainer(cfg, data=TINY_IMAGES) if is_image_run(cfg) else Trainer(cfg)
     except ConfigError as err:
         event(f"rejected: {err.field}")
         assert err.field in LEAF_PATHS or err.field.split(".")[0] in {p.split(".")[0] for p in LEAF_PATHS}

@@ -8,6 +8,7 @@ import torch
 from ganlab.config import RunConfig, with_overrides
 from ganlab.evaluation import METRIC_COLUMNS, REFERENCE_METRIC, reference_value
 from ganlab.losses import LOSSES
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer
 
 
@@ -109,7 +110,7 @@ def test_evaluation_runs_every_n_steps_and_does_not_change_the_run():
     assert np.all((metrics["hq_fraction"] >= 0) & (metrics["hq_fraction"] <= 1))
     assert np.all((metrics["jsd"] >= 0) & (metrics["jsd"] <= math.log(2) + 1e-12))
     assert np.array_equal(metrics["reference"], metrics["jsd"])  # nonsaturating D estimates JSD
-    assert "metrics" in evaluated.snapshot(n_samples=16, grid_size=8)
+    assert "metrics" in take_snapshot(evaluated, n_samples=16, grid_size=8)
 
 
 def test_datasets_without_modes_get_precision_and_recall():

@@ -8,7 +8,6 @@ from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides
 from ganlab.data.images import ImageDataset
 from ganlab.generator_file import export_generator, load_generator, sampling_generator
 from ganlab.train import Trainer
-from ganlab.train_images import ImageTrainer
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,7 @@ def image_trainer(data, **overrides):
     cfg = with_overrides(RunConfig(device="cpu"), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",
                                                    "d.channels": "8", "latent_dim": "16", "batch_size": "8",
                                                    **overrides})
-    t = ImageTrainer(cfg, data=data)
+    t = Trainer(cfg, data=data)
     t.step(2)
     return t
 

@@ -5,9 +5,11 @@ import pytest
 import torch
 
 from ganlab.config import RunConfig, with_overrides
+from ganlab.live_config import apply_config
 from ganlab.losses import LOSSES
 from ganlab.penalties import REGULARIZERS
-from ganlab.train import Trainer, TrainingDiverged, latent_grid
+from ganlab.toy_snapshot import latent_grid, take_snapshot
+from ganlab.train import Trainer, TrainingDiverged
 
 
 def make(**overrides) -> Trainer:
@@ -58,7 +60,7 @@ def test_snapshot_does_not_change_the_run():
     quiet.step(30)
     for _ in range(3):
         watched.step(10)
-        watched.snapshot()
+        take_snapshot(watched)
     assert same(params(quiet.G), params(watched.G))
 
 
@@ -112,10 +114,18 @@ def test_weight_clipping_keeps_d_weights_in_range():
     assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.02 + 1e-7
 
 
-def test_ema_is_the_exact_moving_average():
+def test_ema_is_the_exact_moving_average_with_its_warm_up():
+    """Toy runs share the image runs' EMA: update t uses decay min(ema, (1 + t) / (10 + t)), so the first
+    keeps 10 % of the initial G and from update 80 on the decay is the 0.9 asked for."""
     t = make(ema=0.9)
     before = params(t.G_ema)
     t.g_step()
+    for ema, old, new in zip(t.G_ema.parameters(), before, t.G.parameters(), strict=True):
+        assert torch.allclose(ema, 0.1 * old + 0.9 * new.detach(), atol=1e-7)
+    for _ in range(80):
+        t.g_step()
+    before = params(t.G_ema)
+    t.g_step()  # update 81: (1 + 81) / 91 > 0.9
     for ema, old, new in zip(t.G_ema.parameters(), before, t.G.parameters(), strict=True):
         assert torch.allclose(ema, 0.9 * old + 0.1 * new.detach(), atol=1e-7)
 
@@ -143,7 +153,7 @@ def test_run_honours_its_step_cap():
 def test_snapshot_contents():
     t = make(**{"loss.name": "minimax"})
     t.step(5)
-    snap = t.snapshot(n_samples=100, grid_size=32, manifold_size=8)
+    snap = take_snapshot(t, n_samples=100, grid_size=32, manifold_size=8)
     assert snap["real"].shape == snap["fake"].shape == snap["fake_grad"].shape == (100, 2)
     assert snap["d_score"].shape == snap["d_prob"].shape == (32, 32)
     assert np.allclose(snap["d_prob"], 1 / (1 + np.exp(-snap["d_score"])), atol=1e-6)
@@ -160,7 +170,7 @@ def test_snapshot_contents():
 def test_arrows_point_where_the_generator_loss_falls():
     t = make(**{"loss.name": "nonsaturating"})
     t.step(20)
-    snap = t.snapshot(n_samples=200)
+    snap = take_snapshot(t, n_samples=200)
     fake = torch.tensor(snap["fake"])
     step = torch.tensor(snap["fake_grad"]) * 1e-3
     with torch.no_grad():
@@ -200,7 +210,7 @@ def test_packed_discriminator_sees_pack_samples_at_once():
     assert t.D.net[0].in_features == 8 and t.D.net[0].out_features == 64 * 3
     t.step(3)
     assert math.isfinite(t.history.last()["d_loss"]) and t.d_updates == 3
-    snap = t.snapshot(n_samples=102, grid_size=8)
+    snap = take_snapshot(t, n_samples=102, grid_size=8)
     assert snap["fake"].shape == (100, 2) and snap["d_score"].shape == (8, 8)
 
 
@@ -210,7 +220,7 @@ def test_live_changes_keep_the_run_and_its_optimiser_state():
     adam_steps = t.d_opt.state_dict()["state"][0]["step"].item()
     new = with_overrides(t.config, {"d_opt.lr": "0.0005", "loss.name": "hinge", "d_steps": "2",
                                      "reg.r1": "1"})
-    assert t.apply_config(new) == []
+    assert apply_config(t, new) == []
     assert t.d_opt.param_groups[0]["lr"] == 0.0005
     assert t.d_opt.state_dict()["state"][0]["step"].item() == adam_steps
     assert t.loss.name == "hinge" and t.config.d_steps == 2
@@ -223,7 +233,7 @@ def test_a_new_optimiser_starts_fresh_for_that_network_only():
     t = make()
     t.step(3)
     g_opt = t.g_opt
-    assert t.apply_config(with_overrides(t.config, {"d_opt.name": "sgd"})) == []
+    assert apply_config(t, with_overrides(t.config, {"d_opt.name": "sgd"})) == []
     assert isinstance(t.d_opt, torch.optim.SGD) and t.g_opt is g_opt
     t.step(2)
     assert t.step_count == 5
@@ -233,5 +243,5 @@ def test_shape_changes_ask_for_a_restart_and_change_nothing():
     t = make()
     t.step(2)
     new = with_overrides(t.config, {"g.width": "32", "data.name": "grid25", "g_opt.lr": "0.01"})
-    assert sorted(t.apply_config(new)) == ["data.name", "g.width"]
+    assert sorted(apply_config(t, new)) == ["data.name", "g.width"]
     assert t.config.g.width == 64 and t.g_opt.param_groups[0]["lr"] == 1e-3

@@ -23,11 +23,13 @@ from ganlab.config import (
     with_overrides,
 )
 from ganlab.data.images import ImageDataset
+from ganlab.live_config import apply_config
 from ganlab.nets.images import DCGANDiscriminator, MLPImageDiscriminator
 from ganlab.nets.mlp import MLPDiscriminator
 from ganlab.optim import build_optimizer
+from ganlab.problems import Batch
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer
-from ganlab.train_images import ImageTrainer
 from ganlab.tricks import (
     MBD_KERNELS,
     TRICKS,
@@ -54,11 +56,11 @@ def tiny_data():
     return ImageDataset(images, torch.arange(48) % 10, "synthetic test digits", "train")
 
 
-def make_images(data, **overrides) -> ImageTrainer:
+def make_images(data, **overrides) -> Trainer:
     cfg = with_overrides(RunConfig(device="cpu"), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",
                                                    "d.channels": "8", "latent_dim": "16", "batch_size": "8",
                                                    **{k: str(v) for k, v in overrides.items()}})
-    return ImageTrainer(cfg, data=data)
+    return Trainer(cfg, data=data)
 
 
 def params(module) -> list[torch.Tensor]:
@@ -200,9 +202,9 @@ def test_feature_matching_on_images_uses_d_features(tiny_data):
     g_before = copy.deepcopy(t.G)
     t.g_step()
     z = torch.randn(8, 16, generator=gen)
-    index = torch.randint(len(t.labels), (8,), generator=gen)
+    index = torch.randint(len(t.problem.labels), (8,), generator=gen)
     with torch.no_grad():
-        expected = feature_matching_loss(t.D.features(t.images[index]), t.D.features(g_before(z)))
+        expected = feature_matching_loss(t.D.features(t.problem.images[index]), t.D.features(g_before(z)))
     assert t._last_g.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
@@ -242,7 +244,7 @@ def test_minibatch_discrimination_lets_d_compare_samples(build, plain_features):
 
 
 def test_trainer_keeps_real_and_fake_apart_with_minibatch_discrimination():
-    assert make()._joint_forward and not make(**{"tricks.minibatch_discrimination": "true"})._joint_forward
+    assert make().problem._joint and not make(**{"tricks.minibatch_discrimination": "true"}).problem._joint
 
 
 # --- historical averaging ----------------------------------------------------------------------------
@@ -399,7 +401,7 @@ def g_gradient(t: Trainer, steps: int, first_order: bool = False) -> list[torch.
     n = t.config.batch_size
     fake = t.G(t.sample_noise(n, generator=gen))
     real = t.dataset.sample(n, gen)
-    d = t.unrolled_discriminator(real, fake, steps)
+    d = t.unrolled_discriminator(Batch(real), Batch(fake), steps)
     if first_order:
         d = d.with_params([p.detach() for p in d.params.values()])
     return torch.autograd.grad(t.loss.g_loss(d(fake)), t.g_params)
@@ -434,7 +436,7 @@ def test_unrolled_gradient_is_the_total_derivative(optimizer):
 
     def loss() -> torch.Tensor:
         fake = t.G(z)
-        return t.loss.g_loss(t.unrolled_discriminator(real, fake)(fake))
+        return t.loss.g_loss(t.unrolled_discriminator(Batch(real), Batch(fake))(fake))
 
     grads = torch.autograd.grad(loss(), t.g_params)
     h = 1e-6
@@ -453,7 +455,7 @@ def test_unrolled_gradient_is_the_total_derivative(optimizer):
 def test_unrolled_sgd_step_is_one_gradient_step_of_d():
     t = make(**{"tricks.unrolled_steps": 1, "d_opt.name": "sgd", "d_opt.lr": 0.1})
     real, fake = t.dataset.sample(32, torch.Generator().manual_seed(5)), torch.randn(32, 2)
-    d = t.unrolled_discriminator(real, fake, 1)
+    d = t.unrolled_discriminator(Batch(real), Batch(fake), 1)
     grads = torch.autograd.grad(t.loss.d_loss(t.D(real), t.D(fake)), t.d_params)
     for p, g, q in zip(t.d_params, grads, d.params.values(), strict=True):
         assert torch.allclose(q, p - 0.1 * g, atol=1e-6)
@@ -484,7 +486,7 @@ def test_each_toy_trick_trains_on_ring8(overrides):
     t = make(**overrides)
     t.step(20)
     assert t.step_count == 20 and all(math.isfinite(v) for v in t.history.last().values())
-    snap = t.snapshot(n_samples=64, grid_size=8, manifold_size=4)
+    snap = take_snapshot(t, n_samples=64, grid_size=8, manifold_size=4)
     assert snap["fake_grad"].shape == (64, 2) and torch.isfinite(torch.as_tensor(snap["fake_grad"])).all()
 
 
@@ -505,13 +507,13 @@ def test_each_image_trick_trains(tiny_data, overrides):
 def test_feature_matching_unrolling_and_averaging_switch_live():
     t = make()
     t.step(2)
-    assert t.apply_config(with_overrides(t.config, {"tricks.feature_matching": "true",
+    assert apply_config(t, with_overrides(t.config, {"tricks.feature_matching": "true",
                                                     "tricks.historical_averaging": "0.5"})) == []
-    assert t._g_backward == t._tricks_g_backward and set(t.param_averages) == {"G", "D"}
+    assert t.config.tricks.feature_matching and t.g_needs_real and set(t.param_averages) == {"G", "D"}
     t.step(2)
     assert t.param_averages["G"].count == 2
-    assert t.apply_config(with_overrides(t.config, {"tricks.historical_averaging": "0",
+    assert apply_config(t, with_overrides(t.config, {"tricks.historical_averaging": "0",
                                                     "tricks.feature_matching": "false"})) == []
-    assert t._g_backward == t._plain_g_backward and t.param_averages == {}
-    assert t.apply_config(with_overrides(t.config, {"tricks.minibatch_discrimination": "true"})) == \
+    assert not t.g_needs_real and t.param_averages == {}
+    assert apply_config(t, with_overrides(t.config, {"tricks.minibatch_discrimination": "true"})) == \
         ["tricks.minibatch_discrimination"]

@@ -72,7 +72,7 @@ def _gen(seed: int) -> torch.Generator:
 def _covered(trainer: Trainer) -> dict:
     """Mode statistics of 2,500 generator samples (the PacGAN protocol)."""
     data = trainer.dataset
-    return mode_stats(trainer.sample(2500), data.centers, data.std)
+    return mode_stats(trainer.sample(2500).cpu().numpy(), data.centers, data.std)
 
 
 def _pick(value: float, upper_bounds: tuple[float, ...]) -> int:
@@ -91,12 +91,12 @@ def adversarial_idea() -> Outcome:
     steps = 1200
     trainer = toy_trainer(**{"data.name": "gaussian", "loss.name": "nonsaturating"})
     real = trainer.dataset.sample(1000, _gen(1)).numpy()
-    w1_start = wasserstein1(real, trainer.sample(1000))
+    w1_start = wasserstein1(real, trainer.sample(1000).cpu().numpy())
     trainer.step(steps)
-    w1_end = wasserstein1(real, trainer.sample(1000))
+    w1_end = wasserstein1(real, trainer.sample(1000).cpu().numpy())
     with torch.no_grad():
         d_real = torch.sigmoid(trainer.D(torch.from_numpy(real))).mean().item()
-        d_fake = torch.sigmoid(trainer.D(torch.from_numpy(trainer.sample(1000)))).mean().item()
+        d_fake = torch.sigmoid(trainer.D(trainer.sample(1000))).mean().item()
     if max(abs(d_real - 0.5), abs(d_fake - 0.5)) < 0.15:
         answer = 1
     elif d_real - d_fake >= 0.5:

@@ -8,7 +8,7 @@
 - Tricks (ganlab.tricks): both discriminators take `minibatch_discrimination` (a MinibatchDiscrimination
   layer before the score head, 8 more features); the DCGAN generator takes `vbn_reference` r > 0 to use
   virtual batch norm instead of batch norm, and then expects its input's first r rows to be the
-  reference batch (ConditionedGenerator in ganlab.train_images prepends them).
+  reference batch (ConditionedGenerator in ganlab.problems.images prepends them).
 Generators output tanh values in [-1, 1]; discriminators return raw scores (n,), never probabilities.
 """
 

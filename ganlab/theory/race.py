@@ -45,7 +45,7 @@ class Race:
 
     def _measure(self) -> None:
         for loss, trainer in self.trainers.items():
-            fake = trainer.sample(EVAL_POINTS, use_ema=False, seed=trainer.config.seed + 2)
+            fake = trainer.sample(EVAL_POINTS, use_ema=False, seed=trainer.config.seed + 2).cpu().numpy()
             value = wasserstein1(self.data, fake) if np.isfinite(fake).all() else float("nan")
             self.history[loss].append((trainer.step_count, value))
 

@@ -1,4 +1,4 @@
-"""One browser session's MNIST Lab run (no streamlit here): the ImageTrainer, play/pause/step/reset,
+"""One browser session's MNIST Lab run (no streamlit here): the Trainer, play/pause/step/reset,
 periodic image metrics, D's outputs on a real and a fake batch, and saving."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import torch
 from ganlab.checkpoint import checkpoint_bytes, save_checkpoint
 from ganlab.config import RunConfig, diff, validate
 from ganlab.image_eval import IMAGE_METRIC_TITLES
-from ganlab.train import TrainingDiverged
-from ganlab.train_images import ImageTrainer
+from ganlab.train import Trainer, TrainingDiverged
 
 TICK_SECONDS = 0.6
 TRAIN_BUDGET = 0.4
@@ -43,7 +42,7 @@ class MnistSession:
     """The state the MNIST Lab keeps in st.session_state; any config change starts a new run."""
 
     config: RunConfig
-    trainer: ImageTrainer = field(init=False)
+    trainer: Trainer = field(init=False)
     playing: bool = False
     error: str | None = None
     notice: str | None = None
@@ -52,7 +51,7 @@ class MnistSession:
 
     def __post_init__(self):
         self.config = validate(self.config)
-        self.trainer = ImageTrainer(self.config)
+        self.trainer = Trainer(self.config)
 
     def set_config(self, config: RunConfig) -> bool:
         """Start a new run when `config` differs; returns whether it did."""
@@ -66,7 +65,7 @@ class MnistSession:
     def reset(self, notice: str | None = "Reset: a new run from step 0.") -> None:
         old = self.trainer
         same_data = old.config.data.data_dir == self.config.data.data_dir
-        self.trainer = ImageTrainer(self.config, data=old.data if same_data else None)
+        self.trainer = Trainer(self.config, data=old.dataset if same_data else None)
         self.playing = False
         self.error = None
         self.metrics = []
@@ -74,8 +73,8 @@ class MnistSession:
 
     def config_changes(self) -> list[tuple[int, str]]:
         """The run's mid-run config changes [(step, "option: old -> new")] for the charts' markers: what
-        the trainer keeps (getattr: an ImageTrainer may keep none, as every change here starts a new run)."""
-        changes = getattr(self.trainer, "config_changes", None) or []
+        the trainer keeps."""
+        changes = self.trainer.config_changes
         return [(int(step), str(text)) for step, text in changes]
 
     def _guard(self, action) -> None:
@@ -129,10 +128,11 @@ class MnistSession:
         and a batch G makes from fixed noise, as a D step sees them: G and D in training mode (batch norm
         on each batch's own statistics), so they agree with the chart of mean D(real) and D(fake). Leaves
         the run as it was."""
-        t = self.trainer
+        t, problem = self.trainer, self.trainer.problem
         draw = torch.Generator(device=t.device).manual_seed(t.config.seed + 3)  # the same batches every time
-        index = torch.randperm(len(t.labels), generator=draw, device=t.device)[:n]  # every class (the data
-        real, labels = t.images[index], t.labels[index]                            # is sorted by label)
+        # a random subset, so every class is in it (the data is sorted by label)
+        index = torch.randperm(len(problem.labels), generator=draw, device=t.device)[:n]
+        real, labels = problem.images[index], problem.labels[index]
         z = torch.randn(len(index), t.config.latent_dim, generator=draw, device=t.device)
         codes = None
         if t.config.conditional:
@@ -140,9 +140,9 @@ class MnistSession:
         elif t.config.info_codes:
             codes = torch.arange(len(index), device=t.device) % t.config.info_codes
         cond = labels if t.config.conditional else None
-        with as_in_a_training_step(t.G, t.D, t.D_embedding):
+        with as_in_a_training_step(t.G, t.D, problem.D_embedding):
             fake = t.G(z, codes)
-            real_out, fake_out = t.discriminate(real, cond), t.discriminate(fake, cond)
+            real_out, fake_out = problem.discriminate(real, cond), problem.discriminate(fake, cond)
         if t.loss.output == "probability":
             real_out, fake_out = torch.sigmoid(real_out), torch.sigmoid(fake_out)
         return {"real": real_out.cpu().numpy(), "fake": fake_out.cpu().numpy()}

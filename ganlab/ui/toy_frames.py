@@ -13,6 +13,7 @@ import numpy as np
 from ganlab.losses import LOSSES
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.ui.toy_session import ToySession
 from ganlab.viz.spec import figure_spec
 from ganlab.viz.toy_plane import auto_arrow_scale, plane_figure
@@ -70,7 +71,7 @@ def overlays(session: ToySession, snap: dict, layers: set[str] | frozenset[str])
 
 def live_snapshot(session: ToySession) -> dict:
     """The run's snapshot now, at the live frame's size (call inside session.reading())."""
-    return session.trainer.snapshot(n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
+    return take_snapshot(session.trainer, n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
 
 
 def plane_spec(session: ToySession, snap: dict, layers, uirevision: str = "plane") -> str:

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig, diff, validate
+from ganlab.live_config import apply_config
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer, TrainingDiverged
 
 TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
@@ -225,7 +227,7 @@ class ToySession:
     def _record_own(self) -> None:
         if self.timeline and self.timeline[-1]["step"] == self.trainer.step_count:
             return
-        self.timeline.append({"step": self.trainer.step_count, "snapshot": self.trainer.snapshot(),
+        self.timeline.append({"step": self.trainer.step_count, "snapshot": take_snapshot(self.trainer),
                               "state": copy.deepcopy(self.trainer.state_dict())})
 
     def moment_at(self, step: int) -> int | None:
@@ -365,7 +367,7 @@ class ToySession:
         config = validate(config)
         if not diff(self.config, config):
             return []
-        restart = self.trainer.apply_config(config)
+        restart = apply_config(self.trainer, config)
         self.config = config
         if restart:
             playing = self.playing

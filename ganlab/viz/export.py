@@ -104,7 +104,7 @@ def animation_html(snaps: Sequence[Mapping], **plane_kwargs) -> str:
     """A self-contained HTML page (plotly.js inline) animating the plane over the snapshots.
 
     Args:
-        snaps: Trainer.snapshot() dicts, in time order.
+        snaps: take_snapshot(Trainer) dicts, in time order.
         **plane_kwargs: passed to plane_figure for every frame (layers, arrow_scale, centers, ...).
     """
     fig = animation_figure(snaps, **plane_kwargs)

@@ -314,7 +314,7 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     """The 2-D plane of a toy run: one trace group per layer, axes fixed to the data bounds.
 
     Args:
-        snap: a Trainer.snapshot() dict (see ganlab.train).
+        snap: a take_snapshot(Trainer) dict (see ganlab.train).
         layers: keys of LAYERS to draw (default DEFAULT_LAYERS). Layers whose input is missing
             (data_density, d_star, fake_density, modes without centers) are skipped.
         data_density: (xs, ys, dens) exact p_data on a grid, dens[i, j] at (xs[j], ys[i]).

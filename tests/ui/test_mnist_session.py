@@ -23,12 +23,12 @@ def test_d_outputs_are_what_a_d_step_sees_and_leave_the_run_as_it_was():
 
     # by hand, on a copy: G and D in training mode (batch statistics), a fixed random real batch and noise
     draw = torch.Generator().manual_seed(t.config.seed + 3)
-    index = torch.randperm(len(t.labels), generator=draw)[:64]
+    index = torch.randperm(len(t.problem.labels), generator=draw)[:64]
     z = torch.randn(64, t.config.latent_dim, generator=draw)
-    assert len(set(t.labels[index].tolist())) == 10  # every digit (the first 64 digits are all 0s)
+    assert len(set(t.problem.labels[index].tolist())) == 10  # every digit (the first 64 digits are all 0s)
     with torch.no_grad():
         fake = g(z, None)
-        real_scores, fake_scores = d(t.images[index]), d(fake)
+        real_scores, fake_scores = d(t.problem.images[index]), d(fake)
     assert np.array_equal(outputs["real"], torch.sigmoid(real_scores).numpy())
     assert np.array_equal(outputs["fake"], torch.sigmoid(fake_scores).numpy())
 

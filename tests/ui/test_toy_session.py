@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from ganlab.config import RunConfig, with_overrides
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.ui.toy_presets import PRESETS
 from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ToySession
 
@@ -82,7 +83,7 @@ def test_in_the_background_a_divergence_is_caught_before_a_frame_shows_it():
     with session.lock:
         assert all(torch.isfinite(p).all() for p in session.trainer.G.parameters())  # the last good state
         assert all(torch.isfinite(p).all() for p in session.trainer.D.parameters())
-        assert np.isfinite(session.trainer.snapshot(n_samples=16, grid_size=8)["fake"]).all()
+        assert np.isfinite(take_snapshot(session.trainer, n_samples=16, grid_size=8)["fake"]).all()
 
 
 def test_the_worker_checks_every_so_many_steps_and_at_a_pause():
@@ -217,13 +218,14 @@ def test_a_reader_holds_the_run_still_and_the_worker_resumes_after():
 
 # --- compare mode: A and B in lockstep (issue 16) ------------------------------------------------------
 
-def fixed_inputs(session: ToySession) -> dict:
+def snapshot_inputs(session: ToySession) -> dict:
     """The fixed z and real points the plane's samples come from (built by the live frame's snapshot)."""
+    from ganlab import toy_snapshot
     from ganlab.ui.toy_frames import LIVE_SAMPLES, live_snapshot
 
     with session.reading():
         live_snapshot(session)
-        return session.trainer._fixed_snapshot_inputs(LIVE_SAMPLES)
+        return toy_snapshot.fixed_inputs(session.trainer, LIVE_SAMPLES)
 
 
 def steps(pair) -> tuple[int, int]:
@@ -237,7 +239,7 @@ def test_compare_pair_steps_plays_pauses_and_resets_both_runs_in_lockstep():
     main = ToySession(small(**{"tricks.unrolled_steps": "2"}))
     pair = ComparePair(main, {"tricks.unrolled_steps": "0"})
     assert pair.other.config.tricks.unrolled_steps == 0 and pair.other.config.seed == main.config.seed == 0
-    a, b = fixed_inputs(main), fixed_inputs(pair.other)
+    a, b = snapshot_inputs(main), snapshot_inputs(pair.other)
     assert a["z"].shape == (128, 2) and torch.equal(a["z"], b["z"]) and torch.equal(a["real"], b["real"])
     # Step drives both: D's half, then G's half
     runs = (main, pair.other)
@@ -257,7 +259,7 @@ def test_compare_pair_steps_plays_pauses_and_resets_both_runs_in_lockstep():
     main.pause()
     assert not pair.other.playing and pair.tick() is None and steps(pair) == (22, 22)
     # the plane's samples: same fixed z and real points in both runs after training too
-    a, b = fixed_inputs(main), fixed_inputs(pair.other)
+    a, b = snapshot_inputs(main), snapshot_inputs(pair.other)
     assert torch.equal(a["z"], b["z"]) and torch.equal(a["real"], b["real"])
     pair.reset()
     assert steps(pair) == (0, 0) and [m["step"] for m in pair.other.timeline] == [0]

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from ganlab.config import RunConfig
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer
 from ganlab.viz.export import animation_figure, animation_html, metrics_csv
 
@@ -21,7 +22,7 @@ def snaps():
         out = []
         for _ in range(4):
             t.step(5)
-            out.append(t.snapshot(n_samples=64, grid_size=16, manifold_size=6))
+            out.append(take_snapshot(t, n_samples=64, grid_size=16, manifold_size=6))
     finally:
         torch.set_num_threads(before)
     return out

@@ -9,6 +9,7 @@ import torch
 from ganlab.config import LossConfig, RunConfig
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
+from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer
 from ganlab.viz.toy_plane import (
     ARROW_FRACTION,
@@ -46,7 +47,7 @@ def trainer():
 
 @pytest.fixture(scope="module")
 def snap(trainer):
-    return trainer.snapshot(n_samples=N, grid_size=GRID, manifold_size=16)
+    return take_snapshot(trainer, n_samples=N, grid_size=GRID, manifold_size=16)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def extras(trainer, snap):
 def critic_snap():
     t = Trainer(RunConfig(device="cpu", batch_size=64, loss=LossConfig(name="wgan-gp")))
     t.step(10)
-    return t.snapshot(n_samples=64, grid_size=24, manifold_size=6)
+    return take_snapshot(t, n_samples=64, grid_size=24, manifold_size=6)
 
 
 def groups(fig):

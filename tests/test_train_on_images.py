@@ -5,8 +5,9 @@ import torch
 
 from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides
 from ganlab.data.images import ImageDataset
-from ganlab.train import TrainingDiverged
-from ganlab.train_images import ImageTrainer
+from ganlab.problems import Batch
+from ganlab.problems.images import sample_grid
+from ganlab.train import Trainer, TrainingDiverged
 
 
 @pytest.fixture(scope="module")
@@ -16,11 +17,11 @@ def tiny_data():
     return ImageDataset(images, torch.arange(64) % 10, "synthetic test digits", "train")
 
 
-def make(data, **overrides) -> ImageTrainer:
+def make(data, **overrides) -> Trainer:
     cfg = with_overrides(RunConfig(device="cpu"), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",
                                                    "d.channels": "8", "latent_dim": "16", "batch_size": "16",
                                                    **{k: str(v) for k, v in overrides.items()}})
-    return ImageTrainer(cfg, data=data)
+    return Trainer(cfg, data=data)
 
 
 def params(module):
@@ -34,7 +35,7 @@ def test_each_variant_trains_with_finite_losses(tiny_data, variant):
     t = make(tiny_data, **variant)
     t.step(3)
     assert t.step_count == 3 and all(math.isfinite(v) for v in t.history.last().values())
-    grid = t.sample_grid(per_row=4)
+    grid = sample_grid(t, per_row=4)
     rows = 10 if variant.get("conditional") or variant.get("info_codes") else 8
     assert grid.shape == (rows, 4, 28, 28) and grid.min() >= 0 and grid.max() <= 1
 
@@ -71,7 +72,7 @@ def test_divergence_is_caught_and_the_run_restored(tiny_data):
 
 def _batch(t):
     gen = torch.Generator().manual_seed(1)
-    real = t.images[:8].clone()
+    real = t.problem.images[:8].clone()
     fake = torch.rand(8, 1, 28, 28, generator=gen) * 2 - 1
     return real, fake
 
@@ -84,7 +85,7 @@ def test_each_gradient_penalty_is_the_weighted_formula(tiny_data, reg):
     fake.requires_grad_(True)
     real_scores, fake_scores = t.D(real), t.D(fake)
     gen_state = t.generator.get_state()
-    (penalty,) = t._penalties(real, fake, real_scores, fake_scores, None, None)
+    (penalty,) = t.d_penalties(Batch(real), Batch(fake), real_scores, fake_scores)
     t.generator.set_state(gen_state)  # replay the same interpolation draws
     if reg in ("r1", "r2"):
         points, scores = (real, real_scores) if reg == "r1" else (fake, fake_scores)
@@ -99,16 +100,16 @@ def test_each_gradient_penalty_is_the_weighted_formula(tiny_data, reg):
         norms = grad.flatten(1).norm(dim=1)
         expected = 4.0 * (norms.square().mean() if reg == "gp0" else (norms - 1).square().mean())
     assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
-    assert t._penalties(real, fake, real_scores, fake_scores, None, None)[0].requires_grad
+    assert t.d_penalties(Batch(real), Batch(fake), real_scores, fake_scores)[0].requires_grad
 
 
 def test_no_regulariser_no_penalty_and_instance_noise_perturbs_inputs_only(tiny_data):
     plain = make(tiny_data)
     real, fake = _batch(plain)
-    assert plain._penalties(real, fake, plain.D(real), plain.D(fake), None, None) == []
-    assert torch.equal(plain._perturb(real), real)
+    assert plain.d_penalties(Batch(real), Batch(fake), plain.D(real), plain.D(fake)) == []
+    assert torch.equal(plain.perturb(real), real)
     noisy = make(tiny_data, **{"reg.instance-noise": 0.5})
-    seen = noisy._perturb(real)
+    seen = noisy.perturb(real)
     assert (seen - real).std().item() == pytest.approx(0.5, rel=0.05)
     noisy.step(2)
     assert all(math.isfinite(v) for v in noisy.history.last().values())
@@ -118,10 +119,10 @@ def test_cpu_runs_in_full_precision_and_contiguous_memory(tiny_data):
     from ganlab.device import autocast_context, mixed_precision_dtype
 
     t = make(tiny_data)
-    assert t.mixed_precision is None and mixed_precision_dtype(torch.device("cpu")) is None
+    assert t.problem.mixed_precision is None and mixed_precision_dtype(torch.device("cpu")) is None
     with autocast_context(torch.device("cpu")):
-        assert t.D(t.images[:2]).dtype == torch.float32
-    assert t.memory_format == torch.contiguous_format
+        assert t.D(t.problem.images[:2]).dtype == torch.float32
+    assert t.problem.memory_format == torch.contiguous_format
 
 
 # --- EMA of G with a warm-up -------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def test_the_ema_generator_follows_g_at_step_50_where_the_plain_ema_showed_the_u
     import copy
 
     cfg = with_overrides(RunConfig(device="cpu"), {"data.name": "mnist", **IMAGE_DEFAULTS})
-    t = ImageTrainer(cfg)
+    t = Trainer(cfg)
     plain = copy.deepcopy(t.G_ema)  # the old rule, kept by hand beside the trainer's
     for _ in range(50):
         t.step(1)
