@@ -1,6 +1,6 @@
 """Every named option (datasets, losses, regularisers, training tricks, architectures, optimisers, noise)
-with a one-line description: what `python -m ganlab list` prints and the home page shows (the home page
-asks for the sections without the tricks).
+with a one-line description, and every numeric option with its range (ganlab.options): what
+`python -m ganlab list` prints and the home page shows.
 
 The architectures section lists what the app trains: the networks (`mlp` for toy data and for digits,
 `dcgan` for digits) and the image model kinds the MNIST Lab offers beside them (IMAGE_KINDS: conditional,
@@ -16,6 +16,7 @@ from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.nets.mlp import ARCHITECTURES
+from ganlab.options import OPTIONS
 from ganlab.penalties import REGULARIZERS
 from ganlab.tricks import TRICKS
 
@@ -73,6 +74,8 @@ def catalogue(include_tricks: bool = False) -> dict[str, dict[str, str]]:
         "architectures": architectures(),
         "optimizers": dict(OPTIMIZERS),
         "noise": dict(NOISES),
+        "numeric options": {path: f"{option.help}; {option.describe()} (--set {path}=VALUE)"
+                            for path, option in OPTIONS.items()},
     }
     if include_tricks:
         sections["tricks"] = dict(TRICKS)

@@ -1,7 +1,7 @@
 """Dataclasses for every option of a run, their validation, and JSON / query-string round trips.
 
-Every number has bounds stated here; a bad value raises `ConfigError` naming the field (dotted path,
-e.g. "g_opt.lr") and what is allowed. Dotted paths are also the keys of share links and of
+Every number's bounds are declared once, in ganlab.options; a bad value raises `ConfigError` naming the
+field (dotted path, e.g. "g_opt.lr") and what is allowed. Dotted paths are also the keys of share links and of
 `python -m ganlab train --set key=value`.
 """
 
@@ -18,6 +18,7 @@ from ganlab.data.images import IMAGE_DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
+from ganlab.options import OPTIONS
 from ganlab.penalties import REGULARIZERS
 
 OPTIMIZERS: dict[str, str] = {
@@ -148,57 +149,21 @@ class RunConfig:
     tricks: TricksConfig = field(default_factory=TricksConfig)
 
 
-# --- bounds --------------------------------------------------------------------------------------
-
-# dotted path -> (low, high, low_inclusive, high_inclusive)
-BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
-    "data.std": (0.0, 10.0, False, True),
-    "data.n_modes": (1, 100, True, True),
-    "data.radius": (0.0, 100.0, False, True),
-    "data.theta": (-100.0, 100.0, True, True),
-    "data.separation": (0.0, 100.0, False, True),
-    "loss.clip": (0.0, 10.0, False, True),
-    "loss.gp_lambda": (0.0, 1e4, False, True),
-    "depth": (1, 8, True, True),
-    "width": (1, 1024, True, True),
-    "maxout_pieces": (2, 16, True, True),
-    "channels": (4, 256, True, True),
-    "info_codes": (0, 50, True, True),
-    "pack": (1, 8, True, True),
-    "lr": (0.0, 10.0, False, True),
-    "beta1": (0.0, 1.0, True, False),
-    "beta2": (0.0, 1.0, True, False),
-    "momentum": (0.0, 1.0, True, False),
-    "latent_dim": (1, 256, True, True),
-    "batch_size": (1, 8192, True, True),
-    "d_steps": (1, 100, True, True),
-    "g_steps": (1, 100, True, True),
-    "ema": (0.0, 1.0, True, False),
-    "seed": (0, 2**31 - 1, True, True),
-    "history": (10, 100_000, True, True),
-    "eval_every": (0, 1_000_000, True, True),
-    "eval_samples": (100, 20_000, True, True),
-    "tricks.historical_averaging": (0.0, 100.0, True, True),
-    "tricks.unrolled_steps": (0, 10, True, True),
-}
-
+# --- bounds: declared once, in ganlab.options ---------------------------------------------------------
 
 def _describe_range(low: float, high: float, low_in: bool, high_in: bool) -> str:
     return f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
 
 
-def _check_number(path: str, value: Any, bound_key: str, integer: bool = False) -> None:
-    low, high, low_in, high_in = BOUNDS[bound_key]
-    allowed = ("an integer in " if integer else "a number in ") + _describe_range(low, high, low_in, high_in)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _check_number(path: str, value: Any) -> None:
+    """`value` must be what OPTIONS[path] allows (ConfigError naming `path` and the range if not)."""
+    option = OPTIONS[path]
+    allowed = option.describe()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ConfigError(path, f"must be {allowed}, got {value!r}")
-    if integer and not float(value).is_integer():
+    if option.integer and not float(value).is_integer():
         raise ConfigError(path, f"must be {allowed}, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(path, f"must be {allowed}, got {value!r}")
-    too_low = value < low or (value == low and not low_in)
-    too_high = value > high or (value == high and not high_in)
-    if too_low or too_high:
+    if value < option.low or value > option.high:
         raise ConfigError(path, f"must be {allowed}, got {value!r}")
 
 
@@ -226,12 +191,12 @@ def _validate_points(points: Any) -> None:
 
 def _validate_net(prefix: str, net: NetConfig) -> None:
     _check_choice(f"{prefix}.arch", net.arch, {**ARCHITECTURES, **IMAGE_ARCHITECTURES})
-    _check_number(f"{prefix}.depth", net.depth, "depth", integer=True)
-    _check_number(f"{prefix}.width", net.width, "width", integer=True)
+    _check_number(f"{prefix}.depth", net.depth)
+    _check_number(f"{prefix}.width", net.width)
     _check_choice(f"{prefix}.activation", net.activation, ACTIVATIONS)
     _check_choice(f"{prefix}.norm", net.norm, NORMS)
-    _check_number(f"{prefix}.maxout_pieces", net.maxout_pieces, "maxout_pieces", integer=True)
-    _check_number(f"{prefix}.channels", net.channels, "channels", integer=True)
+    _check_number(f"{prefix}.maxout_pieces", net.maxout_pieces)
+    _check_number(f"{prefix}.channels", net.channels)
     if not isinstance(net.spectral_norm, bool):
         raise ConfigError(f"{prefix}.spectral_norm", f"must be true or false, got {net.spectral_norm!r}")
 
@@ -239,7 +204,7 @@ def _validate_net(prefix: str, net: NetConfig) -> None:
 def _validate_optim(prefix: str, opt: OptimConfig) -> None:
     _check_choice(f"{prefix}.name", opt.name, OPTIMIZERS)
     for name in ("lr", "beta1", "beta2", "momentum"):
-        _check_number(f"{prefix}.{name}", getattr(opt, name), name)
+        _check_number(f"{prefix}.{name}", getattr(opt, name))
 
 
 def _validate_tricks(cfg: RunConfig, images: bool) -> None:
@@ -247,8 +212,8 @@ def _validate_tricks(cfg: RunConfig, images: bool) -> None:
     for name in ("feature_matching", "minibatch_discrimination", "virtual_batch_norm"):
         if not isinstance(getattr(tricks, name), bool):
             raise ConfigError(f"tricks.{name}", f"must be true or false, got {getattr(tricks, name)!r}")
-    _check_number("tricks.historical_averaging", tricks.historical_averaging, "tricks.historical_averaging")
-    _check_number("tricks.unrolled_steps", tricks.unrolled_steps, "tricks.unrolled_steps", integer=True)
+    _check_number("tricks.historical_averaging", tricks.historical_averaging)
+    _check_number("tricks.unrolled_steps", tricks.unrolled_steps)
     if tricks.virtual_batch_norm and (not images or cfg.g.arch != "dcgan"):
         raise ConfigError("tricks.virtual_batch_norm", "replaces the batch norm of the DCGAN generator: "
                           "image runs with g.arch 'dcgan' only")
@@ -279,16 +244,16 @@ def validate(cfg: RunConfig) -> RunConfig:
     if data.data_dir is not None and not isinstance(data.data_dir, str):
         raise ConfigError("data.data_dir", f"must be a folder path, got {data.data_dir!r}")
     if data.std is not None:
-        _check_number("data.std", data.std, "data.std")
+        _check_number("data.std", data.std)
     for name in ("n_modes", "radius", "theta", "separation"):
-        _check_number(f"data.{name}", getattr(data, name), f"data.{name}", integer=name == "n_modes")
+        _check_number(f"data.{name}", getattr(data, name))
     _validate_points(data.points)
     if data.name == "custom" and not data.points:
         raise ConfigError("data.points", "the custom dataset needs at least one [x, y] point")
 
     _check_choice("loss.name", cfg.loss.name, LOSSES)
-    _check_number("loss.clip", cfg.loss.clip, "loss.clip")
-    _check_number("loss.gp_lambda", cfg.loss.gp_lambda, "loss.gp_lambda")
+    _check_number("loss.clip", cfg.loss.clip)
+    _check_number("loss.gp_lambda", cfg.loss.gp_lambda)
 
     _validate_net("g", cfg.g)
     _validate_net("d", cfg.d)
@@ -298,8 +263,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check_choice("device", cfg.device, DEVICES)
     for name in ("latent_dim", "batch_size", "d_steps", "g_steps", "pack", "seed", "history", "eval_every",
                  "eval_samples", "info_codes"):
-        _check_number(name, getattr(cfg, name), name, integer=True)
-    _check_number("ema", cfg.ema, "ema")
+        _check_number(name, getattr(cfg, name))
+    _check_number("ema", cfg.ema)
     if images and cfg.batch_size < 2 and "dcgan" in (cfg.g.arch, cfg.d.arch):
         raise ConfigError("batch_size", "must be at least 2 for DCGAN: its batch norm needs two images per batch")
     if not isinstance(cfg.tricks, TricksConfig):

@@ -35,14 +35,7 @@ from ganlab.optim import build_optimizer
 from ganlab.penalties import d_penalties
 from ganlab.problems import Batch, make_problem
 from ganlab.rollback import Rollback, TrainingDiverged
-from ganlab.tricks import (
-    FunctionalDiscriminator,
-    HistoricalAverage,
-    UnrolledOptimizer,
-    feature_matching_loss,
-    unroll,
-    update_ema,
-)
+from ganlab.tricks import HistoricalAverage, feature_matching_loss, unrolled_discriminator, update_ema
 
 # per iteration: D's loss (with penalties), G's loss, D's divergence estimate, mean D(real) and D(fake)
 # (probabilities for losses that read D as one, else raw scores)
@@ -179,7 +172,7 @@ class Trainer:
         with self.problem.autocast():
             fake = self.fake_batch()
             real = self.real_batch() if self.g_needs_real else None
-            d = self.unrolled_discriminator(real, fake) if self.unrolled_steps else None
+            d = unrolled_discriminator(self, real, fake, self.unrolled_steps) if self.unrolled_steps else None
             with frozen(self.d_params):  # D's weights get no gradient (an unrolled D's do: D's step clears them)
                 loss = self.g_objective(fake, real, d)
                 if self.param_averages:
@@ -223,35 +216,6 @@ class Trainer:
         if self.loss.output == "probability":
             real_scores, fake_scores = torch.sigmoid(real_scores), torch.sigmoid(fake_scores)
         return torch.stack([estimate, real_scores.mean(dim=1), fake_scores.mean(dim=1)], dim=1)
-
-    def unrolled_discriminator(self, real: Batch, fake: Batch,
-                               steps: int | None = None) -> FunctionalDiscriminator:
-        """D after `steps` (default: tricks.unrolled_steps) differentiable updates on this batch (Metz et al.
-        2017); toy runs.
-
-        Each update is D's own: its loss with the label target, its gradient penalties and weight clipping,
-        and its optimiser's rule started from a copy of that optimiser's state. `fake` keeps its graph to
-        G, so the returned discriminator's parameters are functions of G's. D, its buffers and its
-        optimiser are left untouched (buffers are copied).
-        """
-        steps = self.unrolled_steps if steps is None else steps
-        names = [name for name, p in self.D.named_parameters() if p.requires_grad]
-        buffers = {name: b.clone() for name, b in self.D.named_buffers()}
-        start = FunctionalDiscriminator(self.D, dict(zip(names, self.d_params, strict=True)), buffers)
-        if "r1" in self.config.regularizers:
-            real = Batch(real.x.detach().requires_grad_(True), real.labels)
-
-        def d_loss(params: list[Tensor]) -> Tensor:
-            d = start.with_params(params)
-            real_scores, fake_scores = d(real.x), d(fake.x)
-            loss = self.loss.d_loss(real_scores, fake_scores, self.real_target)
-            for penalty in self.d_penalties(real, fake, real_scores, fake_scores, d):
-                loss = loss + penalty
-            return loss
-
-        clip = self.config.loss.clip if self.loss.weight_clip else None
-        params = unroll(d_loss, self.d_params, UnrolledOptimizer(self.d_opt, self.d_params), steps, clip)
-        return start.with_params(params)
 
     # --- iterations -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ tricks that are regularisers (`reg.label-smoothing`, `reg.instance-noise`) or pl
 `g_opt.lr` / `d_opt.lr`, `ema`). `TRICKS` below lists them all, with the option that switches each on;
 `python -m ganlab list` prints it.
 
-Building blocks here (pure functions and small modules; the trainers wire them in):
+Building blocks here (pure functions and small modules; the Trainer wires them in):
 
 - `feature_matching_loss`: G's loss ||E f(x) - E f(G(z))||^2 on D's last hidden layer (Salimans et al.
   2016, "Improved Techniques for Training GANs", sec. 3.1).
@@ -14,8 +14,9 @@ Building blocks here (pure functions and small modules; the trainers wire them i
   lambda ||theta - mean||^2 (sec. 3.3).
 - `VirtualBatchNorm`: batch norm with the statistics of a fixed reference batch plus the sample itself
   (sec. 3.5).
-- `UnrolledOptimizer`, `unroll` and `FunctionalDiscriminator`: k differentiable updates of a copy of D,
-  through which G's gradient flows (Metz et al. 2017, "Unrolled Generative Adversarial Networks").
+- `UnrolledOptimizer`, `unroll`, `FunctionalDiscriminator` and `unrolled_discriminator` (a trainer's D
+  unrolled): k differentiable updates of a copy of D, through which G's gradient flows (Metz et al. 2017,
+  "Unrolled Generative Adversarial Networks").
 - `ema_decay`, `update_ema`, `ema_source`: the moving average of G's weights the trainer samples from,
   with a warm-up (see `ema_decay`).
 
@@ -24,6 +25,7 @@ This module imports only torch (and ganlab.fast_ops, itself torch only), so the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -373,3 +375,32 @@ def unroll(d_loss: Callable[[list[Tensor]], Tensor], params: list[Tensor], optim
         if clip is not None:
             current = [p.clamp(-clip, clip) for p in current]
     return current
+
+
+def unrolled_discriminator(trainer, real, fake, steps: int) -> FunctionalDiscriminator:
+    """A trainer's D after `steps` differentiable updates on this batch (Metz et al. 2017); toy runs.
+
+    `real`, `fake`: the batches (ganlab.problems.Batch) of the generator step that unrolls D.
+
+    Each update is D's own: its loss with the label target, its gradient penalties and weight clipping,
+    and its optimiser's rule started from a copy of that optimiser's state. `fake` keeps its graph to
+    G, so the returned discriminator's parameters are functions of G's. D, its buffers and its
+    optimiser are left untouched (buffers are copied).
+    """
+    names = [name for name, p in trainer.D.named_parameters() if p.requires_grad]
+    buffers = {name: b.clone() for name, b in trainer.D.named_buffers()}
+    start = FunctionalDiscriminator(trainer.D, dict(zip(names, trainer.d_params, strict=True)), buffers)
+    if "r1" in trainer.config.regularizers:
+        real = dataclasses.replace(real, x=real.x.detach().requires_grad_(True))
+
+    def d_loss(params: list[Tensor]) -> Tensor:
+        d = start.with_params(params)
+        real_scores, fake_scores = d(real.x), d(fake.x)
+        loss = trainer.loss.d_loss(real_scores, fake_scores, trainer.real_target)
+        for penalty in trainer.d_penalties(real, fake, real_scores, fake_scores, d):
+            loss = loss + penalty
+        return loss
+
+    clip = trainer.config.loss.clip if trainer.loss.weight_clip else None
+    params = unroll(d_loss, trainer.d_params, UnrolledOptimizer(trainer.d_opt, trainer.d_params), steps, clip)
+    return start.with_params(params)

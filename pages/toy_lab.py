@@ -20,6 +20,7 @@ from ganlab.ui.classroom import (
     set_defaults,
     show_link_notes,
 )
+from ganlab.ui.option_widgets import option_widget
 from ganlab.ui.session_resources import session_resources
 from ganlab.ui.toy_controls import (
     PREFIX,
@@ -118,15 +119,14 @@ with controls_area(few=st.session_state.get("toy_show") is not None):
                             format_func=lambda n: n, help="\n".join(f"**{k}**: {v}" for k, v in DATASETS.items()))
         st.caption(DATASETS[name])
         if name not in ("checkerboard", "parallel-lines"):
-            st.number_input("Spread (std)", min_value=0.001, max_value=10.0, step=0.01, format="%.3f",
-                            key=PREFIX + "data.std")
+            option_widget("data.std")
         if name == "ring":
-            st.slider("Modes", 1, 100, key=PREFIX + "data.n_modes")
-            st.number_input("Radius", min_value=0.01, max_value=100.0, key=PREFIX + "data.radius")
+            option_widget("data.n_modes")
+            option_widget("data.radius")
         if name == "parallel-lines":
-            st.number_input("theta (companion line)", -100.0, 100.0, key=PREFIX + "data.theta")
+            option_widget("data.theta")
         if name == "disjoint-gaussians":
-            st.number_input("Separation", min_value=0.01, max_value=100.0, key=PREFIX + "data.separation")
+            option_widget("data.separation")
         if name == "custom":
             upload = st.file_uploader("Points (CSV of x,y rows)", type=["csv", "txt"], key="toy_csv")
             if upload is not None and st.session_state.get("toy_csv_id") != upload.file_id:
@@ -148,10 +148,9 @@ with controls_area(few=st.session_state.get("toy_show") is not None):
         st.caption(f"{LOSSES[loss].description}. D estimates {LOSSES[loss].divergence} as "
                    f"{LOSSES[loss].estimate_formula}.")
         if LOSSES[loss].weight_clip:
-            st.number_input("Weight clip c", min_value=0.0001, max_value=10.0, format="%.4f",
-                            key=PREFIX + "loss.clip")
+            option_widget("loss.clip")
         if LOSSES[loss].gradient_penalty:
-            st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4, key=PREFIX + "loss.gp_lambda")
+            option_widget("loss.gp_lambda")
     if shown("regularisers"):
         with st.expander("Regularisers"):
             for reg, spec in REGULARIZERS.items():
@@ -168,15 +167,9 @@ with controls_area(few=st.session_state.get("toy_show") is not None):
             st.checkbox("Minibatch discrimination", key=PREFIX + "tricks.minibatch_discrimination",
                         help="D sees how close each sample is to the others in its batch (Salimans et al. 2016); "
                         "restarts the run")
-            st.number_input("Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, format="%.3g",
-                            key=PREFIX + "tricks.historical_averaging",
-                            help="adds λ‖θ − mean of past θ‖² to each player's loss (Salimans et al. 2016)")
-            st.slider("Unrolled D steps for G (0 = off)", 0, 10, key=PREFIX + "tricks.unrolled_steps",
-                      help="G's loss against D after k differentiable updates of a copy of D (Metz et al. 2017); "
-                      "slower")
-            st.number_input("EMA of G's weights (decay, 0 = off)", min_value=0.0, max_value=0.9999, format="%.4f",
-                            key=PREFIX + "ema", help="samples and metrics come from an exponential moving average "
-                            "of G's weights (Yazıcı et al. 2019)")
+            option_widget("tricks.historical_averaging")
+            option_widget("tricks.unrolled_steps")
+            option_widget("ema")
 
     if shown("networks"):
         st.subheader("Networks")
@@ -184,11 +177,11 @@ with controls_area(few=st.session_state.get("toy_show") is not None):
         for col, net in zip(cols, ("g", "d"), strict=True):
             with col:
                 st.caption("Generator" if net == "g" else "Discriminator")
-                st.slider("Layers", 1, 8, key=f"{PREFIX}{net}.depth")
-                st.select_slider("Width", [4, 8, 16, 32, 64, 128, 256, 512], key=f"{PREFIX}{net}.width")
+                option_widget(f"{net}.depth")
+                option_widget(f"{net}.width")
                 st.selectbox("Activation", list(ACTIVATIONS), key=f"{PREFIX}{net}.activation")
                 st.checkbox("Spectral norm", key=f"{PREFIX}{net}.spectral_norm")
-        st.slider("Latent size", 1, 8, key=PREFIX + "latent_dim")
+        option_widget("latent_dim")
         st.selectbox("Noise", list(NOISES), key=PREFIX + "noise", format_func=lambda n: f"{n}: {NOISES[n]}")
 
     if shown("optimisation"):
@@ -198,11 +191,10 @@ with controls_area(few=st.session_state.get("toy_show") is not None):
             with col:
                 st.caption("Generator" if net == "g" else "Discriminator")
                 st.selectbox("Optimiser", list(OPTIMIZERS), key=f"{PREFIX}{net}_opt.name")
-                st.number_input("Learning rate", min_value=1e-6, max_value=10.0, format="%.5f",
-                                key=f"{PREFIX}{net}_opt.lr")
-        st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], key=PREFIX + "batch_size")
-        st.slider("D steps per G step", 1, 10, key=PREFIX + "d_steps")
-        st.slider("G steps per D step", 1, 10, key=PREFIX + "g_steps")
+                option_widget(f"{net}_opt.lr")
+        option_widget("batch_size")
+        option_widget("d_steps")
+        option_widget("g_steps")
     if shown("speed"):
         st.slider("Speed (steps per tick)", 1, MAX_STEPS_PER_TICK, key="toy_speed",
                   help="At most this many steps per frame; a frame also stops training after 0.09 s")

@@ -78,7 +78,7 @@ def test_same_seed_gives_the_same_summary(capsys):
 @pytest.mark.parametrize("args, fragment", [
     (["--dataset", "ring9"], "invalid choice: 'ring9'"),
     (["--loss", "wgan-xx"], "invalid choice: 'wgan-xx'"),
-    (["--lr", "-0.1"], "g_opt.lr: must be a number in (0, 10]"),
+    (["--lr", "-0.1"], "g_opt.lr: must be a number in [1e-06, 10]"),
     (["--batch-size", "0"], "batch_size: must be an integer in [1, 8192]"),
     (["--reg", "r3=1"], "unknown regulariser 'r3'; valid: r1, r2"),
     (["--reg", "r1=-2"], "reg.r1: gamma must be"),

@@ -39,6 +39,7 @@ from ganlab.tricks import (
     VirtualBatchNorm,
     feature_matching_loss,
     minibatch_similarity,
+    unrolled_discriminator,
 )
 
 TRICK_PATHS = ("tricks.feature_matching", "tricks.minibatch_discrimination", "tricks.historical_averaging",
@@ -401,7 +402,7 @@ def g_gradient(t: Trainer, steps: int, first_order: bool = False) -> list[torch.
     n = t.config.batch_size
     fake = t.G(t.sample_noise(n, generator=gen))
     real = t.dataset.sample(n, gen)
-    d = t.unrolled_discriminator(Batch(real), Batch(fake), steps)
+    d = unrolled_discriminator(t, Batch(real), Batch(fake), steps)
     if first_order:
         d = d.with_params([p.detach() for p in d.params.values()])
     return torch.autograd.grad(t.loss.g_loss(d(fake)), t.g_params)
@@ -436,7 +437,7 @@ def test_unrolled_gradient_is_the_total_derivative(optimizer):
 
     def loss() -> torch.Tensor:
         fake = t.G(z)
-        return t.loss.g_loss(t.unrolled_discriminator(Batch(real), Batch(fake))(fake))
+        return t.loss.g_loss(unrolled_discriminator(t, Batch(real), Batch(fake), t.unrolled_steps)(fake))
 
     grads = torch.autograd.grad(loss(), t.g_params)
     h = 1e-6
@@ -455,7 +456,7 @@ def test_unrolled_gradient_is_the_total_derivative(optimizer):
 def test_unrolled_sgd_step_is_one_gradient_step_of_d():
     t = make(**{"tricks.unrolled_steps": 1, "d_opt.name": "sgd", "d_opt.lr": 0.1})
     real, fake = t.dataset.sample(32, torch.Generator().manual_seed(5)), torch.randn(32, 2)
-    d = t.unrolled_discriminator(Batch(real), Batch(fake), 1)
+    d = unrolled_discriminator(t, Batch(real), Batch(fake), 1)
     grads = torch.autograd.grad(t.loss.d_loss(t.D(real), t.D(fake)), t.d_params)
     for p, g, q in zip(t.d_params, grads, d.params.values(), strict=True):
         assert torch.allclose(q, p - 0.1 * g, atol=1e-6)

@@ -7,7 +7,7 @@ from ganlab.device import describe_device, resolve_device
 
 SECTION_TITLES = {"datasets": "Datasets", "losses": "Losses", "regularizers": "Regularisers",
                   "architectures": "Architectures", "optimizers": "Optimisers", "noise": "Latent noise",
-                  "tricks": "Training tricks"}
+                  "numeric options": "Numeric options", "tricks": "Training tricks"}
 
 
 def device_summary() -> dict[str, str]:

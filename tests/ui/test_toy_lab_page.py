@@ -352,3 +352,42 @@ def test_the_timelines_right_end_is_the_run_now_so_the_last_kept_moment_can_be_s
     timeline.set_value(1).run()
     assert plane_args(app)["header"] == "Step 3"
     assert not next(b for b in app.button if b.label == "Branch from here").disabled
+
+
+# every numeric option the Toy Lab shows, in links that make each one shown (ganlab.options declares them)
+LINKS_SHOWING_EVERY_NUMBER = (
+    {"data.name": "ring", "loss.name": "wgan"},
+    {"data.name": "parallel-lines", "loss.name": "wgan-gp"},
+    {"data.name": "disjoint-gaussians"},
+)
+SHOWN_NUMBERS = {
+    0: ("data.std", "data.n_modes", "data.radius", "loss.clip", "tricks.historical_averaging",
+        "tricks.unrolled_steps", "ema", "g.depth", "g.width", "d.depth", "d.width", "latent_dim", "g_opt.lr",
+        "d_opt.lr", "batch_size", "d_steps", "g_steps"),
+    1: ("data.theta", "loss.gp_lambda"),
+    2: ("data.separation",),
+}
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+@pytest.mark.parametrize("link", range(3))
+def test_a_link_at_either_end_of_every_numbers_range_opens_with_the_widget_showing_it(link, end):
+    """The config's bounds are the widgets' limits (one declaration): a link the config accepts never
+    raises in a widget (it did for d_steps=100 and latent_dim=256 before)."""
+    from ganlab.options import OPTIONS
+
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    for path, value in LINKS_SHOWING_EVERY_NUMBER[link].items():
+        app.query_params[path] = value
+    for path in SHOWN_NUMBERS[link]:
+        app.query_params[path] = f"{getattr(OPTIONS[path], end):g}"
+    app.run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    cfg = app.session_state["toy_session"].config
+    from ganlab.config import flatten
+
+    for path in SHOWN_NUMBERS[link]:
+        expected = getattr(OPTIONS[path], end)
+        assert flatten(cfg)[path] == pytest.approx(expected, rel=1e-6), path
+        widgets = [w for kind in ("number_input", "slider") for w in app.get(kind) if w.key == PREFIX + path]
+        assert len(widgets) == 1 and widgets[0].value == pytest.approx(expected, rel=1e-6), path

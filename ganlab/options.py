@@ -1,0 +1,86 @@
+"""The one declaration of every numeric option: its bounds, how a page shows it, its one-line help.
+
+Config validation (ganlab.config), the Toy Lab's widgets (ganlab.ui.option_widgets) and so the share links
+the Toy Lab accepts all read these: a value the config accepts is a value its widget can show, and the
+other way round. Bounds are inclusive, so a widget can offer both ends. Choices (datasets, losses,
+optimisers, ...) are declared by their registries; regularisers by ganlab.penalties.REGULARIZERS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NumberOption:
+    """A numeric option: `low` <= value <= `high` (an integer when `integer`).
+
+    label: what a page calls it; widget: "number" (a box) or "slider"; step, fmt: the widget's step and
+    printf format (None: Streamlit's default); help: one line for the widget's tooltip and the docs.
+    """
+
+    label: str
+    low: float
+    high: float
+    integer: bool = False
+    widget: str = "number"
+    step: float | None = None
+    fmt: str | None = None
+    help: str = ""
+
+    def describe(self) -> str:
+        """The allowed values in words, e.g. "an integer in [1, 20]"."""
+        kind = "an integer" if self.integer else "a number"
+        return f"{kind} in [{self.low:g}, {self.high:g}]"
+
+
+def _net(name: str) -> dict[str, NumberOption]:
+    return {
+        f"{name}.depth": NumberOption("Layers", 1, 8, True, "slider", help="hidden layers of the MLP"),
+        f"{name}.width": NumberOption("Width", 1, 1024, True, step=8, help="units per hidden layer"),
+        f"{name}.maxout_pieces": NumberOption("Maxout pieces", 2, 16, True, help="linear pieces per maxout unit"),
+        f"{name}.channels": NumberOption("Channels", 4, 256, True, help="DCGAN: channels of the widest layer"),
+    }
+
+
+def _optimiser(name: str) -> dict[str, NumberOption]:
+    return {
+        f"{name}.lr": NumberOption("Learning rate", 1e-6, 10.0, fmt="%.6f", step=1e-4, help="step size"),
+        f"{name}.beta1": NumberOption("β1", 0.0, 0.9999, fmt="%.4f", help="Adam's first-moment decay"),
+        f"{name}.beta2": NumberOption("β2", 0.0, 0.9999, fmt="%.4f",
+                                      help="Adam's second-moment decay (RMSprop: its α)"),
+        f"{name}.momentum": NumberOption("Momentum", 0.0, 0.9999, fmt="%.4f", help="SGD and RMSprop momentum"),
+    }
+
+
+OPTIONS: dict[str, NumberOption] = {
+    "data.std": NumberOption("Spread (std)", 0.001, 10.0, step=0.01, fmt="%.3f",
+                             help="standard deviation of each mode (or of the noise around a curve)"),
+    "data.n_modes": NumberOption("Modes", 1, 100, True, "slider", help="Gaussians on the ring"),
+    "data.radius": NumberOption("Radius", 0.01, 100.0, help="radius of the ring"),
+    "data.theta": NumberOption("theta (companion line)", -100.0, 100.0,
+                               help="x position of the generator's line (parallel lines, WGAN paper ex. 1)"),
+    "data.separation": NumberOption("Separation", 0.01, 100.0, help="distance between the two Gaussians"),
+    "loss.clip": NumberOption("Weight clip c", 0.0001, 10.0, fmt="%.4f", help="WGAN: D's weights in [-c, c]"),
+    "loss.gp_lambda": NumberOption("Gradient penalty λ", 0.01, 1e4, help="WGAN-GP's penalty weight"),
+    **_net("g"), **_net("d"), **_optimiser("g_opt"), **_optimiser("d_opt"),
+    "latent_dim": NumberOption("Latent size", 1, 256, True, help="dimensions of G's noise z"),
+    "batch_size": NumberOption("Batch size", 1, 8192, True, step=16, help="samples of each kind per update"),
+    "d_steps": NumberOption("D steps per G step", 1, 20, True, "slider", help="D updates per iteration"),
+    "g_steps": NumberOption("G steps per D step", 1, 20, True, "slider", help="G updates per iteration"),
+    "pack": NumberOption("Pack size", 1, 8, True, "slider", help="PacGAN: samples D judges at once"),
+    "info_codes": NumberOption("InfoGAN codes", 0, 50, True, help="categories of InfoGAN's code (0 = off)"),
+    "ema": NumberOption("EMA of G's weights (decay, 0 = off)", 0.0, 0.9999, fmt="%.4f",
+                        help="keep an exponential moving average of G's weights, warmed up (Yazıcı et al. 2019); "
+                             "the plane's legend can show its samples; the metrics read G itself"),
+    "seed": NumberOption("Seed", 0, 2**31 - 1, True, help="the run's random seed"),
+    "history": NumberOption("History rows", 10, 100_000, True, help="rows each history keeps"),
+    "eval_every": NumberOption("Evaluate every", 0, 1_000_000, True, help="iterations between evaluations"),
+    "eval_samples": NumberOption("Evaluation samples", 100, 20_000, True, help="generated points per evaluation"),
+    "tricks.historical_averaging": NumberOption("Historical averaging λ (0 = off)", 0.0, 100.0, fmt="%.3g",
+                                                help="adds λ‖θ − mean of past θ‖² to each player's loss "
+                                                     "(Salimans et al. 2016)"),
+    "tricks.unrolled_steps": NumberOption("Unrolled D steps for G (0 = off)", 0, 10, True, "slider",
+                                          help="G's loss against D after k differentiable updates of a copy of D "
+                                               "(Metz et al. 2017); slower"),
+}
