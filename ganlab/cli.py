@@ -398,13 +398,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ganlab",
                                      description="ganlab: a GAN laboratory, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_list_parser(sub)
+    _add_train_parser(sub)
+    _add_eval_parser(sub)
+    _add_classifier_parser(sub)
+    _add_sweep_parser(sub)
+    return parser
 
+
+def _add_list_parser(sub: argparse._SubParsersAction) -> None:
+    """The `list` subcommand: every registered name."""
     p_list = sub.add_parser("list", help="print every dataset, loss, regulariser, trick, architecture and "
                             "optimiser")
     p_list.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p_list.set_defaults(func=cmd_list)
 
+
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
+    """The `train` subcommand: run, network and trick options, then config input and outputs."""
     p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
+    _add_train_run_arguments(p)
+    _add_train_network_arguments(p)
+    _add_train_trick_arguments(p)
+    _add_train_io_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+
+def _add_train_run_arguments(p: argparse.ArgumentParser) -> None:
+    """`train` options of the data, the model family, the loss and the run length."""
     p.add_argument("--dataset", choices=[*DATASETS, *IMAGE_DATASETS],
                    help="toy dataset (default ring8) or mnist")
     p.add_argument("--arch", choices=sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}),
@@ -420,6 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-modes", type=int, dest="n_modes", help="modes of the 'ring' dataset")
     p.add_argument("--clip", type=float, help="WGAN weight clip c (default 0.01)")
     p.add_argument("--gp-lambda", type=float, dest="gp_lambda", help="WGAN-GP weight (default 10)")
+
+
+def _add_train_network_arguments(p: argparse.ArgumentParser) -> None:
+    """`train` options of the optimisers, the networks, the batch schedule and the device."""
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), help="both networks' optimiser (default adam)")
     p.add_argument("--lr", type=float, help="both learning rates (default 1e-3)")
     p.add_argument("--g-lr", type=float, dest="g_lr")
@@ -438,6 +463,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--g-steps", type=int, dest="g_steps", help="G updates per iteration")
     p.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+
+
+def _add_train_trick_arguments(p: argparse.ArgumentParser) -> None:
+    """`train`'s "tricks" argument group."""
     tricks = p.add_argument_group("tricks", "training tricks (python -m ganlab list shows them all)")
     tricks.add_argument("--feature-matching", action="store_true", dest="feature_matching",
                         help="G matches the mean of D's last hidden features (Salimans et al. 2016)")
@@ -449,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="DCGAN G normalises with a fixed reference batch (image runs)")
     tricks.add_argument("--unrolled-steps", type=int, dest="unrolled_steps", metavar="K",
                         help="G's loss against D unrolled K steps (Metz et al. 2017; toy runs; 0 = off)")
+
+
+def _add_train_io_arguments(p: argparse.ArgumentParser) -> None:
+    """`train` options of regularisers and config overrides, checkpoints and exports, and the output."""
     p.add_argument("--reg", action="append", metavar="NAME[=VALUE]",
                    help=f"add a regulariser ({', '.join(REGULARIZERS)}); repeatable")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -460,8 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(PATH with .json) here at the end")
     p.add_argument("--json", action="store_true", help="print one JSON summary line last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_train)
 
+
+def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
+    """The `eval` subcommand: score a saved checkpoint or generator file."""
     p_eval = sub.add_parser("eval", help="evaluate a saved checkpoint or generator file "
                             "(toy metrics, or FID (LeNet) for images)")
     p_eval.add_argument("--checkpoint", required=True)
@@ -470,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--json", action="store_true")
     p_eval.set_defaults(func=cmd_eval)
 
+
+def _add_classifier_parser(sub: argparse._SubParsersAction) -> None:
+    """The `train-classifier` subcommand: the MNIST LeNet behind FID (LeNet)."""
     p_cls = sub.add_parser("train-classifier", help="train the MNIST LeNet behind FID (LeNet) and the score; "
                            "writes checkpoints/mnist_classifier.pt and its model card")
     p_cls.add_argument("--epochs", type=int, default=30)
@@ -479,13 +517,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_cls.add_argument("--out", help="where to write the weights (default checkpoints/mnist_classifier.pt)")
     p_cls.set_defaults(func=cmd_train_classifier)
 
+
+def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
+    """The `sweep` subcommand: its arguments come from ganlab.sweep."""
     from ganlab import sweep
 
     p_sweep = sub.add_parser("sweep", help="train every combination of datasets, losses, seeds (and variants); "
                              "print mean ± standard error per (dataset, loss), write a CSV")
     sweep.add_arguments(p_sweep)
     p_sweep.set_defaults(func=sweep.run_from_args)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

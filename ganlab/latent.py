@@ -15,7 +15,8 @@ generators.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -371,6 +372,19 @@ def invert(
     Returns:
         InversionResult.
     """
+    target, labels = _inversion_inputs(target, latent_dim, steps, restarts, labels)
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(restarts, latent_dim, generator=gen).to(target.device).requires_grad_(True)
+    with _frozen(G):
+        best_err, best_z, errors = _descend(G, target, z, labels, latent_dim, steps, lr, prior, progress)
+        with torch.no_grad():
+            image = G(best_z[None], None if labels is None else labels[:1]).detach()
+    return InversionResult(z=best_z, image=image, initial_error=errors[0], final_error=best_err, errors=errors)
+
+
+def _inversion_inputs(target: Tensor, latent_dim: int, steps: int, restarts: int,
+                      labels: Tensor | int | None) -> tuple[Tensor, Tensor | None]:
+    """Check invert's arguments: the target as a detached float ``(1, 1, H, W)``, labels as ``(restarts,)``."""
     if steps < 0 or restarts < 1 or latent_dim < 1:
         raise ValueError(f"need steps >= 0, restarts >= 1, latent_dim >= 1; got {steps}, {restarts}, {latent_dim}")
     target = torch.as_tensor(target).float()
@@ -385,53 +399,56 @@ def invert(
         labels = labels.expand(restarts) if labels.numel() == 1 else labels
         if labels.shape != (restarts,):
             raise ValueError(f"labels must be an int or have 1 or {restarts} entries, got {tuple(labels.shape)}")
+    return target, labels
 
-    module = G if isinstance(G, nn.Module) else None
-    was_training = module.training if module is not None else False
-    flags = [(p, p.requires_grad) for p in module.parameters()] if module is not None else []
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(restarts, latent_dim, generator=gen).to(device).requires_grad_(True)
+
+@contextmanager
+def _frozen(G: Callable[[Tensor, Tensor | None], Tensor]) -> Iterator[None]:
+    """Hold ``G`` (if an ``nn.Module``) in eval mode with frozen parameters; restore both on exit."""
+    if not isinstance(G, nn.Module):
+        yield
+        return
+    was_training = G.training
+    flags = [(p, p.requires_grad) for p in G.parameters()]
+    try:
+        G.eval()
+        for p, _ in flags:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+        G.train(was_training)
+
+
+def _descend(G: Callable[[Tensor, Tensor | None], Tensor], target: Tensor, z: Tensor, labels: Tensor | None,
+             latent_dim: int, steps: int, lr: float, prior: float,
+             progress: Callable[[float], None] | None) -> tuple[float, Tensor, list[float]]:
+    """Adam on every row of ``z`` at once: the best pixel MSE at any step, its latent, the best so far per step."""
     opt = torch.optim.Adam([z], lr=lr)
     report_every = max(1, math.ceil(steps / 20))
-
     best_err, best_z = math.inf, z.detach()[0].clone()
     errors: list[float] = []
-
-    def record(per_sample: Tensor) -> None:
-        nonlocal best_err, best_z
-        i = int(torch.argmin(per_sample))
-        err = float(per_sample[i])
-        if err < best_err:
-            best_err, best_z = err, z.detach()[i].clone()
-        errors.append(best_err)
-
-    try:
-        if module is not None:
-            module.eval()
-            for p, _ in flags:
-                p.requires_grad_(False)
-        with torch.enable_grad():
-            for step in range(steps + 1):
-                mse = ((G(z, labels) - target) ** 2).flatten(1).mean(1)
-                record(mse.detach())
-                if step == steps:
-                    break
-                loss = mse.sum() + prior * (z ** 2).sum() / latent_dim
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if progress is not None and ((step + 1) % report_every == 0 or step + 1 == steps):
-                    progress((step + 1) / steps)
-            if progress is not None and steps == 0:
-                progress(1.0)
-        with torch.no_grad():
-            image = G(best_z[None], None if labels is None else labels[:1]).detach()
-    finally:
-        if module is not None:
-            for p, flag in flags:
-                p.requires_grad_(flag)
-            module.train(was_training)
-    return InversionResult(z=best_z, image=image, initial_error=errors[0], final_error=best_err, errors=errors)
+    with torch.enable_grad():
+        for step in range(steps + 1):
+            mse = ((G(z, labels) - target) ** 2).flatten(1).mean(1)
+            per_sample = mse.detach()
+            i = int(torch.argmin(per_sample))
+            err = float(per_sample[i])
+            if err < best_err:
+                best_err, best_z = err, z.detach()[i].clone()
+            errors.append(best_err)
+            if step == steps:
+                break
+            loss = mse.sum() + prior * (z ** 2).sum() / latent_dim
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if progress is not None and ((step + 1) % report_every == 0 or step + 1 == steps):
+                progress((step + 1) / steps)
+        if progress is not None and steps == 0:
+            progress(1.0)
+    return best_err, best_z, errors
 
 
 def nearest_neighbours(

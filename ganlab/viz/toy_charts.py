@@ -314,67 +314,15 @@ def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, cha
     """One panel per divergence any entry estimated at some step (so two divergences never share a
     y-axis); each entry draws D's estimate and the reference only on the steps it estimated that one.
     Panels are keyed by the divergence's id and titled by its label."""
-    labels: dict[str, str] = {}  # divergence id -> the label shown, the first one seen
-    keyed = []
-    for entry in entries:
-        segments, seen = _by_id(entry.segments)
-        keyed.append(_DivergenceEntry(entry.label, entry.colour, entry.history, entry.metrics, segments))
-        for key, label in seen.items():
-            labels.setdefault(key, label)
-    entries = keyed
-    panels: dict[str, str] = {}  # divergence id -> the estimate formula first seen with it
-    for entry in entries:
-        for segment in entry.segments:
-            panels.setdefault(str(segment[1]), str(segment[2]) if len(segment) > 2 else "")
+    entries, labels = _keyed_entries(entries)
+    panels = _panel_formulas(entries)
     names = list(panels)
     single = len(names) == 1
-    if single:
-        fig = fast.Figure()
-        _layout(fig, f"{labels[names[0]]}: D's estimate", uirevision,
-                _divergence_axis_title(names[0], labels[names[0]]))
-    else:
-        fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.3 / len(names),
-                            subplot_titles=[f"{labels[n]}: D's estimate" for n in names])
-        _layout(fig, "D's divergence estimates: one panel per divergence", uirevision,
-                height=max(CHART_HEIGHT, 200 * len(names) + 60), xaxis_title=None)
-        fig.update_annotations(font_size=12)
-        fig.update_xaxes(title_text="step", row=len(names), col=1)
-        for index, name in enumerate(names):
-            fig.update_yaxes(title_text=_divergence_axis_title(name, labels[name]), row=index + 1, col=1)
+    fig = _divergence_panels(names, labels, uirevision)
     clip_pairs: list[list] = [[] for _ in names]
     shown: set = set()
     for entry in entries:
-        steps = _steps(entry.history["step"])
-        estimate = _series(entry.history["estimate"], "estimate", len(steps))
-        masks = segment_masks(steps, entry.segments)
-        ref_masks = {}
-        if entry.metrics is not None and "reference" in entry.metrics and len(_steps(entry.metrics["step"])):
-            ref_masks = segment_masks(_steps(entry.metrics["step"]), entry.segments)
-        formulas = {str(s[1]): str(s[2]) if len(s) > 2 else "" for s in entry.segments}
-        prefix = f"{entry.label}: " if entry.label else ""
-        for index, name in enumerate(names):
-            row = {} if single else dict(row=index + 1, col=1)
-            if name in masks and masks[name].any():
-                values = np.where(masks[name], estimate, np.nan)
-                formula = formulas.get(name) or panels[name]
-                notes = _divergence_notes(name)
-                if is_wasserstein(name):
-                    notes += "<br>" + wrap_hover(WASSERSTEIN_NOTE)
-                fig.add_trace(fast.Scatter(
-                    x=steps, y=values, mode="lines",
-                    name=f"{prefix}D's estimate" if entry.label else f"D's estimate: {formula}",
-                    legendgroup=f"est{entry.label}",
-                    showlegend=entry.label is None or ("est", entry.label) not in shown,
-                    line=dict(color=D_COLOUR if entry.label is None else entry.colour, width=1.5),
-                    hovertemplate=(f"{prefix}D's estimate {formula} at step %{{x}}: %{{y:.4g}}{notes}"
-                                   "<extra></extra>")), **row)
-                shown.add(("est", entry.label))
-                clip_pairs[index].append((steps, values))
-            if name in ref_masks and ref_masks[name].any():
-                traces, pairs = _reference_traces(entry, name, ref_masks[name], shown, samples)
-                for trace in traces:
-                    fig.add_trace(trace, **row)
-                clip_pairs[index] += pairs
+        _add_entry_traces(fig, entry, names, panels, shown, clip_pairs, samples)
     notes = []
     for index, name in enumerate(names):
         _bound_line(fig, index, name)
@@ -382,6 +330,89 @@ def _divergence_figure(entries: Sequence[_DivergenceEntry], uirevision: str, cha
             notes.append(clip_panel(fig, index, clip_pairs[index], None if single else labels[name]))
     mark_changes(fig, changes, len(names))
     return _finish(fig, notes, title_lines=0 if single else 1)
+
+
+def _keyed_entries(entries: Sequence[_DivergenceEntry]) -> tuple[list[_DivergenceEntry], dict[str, str]]:
+    """(the entries with each segment's divergence given by its id, {id: the label shown, the first one seen})."""
+    labels: dict[str, str] = {}
+    keyed = []
+    for entry in entries:
+        segments, seen = _by_id(entry.segments)
+        keyed.append(_DivergenceEntry(entry.label, entry.colour, entry.history, entry.metrics, segments))
+        for key, label in seen.items():
+            labels.setdefault(key, label)
+    return keyed, labels
+
+
+def _panel_formulas(entries: Sequence[_DivergenceEntry]) -> dict[str, str]:
+    """{divergence id: the estimate formula first seen with it}, in the order the panels are drawn."""
+    panels: dict[str, str] = {}
+    for entry in entries:
+        for segment in entry.segments:
+            panels.setdefault(str(segment[1]), str(segment[2]) if len(segment) > 2 else "")
+    return panels
+
+
+def _divergence_panels(names: Sequence[str], labels: Mapping[str, str], uirevision: str) -> go.Figure:
+    """The empty laid-out figure: one plain chart for one divergence, else one titled row per divergence."""
+    if len(names) == 1:
+        fig = fast.Figure()
+        _layout(fig, f"{labels[names[0]]}: D's estimate", uirevision,
+                _divergence_axis_title(names[0], labels[names[0]]))
+        return fig
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.3 / len(names),
+                        subplot_titles=[f"{labels[n]}: D's estimate" for n in names])
+    _layout(fig, "D's divergence estimates: one panel per divergence", uirevision,
+            height=max(CHART_HEIGHT, 200 * len(names) + 60), xaxis_title=None)
+    fig.update_annotations(font_size=12)
+    fig.update_xaxes(title_text="step", row=len(names), col=1)
+    for index, name in enumerate(names):
+        fig.update_yaxes(title_text=_divergence_axis_title(name, labels[name]), row=index + 1, col=1)
+    return fig
+
+
+def _add_entry_traces(fig: go.Figure, entry: _DivergenceEntry, names: Sequence[str], panels: Mapping[str, str],
+                      shown: set, clip_pairs: list[list], samples: int) -> None:
+    """Add one entry's estimate and reference traces to each panel it estimated; note their clip pairs."""
+    single = len(names) == 1
+    steps = _steps(entry.history["step"])
+    estimate = _series(entry.history["estimate"], "estimate", len(steps))
+    masks = segment_masks(steps, entry.segments)
+    ref_masks = {}
+    if entry.metrics is not None and "reference" in entry.metrics and len(_steps(entry.metrics["step"])):
+        ref_masks = segment_masks(_steps(entry.metrics["step"]), entry.segments)
+    formulas = {str(s[1]): str(s[2]) if len(s) > 2 else "" for s in entry.segments}
+    for index, name in enumerate(names):
+        row = {} if single else dict(row=index + 1, col=1)
+        if name in masks and masks[name].any():
+            values = np.where(masks[name], estimate, np.nan)
+            formula = formulas.get(name) or panels[name]
+            fig.add_trace(_estimate_trace(entry, name, steps, values, formula, shown), **row)
+            clip_pairs[index].append((steps, values))
+        if name in ref_masks and ref_masks[name].any():
+            traces, pairs = _reference_traces(entry, name, ref_masks[name], shown, samples)
+            for trace in traces:
+                fig.add_trace(trace, **row)
+            clip_pairs[index] += pairs
+
+
+def _estimate_trace(entry: _DivergenceEntry, name: str, steps: np.ndarray, values: np.ndarray, formula: str,
+                    shown: set) -> go.Scatter:
+    """The line of D's estimate of divergence id `name` for one entry; marks its legend entry as shown."""
+    prefix = f"{entry.label}: " if entry.label else ""
+    notes = _divergence_notes(name)
+    if is_wasserstein(name):
+        notes += "<br>" + wrap_hover(WASSERSTEIN_NOTE)
+    trace = fast.Scatter(
+        x=steps, y=values, mode="lines",
+        name=f"{prefix}D's estimate" if entry.label else f"D's estimate: {formula}",
+        legendgroup=f"est{entry.label}",
+        showlegend=entry.label is None or ("est", entry.label) not in shown,
+        line=dict(color=D_COLOUR if entry.label is None else entry.colour, width=1.5),
+        hovertemplate=(f"{prefix}D's estimate {formula} at step %{{x}}: %{{y:.4g}}{notes}"
+                       "<extra></extra>"))
+    shown.add(("est", entry.label))
+    return trace
 
 
 def divergence_chart(history: Mapping[str, np.ndarray], divergence_name: str, estimate_formula: str,

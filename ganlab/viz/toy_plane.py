@@ -335,13 +335,32 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     if unknown:
         raise ValueError(f"unknown layer(s) {sorted(unknown)}; valid: {', '.join(LAYERS)}")
     bounds = tuple(float(b) for b in snap["bounds"])
-    xmin, xmax, ymin, ymax = bounds
+    xmin, xmax, _, _ = bounds
     traces: list = []
-
     if "discriminator" in layers:
         traces += _discriminator_layer(snap)
     if "d_contours" in layers:
         traces += _d_contour_layer(snap)
+    traces += _density_layers(layers, data_density, fake_density, d_star)
+    if "manifold" in layers:
+        traces += _manifold_layer(np.asarray(snap["manifold"], dtype=np.float64))
+    traces += _sample_layers(snap, layers)
+    if "arrows" in layers:
+        auto = arrow_scale is None
+        scale = auto_arrow_scale(snap["fake_grad"], bounds) if auto else float(arrow_scale)
+        traces += _arrow_layer(snap["fake"], snap["fake_grad"], scale, xmax - xmin, auto)
+    if "modes" in layers and centers is not None:
+        traces += _mode_layer(centers, covered, n_points=len(snap["fake"]), step=int(snap["step"]))
+    if title is None:
+        title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
+                f"G updates {int(snap['g_updates'])}"
+    # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame)
+    return fast.Figure(data=traces, layout=_plane_layout(title, uirevision, bounds))
+
+
+def _density_layers(layers: frozenset, data_density, fake_density, d_star) -> list:
+    """The line contours of p_data, the p_g estimate and D*, those asked for and given, in that order."""
+    traces: list = []
     if "data_density" in layers and data_density is not None:
         xs, ys, dens = data_density
         traces.append(_line_contour(xs, ys, dens, name="p_data (exact)", group="data_density",
@@ -356,8 +375,12 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
                                     name="D* = p_data / (p_data + p_g)", group="d_star", colour="#000000",
                                     levels=dict(zip(("start", "end", "size"), PROB_LEVELS, strict=True)),
                                     dash="dash", width=1.4, labels=True))
-    if "manifold" in layers:
-        traces += _manifold_layer(np.asarray(snap["manifold"], dtype=np.float64))
+    return traces
+
+
+def _sample_layers(snap: dict, layers: frozenset) -> list:
+    """The real and fake sample markers (with the EMA generator's samples, legend-only, beside the fakes)."""
+    traces: list = []
     if "real" in layers:
         real = _f32(snap["real"])
         traces.append(fast.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
@@ -373,25 +396,20 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
             traces.append(fast.Scatter(x=ema[:, 0], y=ema[:, 1], mode="markers", name="fake samples (EMA G)",
                                      legendgroup="fake_ema", visible="legendonly", hoverinfo="skip",
                                      marker=dict(color=EMA_COLOUR, size=4, symbol="diamond-open")))
-    if "arrows" in layers:
-        auto = arrow_scale is None
-        scale = auto_arrow_scale(snap["fake_grad"], bounds) if auto else float(arrow_scale)
-        traces += _arrow_layer(snap["fake"], snap["fake_grad"], scale, xmax - xmin, auto)
-    if "modes" in layers and centers is not None:
-        traces += _mode_layer(centers, covered, n_points=len(snap["fake"]), step=int(snap["step"]))
+    return traces
 
-    if title is None:
-        title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
-                f"G updates {int(snap['g_updates'])}"
-    # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame)
-    return fast.Figure(data=traces, layout=dict(
+
+def _plane_layout(title: str, uirevision: str, bounds: tuple[float, ...]) -> dict:
+    """The plane's layout: title, legend below, both axes fixed to the data bounds at one scale."""
+    xmin, xmax, ymin, ymax = bounds
+    return dict(
         title=dict(text=title, x=0.01, font=dict(size=14)), uirevision=uirevision,
         margin=dict(l=40, r=10, t=40, b=30), height=560,
         legend=dict(orientation="h", yanchor="top", y=-0.06, x=0.0, font=dict(size=11), groupclick="togglegroup"),
         xaxis=dict(range=[xmin, xmax], constrain="domain", showgrid=False, zeroline=False),
         yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
                    zeroline=False),
-    ))
+    )
 
 
 def frame_size_bytes(fig: go.Figure) -> int:
