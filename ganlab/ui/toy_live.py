@@ -12,6 +12,8 @@ In compare mode run A drives run B (ComparePair): both planes show the same step
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import streamlit as st
 
@@ -19,6 +21,7 @@ from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
 from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
 from ganlab.losses import is_wasserstein
+from ganlab.train import Trainer
 from ganlab.ui.classroom import presenter_on
 from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
@@ -111,113 +114,36 @@ def negative_critic_note(runs: list[RunSeries]) -> str | None:
     return f"D's Wasserstein estimate went below 0 (lowest {lowest:.3g}): {WASSERSTEIN_NOTE}."
 
 
+class LiveFrame(NamedTuple):
+    """What one turn of the live fragment shows, read under one hold of the run."""
+
+    trainer: Trainer  # run A's (its step count is read again when drawn)
+    snap: dict  # what A's plane shows: the run now, or the timeline moment the slider chose
+    other_snap: dict | None  # what B's plane shows (compare mode): the same step
+    viewing_past: bool  # paused on a timeline moment before now
+
+
 def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True) -> None:
     """Layer toggles (outside; not here when `show_layers` is False: hidden by a teacher's link, or among the
-    presenter's controls, see layer_pills) and the live fragment."""
+    presenter's controls, see layer_pills), the live fragment, the charts' fragment and the downloads."""
     if show_layers:
         layer_pills()
     st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
     every = LIVE_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
+    charts_every = CHART_SECONDS if session.playing else None
 
     @st.fragment(run_every=every)
     def live() -> None:
-        if session.phase == "d" and st.session_state.get("toy_d_shown"):
-            session.step_generator()  # in compare mode both runs' G halves
-            st.session_state["toy_d_shown"] = False
-            st.rerun(scope="app")
-        with session.reading():  # the worker waits while this run (and its run B) is read
-            if pair is not None:
-                pair.tick()
-            else:
-                session.tick()
-            if session.error and not session.playing and every == LIVE_SECONDS:
-                st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
-            trainer = session.trainer
-            moment = st.session_state.get("toy_moment")
-            viewing_past = (not session.playing and moment is not None
-                            and moment < len(timeline_steps(session)) - 1)
-            snap = session.timeline[moment]["snapshot"] if viewing_past else live_snapshot(session)
-            if pair is not None:  # read under the same hold as A: the same step
-                past = pair.other.moment_at(snap["step"]) if viewing_past else None
-                other_snap = (pair.other.timeline[past]["snapshot"] if past is not None
-                              else live_snapshot(pair.other))
-        playing = session.playing
-        notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-        for alarm in health_alarms(snap):
-            notes.warning(alarm, icon="⚠️")
-        phase_note = "  ·  after D's update (G's update follows)" if session.phase == "d" else ""
-        header = f"Step {snap['step'] if viewing_past else trainer.step_count}{phase_note}"
-        if session.phase == "d":
-            st.session_state["toy_d_shown"] = True
-        if pair is None:
-            _show_plane("toy_plane", session, snap, layers, None, playing, header)
-        else:
-            label_a = f"A: this run (loss {session.config.loss.name})"
-            label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
-            feed_b = _feed("toy_plane_b", pair.other, layers)
-            cols = st.columns(2)
-            with cols[0]:
-                st.caption(label_a)
-                _show_plane("toy_plane", session, snap, layers, pair, playing, header, follower=feed_b)
-            with cols[1]:
-                st.caption(label_b)
-                other_note = "  ·  after D's update (G's update follows)" if pair.other.phase == "d" else ""
-                _show_plane("toy_plane_b", pair.other, other_snap, layers, None, playing,
-                            f"Step {other_snap['step']}{other_note}")
-        if not playing:
-            render_timeline(session)  # right under the plane(s): scrub and watch the plane
-        if viewing_past:  # under the slider, so scrubbing never moves the plane or the slider
-            runs = "the runs are" if pair is not None else "the run is"
-            st.caption(f"Showing the timeline at step {snap['step']} ({runs} at step {trainer.step_count}).")
+        _render_live_area(session, pair, layers, every)
 
-    @st.fragment(run_every=CHART_SECONDS if session.playing else None)
+    @st.fragment(run_every=charts_every)
     def charts() -> None:
-        trainer = session.trainer
-        with session.reading():
-            run = _run_series("A", trainer)
-            sizes = _chart_sizes(trainer)
-        history, metrics, changes = run.history, run.metrics, run.changes
-        st.plotly_chart(loss_chart(history, changes=changes), key="toy_losses", width="stretch")
-        reference = metrics if len(metrics["step"]) else None
-        st.plotly_chart(divergence_chart(history, trainer.loss.divergence_id, trainer.loss.estimate_formula,
-                                         reference, changes=changes, segments=run.divergences,
-                                         w1_samples=sizes["w1_samples"]),
-                        key="toy_divergence", width="stretch")
-        note = negative_critic_note([run])
-        if note:
-            st.caption(note)
-        if len(metrics["step"]):
-            st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"], changes=changes,
-                                          segments=output_segments(changes, run.loss_name)),
-                            key="toy_d_means", width="stretch")
-            st.plotly_chart(metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes),
-                            key="toy_metrics", width="stretch")
-        else:
-            st.caption(f"Metrics (modes, W1, JSD, ...) appear every {session.config.eval_every} steps.")
+        _render_charts(session)
 
-    @st.fragment(run_every=CHART_SECONDS if session.playing else None)
+    @st.fragment(run_every=charts_every)
     def compare_charts() -> None:
-        runs = []
-        for label, run in (("A", session), ("B", pair.other)):
-            with run.reading():
-                runs.append(_run_series(label, run.trainer))
-                if label == "A":
-                    sizes = _chart_sizes(run.trainer)
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(compare_loss_chart(runs), key="toy_compare_losses", width="stretch")
-        with right:
-            st.plotly_chart(compare_divergence_chart(runs, w1_samples=sizes["w1_samples"]),
-                            key="toy_compare_divergence", width="stretch")
-            note = negative_critic_note(runs)
-            if note:
-                st.caption(note)
-        if all(len(r.metrics["step"]) for r in runs):
-            keys = _metric_keys(*(r.metrics for r in runs))
-            st.plotly_chart(compare_metrics_chart(runs, keys, **sizes), key="toy_compare_metrics", width="stretch")
-        else:
-            st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
+        _render_compare_charts(session, pair)
 
     if pair is not None:
         live()
@@ -229,6 +155,133 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         with right:
             charts()
     render_export(session, layers)
+
+
+def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set[str],
+                      every: float | None) -> None:
+    """One turn of the live fragment: Step's G half once its D half was shown, a frame, the health alarms,
+    the plane(s) and, while paused, the timeline under them."""
+    _finish_shown_step(session)
+    frame = _read_frame(session, pair, every)
+    playing = session.playing
+    notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
+    for alarm in health_alarms(frame.snap):
+        notes.warning(alarm, icon="⚠️")
+    header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.trainer.step_count)
+    if session.phase == "d":
+        st.session_state["toy_d_shown"] = True
+    if pair is None:
+        _show_plane("toy_plane", session, frame.snap, layers, None, playing, header)
+    else:
+        _show_compare_planes(session, pair, frame, layers, playing, header)
+    if not playing:
+        render_timeline(session)  # right under the plane(s): scrub and watch the plane
+    if frame.viewing_past:  # under the slider, so scrubbing never moves the plane or the slider
+        runs = "the runs are" if pair is not None else "the run is"
+        st.caption(f"Showing the timeline at step {frame.snap['step']} "
+                   f"({runs} at step {frame.trainer.step_count}).")
+
+
+def _finish_shown_step(session: ToySession) -> None:
+    """Step's second half: once the live fragment has shown D's half, G's half (in compare mode both runs'),
+    then the whole page again."""
+    if session.phase == "d" and st.session_state.get("toy_d_shown"):
+        session.step_generator()
+        st.session_state["toy_d_shown"] = False
+        st.rerun(scope="app")
+
+
+def _read_frame(session: ToySession, pair: ComparePair | None, every: float | None) -> LiveFrame:
+    """Under one hold of the run (and its run B): a live frame (tick), then what the plane(s) show."""
+    with session.reading():  # the worker waits while this run (and its run B) is read
+        if pair is not None:
+            pair.tick()
+        else:
+            session.tick()
+        if session.error and not session.playing and every == LIVE_SECONDS:
+            st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
+        trainer = session.trainer
+        moment = st.session_state.get("toy_moment")
+        viewing_past = (not session.playing and moment is not None
+                        and moment < len(timeline_steps(session)) - 1)
+        snap = session.timeline[moment]["snapshot"] if viewing_past else live_snapshot(session)
+        other_snap = None
+        if pair is not None:  # read under the same hold as A: the same step
+            past = pair.other.timeline.moment_at(snap["step"]) if viewing_past else None
+            other_snap = (pair.other.timeline[past]["snapshot"] if past is not None
+                          else live_snapshot(pair.other))
+    return LiveFrame(trainer, snap, other_snap, viewing_past)
+
+
+def _step_header(run: ToySession, step: int) -> str:
+    """The "Step N" heading over a run's plane; between Step's halves it says G's update follows."""
+    phase_note = "  ·  after D's update (G's update follows)" if run.phase == "d" else ""
+    return f"Step {step}{phase_note}"
+
+
+def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFrame, layers: set[str], playing: bool,
+                         header: str) -> None:
+    """Run A's plane and run B's side by side, each under its caption; A's feed drives B's."""
+    label_a = f"A: this run (loss {session.config.loss.name})"
+    label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
+    feed_b = _feed("toy_plane_b", pair.other, layers)
+    cols = st.columns(2)
+    with cols[0]:
+        st.caption(label_a)
+        _show_plane("toy_plane", session, frame.snap, layers, pair, playing, header, follower=feed_b)
+    with cols[1]:
+        st.caption(label_b)
+        _show_plane("toy_plane_b", pair.other, frame.other_snap, layers, None, playing,
+                    _step_header(pair.other, frame.other_snap["step"]))
+
+
+def _render_charts(session: ToySession) -> None:
+    """One run's charts: losses, the divergence estimate, D's mean outputs and the metrics."""
+    trainer = session.trainer
+    with session.reading():
+        run = _run_series("A", trainer)
+        sizes = _chart_sizes(trainer)
+    history, metrics, changes = run.history, run.metrics, run.changes
+    st.plotly_chart(loss_chart(history, changes=changes), key="toy_losses", width="stretch")
+    reference = metrics if len(metrics["step"]) else None
+    st.plotly_chart(divergence_chart(history, trainer.loss.divergence_id, trainer.loss.estimate_formula,
+                                     reference, changes=changes, segments=run.divergences,
+                                     w1_samples=sizes["w1_samples"]),
+                    key="toy_divergence", width="stretch")
+    note = negative_critic_note([run])
+    if note:
+        st.caption(note)
+    if len(metrics["step"]):
+        st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"], changes=changes,
+                                      segments=output_segments(changes, run.loss_name)),
+                        key="toy_d_means", width="stretch")
+        st.plotly_chart(metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes),
+                        key="toy_metrics", width="stretch")
+    else:
+        st.caption(f"Metrics (modes, W1, JSD, ...) appear every {session.config.eval_every} steps.")
+
+
+def _render_compare_charts(session: ToySession, pair: ComparePair) -> None:
+    """Runs A and B on shared charts: losses, the divergence estimates and the metrics."""
+    with session.reading():
+        runs = [_run_series("A", session.trainer)]
+        sizes = _chart_sizes(session.trainer)
+    with pair.other.reading():
+        runs.append(_run_series("B", pair.other.trainer))
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(compare_loss_chart(runs), key="toy_compare_losses", width="stretch")
+    with right:
+        st.plotly_chart(compare_divergence_chart(runs, w1_samples=sizes["w1_samples"]),
+                        key="toy_compare_divergence", width="stretch")
+        note = negative_critic_note(runs)
+        if note:
+            st.caption(note)
+    if all(len(r.metrics["step"]) for r in runs):
+        keys = _metric_keys(*(r.metrics for r in runs))
+        st.plotly_chart(compare_metrics_chart(runs, keys, **sizes), key="toy_compare_metrics", width="stretch")
+    else:
+        st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
 
 
 def layer_pills() -> None:

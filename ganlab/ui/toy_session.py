@@ -3,22 +3,21 @@ the divergence handling. Pure Python (no streamlit) so it is unit-tested directl
 
 Compare mode (ComparePair): run A trains run B in lockstep. Every command on A (play, pause, step, reset,
 branch) acts on both, A's worker trains both by the same steps under one lock, and both keep their
-timeline moments at the same steps, so at any moment a reader sees A and B at the same step."""
+timeline moments at the same steps, so at any moment a reader sees A and B at the same step. The session's
+Lockstep holds run B and acts on both runs; each run's kept moments are a Timeline (ganlab.ui.toy_timeline)."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 import time
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig, diff, validate
 from ganlab.live_config import apply_config
-from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer, TrainingDiverged
+from ganlab.ui.toy_timeline import Timeline
 
 TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
 TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
@@ -28,6 +27,8 @@ WORKER_CHUNK = 16         # steps the background worker trains per hold of the l
 WORKER_CHECK_EVERY = 128  # steps between the worker's divergence checks (each copies the good state)
 WORKER_IDLE_STOP = 10.0   # seconds without a drawn frame (tab closed) after which the worker pauses
 SHARED_TRAIN_BUDGET = 0.12  # with several sessions playing, each trains at most this / N seconds per frame
+DIVERGED_ADVICE = ("Lower the learning rates or change the loss, then press Play to continue from that state, "
+                   "or Reset.")  # ends the message a divergence shows
 
 _TRAINING: set[int] = set()  # ids of sessions whose worker is training now (process-wide)
 _TRAINING_LOCK = threading.Lock()
@@ -48,12 +49,87 @@ def _locked(method):
     return wrapper
 
 
+def _labelled(label: str, action):
+    """action(); a divergence it raises says which run of a pair it was in."""
+    try:
+        return action()
+    except TrainingDiverged as err:
+        err.run_label = label
+        raise
+
+
+class Lockstep:
+    """The runs a session's commands and worker act on, A then B: the session itself (`lead`, run A) and, in
+    compare mode, its `partner` (run B). Both get the same work, so they stay at the same step; a divergence
+    in either takes both back to the latest step both keep on their timelines. Call holding A's lock."""
+
+    def __init__(self, lead: ToySession):
+        self.lead = lead
+        self.partner: ToySession | None = None
+
+    def runs(self) -> list[ToySession]:
+        """Run A and, in compare mode, run B."""
+        return [self.lead] if self.partner is None else [self.lead, self.partner]
+
+    def set_playing(self, playing: bool) -> None:
+        for run in self.runs():
+            run.playing = playing
+
+    def set_phase(self, phase: str) -> None:
+        for run in self.runs():
+            run.phase = phase
+
+    def each(self, action) -> None:
+        """action(trainer) for each run, A then B (the same work, so both stay at the same step)."""
+        for label, run in zip("AB", self.runs(), strict=False):
+            _labelled(label, lambda run=run: action(run.trainer))
+
+    def train_for_budget(self) -> None:
+        """Train A for up to TRAIN_BUDGET seconds / steps_per_tick steps, then B (if any) by the same steps."""
+        lead = self.lead
+        done = _labelled("A", lambda: lead.trainer.run(TRAIN_BUDGET, max_steps=lead.steps_per_tick))
+        if self.partner is not None:
+            _labelled("B", lambda: self.partner.trainer.step(done))
+
+    def common_step(self, at_most: int) -> int | None:
+        """The latest step <= at_most that every run keeps on its timeline."""
+        kept = set.intersection(*(run.timeline.steps() for run in self.runs()))
+        earlier = [step for step in kept if step <= at_most]
+        return max(earlier) if earlier else None
+
+    def go_back_to(self, step: int) -> None:
+        """Every run back to its timeline moment at `step` (which each must keep), paused; later moments
+        dropped."""
+        for run in self.runs():
+            run.timeline.go_back_to(step, run.trainer)
+            run.playing = False
+            run.phase = "idle"
+            run._checked = step
+
+    def recover(self, err: TrainingDiverged) -> str:
+        """After a divergence: every run paused; a pair goes back to the latest step both keep (or restarts),
+        so A and B stay at the same step. Returns the message that says what happened."""
+        self.set_playing(False)
+        self.set_phase("idle")
+        if self.partner is None:
+            return f"{err} {DIVERGED_ADVICE}"
+        step = self.common_step(min(run.trainer.step_count for run in self.runs()))
+        if step is None:
+            self.lead.reset()
+            kept = "both restarted from step 0"
+        else:
+            self.go_back_to(step)
+            kept = f"both went back to step {step}, the latest moment both keep"
+        return f"Run {getattr(err, 'run_label', 'A')}: {err}. To stay in step, A and B {kept}. {DIVERGED_ADVICE}"
+
+
 @dataclass
 class ToySession:
     """The state a Toy Lab page keeps in st.session_state.
 
     `phase` is "d" after Step has done the discriminator half and the generator half is pending.
-    `partner` is run B of a compare pair (trained in lockstep by this run); `leader` is set on run B.
+    `partner` is run B of a compare pair (trained in lockstep by this run, see Lockstep); `leader` is set
+    on run B.
     """
 
     config: RunConfig
@@ -65,11 +141,11 @@ class ToySession:
     error: str | None = None
     timeline_every: int = 100
     arrow_scale: float | None = None  # the plane's arrow scale, fixed per run (None: set at the next frame)
-    timeline: deque = field(default_factory=lambda: deque(maxlen=TIMELINE_LENGTH))
+    timeline: Timeline = field(default_factory=lambda: Timeline(maxlen=TIMELINE_LENGTH))
     background: bool = False  # train in a worker thread while playing (the app); False: in tick() (tests)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
-    partner: ToySession | None = field(default=None, repr=False, compare=False)
     leader: ToySession | None = field(default=None, repr=False, compare=False)
+    lockstep: Lockstep = field(init=False, repr=False, compare=False)
     _worker: threading.Thread | None = field(default=None, init=False, repr=False, compare=False)
     _since_frame: int = field(default=0, init=False, repr=False)
     _checked: int = field(default=0, init=False, repr=False)  # the step of the worker's last divergence check
@@ -82,8 +158,14 @@ class ToySession:
     def __post_init__(self):
         self.config = validate(self.config)
         self.trainer = Trainer(self.config)
+        self.lockstep = Lockstep(self)
         self._may_train.set()
-        self._record_own()
+        self.timeline.keep(self.trainer)
+
+    @property
+    def partner(self) -> ToySession | None:
+        """Run B of a compare pair (None alone)."""
+        return self.lockstep.partner
 
     @contextmanager
     def reading(self):
@@ -112,18 +194,16 @@ class ToySession:
 
     def play(self) -> None:
         self.error = None
-        for run in self.runs():
-            run.playing = True
+        self.lockstep.set_playing(True)
 
     def pause(self) -> None:
-        for run in self.runs():
-            run.playing = False
+        self.lockstep.set_playing(False)
         self.join_worker()
 
     @_locked
     def reset(self, notice: str = "Reset: a new run from step 0.") -> None:
         """A fresh run from the current config (step 0); in compare mode both runs."""
-        for run in self.runs():
+        for run in self.lockstep.runs():
             run._fresh_trainer()
         self.notice = notice
 
@@ -135,26 +215,23 @@ class ToySession:
         self.arrow_scale = None
         self._checked = self._since_frame = 0
         self.timeline.clear()
-        self._record_own()
+        self.timeline.keep(self.trainer)
 
     @_locked
     def step_discriminator(self) -> None:
         """First half of Step: one D phase (the surface moves, the samples do not); both runs of a pair."""
-        for run in self.runs():
-            run.playing = False
-        self._guard(lambda: self._each(lambda trainer: trainer.d_phase()))
+        self.lockstep.set_playing(False)
+        self._guard(lambda: self.lockstep.each(lambda trainer: trainer.d_phase()))
         if self.error is None:
-            for run in self.runs():
-                run.phase = "d"
+            self.lockstep.set_phase("d")
 
     @_locked
     def step_generator(self) -> None:
         """Second half of Step: one G phase; completes the iteration (the counter rises by one)."""
         if self.phase != "d":
             return
-        self._guard(lambda: self._each(lambda trainer: (trainer.g_phase(), trainer.check())))
-        for run in self.runs():
-            run.phase = "idle"
+        self._guard(lambda: self.lockstep.each(lambda trainer: (trainer.g_phase(), trainer.check())))
+        self.lockstep.set_phase("idle")
 
     def tick(self) -> int:
         """One live frame. In the foreground: train for up to TRAIN_BUDGET seconds / steps_per_tick
@@ -167,35 +244,12 @@ class ToySession:
         if self.phase == "d":
             self.step_generator()
         before = self.trainer.step_count
-        self._guard(self._train_for_budget)
-        if self.error is None and self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every:
+        self._guard(self.lockstep.train_for_budget)
+        if self.error is None and self.timeline.due(self.trainer.step_count, self.timeline_every):
             self.record()
         return max(0, self.trainer.step_count - before)
 
-    def _train_for_budget(self) -> None:
-        """Train A for up to TRAIN_BUDGET seconds / steps_per_tick steps, then B (if any) by the same steps."""
-        done = self._labelled("A", lambda: self.trainer.run(TRAIN_BUDGET, max_steps=self.steps_per_tick))
-        if self.partner is not None:
-            self._labelled("B", lambda: self.partner.trainer.step(done))
-
     # --- compare mode: run B in lockstep ----------------------------------------------------------
-
-    def runs(self) -> list[ToySession]:
-        """This run and, in compare mode, run B (which this run trains in lockstep)."""
-        return [self] if self.partner is None else [self, self.partner]
-
-    def _labelled(self, label: str, action):
-        """action(); a divergence it raises says which run of a pair it was in."""
-        try:
-            return action()
-        except TrainingDiverged as err:
-            err.run_label = label
-            raise
-
-    def _each(self, action) -> None:
-        """action(trainer) for each run, A then B (the same work, so both stay at the same step)."""
-        for label, run in zip("AB", self.runs(), strict=False):
-            self._labelled(label, lambda run=run: action(run.trainer))
 
     def pair_with(self, other: ToySession) -> None:
         """Make `other` run B of a compare pair: trained, stepped, reset and branched with this run, under
@@ -203,7 +257,7 @@ class ToySession:
         with self.lock:
             if self.partner is not None and self.partner is not other:
                 self.unpair()
-            self.partner, other.leader, other.lock = other, self, self.lock
+            self.lockstep.partner, other.leader, other.lock = other, self, self.lock
             other.playing = self.playing
 
     def unpair(self) -> None:
@@ -213,7 +267,13 @@ class ToySession:
             if other is None:
                 return
             other.playing = False
-            other.leader, other.lock, self.partner = None, threading.RLock(), None
+            other.leader, other.lock, self.lockstep.partner = None, threading.RLock(), None
+
+    def partner_config(self, overrides: dict[str, str]) -> RunConfig:
+        """This run's config with `overrides` (e.g. another loss): same data, networks and seed."""
+        from ganlab.config import with_overrides
+
+        return with_overrides(self.config, overrides)
 
     # --- timeline --------------------------------------------------------------------------------
 
@@ -221,45 +281,18 @@ class ToySession:
     def record(self) -> None:
         """Keep this moment (of both runs of a pair): its snapshot (to draw) and full state (to branch
         from). Bounded."""
-        for run in self.runs():
-            run._record_own()
-
-    def _record_own(self) -> None:
-        if self.timeline and self.timeline[-1]["step"] == self.trainer.step_count:
-            return
-        self.timeline.append({"step": self.trainer.step_count, "snapshot": take_snapshot(self.trainer),
-                              "state": copy.deepcopy(self.trainer.state_dict())})
-
-    def moment_at(self, step: int) -> int | None:
-        """The index of the timeline moment kept at `step`, or None."""
-        return next((i for i, m in enumerate(self.timeline) if m["step"] == step), None)
-
-    def _common_step(self, at_most: int) -> int | None:
-        """The latest step <= at_most that every run of the pair keeps on its timeline."""
-        kept = set.intersection(*({m["step"] for m in run.timeline} for run in self.runs()))
-        earlier = [step for step in kept if step <= at_most]
-        return max(earlier) if earlier else None
-
-    def _go_back_to(self, step: int) -> None:
-        """Every run back to its timeline moment at `step` (which each must keep); later moments dropped."""
-        for run in self.runs():
-            index = run.moment_at(step)
-            run.trainer.load_state_dict(copy.deepcopy(run.timeline[index]["state"]))
-            while len(run.timeline) > index + 1:
-                run.timeline.pop()
-            run.playing = False
-            run.phase = "idle"
-            run._checked = step
+        for run in self.lockstep.runs():
+            run.timeline.keep(run.trainer)
 
     @_locked
     def branch(self, index: int) -> None:
         """Go back to timeline moment `index` (weights, optimisers, RNG, histories) and drop later ones;
         in compare mode run B goes back to the same step."""
-        step = self._common_step(self.timeline[index]["step"])
+        step = self.lockstep.common_step(self.timeline[index]["step"])
         if step is None:  # run B does not keep it (cannot happen while both record together)
             self.reset()
             return
-        self._go_back_to(step)
+        self.lockstep.go_back_to(step)
         self.error = None
         self.notice = f"Branched from step {step}: change a setting and press Play."
 
@@ -267,7 +300,7 @@ class ToySession:
 
     def _check(self) -> None:
         """Divergence check of the steps the worker trained since the last one (call holding the lock)."""
-        self._guard(lambda: self._each(lambda trainer: trainer.check()))
+        self._guard(lambda: self.lockstep.each(lambda trainer: trainer.check()))
         self._checked = self.trainer.step_count
 
     def _frame_taken(self) -> int:
@@ -314,12 +347,13 @@ class ToySession:
                         self.step_generator()
                     before = self.trainer.step_count
                     chunk = min(WORKER_CHUNK, room)
-                    self._guard(lambda chunk=chunk: self._each(lambda trainer: trainer.step(chunk, check=False)))
+                    self._guard(lambda chunk=chunk: self.lockstep.each(
+                        lambda trainer: trainer.step(chunk, check=False)))
                     self._since_frame += max(0, self.trainer.step_count - before)
                     if self.error is not None:
                         continue  # diverged: paused (the loop's next turn returns)
                     unchecked = self.trainer.step_count - self._checked
-                    keep = self.trainer.step_count - self.timeline[-1]["step"] >= self.timeline_every
+                    keep = self.timeline.due(self.trainer.step_count, self.timeline_every)
                     if keep or not 0 <= unchecked < WORKER_CHECK_EVERY:
                         self._check()
                     if keep and self.error is None:
@@ -336,28 +370,12 @@ class ToySession:
             worker.join(timeout)
 
     def _guard(self, action) -> None:
-        """Run a training action; a divergence pauses (both runs of a pair) and says what happened. A pair
-        goes back to the latest step both keep on their timelines, so A and B stay at the same step."""
+        """Run a training action; a divergence pauses (both runs of a pair, which go back to the latest step
+        both keep: Lockstep.recover) and says what happened."""
         try:
             action()
         except TrainingDiverged as err:
-            for run in self.runs():
-                run.playing = False
-                run.phase = "idle"
-            advice = ("Lower the learning rates or change the loss, then press Play to continue from that state, "
-                      "or Reset.")
-            if self.partner is None:
-                self.error = f"{err} {advice}"
-                return
-            step = self._common_step(min(run.trainer.step_count for run in self.runs()))
-            if step is None:
-                self.reset()
-                kept = "both restarted from step 0"
-            else:
-                self._go_back_to(step)
-                kept = f"both went back to step {step}, the latest moment both keep"
-            self.error = (f"Run {getattr(err, 'run_label', 'A')}: {err}. To stay in step, A and B {kept}. "
-                          f"{advice}")
+            self.error = self.lockstep.recover(err)
 
     # --- config ----------------------------------------------------------------------------------
 
@@ -380,14 +398,6 @@ class ToySession:
 
     def set_speed(self, steps_per_tick: int) -> None:
         self.steps_per_tick = max(1, min(int(steps_per_tick), MAX_STEPS_PER_TICK))
-
-    # --- compare mode -----------------------------------------------------------------------------
-
-    def partner_config(self, overrides: dict[str, str]) -> RunConfig:
-        """This run's config with `overrides` (e.g. another loss): same data, networks and seed."""
-        from ganlab.config import with_overrides
-
-        return with_overrides(self.config, overrides)
 
 
 @dataclass
