@@ -34,19 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-# The figure each page must keep showing, by url path ("" is Home); a page missing here fails the crawl.
-MAIN_FIGURE = {
-    "": "[data-testid=stPageLink]",
-    "lessons": "[data-testid=stPlotlyChart]",
-    "toy-lab": "iframe[title*=live_plot]",
-    "mnist-lab": "[data-testid=stImage]",
-    "latent-explorer": "[data-testid=stPlotlyChart]",
-    # a sweep's charts, or the caption saying there is no finished run to chart yet
-    "experiments": "[data-testid=stPlotlyChart], [data-testid=stCaptionContainer]:has-text('No sweep yet'), "
-                   "[data-testid=stCaptionContainer]:has-text('no finished run yet')",
-    "divergences": "[data-testid=stPlotlyChart]",
-    "dynamics": "[data-testid=stPlotlyChart]",
-}
+from ganlab.ui.navigation import APP_PAGES
+
+# The figure each page must keep showing, by url path ("" is Home), as ganlab.ui.navigation declares it
+MAIN_FIGURE = {spec.url_path: spec.main_figure for spec in APP_PAGES}
 # Buttons that stop what another button started; the crawler lets a run go on for RUN_SECONDS first.
 STOP_LABELS = ("Pause", "Cancel sweep", "Stop")
 RUN_SECONDS = 2.0
@@ -264,7 +255,7 @@ class Crawler:
         found += [f"console error: {e[:300]}" for e in real]
         selector = MAIN_FIGURE.get(path)
         if selector is None:
-            found.append(f"page /{path} has no main figure declared in MAIN_FIGURE")
+            found.append(f"page /{path} has no main figure declared in ganlab.ui.navigation")
         else:
             try:
                 page.locator(selector).first.wait_for(state="visible", timeout=20_000)

@@ -40,7 +40,7 @@ def _crawl(browser, app_url: str, artifacts, capsys, lines: list[str]) -> list:
     saved_before = set(CHECKPOINTS.glob("*.pt"))  # the crawler presses the MNIST Lab's Save: undo it after
     crawler = Crawler(page, app_url, SEED, log=lines.append, shots=artifacts)
     paths = crawler.page_paths()
-    assert sorted(paths) == sorted(MAIN_FIGURE), "each page in the menu needs its main figure in MAIN_FIGURE"
+    assert sorted(paths) == sorted(MAIN_FIGURE), "the menu is ganlab.ui.navigation.APP_PAGES"
     reports = []
     try:
         for query, share in (("", 1 - PRESENTER_SHARE), ("presenter=1", PRESENTER_SHARE)):
