@@ -150,7 +150,7 @@ def speed(data: ImageDataset, device: torch.device, batch: int, steps: int, warm
         plain_rates.append(steps / timed(lambda: plain.step(steps), device))
     g_rate, p_rate = statistics.median(ganlab_rates), statistics.median(plain_rates)
     return {"device": device.type, "batch": batch, "steps": steps, "rounds": ROUNDS,
-            "mixed_precision": str(trainer.mixed_precision) if trainer.mixed_precision else None,
+            "mixed_precision": str(trainer.problem.mixed_precision) if trainer.problem.mixed_precision else None,
             "ganlab_steps_per_s": g_rate, "ganlab_images_per_s": g_rate * batch,
             "plain_steps_per_s": p_rate, "plain_images_per_s": p_rate * batch,
             "ratio": g_rate / p_rate, "ganlab_rounds_steps_per_s": ganlab_rates,
