@@ -6,6 +6,7 @@ import streamlit as st
 
 from ganlab.config import NOISES, OPTIMIZERS, ConfigError, RunConfig, to_query
 from ganlab.data import DATASETS
+from ganlab.data.toy import dataset_parameters
 from ganlab.links import TOY_CONTROLS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS
@@ -118,15 +119,9 @@ with controls_area(few=st.session_state.get("toy_show") is not None):
         name = st.selectbox("Dataset", list(DATASETS), key=PREFIX + "data.name", on_change=reset_std,
                             format_func=lambda n: n, help="\n".join(f"**{k}**: {v}" for k, v in DATASETS.items()))
         st.caption(DATASETS[name])
-        if name not in ("checkerboard", "parallel-lines"):
-            option_widget("data.std")
-        if name == "ring":
-            option_widget("data.n_modes")
-            option_widget("data.radius")
-        if name == "parallel-lines":
-            option_widget("data.theta")
-        if name == "disjoint-gaussians":
-            option_widget("data.separation")
+        for parameter in sorted(dataset_parameters(name), key=lambda p: p != "std"):  # its own, std first
+            if parameter != "points":  # the custom dataset's points are drawn or uploaded below
+                option_widget(f"data.{parameter}")
         if name == "custom":
             upload = st.file_uploader("Points (CSV of x,y rows)", type=["csv", "txt"], key="toy_csv")
             if upload is not None and st.session_state.get("toy_csv_id") != upload.file_id:

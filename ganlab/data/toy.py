@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from ganlab.data.toy_mixtures import (
     SingleGaussian,
 )
 from ganlab.data.toy_uniform import Checkerboard, ParallelLines
+from ganlab.options import OPTIONS
 
 __all__ = [
     "DATASETS",
@@ -38,6 +39,7 @@ __all__ = [
     "Spiral",
     "SwissRoll",
     "ToyDataset",
+    "dataset_parameters",
     "make_dataset",
 ]
 
@@ -56,6 +58,20 @@ DATASETS: dict[str, str] = {
     "custom": "equal-weight Gaussians centred on your own points, std 0.05",
 }
 
+# The class of each dataset: its constructor's parameters are the dataset's parameters (dataset_parameters).
+DATASET_CLASSES: dict[str, type[ToyDataset]] = {
+    "ring8": Ring8, "grid25": Grid25, "ring": Ring, "spiral": Spiral, "swissroll": SwissRoll, "moons": Moons,
+    "circles": Circles, "checkerboard": Checkerboard, "gaussian": SingleGaussian, "parallel-lines": ParallelLines,
+    "disjoint-gaussians": DisjointGaussians, "custom": CustomMixture,
+}
+
+
+def dataset_parameters(name: str) -> tuple[str, ...]:
+    """The parameters dataset `name` takes, read off its class's constructor, where each dataset declares
+    them beside its sampler: ring -> ("n_modes", "radius", "std"), checkerboard -> ()."""
+    return tuple(p for p in inspect.signature(DATASET_CLASSES[name].__init__).parameters if p != "self")
+
+
 # Default component / noise std per dataset (None: the dataset has no std).
 DEFAULT_STD: dict[str, float | None] = {
     "ring8": 0.01,
@@ -73,20 +89,15 @@ DEFAULT_STD: dict[str, float | None] = {
 }
 
 
-def _real(value: object, name: str, allowed: str, ok: Callable[[float], bool]) -> float:
-    """`value` as a finite float satisfying `ok`, else ValueError naming `name` and `allowed`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"{name} must be a number {allowed}; got {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or not ok(number):
-        raise ValueError(f"{name} must be a finite number {allowed}; got {value!r}")
-    return number
-
-
-def _mode_count(value: object) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"n_modes must be an integer >= 1; got {value!r}")
-    return int(value)
+def _number(key: str, value: object) -> float | int:
+    """`value` as what the option data.<key> allows (ganlab.options, the config's bounds too), else
+    ValueError naming `key` and the allowed range."""
+    option = OPTIONS[f"data.{key}"]
+    number_like = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+    if not number_like or not math.isfinite(float(value)) or not option.low <= float(value) <= option.high \
+            or (option.integer and not float(value).is_integer()):
+        raise ValueError(f"{key} must be {option.describe()}; got {value!r}")
+    return int(value) if option.integer else float(value)
 
 
 def _custom_points(points: object) -> np.ndarray:
@@ -114,12 +125,13 @@ def make_dataset(
 
     Args:
         name: dataset name.
-        std: component / noise std (> 0); None means DEFAULT_STD[name]. Ignored where the
-            dataset has no std (checkerboard, parallel-lines).
-        n_modes: number of modes for 'ring' (>= 1).
-        radius: circle radius for 'ring' (> 0).
-        theta: x-position of the comparison line for 'parallel-lines' (any finite number).
-        separation: distance between the 'disjoint-gaussians' centres (>= 0).
+        std: component / noise std; None means DEFAULT_STD[name]. Ignored where the dataset has no std
+            (checkerboard, parallel-lines).
+        n_modes: number of modes for 'ring'.
+        radius: circle radius for 'ring'.
+        theta: x-position of the comparison line for 'parallel-lines'.
+        separation: distance between the 'disjoint-gaussians' centres.
+        (Their ranges are the options data.<name> of ganlab.options, as for the config.)
         points: (m, 2) finite mode centres for 'custom' (required there).
 
     Every parameter given is validated, whichever dataset it applies to.
@@ -130,28 +142,10 @@ def make_dataset(
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
-    if std is not None:
-        std = _real(std, "std", "> 0", lambda v: v > 0)
-    n_modes = _mode_count(n_modes)
-    radius = _real(radius, "radius", "> 0", lambda v: v > 0)
-    theta = _real(theta, "theta", "(any real)", lambda v: True)
-    separation = _real(separation, "separation", ">= 0", lambda v: v >= 0)
+    given = {"std": std, "n_modes": n_modes, "radius": radius, "theta": theta, "separation": separation}
+    values: dict[str, object] = {key: _number(key, value) for key, value in given.items() if value is not None}
     if name == "custom" or points is not None:
-        points = _custom_points(points)
-
-    std = DEFAULT_STD[name] if std is None else std
-    builders: dict[str, Callable[[], ToyDataset]] = {
-        "ring8": lambda: Ring8(std),
-        "grid25": lambda: Grid25(std),
-        "ring": lambda: Ring(n_modes, radius, std),
-        "spiral": lambda: Spiral(std),
-        "swissroll": lambda: SwissRoll(std),
-        "moons": lambda: Moons(std),
-        "circles": lambda: Circles(std),
-        "checkerboard": lambda: Checkerboard(),
-        "gaussian": lambda: SingleGaussian(std),
-        "parallel-lines": lambda: ParallelLines(theta),
-        "disjoint-gaussians": lambda: DisjointGaussians(separation, std),
-        "custom": lambda: CustomMixture(points, std),
-    }
-    return builders[name]()
+        values["points"] = _custom_points(points)
+    if std is None:
+        values["std"] = DEFAULT_STD[name]
+    return DATASET_CLASSES[name](**{key: values[key] for key in dataset_parameters(name)})

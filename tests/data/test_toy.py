@@ -363,3 +363,23 @@ def test_unknown_name_lists_valid_names():
     message = str(info.value)
     assert "ring9" in message
     assert all(name in message for name in EXPECTED_NAMES)
+
+
+def test_each_dataset_declares_its_parameters_in_its_constructor():
+    from ganlab.data.toy import dataset_parameters
+
+    assert dataset_parameters("ring") == ("n_modes", "radius", "std")
+    assert dataset_parameters("checkerboard") == () and dataset_parameters("parallel-lines") == ("theta",)
+    assert dataset_parameters("disjoint-gaussians") == ("separation", "std")
+    assert dataset_parameters("custom") == ("points", "std")
+
+
+def test_make_dataset_allows_what_the_config_allows():
+    """One set of bounds (ganlab.options) for the config and the datasets: separation was >= 0 here and
+    in (0, 100] in the config."""
+    from ganlab.options import OPTIONS
+
+    low = OPTIONS["data.separation"].low
+    assert make_dataset("disjoint-gaussians", separation=low).centers[1, 0] == pytest.approx(low / 2)
+    with pytest.raises(ValueError, match=r"separation must be a number in \[0.01, 100\]"):
+        make_dataset("disjoint-gaussians", separation=0.0)

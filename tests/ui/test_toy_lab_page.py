@@ -391,3 +391,16 @@ def test_a_link_at_either_end_of_every_numbers_range_opens_with_the_widget_showi
         assert flatten(cfg)[path] == pytest.approx(expected, rel=1e-6), path
         widgets = [w for kind in ("number_input", "slider") for w in app.get(kind) if w.key == PREFIX + path]
         assert len(widgets) == 1 and widgets[0].value == pytest.approx(expected, rel=1e-6), path
+
+
+@pytest.mark.parametrize(("dataset", "shown"), [
+    ("ring", {"data.std", "data.n_modes", "data.radius"}), ("checkerboard", set()),
+    ("parallel-lines", {"data.theta"}), ("disjoint-gaussians", {"data.std", "data.separation"}),
+    ("moons", {"data.std"})])
+def test_the_data_section_shows_the_chosen_datasets_own_parameters(dataset, shown):
+    app = open_page()
+    app.selectbox(key=PREFIX + "data.name").set_value(dataset).run()
+    assert not app.exception
+    keys = {w.key[len(PREFIX):] for kind in ("number_input", "slider") for w in app.get(kind)
+            if w.key and w.key.startswith(PREFIX + "data.")}
+    assert keys == shown
