@@ -125,25 +125,28 @@ st.session_state[PAGE_RUN] = True
 @st.fragment(run_every=TICK_SECONDS if session.playing else None)
 def live() -> None:
     page_run = st.session_state.pop(PAGE_RUN, False)
-    trainer = session.trainer
-    # everything shown is computed first, then drawn in one go
-    history = trainer.history.as_arrays()
-    changes = session.config_changes()  # none while every change starts a new run; marked if kept
-    grid = sample_grid(trainer, per_row=8)
-    outputs = session.d_outputs()
+    # everything shown is computed first, in turn with training (a full page run may read beside the
+    # fragment's), then drawn in one go
+    with session.lock:
+        trainer = session.trainer
+        history = trainer.history.as_arrays()
+        changes = session.config_changes()  # none while every change starts a new run; marked if kept
+        grid = sample_grid(trainer, per_row=8)
+        outputs = session.d_outputs()
+        step, source = trainer.step_count, trainer.sample_source()
     last = session.metrics[-1]["step"] if session.metrics else 0
     every = session.metrics_every
-    done = min(trainer.step_count - last, every)
+    done = min(step - last, every)
     rows, per_row = grid.shape[:2]
     sheet = grid.transpose(0, 2, 1, 3).reshape(rows * 28, per_row * 28)
 
-    st.markdown(f"### Step {trainer.step_count}")
+    st.markdown(f"### Step {step}")
     st.progress(done / every, text=f"Next metrics (FID (LeNet), score, precision / recall on 1,000 digits) at "
                 f"step {last + every}: {done}/{every}")
     left, right = st.columns([2, 3])
     with left:
         caption = "one row per digit" if rows == 10 else "fixed noise"
-        st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}) from {trainer.sample_source()}",
+        st.image((sheet * 255).astype(np.uint8), caption=f"Samples ({caption}) from {source}",
                  width=360)
     with right:
         st.plotly_chart(loss_chart(history, uirevision="mn-losses", changes=changes), key="mn_losses",
@@ -153,7 +156,7 @@ def live() -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(d_output_histogram(outputs, probability=trainer.loss.output == "probability",
-                                           step=trainer.step_count), key="mn_hist", width="stretch")
+                                           step=step), key="mn_hist", width="stretch")
     with right:
         st.caption(f"Metrics on 1,000 generated digits, every {every} steps while playing.")
         if st.button("Evaluate now", key="mn_eval"):

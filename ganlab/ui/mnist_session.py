@@ -3,6 +3,7 @@ periodic image metrics, D's outputs on a real and a fake batch, and saving."""
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +40,12 @@ def as_in_a_training_step(*modules: torch.nn.Module | None):
 
 @dataclass
 class MnistSession:
-    """The state the MNIST Lab keeps in st.session_state; any config change starts a new run."""
+    """The state the MNIST Lab keeps in st.session_state; any config change starts a new run.
+
+    The page's live fragment trains (tick) while a full rerun of the page may read or replace the run
+    (Pause, Step, the checkpoint download, a new config): each of those takes `lock`, and tick takes it
+    for each short chunk of steps, so they take turns.
+    """
 
     config: RunConfig
     trainer: Trainer = field(init=False)
@@ -48,6 +54,7 @@ class MnistSession:
     notice: str | None = None
     metrics_every: int = 500
     metrics: list[dict] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.config = validate(self.config)
@@ -63,9 +70,10 @@ class MnistSession:
         return True
 
     def reset(self, notice: str | None = "Reset: a new run from step 0.") -> None:
-        old = self.trainer
-        same_data = old.config.data.data_dir == self.config.data.data_dir
-        self.trainer = Trainer(self.config, data=old.dataset if same_data else None)
+        with self.lock:
+            old = self.trainer
+            same_data = old.config.data.data_dir == self.config.data.data_dir
+            self.trainer = Trainer(self.config, data=old.dataset if same_data else None)
         self.playing = False
         self.error = None
         self.metrics = []
@@ -79,7 +87,8 @@ class MnistSession:
 
     def _guard(self, action) -> None:
         try:
-            action()
+            with self.lock:
+                action()
         except TrainingDiverged as err:
             self.playing = False
             self.error = f"{err} Lower the learning rates or change the loss, then Play again, or Reset."
@@ -117,7 +126,9 @@ class MnistSession:
         """FID (LeNet), classifier score and class KL of METRIC_SAMPLES generated digits, appended."""
         from ganlab.image_eval import evaluate_images
 
-        values = evaluate_images(self.trainer.sample(METRIC_SAMPLES), self.config.data.data_dir)
+        with self.lock:
+            samples = self.trainer.sample(METRIC_SAMPLES)
+        values = evaluate_images(samples, self.config.data.data_dir)
         row = {"step": self.trainer.step_count, **{k: v for k, v in values.items() if k != "reference"}}
         self.metrics.append(row)
         return row
@@ -127,7 +138,11 @@ class MnistSession:
         """D's outputs (probabilities for logistic losses, else raw) on a fixed random batch of real digits
         and a batch G makes from fixed noise, as a D step sees them: G and D in training mode (batch norm
         on each batch's own statistics), so they agree with the chart of mean D(real) and D(fake). Leaves
-        the run as it was."""
+        the run as it was (in turn with training: it moves batch-norm state and puts it back)."""
+        with self.lock:
+            return self._d_outputs(n)
+
+    def _d_outputs(self, n: int) -> dict[str, np.ndarray]:
         t, problem = self.trainer, self.trainer.problem
         draw = torch.Generator(device=t.device).manual_seed(t.config.seed + 3)  # the same batches every time
         # a random subset, so every class is in it (the data is sorted by label)
@@ -150,8 +165,10 @@ class MnistSession:
     def save(self, folder: str | Path) -> Path:
         name = f"mnist-{self.config.g.arch}-{self.config.loss.name}-step{self.trainer.step_count}.pt"
         path = Path(folder) / name
-        save_checkpoint(self.trainer, path, {"source": "MNIST Lab"})
+        with self.lock:
+            save_checkpoint(self.trainer, path, {"source": "MNIST Lab"})
         return path
 
     def checkpoint_bytes(self) -> bytes:
-        return checkpoint_bytes(self.trainer, {"source": "MNIST Lab"})
+        with self.lock:
+            return checkpoint_bytes(self.trainer, {"source": "MNIST Lab"})

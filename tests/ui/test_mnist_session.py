@@ -77,3 +77,33 @@ def test_notices_go_with_play_and_step_and_metrics_have_titles():
     assert session.metrics_table() == [{"Step": 500, "FID (LeNet)": 12.5, "Classifier score (max 10)": 8.25,
                                         "Class KL from uniform": 0.125, "Precision": 0.5, "Recall": 0.25,
                                         "Density": 0.75, "Coverage": 1.0}]
+
+
+def test_saving_while_the_live_tick_trains_keeps_the_history_whole():
+    """The page's full rerun (Pause, the download button's checkpoint) runs beside the live fragment's
+    tick; found by the crawler: a checkpoint taken mid-tick read the step counter twice and raised
+    "cannot reshape array of size 15 into shape (4,5)". Reads and training now take turns."""
+    import threading
+
+    session = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
+    session.metrics_every = 10**9
+    session.play()
+    errors: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            for _ in range(6):
+                session.tick()
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            errors.append(err)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    saved = 0
+    while worker.is_alive():
+        assert session.checkpoint_bytes()
+        saved += 1
+    worker.join()
+    assert not errors, errors
+    steps = session.trainer.history.as_arrays()["step"]
+    assert saved > 3 and list(steps) == list(range(1, session.trainer.step_count + 1))  # every step once
