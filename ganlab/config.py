@@ -158,13 +158,8 @@ def _describe_range(low: float, high: float, low_in: bool, high_in: bool) -> str
 def _check_number(path: str, value: Any) -> None:
     """`value` must be what OPTIONS[path] allows (ConfigError naming `path` and the range if not)."""
     option = OPTIONS[path]
-    allowed = option.describe()
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(path, f"must be {allowed}, got {value!r}")
-    if option.integer and not float(value).is_integer():
-        raise ConfigError(path, f"must be {allowed}, got {value!r}")
-    if value < option.low or value > option.high:
-        raise ConfigError(path, f"must be {allowed}, got {value!r}")
+    if not isinstance(value, int | float) or not option.allows(value):
+        raise ConfigError(path, f"must be {option.describe()}, got {value!r}")
 
 
 def _check_choice(path: str, value: Any, choices: typing.Iterable[str]) -> None:

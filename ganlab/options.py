@@ -8,6 +8,7 @@ optimisers, ...) are declared by their registries; regularisers by ganlab.penalt
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -27,6 +28,14 @@ class NumberOption:
     step: float | None = None
     fmt: str | None = None
     help: str = ""
+
+    def allows(self, value: object) -> bool:
+        """Whether `value` is a finite number (not a bool) in [low, high], whole when `integer`."""
+        if isinstance(value, bool) or not hasattr(value, "__float__"):
+            return False
+        number = float(value)
+        return math.isfinite(number) and self.low <= number <= self.high and (
+            not self.integer or number.is_integer())
 
     def describe(self) -> str:
         """The allowed values in words, e.g. "an integer in [1, 20]"."""

@@ -35,7 +35,7 @@ from ganlab.optim import build_optimizer
 from ganlab.penalties import d_penalties
 from ganlab.problems import Batch, make_problem
 from ganlab.rollback import Rollback, TrainingDiverged
-from ganlab.tricks import HistoricalAverage, feature_matching_loss, unrolled_discriminator, update_ema
+from ganlab.tricks import HistoricalAverage, ema_source, feature_matching_loss, unrolled_discriminator, update_ema
 
 # per iteration: D's loss (with penalties), G's loss, D's divergence estimate, mean D(real) and D(fake)
 # (probabilities for losses that read D as one, else raw scores)
@@ -140,7 +140,7 @@ class Trainer:
         z = self.sample_noise(len(self._z), self._z)
         codes = self.problem.draw_codes(self.config.batch_size, self.generator)
         x = self.perturb(self.problem.generate(self.G, z, codes))
-        return Batch(x, self.problem.condition(codes) if codes is not None else None, codes)
+        return Batch(x, self.problem.condition(codes), codes)
 
     # --- updates --------------------------------------------------------------------------------
 
@@ -292,7 +292,7 @@ class Trainer:
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed + 1 if seed is None else seed)
         net = self.G_ema if (use_ema and self.G_ema is not None) else self.G
         z = self.sample_noise(n, generator=gen)
-        n_codes = getattr(self.problem, "n_codes", 0)
+        n_codes = self.problem.n_codes
         if labels is None and n_codes:
             labels = torch.arange(n, device=self.device) % n_codes
         was_training = net.training
@@ -305,8 +305,6 @@ class Trainer:
     def sample_source(self, use_ema: bool = True) -> str:
         """Which generator `sample` draws from, for a caption: "G (raw)", or e.g. "EMA of G (decay 0.999,
         warm-up: effective decay 0.980 at update 450)"."""
-        from ganlab.tricks import ema_source
-
         return ema_source(self.config.ema if use_ema else 0.0, self.g_updates)
 
     def state_dict(self, include_history: bool = True) -> dict:

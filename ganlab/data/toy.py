@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 
 import numpy as np
 
@@ -93,9 +92,7 @@ def _number(key: str, value: object) -> float | int:
     """`value` as what the option data.<key> allows (ganlab.options, the config's bounds too), else
     ValueError naming `key` and the allowed range."""
     option = OPTIONS[f"data.{key}"]
-    number_like = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
-    if not number_like or not math.isfinite(float(value)) or not option.low <= float(value) <= option.high \
-            or (option.integer and not float(value).is_integer()):
+    if not isinstance(value, int | float | np.number) or isinstance(value, np.bool_) or not option.allows(value):
         raise ValueError(f"{key} must be {option.describe()}; got {value!r}")
     return int(value) if option.integer else float(value)
 

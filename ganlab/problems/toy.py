@@ -36,6 +36,7 @@ class ToyProblem:
     """2-D data, MLP G and D; D sees packs of `pack` consecutive samples as one input of 2 * pack numbers."""
 
     check_every = 64  # iterations between host syncs: toy steps are short, so sync rarely
+    n_codes = 0  # G takes z alone
 
     def __init__(self, cfg: RunConfig, device: torch.device):
         self.cfg, self.device = cfg, device
@@ -66,6 +67,9 @@ class ToyProblem:
         return Batch(self.packed(self.dataset.sample(n * self.pack, generator)))
 
     def draw_codes(self, n: int, generator: torch.Generator) -> None:
+        return None
+
+    def condition(self, codes: None) -> None:
         return None
 
     def generate(self, G: nn.Module, z: Tensor, codes: None = None) -> Tensor:
