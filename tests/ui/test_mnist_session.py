@@ -84,25 +84,28 @@ def test_saving_while_the_live_tick_trains_keeps_the_history_whole():
     tick; found by the crawler: a checkpoint taken mid-tick read the step counter twice and raised
     "cannot reshape array of size 15 into shape (4,5)". Reads and training now take turns."""
     import threading
+    import time
 
     session = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
     session.metrics_every = 10**9
     session.play()
     errors: list[BaseException] = []
+    saves: list[int] = []  # the trainer ticks until the saver has saved a few times (or 60 s pass)
 
     def train() -> None:
+        deadline = time.time() + 60
         try:
-            for _ in range(6):
+            while len(saves) < 6 and time.time() < deadline:
                 session.tick()
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
             errors.append(err)
 
     worker = threading.Thread(target=train)
     worker.start()
-    saved = 0
     while worker.is_alive():
         assert session.checkpoint_bytes()
-        saved += 1
+        saves.append(session.trainer.step_count)
+    saved = len(saves)
     worker.join()
     assert not errors, errors
     steps = session.trainer.history.as_arrays()["step"]
