@@ -14,46 +14,20 @@ import sys
 import time
 from pathlib import Path
 
+from ganlab import cli_flags
 from ganlab.catalogue import catalogue
 from ganlab.config import (
     IMAGE_DEFAULTS,
-    NOISES,
-    OPTIMIZERS,
     ConfigError,
     RunConfig,
     from_json,
     with_overrides,
 )
-from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
 from ganlab.evaluation import DIVERGENCE_COLUMNS, MODE_DRAWS, W1_SAMPLES
-from ganlab.losses import LOSSES, is_wasserstein
-from ganlab.nets.images import IMAGE_ARCHITECTURES
-from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
+from ganlab.losses import is_wasserstein
+from ganlab.options import OPTIONS
 from ganlab.penalties import REGULARIZERS
-
-# CLI flag -> dotted config paths it sets
-SHORTCUTS: dict[str, tuple[str, ...]] = {
-    "dataset": ("data.name",), "std": ("data.std",), "n_modes": ("data.n_modes",),
-    "loss": ("loss.name",), "clip": ("loss.clip",), "gp_lambda": ("loss.gp_lambda",),
-    "optimizer": ("g_opt.name", "d_opt.name"), "lr": ("g_opt.lr", "d_opt.lr"),
-    "g_lr": ("g_opt.lr",), "d_lr": ("d_opt.lr",), "beta1": ("g_opt.beta1", "d_opt.beta1"),
-    "beta2": ("g_opt.beta2", "d_opt.beta2"), "depth": ("g.depth", "d.depth"),
-    "width": ("g.width", "d.width"), "activation": ("g.activation", "d.activation"),
-    "norm": ("g.norm", "d.norm"), "latent_dim": ("latent_dim",), "noise": ("noise",),
-    "batch_size": ("batch_size",), "d_steps": ("d_steps",), "g_steps": ("g_steps",),
-    "ema": ("ema",), "seed": ("seed",), "device": ("device",),
-    "arch": ("g.arch", "d.arch"), "channels": ("g.channels", "d.channels"), "info_codes": ("info_codes",),
-    "data_dir": ("data.data_dir",),
-    "historical_averaging": ("tricks.historical_averaging",), "unrolled_steps": ("tricks.unrolled_steps",),
-}
-# CLI switch (store_true) -> the boolean trick it turns on (ganlab.tricks.TRICKS lists every trick)
-TRICK_SWITCHES: dict[str, str] = {
-    "feature_matching": "tricks.feature_matching",
-    "minibatch_discrimination": "tricks.minibatch_discrimination",
-    "virtual_batch_norm": "tricks.virtual_batch_norm",
-}
-
 
 # metrics reported when they apply (nan ones are left out; infinite ones are null and listed under
 # "infinite"): see ganlab.evaluation
@@ -63,6 +37,9 @@ SUMMARY_METRICS = ("estimate", "reference", "reference_se", "reference_floor", "
 
 
 IMAGE_METRICS = ("fid_lenet", "classifier_score", "class_kl", "precision", "recall", "density", "coverage")
+
+
+MAX_CLASSIFIER_EPOCHS = 1000
 
 
 class UsageError(Exception):
@@ -85,19 +62,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _overrides(args: argparse.Namespace) -> dict[str, str]:
     """Dotted path -> string value for every option given on the command line."""
-    out: dict[str, str] = {}
-    for flag, paths in SHORTCUTS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            for path in paths:
-                out[path] = str(value)
-    if args.spectral_norm:
-        out["g.spectral_norm"] = out["d.spectral_norm"] = "true"
-    if args.conditional:
-        out["conditional"] = "true"
-    for flag, path in TRICK_SWITCHES.items():
-        if getattr(args, flag):
-            out[path] = "true"
+    out = cli_flags.overrides(args)
     for item in args.reg or []:
         name, _, value = item.partition("=")
         if name not in REGULARIZERS:
@@ -195,12 +160,28 @@ def torch_isfinite(tensor) -> bool:
     return bool(tensor.isfinite().all())
 
 
+def _check_output_path(flag: str, path: str | None) -> None:
+    """Refuse, before any training, an output path that cannot be a file we write: empty, an existing
+    folder, a symlink or another non-regular file (a device node), or in a folder that does not exist."""
+    if path is None:
+        return
+    target = Path(path)
+    if not path.strip():
+        raise UsageError(f"{flag}: give a file path (got an empty one)")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise UsageError(f"{flag}: {path!r} exists and is not a regular file; give a new or regular file's path")
+    if not target.parent.is_dir():
+        raise UsageError(f"{flag}: the folder {str(target.parent)!r} does not exist")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from ganlab.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
     from ganlab.runs import is_image_run, make_trainer
     from ganlab.train import TrainingDiverged
 
     overrides = _overrides(args)
+    for flag in ("save", "export"):
+        _check_output_path(f"--{flag}", getattr(args, flag))
     if args.resume:
         loaded = load_checkpoint(args.resume)
         wanted = with_overrides(loaded["config"], overrides)
@@ -236,13 +217,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary = summarize_images(trainer, done, seconds, diverged)
     else:
         summary = summarize(trainer, done, seconds, diverged)
-    if args.save:
+    if args.save is not None:
         try:
             save_checkpoint(trainer, args.save, {"command": args.command_line, "steps_run": done})
         except OSError as err:
             raise UsageError(f"--save: cannot write {args.save!r}: {err.strerror}") from None
         summary["checkpoint"] = str(args.save)
-    if args.export:
+    if args.export is not None:
         summary["generator_file"] = _export(trainer, args.export, summary, args.command_line)
     if args.json:
         print(json.dumps(summary))
@@ -355,6 +336,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ganlab.generator_file import generator_from_payload, is_generator_payload, trainer_with_generator
     from ganlab.runs import is_image_run
 
+    samples = OPTIONS["eval_samples"]
+    if args.samples is not None and not samples.allows(args.samples):
+        raise UsageError(f"--samples must be {samples.describe()}, got {args.samples}")
     payload = read_payload(args.checkpoint)
     generator_only = is_generator_payload(payload)
     if generator_only:
@@ -384,12 +368,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train_classifier(args: argparse.Namespace) -> int:
     from ganlab.classifier import CLASSIFIER_PATH, save_classifier, train_classifier
 
-    if args.epochs < 1:
-        raise UsageError(f"--epochs must be >= 1, got {args.epochs}")
+    if not 1 <= args.epochs <= MAX_CLASSIFIER_EPOCHS:
+        raise UsageError(f"--epochs must be an integer in [1, {MAX_CLASSIFIER_EPOCHS}], got {args.epochs}")
+    out = Path(args.out) if args.out is not None else CLASSIFIER_PATH
+    _check_output_path("--out", str(out))
     model, card = train_classifier(epochs=args.epochs, seed=args.seed, data_dir=args.data_dir)
     card["command"] = args.command_line
-    out = Path(args.out) if args.out else CLASSIFIER_PATH
-    save_classifier(model, card, out)
+    try:
+        save_classifier(model, card, out)
+    except OSError as err:
+        raise UsageError(f"--out: cannot write {str(out)!r}: {err.strerror}") from None
     print(json.dumps({**card, "path": str(out)}))
     return 0
 
@@ -417,67 +405,10 @@ def _add_list_parser(sub: argparse._SubParsersAction) -> None:
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     """The `train` subcommand: run, network and trick options, then config input and outputs."""
     p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
-    _add_train_run_arguments(p)
-    _add_train_network_arguments(p)
-    _add_train_trick_arguments(p)
+    p.add_argument("--steps", type=int, default=3000, help="iterations to run (default 3000)")
+    cli_flags.add_option_flags(p)
     _add_train_io_arguments(p)
     p.set_defaults(func=cmd_train)
-
-
-def _add_train_run_arguments(p: argparse.ArgumentParser) -> None:
-    """`train` options of the data, the model family, the loss and the run length."""
-    p.add_argument("--dataset", choices=[*DATASETS, *IMAGE_DATASETS],
-                   help="toy dataset (default ring8) or mnist")
-    p.add_argument("--arch", choices=sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}),
-                   help="G and D architecture (mnist: default dcgan)")
-    p.add_argument("--channels", type=int, help="DCGAN base channels ngf = ndf (default 32)")
-    p.add_argument("--conditional", action="store_true", help="conditional GAN (label embedding in G and D)")
-    p.add_argument("--info-codes", type=int, dest="info_codes", help="InfoGAN categorical code size (0 = off)")
-    p.add_argument("--data-dir", dest="data_dir", help="folder with torchvision's MNIST (else the offline subset)")
-    p.add_argument("--loss", choices=list(LOSSES), help="loss (default nonsaturating)")
-    p.add_argument("--steps", type=int, default=3000, help="iterations to run (default 3000)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--std", type=float, help="dataset component / noise std")
-    p.add_argument("--n-modes", type=int, dest="n_modes", help="modes of the 'ring' dataset")
-    p.add_argument("--clip", type=float, help="WGAN weight clip c (default 0.01)")
-    p.add_argument("--gp-lambda", type=float, dest="gp_lambda", help="WGAN-GP weight (default 10)")
-
-
-def _add_train_network_arguments(p: argparse.ArgumentParser) -> None:
-    """`train` options of the optimisers, the networks, the batch schedule and the device."""
-    p.add_argument("--optimizer", choices=list(OPTIMIZERS), help="both networks' optimiser (default adam)")
-    p.add_argument("--lr", type=float, help="both learning rates (default 1e-3)")
-    p.add_argument("--g-lr", type=float, dest="g_lr")
-    p.add_argument("--d-lr", type=float, dest="d_lr")
-    p.add_argument("--beta1", type=float)
-    p.add_argument("--beta2", type=float)
-    p.add_argument("--depth", type=int, help="hidden layers of G and D (default 3)")
-    p.add_argument("--width", type=int, help="units per hidden layer (default 64)")
-    p.add_argument("--activation", choices=list(ACTIVATIONS))
-    p.add_argument("--norm", choices=list(NORMS))
-    p.add_argument("--spectral-norm", action="store_true", dest="spectral_norm")
-    p.add_argument("--latent-dim", type=int, dest="latent_dim")
-    p.add_argument("--noise", choices=list(NOISES))
-    p.add_argument("--batch-size", type=int, dest="batch_size", help="default 256")
-    p.add_argument("--d-steps", type=int, dest="d_steps", help="D updates per iteration")
-    p.add_argument("--g-steps", type=int, dest="g_steps", help="G updates per iteration")
-    p.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
-
-
-def _add_train_trick_arguments(p: argparse.ArgumentParser) -> None:
-    """`train`'s "tricks" argument group."""
-    tricks = p.add_argument_group("tricks", "training tricks (python -m ganlab list shows them all)")
-    tricks.add_argument("--feature-matching", action="store_true", dest="feature_matching",
-                        help="G matches the mean of D's last hidden features (Salimans et al. 2016)")
-    tricks.add_argument("--minibatch-discrimination", action="store_true", dest="minibatch_discrimination",
-                        help="D sees how close each sample is to the rest of its batch (Salimans et al. 2016)")
-    tricks.add_argument("--historical-averaging", type=float, dest="historical_averaging", metavar="L",
-                        help="add L ||theta - mean past theta||^2 to each player's loss (0 = off)")
-    tricks.add_argument("--virtual-batch-norm", action="store_true", dest="virtual_batch_norm",
-                        help="DCGAN G normalises with a fixed reference batch (image runs)")
-    tricks.add_argument("--unrolled-steps", type=int, dest="unrolled_steps", metavar="K",
-                        help="G's loss against D unrolled K steps (Metz et al. 2017; toy runs; 0 = off)")
 
 
 def _add_train_io_arguments(p: argparse.ArgumentParser) -> None:

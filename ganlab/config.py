@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
+from ganlab.data.toy import PARAMETER_DEFAULTS, PARAMETER_OPTIONS
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
@@ -34,26 +35,40 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_CUSTOM_POINTS = 10_000
 
 
+MAX_FIELD_SHOWN, MAX_MESSAGE_SHOWN = 80, 2000
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
 class ConfigError(ValueError):
-    """A bad option: `field` is its dotted path, the message says what is allowed."""
+    """A bad option: `field` is its dotted path, the message says what is allowed.
+
+    Both are cut to a readable length (a 100 kB value from a link is echoed as its first characters):
+    `field` keeps the first MAX_FIELD_SHOWN characters, the message the first MAX_MESSAGE_SHOWN."""
 
     def __init__(self, field_path: str, message: str):
-        super().__init__(f"{field_path}: {message}")
+        field_path = _shortened(str(field_path), MAX_FIELD_SHOWN)
+        super().__init__(f"{field_path}: {_shortened(str(message), MAX_MESSAGE_SHOWN)}")
         self.field = field_path
 
 
-@dataclass
-class DataConfig:
-    """Which toy distribution, and its parameters (std None = the dataset's default)."""
+def _data_fields() -> list[tuple[str, Any, Any]]:
+    """DataConfig's fields: the dataset's name and std, every numeric dataset parameter as its dataset
+    declares it (ganlab.data.toy.PARAMETER_OPTIONS, defaults from the constructors), custom points, and
+    the image data folder."""
+    numeric = [(name, int if PARAMETER_OPTIONS[name].integer else float, field(default=default))
+               for name, default in PARAMETER_DEFAULTS.items()]
+    return [("name", str, field(default="ring8")), ("std", float | None, field(default=None)), *numeric,
+            ("points", list[list[float]] | None, field(default=None)),
+            ("data_dir", str | None, field(default=None))]
 
-    name: str = "ring8"
-    std: float | None = None
-    n_modes: int = 8
-    radius: float = 1.0
-    theta: float = 1.0
-    separation: float = 4.0
-    points: list[list[float]] | None = None
-    data_dir: str | None = None
+
+DataConfig = dataclasses.make_dataclass("DataConfig", _data_fields(), namespace={"__module__": __name__,
+    "__doc__": "Which data set, and its parameters (std None = the dataset's default). A toy dataset's own "
+               "parameters (n_modes, radius, theta, separation, ...) are fields because its class declares them: "
+               "adding one there adds the field, its validation, its CLI flag and its widget."})
 
 
 @dataclass
@@ -240,7 +255,7 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise ConfigError("data.data_dir", f"must be a folder path, got {data.data_dir!r}")
     if data.std is not None:
         _check_number("data.std", data.std)
-    for name in ("n_modes", "radius", "theta", "separation"):
+    for name in PARAMETER_DEFAULTS:
         _check_number(f"data.{name}", getattr(data, name))
     _validate_points(data.points)
     if data.name == "custom" and not data.points:
@@ -324,11 +339,20 @@ def to_json(cfg: RunConfig) -> str:
     return json.dumps(to_dict(cfg), sort_keys=True)
 
 
+MAX_CONFIG_CHARS = 1_000_000
+
+
 def from_json(text: str) -> RunConfig:
+    """A validated RunConfig from JSON text (at most MAX_CONFIG_CHARS characters, nested as a config is)."""
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ConfigError("config", f"{len(text):,} characters; a config is at most {MAX_CONFIG_CHARS:,}")
     try:
         values = json.loads(text)
     except json.JSONDecodeError as err:
         raise ConfigError("config", f"not valid JSON ({err.msg} at line {err.lineno})") from None
+    except RecursionError:
+        raise ConfigError("config", "nested too deeply to be a config (it has two levels, such as g.width)") \
+            from None
     return from_dict(values)
 
 

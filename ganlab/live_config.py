@@ -8,7 +8,7 @@ import copy
 
 import torch
 
-from ganlab.config import LEAF_PATHS, RunConfig, diff, validate
+from ganlab.config import LEAF_PATHS, RunConfig, diff
 from ganlab.optim import build_optimizer
 
 MAX_CONFIG_CHANGES = 200  # mid-run changes remembered for the charts' markers
@@ -25,7 +25,8 @@ def is_live(path: str) -> bool:
 
 
 def apply_config(trainer, config: RunConfig) -> list[str]:
-    """Take `config` mid-run where possible; return the dotted options that need a restart.
+    """Take `config`, a validated config (with_overrides, from_dict or validate made it), mid-run where
+    possible; return the dotted options that need a restart.
 
     Learning rates, betas and momentum are changed in place (optimiser state kept); a changed optimiser
     name builds a fresh optimiser for that network only; loss, regularisers, update counts and batch size
@@ -33,7 +34,7 @@ def apply_config(trainer, config: RunConfig) -> list[str]:
     packing, seed, device, history), or the EMA is switched on or off, nothing is changed and those
     options are returned: the caller must build a new Trainer.
     """
-    config = validate(copy.deepcopy(config))
+    config = copy.deepcopy(config)  # the trainer's own copy
     changed = diff(trainer.config, config)
     restart = [key for key in changed if not is_live(key)]
     if restart or not changed:

@@ -160,6 +160,9 @@ F_DIVERGENCES: dict[str, FDivergence] = {
         "log 2 - log(1 + exp(-v))",
         lambda v: LOG2 - F.softplus(-v), lambda t: -torch.log(2.0 - torch.exp(t)),
         lambda v: F.softplus(v) - LOG2),
+    "tv": FDivergence(
+        "total variation (in [0, 1])", "tv", "|u - 1| / 2", "t (for |t| <= 1/2)", "tanh(v) / 2",
+        lambda v: 0.5 * torch.tanh(v), lambda t: t, lambda v: 0.5 * torch.tanh(v)),
 }
 
 
@@ -260,12 +263,13 @@ LOSSES: dict[str, LossSpec] = {spec.name: spec for spec in [
     _fgan_spec("pearson", "f-GAN, Pearson chi-squared (Nowozin et al. 2016)"),
     _fgan_spec("hellinger", "f-GAN, squared Hellinger (Nowozin et al. 2016)"),
     _fgan_spec("js", "f-GAN, Jensen-Shannon (Nowozin et al. 2016)"),
+    _fgan_spec("tv", "f-GAN, total variation (Nowozin et al. 2016, Table 2)"),
     LossSpec("ragan", "relativistic average standard GAN (Jolicoeur-Martineau 2018)",
              _no_target(d_relativistic_average_loss), g_relativistic_average_loss,
              "relativistic average divergence", "relativistic", relativistic_divergence, "(log 4 - L_D) / 2",
              g_uses_real=True),
 ]}
-# Registry keys use the CLI names: fgan-kl, fgan-reverse-kl, fgan-pearson, fgan-hellinger, fgan-js.
+# Registry keys use the CLI names: fgan-kl, fgan-reverse-kl, fgan-pearson, fgan-hellinger, fgan-js, fgan-tv.
 
 
 def get_loss(name: str) -> LossSpec:

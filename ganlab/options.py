@@ -3,44 +3,14 @@
 Config validation (ganlab.config), the Toy Lab's widgets (ganlab.ui.option_widgets) and so the share links
 the Toy Lab accepts all read these: a value the config accepts is a value its widget can show, and the
 other way round. Bounds are inclusive, so a widget can offer both ends. Choices (datasets, losses,
-optimisers, ...) are declared by their registries; regularisers by ganlab.penalties.REGULARIZERS.
+optimisers, ...) are declared by their registries; regularisers by ganlab.penalties.REGULARIZERS; each toy
+data set's parameters by its class, beside its sampler (ganlab.data.toy.PARAMETER_OPTIONS).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class NumberOption:
-    """A numeric option: `low` <= value <= `high` (an integer when `integer`).
-
-    label: what a page calls it; widget: "number" (a box) or "slider"; step, fmt: the widget's step and
-    printf format (None: Streamlit's default); help: one line for the widget's tooltip and the docs.
-    """
-
-    label: str
-    low: float
-    high: float
-    integer: bool = False
-    widget: str = "number"
-    step: float | None = None
-    fmt: str | None = None
-    help: str = ""
-
-    def allows(self, value: object) -> bool:
-        """Whether `value` is a finite number (not a bool) in [low, high], whole when `integer`."""
-        if isinstance(value, bool) or not hasattr(value, "__float__"):
-            return False
-        number = float(value)
-        return math.isfinite(number) and self.low <= number <= self.high and (
-            not self.integer or number.is_integer())
-
-    def describe(self) -> str:
-        """The allowed values in words, e.g. "an integer in [1, 20]"."""
-        kind = "an integer" if self.integer else "a number"
-        return f"{kind} in [{self.low:g}, {self.high:g}]"
+from ganlab.data.toy import PARAMETER_OPTIONS
+from ganlab.number_option import NumberOption
 
 
 def _net(name: str) -> dict[str, NumberOption]:
@@ -63,13 +33,7 @@ def _optimiser(name: str) -> dict[str, NumberOption]:
 
 
 OPTIONS: dict[str, NumberOption] = {
-    "data.std": NumberOption("Spread (std)", 0.001, 10.0, step=0.01, fmt="%.3f",
-                             help="standard deviation of each mode (or of the noise around a curve)"),
-    "data.n_modes": NumberOption("Modes", 1, 100, True, "slider", help="Gaussians on the ring"),
-    "data.radius": NumberOption("Radius", 0.01, 100.0, help="radius of the ring"),
-    "data.theta": NumberOption("theta (companion line)", -100.0, 100.0,
-                               help="x position of the generator's line (parallel lines, WGAN paper ex. 1)"),
-    "data.separation": NumberOption("Separation", 0.01, 100.0, help="distance between the two Gaussians"),
+    **{f"data.{name}": option for name, option in PARAMETER_OPTIONS.items()},  # declared by the datasets
     "loss.clip": NumberOption("Weight clip c", 0.0001, 10.0, fmt="%.4f", help="WGAN: D's weights in [-c, c]"),
     "loss.gp_lambda": NumberOption("Gradient penalty λ", 0.01, 1e4, help="WGAN-GP's penalty weight"),
     **_net("g"), **_net("d"), **_optimiser("g_opt"), **_optimiser("d_opt"),
@@ -93,3 +57,15 @@ OPTIONS: dict[str, NumberOption] = {
                                           help="G's loss against D after k differentiable updates of a copy of D "
                                                "(Metz et al. 2017); slower"),
 }
+
+SWITCHES: dict[str, str] = {
+    "conditional": "conditional GAN: G and D see the digit label (Mirza & Osindero 2014; image runs)",
+    "g.spectral_norm": "spectral normalisation of the generator's layers (Miyato et al. 2018)",
+    "d.spectral_norm": "spectral normalisation of the discriminator's layers (Miyato et al. 2018)",
+    "tricks.feature_matching": "G matches the mean of D's last hidden features (Salimans et al. 2016)",
+    "tricks.minibatch_discrimination": "D sees how close each sample is to the rest of its batch "
+                                       "(Salimans et al. 2016)",
+    "tricks.virtual_batch_norm": "DCGAN G normalises with a fixed reference batch (Salimans et al. 2016; "
+                                 "image runs)",
+}
+"""The one declaration of every true/false option: its one-line help (off by default)."""

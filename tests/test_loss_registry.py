@@ -28,6 +28,6 @@ def test_every_divergence_has_a_stable_id():
     assert {name: spec.divergence_id for name, spec in LOSSES.items()} == {
         "minimax": "jsd", "nonsaturating": "jsd", "lsgan": "triangular", "hinge": "tv", "wgan": "w1_times_k",
         "wgan-gp": "w1", "fgan-kl": "kl_data_fake", "fgan-reverse-kl": "kl_fake_data", "fgan-pearson": "pearson",
-        "fgan-hellinger": "hellinger", "fgan-js": "2jsd", "ragan": "relativistic"}
+        "fgan-hellinger": "hellinger", "fgan-js": "2jsd", "fgan-tv": "tv", "ragan": "relativistic"}
     for key, div in F_DIVERGENCES.items():
         assert LOSSES[f"fgan-{key}"].divergence_id == div.id

@@ -251,6 +251,7 @@ def _f(key: str, u: float) -> float:
         "pearson": lambda: (u - 1.0) ** 2,
         "hellinger": lambda: (math.sqrt(u) - 1.0) ** 2,
         "js": lambda: -(u + 1.0) * math.log((1.0 + u) / 2.0) + u * math.log(u),
+        "tv": lambda: 0.5 * abs(u - 1.0),
     }[key]()
 
 
@@ -261,6 +262,7 @@ def _f_prime(key: str, u: float) -> float:
         "pearson": lambda: 2.0 * (u - 1.0),
         "hellinger": lambda: 1.0 - 1.0 / math.sqrt(u),
         "js": lambda: math.log(2.0 * u / (1.0 + u)),
+        "tv": lambda: math.copysign(0.5, u - 1.0),  # a subgradient: f is not differentiable at u = 1
     }[key]()
 
 
@@ -271,6 +273,7 @@ def _activation(key: str, v: float) -> float:
         "pearson": lambda: v,
         "hellinger": lambda: 1.0 - math.exp(-v),
         "js": lambda: math.log(2.0) - math.log(1.0 + math.exp(-v)),
+        "tv": lambda: 0.5 * math.tanh(v),
     }[key]()
 
 
@@ -281,6 +284,7 @@ def _activation_inverse(key: str, t_: float) -> float:
         "pearson": lambda: t_,
         "hellinger": lambda: -math.log(1.0 - t_),
         "js": lambda: -math.log(2.0 / math.exp(t_) - 1.0),
+        "tv": lambda: math.atanh(2.0 * t_),
     }[key]()
 
 
@@ -291,6 +295,7 @@ def _conjugate(key: str, t_: float) -> float:
         "pearson": lambda: t_ * t_ / 4.0 + t_,
         "hellinger": lambda: t_ / (1.0 - t_),
         "js": lambda: -math.log(2.0 - math.exp(t_)),
+        "tv": lambda: t_,
     }[key]()
 
 
@@ -302,8 +307,10 @@ CONJ_POINTS = {
     "pearson": [-1.5, -1.0, 0.0, 0.5, 2.0],
     "hellinger": [-3.0, -1.0, 0.0, 0.5, 0.8],
     "js": [-3.0, -1.0, 0.0, 0.3, 0.6],
+    "tv": [-0.5, -0.2, 0.0, 0.3, 0.5],  # dom f* = [-1/2, 1/2]
 }
-FKEYS = ["kl", "reverse-kl", "pearson", "hellinger", "js"]
+FKEYS = ["kl", "reverse-kl", "pearson", "hellinger", "js", "tv"]
+SMOOTH_FKEYS = FKEYS[:-1]  # tv's optimal T = +-1/2 is tanh(+-inf) / 2: its own test below
 V_RANGE = [-6.0, -3.0, -1.0, -0.25, 0.0, 0.4, 1.0, 2.5, 5.0]
 
 
@@ -337,7 +344,7 @@ def test_f_divergence_conjugate_matches_table(key):
 @pytest.mark.parametrize("key", FKEYS)
 def test_f_divergence_conjugate_is_the_legendre_transform(key):
     # f*(t) = sup_{u > 0} (t u - f(u)), evaluated on a fine grid (independent of the table)
-    u = np.concatenate([np.geomspace(1e-8, 1e-2, 20_000), np.linspace(1e-2, 60.0, 400_000)])
+    u = np.concatenate([np.geomspace(1e-8, 1e-2, 20_000), np.linspace(1e-2, 60.0, 400_000), [1.0]])  # tv: kink
     f_of_u = np.array([_f(key, float(x)) for x in u[::997]])  # spot-check _f against the vectorised form
     vec = {
         "kl": u * np.log(u),
@@ -345,6 +352,7 @@ def test_f_divergence_conjugate_is_the_legendre_transform(key):
         "pearson": (u - 1.0) ** 2,
         "hellinger": (np.sqrt(u) - 1.0) ** 2,
         "js": -(u + 1.0) * np.log((1.0 + u) / 2.0) + u * np.log(u),
+        "tv": 0.5 * np.abs(u - 1.0),
     }[key]
     assert np.allclose(vec[::997], f_of_u, rtol=1e-12, atol=1e-12)
     div = F_DIVERGENCES[key]
@@ -494,7 +502,7 @@ def test_triangular_by_hand():
     assert est == pytest.approx(1 / 6, rel=1e-9)
 
 
-@pytest.mark.parametrize("key", FKEYS)
+@pytest.mark.parametrize("key", SMOOTH_FKEYS)
 def test_f_variational_bound_is_tight_at_optimal_critic(key, pair):
     p, q, cp, cq = pair
     div = F_DIVERGENCES[key]
@@ -509,6 +517,20 @@ def test_f_variational_bound_is_tight_at_optimal_critic(key, pair):
     # off the optimum the bound is strictly lower
     shifted = [x + 0.2 for x in v_star]
     assert value(f_variational_bound(div, _replicate(shifted, cp), _replicate(shifted, cq))) < d_f - 1e-5
+
+
+def test_f_gan_total_variation_bound_reaches_tv_as_the_critic_saturates():
+    """T* = sign(p - q) / 2 (the activation's limits): the bound -> 1/2 sum |p - q|, closed form; any
+    finite critic stays below it."""
+    p, q, cp, cq = PAIRS["asymmetric"]
+    tv = 0.5 * sum(abs(a - b) for a, b in zip(p, q, strict=True))
+    div = F_DIVERGENCES["tv"]
+    for v_size, gap in ((20.0, 1e-12), (2.0, 0.02)):
+        v = [math.copysign(v_size, a - b) for a, b in zip(p, q, strict=True)]
+        bound = value(f_variational_bound(div, _replicate(v, cp), _replicate(v, cq)))
+        assert bound <= tv + 1e-12 and bound == pytest.approx(tv, abs=gap)
+    assert value(LOSSES["fgan-tv"].estimate(_replicate([20.0] * 3, cp), _replicate([20.0] * 3, cq))) \
+        == pytest.approx(0.0, abs=1e-12)
 
 
 def test_f_divergences_by_hand():
@@ -528,7 +550,7 @@ def test_f_divergences_by_hand():
 # --- registry -------------------------------------------------------------------------------------
 
 NAMES = {"minimax", "nonsaturating", "lsgan", "hinge", "wgan", "wgan-gp", "fgan-kl", "fgan-reverse-kl",
-         "fgan-pearson", "fgan-hellinger", "fgan-js", "ragan"}
+         "fgan-pearson", "fgan-hellinger", "fgan-js", "fgan-tv", "ragan"}
 
 
 def test_registry_names():

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import torch
+
+from ganlab.number_option import NumberOption
 
 Bounds = tuple[float, float, float, float]
 
@@ -82,13 +85,22 @@ def padded_bounds(
     return (box[0], box[1], box[2], box[3])
 
 
+STD_OPTION = NumberOption("Spread (std)", 0.001, 10.0, step=0.01, fmt="%.3f",
+                          help="standard deviation of each mode (or of the noise around a curve)")
+"""The `std` every data set with a spread takes (its default: the constructor's)."""
+
+
 class ToyDataset:
     """A 2-D toy distribution: sampling with a `torch.Generator`, exact density where it exists.
 
     Subclasses implement `_sample(n, generator)` and, when `has_density` is True, `_log_density`.
+    A subclass's constructor parameters are the data set's parameters (their defaults are the data set's
+    defaults); PARAMETERS declares the range, label and help of each numeric one other than `std`
+    (STD_OPTION), and the config, the CLI, share links and the Toy Lab's widgets all read it from there.
     """
 
     has_density: bool = True
+    PARAMETERS: ClassVar[dict[str, NumberOption]] = {}
 
     def __init__(
         self,

@@ -1,13 +1,15 @@
-"""Isotropic Gaussian mixtures: ring8, grid25, ring, gaussian, disjoint-gaussians, custom."""
+"""Isotropic Gaussian mixtures: ring8, grid25, ring, imbalanced-ring, gaussian, disjoint-gaussians, custom."""
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import torch
 
 from ganlab.data.toy_base import Bounds, ToyDataset, gaussian_mixture_log_density, padded_bounds
+from ganlab.number_option import NumberOption
 
 
 def ring_centers(n_modes: int, radius: float) -> np.ndarray:
@@ -81,8 +83,30 @@ class Grid25(GaussianMixture):
 class Ring(GaussianMixture):
     """n_modes equal modes on a circle of `radius` at angles 2 pi k / n_modes."""
 
+    PARAMETERS: ClassVar[dict[str, NumberOption]] = {
+        "n_modes": NumberOption("Modes", 1, 100, True, "slider", help="Gaussians on the ring"),
+        "radius": NumberOption("Radius", 0.01, 100.0, help="radius of the ring"),
+    }
+
     def __init__(self, n_modes: int = 8, radius: float = 1.0, std: float = 0.05) -> None:
         super().__init__("ring", ring_centers(n_modes, radius), std)
+
+
+class ImbalancedRing(GaussianMixture):
+    """ring8's 8 modes with unequal mass: the odd-numbered modes (k = 1, 3, 5, 7) weigh `rare_weight`
+    times the even ones, so a mode holds 1 / (4 (1 + rare_weight)) or rare_weight / (4 (1 + rare_weight)).
+    A generator that drops the rare modes loses little likelihood but half the modes: the case recall
+    and mode counts are for (Sajjadi et al. 2018 discuss such mixtures)."""
+
+    PARAMETERS: ClassVar[dict[str, NumberOption]] = {
+        "rare_weight": NumberOption("Rare modes' weight", 0.01, 1.0, widget="slider", step=0.01,
+                                    help="mass of each odd-numbered mode relative to an even one"),
+    }
+
+    def __init__(self, rare_weight: float = 0.1, std: float = 0.05) -> None:
+        weights = np.where(np.arange(8) % 2 == 1, rare_weight, 1.0)
+        super().__init__("imbalanced-ring", ring_centers(8, 1.0), std, weights=weights)
+        self.rare_weight = float(rare_weight)
 
 
 class SingleGaussian(GaussianMixture):
@@ -95,6 +119,10 @@ class SingleGaussian(GaussianMixture):
 
 class DisjointGaussians(GaussianMixture):
     """Two equal modes at (-separation / 2, 0) and (+separation / 2, 0)."""
+
+    PARAMETERS: ClassVar[dict[str, NumberOption]] = {
+        "separation": NumberOption("Separation", 0.01, 100.0, help="distance between the two Gaussians"),
+    }
 
     def __init__(self, separation: float = 4.0, std: float = 0.1) -> None:
         half = 0.5 * separation

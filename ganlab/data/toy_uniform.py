@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import torch
 from scipy.special import ndtr
 
 from ganlab.data.toy_base import ToyDataset
+from ganlab.number_option import NumberOption
 
 # Lower-left corners (a, b) of the 8 black unit squares of the 4 x 4 board over [-2, 2]^2.
 _BLACK_CORNERS = np.array(
@@ -63,6 +65,10 @@ class ParallelLines(ToyDataset):
     """
 
     has_density = False
+    PARAMETERS: ClassVar[dict[str, NumberOption]] = {
+        "theta": NumberOption("theta (companion line)", -100.0, 100.0,
+                              help="x position of the generator's line (parallel lines, WGAN paper ex. 1)"),
+    }
 
     def __init__(self, theta: float = 1.0) -> None:
         self.theta = float(theta)

@@ -10,14 +10,15 @@ from torch import Tensor, nn
 
 from ganlab.config import RunConfig
 from ganlab.data import ToyDataset, make_dataset
+from ganlab.data.toy import PARAMETER_DEFAULTS
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator, batch_norm_free
 from ganlab.problems import Batch
 
 
 def build_dataset(cfg: RunConfig) -> ToyDataset:
     data = cfg.data
-    return make_dataset(data.name, std=data.std, n_modes=data.n_modes, radius=data.radius,
-                        theta=data.theta, separation=data.separation, points=data.points)
+    return make_dataset(data.name, std=data.std, points=data.points,
+                        **{name: getattr(data, name) for name in PARAMETER_DEFAULTS})
 
 
 def build_generator(cfg: RunConfig) -> MLPGenerator:

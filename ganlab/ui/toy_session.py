@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ganlab.config import RunConfig, diff, validate
+from ganlab.config import RunConfig, diff
 from ganlab.live_config import apply_config
 from ganlab.train import Trainer, TrainingDiverged
 from ganlab.ui.toy_timeline import Timeline
@@ -156,8 +156,7 @@ class ToySession:
     _readers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        self.config = validate(self.config)
-        self.trainer = Trainer(self.config)
+        self.trainer = Trainer(self.config)  # validates the config (a library boundary) and keeps its own copy
         self.lockstep = Lockstep(self)
         self._may_train.set()
         self.timeline.keep(self.trainer)
@@ -381,8 +380,8 @@ class ToySession:
 
     @_locked
     def set_config(self, config: RunConfig) -> list[str]:
-        """Apply a new config: live where possible, else restart. Returns the options that forced a restart."""
-        config = validate(config)
+        """Apply a new config, a validated one (with_overrides, from_dict or validate made it): live where
+        possible, else restart. Returns the options that forced a restart."""
         if not diff(self.config, config):
             return []
         restart = apply_config(self.trainer, config)
@@ -424,7 +423,7 @@ class ComparePair:
         ConfigError, changing neither run, when either config is invalid."""
         from ganlab.config import with_overrides
 
-        validate(with_overrides(config, self.overrides))
+        with_overrides(config, self.overrides)  # validates B's config; raises before either run changes
         with self.main.lock:
             restart = self.main.set_config(config)
             self.sync(restart)

@@ -12,7 +12,7 @@ from scipy.stats import multivariate_normal
 from ganlab.data import DATASETS, DEFAULT_STD, ToyDataset, make_dataset
 
 EXPECTED_NAMES = [
-    "ring8", "grid25", "ring", "spiral", "swissroll", "moons", "circles", "checkerboard",
+    "ring8", "grid25", "ring", "imbalanced-ring", "spiral", "swissroll", "moons", "circles", "checkerboard",
     "gaussian", "parallel-lines", "disjoint-gaussians", "custom",
 ]  # fmt: skip
 CUSTOM_POINTS = [[0.0, 0.0], [1.0, 2.0], [-1.5, 0.5]]
@@ -383,3 +383,46 @@ def test_make_dataset_allows_what_the_config_allows():
     assert make_dataset("disjoint-gaussians", separation=low).centers[1, 0] == pytest.approx(low / 2)
     with pytest.raises(ValueError, match=r"separation must be a number in \[0.01, 100\]"):
         make_dataset("disjoint-gaussians", separation=0.0)
+
+
+def test_dataset_parameters_are_declared_by_their_classes():
+    """The options data.<name> are the classes' declarations; defaults are the constructors'; DEFAULT_STD is
+    read off the constructors (None where there is no std)."""
+    from ganlab.data.toy import PARAMETER_DEFAULTS, PARAMETER_OPTIONS, ImbalancedRing, ParallelLines, Ring
+
+    assert list(PARAMETER_OPTIONS) == ["std", "n_modes", "radius", "rare_weight", "theta", "separation"]
+    assert PARAMETER_OPTIONS["n_modes"] is Ring.PARAMETERS["n_modes"]
+    assert PARAMETER_OPTIONS["theta"] is ParallelLines.PARAMETERS["theta"]
+    assert PARAMETER_DEFAULTS == {"n_modes": 8, "radius": 1.0, "rare_weight": 0.1, "theta": 1.0,
+                                  "separation": 4.0}
+    assert ImbalancedRing.PARAMETERS["rare_weight"].describe() == "a number in [0.01, 1]"
+    assert DEFAULT_STD == {"ring8": 0.01, "grid25": 0.05, "ring": 0.05, "imbalanced-ring": 0.05, "spiral": 0.05,
+                           "swissroll": 0.05, "moons": 0.05, "circles": 0.05, "checkerboard": None,
+                           "gaussian": 1.0, "parallel-lines": None, "disjoint-gaussians": 0.1, "custom": 0.05}
+
+
+def test_two_datasets_cannot_declare_one_parameter_two_ways(monkeypatch):
+    from ganlab.data import toy
+    from ganlab.number_option import NumberOption
+
+    class OtherRing(toy.Ring):
+        PARAMETERS = {**toy.Ring.PARAMETERS, "radius": NumberOption("Radius", 0.5, 2.0)}
+
+    monkeypatch.setitem(toy.DATASET_CLASSES, "other-ring", OtherRing)
+    with pytest.raises(ValueError, match="'other-ring' declares parameter 'radius' unlike another dataset"):
+        toy._declared_parameters()
+
+
+def test_make_dataset_refuses_an_unknown_parameter():
+    with pytest.raises(ValueError, match="unknown dataset parameter 'n_mode'; valid: std, n_modes"):
+        make_dataset("ring", n_mode=3)
+
+
+def test_imbalanced_ring_weights_are_the_closed_form():
+    ds = make_dataset("imbalanced-ring", rare_weight=0.25)
+    assert ds.weights == pytest.approx([0.2, 0.05] * 4, abs=1e-15)
+    assert ds.centers == pytest.approx(make_dataset("ring8").centers, abs=1e-15)
+    points = ds.sample(40_000, seeded(3)).numpy()
+    nearest = np.argmin(((points[:, None, :] - ds.centers[None]) ** 2).sum(-1), axis=1)
+    share_rare = np.isin(nearest, [1, 3, 5, 7]).mean()
+    assert share_rare == pytest.approx(0.2, abs=0.01)  # 4 x 0.05; binomial sd 0.002

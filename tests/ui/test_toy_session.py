@@ -365,3 +365,23 @@ def test_a_config_run_b_cannot_take_changes_neither_run():
     with pytest.raises(ConfigError, match="reg.label-smoothing"):
         pair.set_config(smoothed)
     assert main.config.regularizers == {} and pair.other.config.regularizers == {}
+
+
+def test_a_widget_change_is_validated_once_and_a_restart_once_more(monkeypatch):
+    """The widgets' config is validated where it is built (with_overrides); set_config and apply_config take
+    it as it is, and only a restart's new Trainer (a library boundary) checks it again."""
+    import ganlab.config
+    from ganlab.ui.toy_controls import PREFIX, config_from_widgets
+
+    session = ToySession(small())
+    calls = []
+    real = ganlab.config.validate
+    monkeypatch.setattr(ganlab.config, "validate", lambda cfg: calls.append(cfg) or real(cfg))
+    monkeypatch.setattr("ganlab.train.validate", ganlab.config.validate)
+    widgets = {PREFIX + "device": "cpu", PREFIX + "batch_size": 32, PREFIX + "eval_every": 0}
+    assert session.set_config(config_from_widgets({**widgets, PREFIX + "g_opt.lr": 0.002})) == []
+    assert len(calls) == 1 and session.trainer.config.g_opt.lr == 0.002
+    calls.clear()
+    assert session.set_config(config_from_widgets({**widgets, PREFIX + "g_opt.lr": 0.002,
+                                                   PREFIX + "g.width": 32})) == ["g.width"]
+    assert len(calls) == 2 and session.trainer.config.g.width == 32
