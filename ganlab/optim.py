@@ -42,10 +42,17 @@ class LeanAdam(torch.optim.Adam):
                 steps.append(state["step"])
         return params, exp_avgs, exp_avg_sqs, steps
 
-    @torch.no_grad()
     def step(self, closure=None):
         if closure is not None or len(self.param_groups) != 1:
             return super().step(closure)
+        return self.update()
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """One Adam step, the same as step(); called directly (optimizer_step) it skips the profiler
+        record and the global step hooks torch wraps every Optimizer.step call in (a few us each)."""
+        if len(self.param_groups) != 1:
+            return super().step()
         if self._lists is None:
             self._lists = self._prepare()
         params, exp_avgs, exp_avg_sqs, steps = self._lists
@@ -61,6 +68,22 @@ class LeanAdam(torch.optim.Adam):
     def load_state_dict(self, state_dict: dict) -> None:
         super().load_state_dict(state_dict)
         self._lists = None
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer) -> None:
+    """`optimizer.step()`; for a LeanAdam its `update()`, the same step without torch's per-call wrapper
+    (so torch.optim's global step hooks do not see the trainer's steps)."""
+    update = getattr(optimizer, "update", None)
+    if update is not None:
+        update()
+    else:
+        optimizer.step()
+
+
+def clear_grads(params: list[nn.Parameter]) -> None:
+    """optimizer.zero_grad(set_to_none=True) for these parameters, without its profiler record."""
+    for p in params:
+        p.grad = None
 
 
 def build_optimizer(params: list[nn.Parameter], name: str, lr: float, beta1: float, beta2: float,

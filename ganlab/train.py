@@ -31,7 +31,7 @@ from ganlab.evaluation import METRIC_COLUMNS
 from ganlab.fast_ops import clamp_all_
 from ganlab.history import History
 from ganlab.losses import get_loss
-from ganlab.optim import build_optimizer
+from ganlab.optim import build_optimizer, clear_grads, optimizer_step
 from ganlab.penalties import d_penalties
 from ganlab.problems import Batch, make_problem
 from ganlab.rollback import Rollback, TrainingDiverged
@@ -158,9 +158,9 @@ class Trainer:
                 loss = loss + penalty.float()
         if self.param_averages:
             loss = loss + self.param_averages["D"].step()
-        self.d_opt.zero_grad(set_to_none=True)
+        clear_grads(self.d_params)
         loss.backward()
-        self.d_opt.step()
+        optimizer_step(self.d_opt)
         if self.loss.weight_clip:  # WGAN: the critic's weights in [-c, c]
             with torch.no_grad():
                 clamp_all_(self.d_params, -self.config.loss.clip, self.config.loss.clip)
@@ -177,9 +177,9 @@ class Trainer:
                 loss = self.g_objective(fake, real, d)
                 if self.param_averages:
                     loss = loss + self.param_averages["G"].step()
-                self.g_opt.zero_grad(set_to_none=True)
+                clear_grads(self.g_params)
                 loss.backward()
-        self.g_opt.step()
+        optimizer_step(self.g_opt)
         if self.G_ema is not None:
             update_ema(self.G_ema, self.G, self.config.ema, self.g_updates)
         self.g_updates += 1
