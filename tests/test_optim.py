@@ -47,3 +47,25 @@ def test_build_optimizer_names():
     assert sgd.param_groups[0]["momentum"] == 0.8
     with pytest.raises(ValueError, match="valid: adam, rmsprop, sgd"):
         build_optimizer(params, "lbfgs", 1e-3, 0.5, 0.9, 0.0)
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+def test_the_trainers_step_helpers_equal_zero_grad_and_step(name):
+    """clear_grads + optimizer_step (LeanAdam's update(), unwrapped) give the same weights, bit for bit, as
+    zero_grad(set_to_none=True) + step()."""
+    from ganlab.optim import clear_grads, optimizer_step
+
+    torch.manual_seed(0)
+    a, b = MLPDiscriminator(width=16), MLPDiscriminator(width=16)
+    b.load_state_dict(a.state_dict())
+    opt_a = build_optimizer(list(a.parameters()), name, 3e-3, 0.5, 0.9, 0.5)
+    opt_b = build_optimizer(list(b.parameters()), name, 3e-3, 0.5, 0.9, 0.5)
+    _train(b, opt_b)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(40):
+        x = torch.randn(32, 2, generator=gen)
+        clear_grads(list(a.parameters()))
+        assert all(p.grad is None for p in a.parameters())
+        a(x).square().mean().backward()
+        optimizer_step(opt_a)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
