@@ -161,15 +161,16 @@ def torch_isfinite(tensor) -> bool:
 
 
 def _check_output_path(flag: str, path: str | None) -> None:
-    """Refuse, before any training, an output path that cannot be a file we write: empty, an existing
-    folder, a symlink or another non-regular file (a device node), or in a folder that does not exist."""
+    """Refuse, before any training, an output path a save would refuse (ganlab.checkpoint.check_save_target:
+    empty, a symlink, an existing non-regular file such as a device node) or in a folder that does not exist."""
+    from ganlab.checkpoint import check_save_target
+
     if path is None:
         return
-    target = Path(path)
-    if not path.strip():
-        raise UsageError(f"{flag}: give a file path (got an empty one)")
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise UsageError(f"{flag}: {path!r} exists and is not a regular file; give a new or regular file's path")
+    try:
+        target = check_save_target(path)
+    except OSError as err:
+        raise UsageError(f"{flag}: cannot write {path!r}: {err.strerror}") from None
     if not target.parent.is_dir():
         raise UsageError(f"{flag}: the folder {str(target.parent)!r} does not exist")
 

@@ -5,7 +5,9 @@ runs: the one the metrics were measured on), the run's config and its model card
 discriminator and no optimiser state, so the shipped checkpoints stay small. The card is also written
 beside the weights as JSON. `load_generator` reads a generator file or a full training checkpoint (from
 `--save` or the MNIST Lab's "Save checkpoint"), from a path or from uploaded bytes, always with
-weights_only=True.
+weights_only=True, and checks what it read before using it: the header and config (ganlab.checkpoint),
+the card (ganlab.model_card), and every weight against the generator the config builds (same names,
+shapes and dtypes, finite values). Any failure is a CheckpointError with a one-line message.
 """
 
 from __future__ import annotations
@@ -15,13 +17,25 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 import ganlab
-from ganlab.checkpoint import CheckpointError, atomic_save, parse_payload, read_payload
-from ganlab.config import ConfigError, RunConfig, from_json, to_json
+from ganlab import file_checks as fc
+from ganlab.checkpoint import (
+    CheckpointError,
+    atomic_save,
+    atomic_write_text,
+    check_header,
+    parse_config,
+    parse_payload,
+    read_payload,
+    refuse,
+)
+from ganlab.config import RunConfig, to_json
+from ganlab.model_card import check_card, parse_card, read_card_file
 from ganlab.runs import is_image_run
 
 FORMAT = "ganlab-generator"
@@ -47,7 +61,7 @@ def export_generator(trainer, path: str | os.PathLike, card: dict) -> dict:
                "config": to_json(trainer.config), "card": json.dumps(card),
                "state": {k: v.detach().cpu() for k, v in sampling_generator(trainer).state_dict().items()}}
     atomic_save(payload, path)
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    atomic_write_text(json.dumps(card, indent=2) + "\n", path.with_suffix(".json"))
     return card
 
 
@@ -105,47 +119,61 @@ class LoadedGenerator:
         return torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(seed))
 
 
-def _from_generator_payload(payload: dict, name: str) -> tuple[RunConfig, dict, dict]:
-    if int(payload.get("format_version", 0)) > FORMAT_VERSION:
-        raise CheckpointError(f"{name} was written by a newer ganlab ({payload.get('ganlab_version')}); "
-                              "upgrade ganlab to read it")
-    try:
-        return from_json(payload["config"]), json.loads(payload.get("card", "{}")), payload["state"]
-    except (KeyError, TypeError, json.JSONDecodeError, ConfigError) as err:
-        raise CheckpointError(f"{name} is a damaged ganlab generator file: {err}") from None
+def _from_generator_payload(payload: dict) -> tuple[RunConfig, dict, Any, str]:
+    """(config, card, weights, where the weights are) of a generator file's payload, the config and card
+    checked (SchemaError if not)."""
+    entries = fc.mapping(payload, "", required=("format", "config", "state"),
+                         optional=("format_version", "ganlab_version", "card"))
+    return parse_config(entries["config"]), parse_card(entries.get("card", "{}")), entries["state"], "state"
+
+
+def _from_checkpoint_payload(payload: dict, name: str) -> tuple[RunConfig, dict, Any, str]:
+    """(config, card, weights, where they are) of a training checkpoint: the sampling generator's weights
+    (G_ema for an image run that has one, else G) and a card made of its step count and metadata."""
+    loaded = parse_payload(payload, name)
+    config, state = loaded["config"], loaded["state"]
+    state = fc.mapping(state, "state", required=("G",), any_keys=True)
+    card = check_card({"steps": state["step_count"], **loaded["metadata"]}, "metadata")
+    key = "G_ema" if is_image_run(config) and "G_ema" in state else "G"
+    return config, card, state[key], f"state.{key}"
 
 
 def load_generator(source: str | os.PathLike | bytes, name: str | None = None) -> LoadedGenerator:
     """A generator file or a full checkpoint (path or uploaded bytes) -> LoadedGenerator on the CPU.
 
-    Raises CheckpointError with a clear message for anything else (empty, truncated, foreign, unsafe).
+    Raises CheckpointError with a clear one-line message for anything else (empty, truncated, foreign,
+    unsafe, malformed: a missing or extra entry, a value of the wrong type or size, weights that do
+    not fit the config).
     """
     name = name or (repr(str(source)) if not isinstance(source, bytes | bytearray) else "the uploaded file")
-    return generator_from_payload(read_payload(source), name)
+    return generator_from_payload(read_payload(source, name=fc.one_line(name)), fc.one_line(name))
 
 
 def is_generator_payload(payload) -> bool:
-    return isinstance(payload, dict) and payload.get("format") == FORMAT
+    marker = payload.get("format") if isinstance(payload, dict) else None
+    return isinstance(marker, str) and marker == FORMAT
 
 
 def generator_from_payload(payload, name: str) -> LoadedGenerator:
     """An already safely read payload (generator file or full checkpoint) -> LoadedGenerator on the CPU."""
-    if is_generator_payload(payload):
-        config, card, state = _from_generator_payload(payload, name)
-        kind = "generator file"
-    else:
-        loaded = parse_payload(payload, name)
-        config, state = loaded["config"], loaded["state"]
-        card = {"steps": state.get("step_count"), **loaded["metadata"]}
-        image_ema = is_image_run(config) and "G_ema" in state
-        state = state["G_ema"] if image_ema else state["G"]
-        kind = "training checkpoint"
-    config.device = "cpu"
-    net = build_sampling_net(config)
+    what = "generator file" if is_generator_payload(payload) else "checkpoint"
+    try:
+        if what == "generator file":
+            check_header(payload, name, FORMAT, FORMAT_VERSION, what)
+            config, card, state, where = _from_generator_payload(payload)
+        else:
+            config, card, state, where = _from_checkpoint_payload(payload, name)
+        config.device = "cpu"
+        net = build_sampling_net(config)
+        fc.like(state, net.state_dict(), where)
+    except fc.SchemaError as err:
+        raise refuse(name, what, err) from None
     try:
         net.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as err:
-        raise CheckpointError(f"{name}: the weights do not fit the config it carries: {str(err)[:300]}") from None
+    except (RuntimeError, TypeError, AttributeError, KeyError) as err:  # a backstop: fc.like checked it all
+        raise CheckpointError(fc.one_line(f"{name}: the weights do not fit the config it carries: {err}",
+                                          500)) from None
+    kind = "generator file" if what == "generator file" else "training checkpoint"
     return LoadedGenerator(config, net.eval().requires_grad_(False), card, kind)
 
 
@@ -172,5 +200,9 @@ CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 def generator_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
-    """name -> path of every generator file or training checkpoint in `folder` (not the classifier)."""
-    return {p.name: p for p in sorted(folder.glob("*.pt")) if p.name != "mnist_classifier.pt"}
+    """name -> path of every shipped generator in `folder`: a .pt file with its model card (a readable
+    .json card) beside it, not the classifier. Files saved there without a card (old MNIST Lab saves)
+    are not shipped and are not listed."""
+    return {p.name: p for p in sorted(folder.glob("*.pt"))
+            if p.name != "mnist_classifier.pt" and p.is_file() and not p.is_symlink()
+            and read_card_file(p) is not None}

@@ -1,31 +1,37 @@
 """Latent Explorer: browse what a trained MNIST generator learned, with no training."""
 
-import io
-
 import numpy as np
 import streamlit as st
 import torch
 
 from ganlab.checkpoint import CheckpointError
+from ganlab.file_checks import FileError
 from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.latent import ATTRIBUTES
+from ganlab.model_card import card_metrics_caption, command_caption, metric_text, steps_text
 from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.latent_session import (
     CORNERS,
     GRID_SAMPLES,
+    MAX_IMAGE_PIXELS,
     LatentSession,
     Pin,
+    as_plain_markdown,
+    checkpoint_label,
     default_groups,
     default_pins,
     image_checkpoints,
     keep_choice,
     pins_missing,
     predict,
+    read_digit_image,
+    session_checkpoints,
     short_name,
     test_images,
     to_display,
     toy_checkpoints,
 )
+from ganlab.ui.session_files import session_folder
 from ganlab.viz.image_grid import clickable_grid
 
 st.title("Latent Explorer")
@@ -35,7 +41,8 @@ st.caption("Pick a trained generator and explore its latent space: samples, inte
 
 UPLOAD = "Upload a checkpoint…"
 toys = toy_checkpoints()
-shipped = {**image_checkpoints(), **toys}
+shipped = {**image_checkpoints(), **toys}  # shipped first: the default is a shipped generator
+yours = session_checkpoints(session_folder())  # this session's own saves only
 take_preset("latent-explorer", checkpoints=list(shipped))  # kept settings, then a link's preset
 
 
@@ -59,15 +66,19 @@ def show_toy(name: str) -> None:
     from ganlab.problems.toy import build_dataset
     from ganlab.viz.toy_generator import toy_generator_figure
 
-    loaded = load_generator(shipped[name])
+    try:
+        loaded = load_generator(shipped[name])
+    except CheckpointError as err:
+        st.error(as_plain_markdown(str(err)))
+        return
     dataset = build_dataset(loaded.config)
     st.markdown(f"**{name}**: a toy generator ({loaded.config.data.name}, loss {loaded.config.loss.name}, "
-                f"latent size {loaded.latent_dim}, {loaded.card.get('steps', '?'):,} steps). "
+                f"latent size {loaded.latent_dim}, {steps_text(loaded.card) or 'steps not given'}). "
                 f"Card: `{loaded.card.get('command', '?')}`")
     m = loaded.card.get("metrics", {})
     if m:
         st.caption(f"Modes covered {m.get('modes_covered')}/{m.get('modes_total')}, high-quality fraction "
-                   f"{m.get('hq_fraction', float('nan')):.3f}, W1 {m.get('w1', float('nan')):.3f} (2,500 samples)")
+                   f"{metric_text(m.get('hq_fraction'))}, W1 {metric_text(m.get('w1'))} (2,500 samples)")
     cols = st.columns(2)
     seed = cols[0].number_input("Seed", 0, 10**6, 0, key="lx_toy_seed")
     steps = cols[1].slider("Path steps", 3, 40, 20, key="lx_toy_steps")
@@ -95,46 +106,49 @@ def open_session(source, name: str) -> None:
         st.session_state["latent_error"] = str(err)
 
 
+choices = [*shipped, *yours, UPLOAD]
+if st.session_state.get("lx_choice") not in (None, *choices):  # a save that is gone
+    del st.session_state["lx_choice"]
 with controls_area():
     st.subheader("Generator")
-    choice = st.selectbox("Checkpoint", [*shipped, UPLOAD], key="lx_choice",
-                          help="Shipped checkpoints and anything the MNIST Lab saved into checkpoints/")
+    choice = st.selectbox("Checkpoint", choices, key="lx_choice", format_func=checkpoint_label,
+                          help="The shipped checkpoints, then the ones you saved in this session (MNIST Lab), "
+                               "or upload one")
     if choice == UPLOAD:
         upload = st.file_uploader("A ganlab generator file or training checkpoint (.pt, at most 64 MiB)",
                                   type=["pt"], key="lx_upload")
-        if upload is not None and st.session_state.get("latent_source") != f"upload:{upload.name}":
+        if upload is not None and st.session_state.get("latent_tried") != upload.file_id:
+            st.session_state["latent_tried"] = upload.file_id  # each upload is read once
             open_session(upload.getvalue(), f"upload:{upload.name}")
-    elif choice not in toys and st.session_state.get("latent_source") != choice:
-        open_session(shipped[choice], choice)
+    else:
+        st.session_state.pop("latent_tried", None)
+        if choice not in toys and st.session_state.get("latent_source") != choice:
+            open_session({**shipped, **yours}[choice], checkpoint_label(choice))
+            st.session_state["latent_source"] = choice  # tried once, loaded or not
 
 if choice in toys:
     show_toy(choice)
     st.stop()
 if "latent_error" in st.session_state:
-    st.error(st.session_state["latent_error"] + ("  The generator you had open is still loaded."
-                                                  if "latent_session" in st.session_state else ""))
+    kept = "The generator you had open is still loaded." if "latent_session" in st.session_state else ""
+    st.error(as_plain_markdown(st.session_state["latent_error"], kept))
 if "latent_session" not in st.session_state:
     st.info("No generator is loaded: pick a shipped checkpoint or upload one.")
     st.stop()
 
 session: LatentSession = st.session_state["latent_session"]
 gen = session.generator
-card = gen.card
-metrics = card.get("metrics", {})
+card = gen.card  # checked against the model card's schema when it was loaded (ganlab.model_card)
 facts = [f"**{session.name.removeprefix('upload:')}** ({gen.source})", f"{gen.config.g.arch} G",
          f"loss {gen.config.loss.name}", f"latent size {gen.latent_dim}"]
 if gen.label_kind:
     facts.append("conditional on the digit" if gen.label_kind == "digit" else f"InfoGAN, {gen.n_labels}-way code")
-if card.get("steps"):
-    facts.append(f"{card['steps']:,} steps")
+if card.get("steps") and steps_text(card):
+    facts.append(steps_text(card))
 st.markdown(" · ".join(facts))
-if metrics:
-    shown = [f"{title} {metrics[k]:.3f}" for k, title in IMAGE_METRIC_TITLES.items() if k in metrics]
-    st.caption(f"Card metrics ({card.get('eval_samples', '?')} samples): " + " · ".join(shown)
-               + f" — vs {metrics.get('metrics_reference', '?')}")
-if card.get("command"):
-    st.caption(f"Made with `{card['command']}` on {card.get('device', '?')} in {card.get('seconds', '?')} s, "
-               f"data: {card.get('data', '?')}")
+for line in (card_metrics_caption(card, IMAGE_METRIC_TITLES), command_caption(card)):
+    if line:
+        st.caption(line)
 
 # --- samples and pins -------------------------------------------------------------------------------
 st.header("Samples")
@@ -346,19 +360,14 @@ def panel_inversion() -> None:
         index = cols[1].number_input(f"Index (0–{len(test) - 1})", 0, len(test) - 1, 0, key="lx_inv_index")
         target = test[int(index)][None]
     else:
-        picture = cols[1].file_uploader("A digit image (PNG or JPEG, light on dark or dark on light)",
+        picture = cols[1].file_uploader(f"A digit image (PNG or JPEG, at most {MAX_IMAGE_PIXELS / 1e6:.1f} "
+                                        "megapixels; light on dark or dark on light)",
                                         type=["png", "jpg", "jpeg"], key="lx_inv_upload")
         if picture is not None:
-            from PIL import Image, UnidentifiedImageError
-
             try:
-                grey = np.asarray(Image.open(io.BytesIO(picture.getvalue())).convert("L").resize((28, 28)),
-                                  dtype=np.float32) / 255.0
-                if grey.mean() > 0.5:  # dark ink on a light page: flip to MNIST's light-on-dark
-                    grey = 1.0 - grey
-                target = torch.from_numpy(grey * 2 - 1)[None, None]
-            except (UnidentifiedImageError, OSError, ValueError):
-                st.error("Inversion target: that file is not a readable PNG or JPEG image.")
+                target = read_digit_image(picture.getvalue(), picture.name)
+            except FileError as err:
+                st.error(as_plain_markdown(f"Inversion target: {err}"))
     inv_steps = cols[2].slider("Optimisation steps", 50, 400, 150, 50, key="lx_inv_steps")
     inv_label = None
     if gen.n_labels:

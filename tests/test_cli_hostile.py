@@ -18,8 +18,8 @@ def refused(argv, capsys) -> str:
 
 
 @pytest.mark.parametrize(("flag", "path", "message"), [
-    ("--save", "", "--save: give a file path (got an empty one)"),
-    ("--save", "/dev/null", "--save: '/dev/null' exists and is not a regular file"),
+    ("--save", "", "--save: cannot write '': an empty path names no file"),
+    ("--save", "/dev/null", "--save: cannot write '/dev/null': it exists and is not a regular file"),
     ("--export", "/no-such-folder/g.pt", "--export: the folder '/no-such-folder' does not exist"),
 ])
 def test_train_refuses_an_output_path_before_training(flag, path, message, capsys):
@@ -30,7 +30,7 @@ def test_train_refuses_a_symlink_as_its_save_target(tmp_path, capsys):
     target, link = tmp_path / "real.pt", tmp_path / "link.pt"
     target.write_bytes(b"keep me")
     os.symlink(target, link)
-    assert "is not a regular file" in refused(["train", "--steps", "1", "--quiet", "--save", str(link)], capsys)
+    assert "it is a symbolic link" in refused(["train", "--steps", "1", "--quiet", "--save", str(link)], capsys)
     assert target.read_bytes() == b"keep me"
 
 

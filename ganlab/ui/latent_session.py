@@ -2,13 +2,17 @@
 pinned latents, and the computations behind each panel (all on the CPU, each well under a second for the
 shipped DCGAN: see benchmarks/latent_actions.py).
 
-Images are returned as numpy arrays (n, 28, 28) in [0, 1] for display.
+Images are returned as numpy arrays (n, 28, 28) in [0, 1] for display. The generators it lists are the
+shipped ones (checkpoints/, each with its model card) and the files this browser session saved itself;
+uploads (a checkpoint, an inversion target image) are checked before use and refused with a one-line
+message (ganlab.file_checks).
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +20,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ganlab import file_checks as fc
 from ganlab import latent
+from ganlab.checkpoint import CheckpointError
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
 from ganlab.generator_file import CHECKPOINT_DIR, LoadedGenerator, generator_checkpoints, load_generator
+from ganlab.model_card import read_card_file
 
 GRID_SAMPLES = 16
 MAX_PINS = 12
@@ -31,14 +38,19 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")  # z0, z1, z2
 ARITHMETIC_GROUP = 3  # pins per group by default once there are enough (Radford et al. average three)
 DIRECTION_SAMPLES = 512
 MAX_UPLOAD_BYTES = 64 * 2**20
+SESSION_KEY = "session:"  # the choice key of a file this session saved ("session:NAME.pt")
+YOUR_SAVES = "your saves"
+# an inversion target image: at most this many pixels a side and in all, read from its header before
+# any pixel is decoded (a 144-megapixel PNG cost 603 MB to decode; bigger ones are PIL decompression bombs)
+MAX_IMAGE_BYTES = 16 * 2**20
+MAX_IMAGE_SIDE = 8192
+MAX_IMAGE_PIXELS = 4096 * 4096
 
 
 def _card_dataset(path: Path) -> str | None:
     """The data set named by the model card beside `path` (None when there is no readable card)."""
-    try:
-        return json.loads(path.with_suffix(".json").read_text()).get("dataset")
-    except (OSError, ValueError, AttributeError):
-        return None
+    card = read_card_file(path) or {}
+    return card.get("dataset")
 
 
 def image_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
@@ -50,6 +62,63 @@ def image_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
 def toy_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
     """The shipped toy generators (their card names a 2-D data set)."""
     return {name: p for name, p in generator_checkpoints(folder).items() if _card_dataset(p) in DATASETS}
+
+
+def session_checkpoints(folder: Path | None) -> dict[str, Path]:
+    """"session:NAME" -> path of each checkpoint this session saved into its own `folder` (regular .pt
+    files, newest first); {} without a folder. Another session's saves are never listed."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    files = [p for p in Path(folder).glob("*.pt") if p.is_file() and not p.is_symlink()]
+    files.sort(key=lambda p: (-p.stat().st_mtime, p.name))
+    return {SESSION_KEY + p.name: p for p in files}
+
+
+def checkpoint_label(key: str) -> str:
+    """What the checkpoint selector shows for a choice: a shipped file's name, or "NAME (your saves)"."""
+    return f"{key.removeprefix(SESSION_KEY)} ({YOUR_SAVES})" if key.startswith(SESSION_KEY) else key
+
+
+def read_digit_image(data: bytes, name: str) -> Tensor:
+    """An uploaded PNG or JPEG -> (1, 1, 28, 28) in [-1, 1], light ink on dark (a light page is flipped).
+
+    The size in its header is checked before any pixel is decoded; FileError (one line, naming the file
+    and the limit) for a file too big, too many pixels, or not a readable PNG / JPEG.
+    """
+    from PIL import Image
+
+    shown = f"image {fc.short_repr(name, 60)}"
+    if len(data) > MAX_IMAGE_BYTES:
+        raise fc.FileError(f"{shown} is {len(data) / 2**20:.0f} MiB; images are limited to "
+                           f"{MAX_IMAGE_BYTES // 2**20} MiB")
+    limit = (f"at most {MAX_IMAGE_SIDE:,} pixels a side and {MAX_IMAGE_PIXELS / 1e6:.1f} megapixels")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=("PNG", "JPEG"))
+            fc.image_size(image.size, shown, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE)
+            image.draft("L", (4 * 28, 4 * 28))  # JPEG: decode at a reduced scale (no-op for PNG)
+            grey = np.asarray(image.convert("L").resize((28, 28)), dtype=np.float32) / 255.0
+    except fc.SchemaError as err:
+        raise fc.FileError(str(err)) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise fc.FileError(f"{shown} is far too large: expected an image of {limit}") from None
+    except Exception as err:  # PIL raises many types for a damaged file; none may escape as a traceback
+        raise fc.FileError(fc.one_line(f"{shown} is not a readable PNG or JPEG image "
+                                       f"({type(err).__name__}: {err})", 300)) from None
+    if grey.mean() > 0.5:  # dark ink on a light page: flip to MNIST's light-on-dark
+        grey = 1.0 - grey
+    return torch.from_numpy(grey * 2 - 1)[None, None]
+
+
+MARKDOWN_SPECIAL = "\\`*[]<>$~|#"
+
+
+def as_plain_markdown(text: str, note: str = "") -> str:
+    """A message about a file for st.error (which renders Markdown): the characters Markdown, LaTeX or
+    HTML would act on escaped, so a file name or key shows as typed; a full stop, then `note`."""
+    escaped = "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in text.rstrip(". "))
+    return f"{escaped}. {note}".rstrip()
 
 
 def classifier():
@@ -159,17 +228,19 @@ class LatentSession:
 
     @classmethod
     def open(cls, source: str | Path | bytes, name: str) -> LatentSession:
+        """A session on a generator file or checkpoint (a path, or uploaded bytes). CheckpointError (one
+        line) for anything the loader refuses, or a toy generator. An upload's config never names a
+        folder on this server: its data folder is the default one."""
+        name = fc.one_line(name, 120)
         if isinstance(source, bytes) and len(source) > MAX_UPLOAD_BYTES:
-            from ganlab.checkpoint import CheckpointError
-
             raise CheckpointError(f"{name} is {len(source) / 2**20:.0f} MiB; uploads are limited to "
                                   f"{MAX_UPLOAD_BYTES // 2**20} MiB")
         loaded = load_generator(source, name=name)
         if not loaded.is_image:
-            from ganlab.checkpoint import CheckpointError
-
             raise CheckpointError(f"{name} holds a toy (2-D) generator; the Latent Explorer browses image "
                                   "generators (open toy runs in the Toy Lab)")
+        if isinstance(source, bytes):
+            loaded.config.data.data_dir = None
         return cls(loaded, name)
 
     # --- samples and pins ----------------------------------------------------------------------

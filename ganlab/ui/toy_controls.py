@@ -75,6 +75,16 @@ def config_from_widgets(state: Mapping[str, Any], points: list[list[float]] | No
     return with_overrides(RunConfig(), overrides)
 
 
+def _csv_rows(text: str):
+    """(line number, cells) of each CSV row; a malformed file (a field over the csv module's limit, a
+    stray NUL) is a ValueError naming the line, not csv.Error."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as err:
+        raise ValueError(f"line {reader.line_num}: not a CSV of x,y rows ({err})") from None
+
+
 def parse_points_csv(data: bytes) -> list[list[float]]:
     """Rows "x,y" (an optional header row of non-numbers is skipped) -> list of [x, y].
 
@@ -87,7 +97,7 @@ def parse_points_csv(data: bytes) -> list[list[float]]:
     except UnicodeDecodeError:
         raise ValueError("the file is not UTF-8 text; upload a CSV of x,y rows") from None
     points: list[list[float]] = []
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for line_no, row in _csv_rows(text):
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != 2:
