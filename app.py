@@ -7,7 +7,13 @@ route the Toy Lab's plane pulls frames from while a run plays (ganlab.ui.live_fe
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+import ganlab.ui.toy_live  # noqa: F401  (the heavy imports: torch, scipy, plotly, before the freeze)
 from ganlab.ui.live_feed import LIVE_ROUTES
+from ganlab.ui.runtime import freeze_imported_objects_once
+
+# Freeze what the imports allocated once, here, before any session exists: a freeze in the first session's
+# script would also freeze that session's own objects, and they would outlive it (issue 18).
+freeze_imported_objects_once()
 
 # The pages are declared with st.navigation (streamlit_app.py), not found in the pages/ folder. Streamlit
 # learns that only when a session first calls st.navigation; until then a pages/ folder beside the script

@@ -9,10 +9,10 @@ from ganlab.ui.classroom import (
     read_presenter_flag,
 )
 from ganlab.ui.navigation import APP_PAGES
-from ganlab.ui.runtime import configure_torch_for_app, freeze_imported_objects
+from ganlab.ui.runtime import configure_torch_for_app, freeze_imported_objects_once
 
 configure_torch_for_app()
-freeze_imported_objects()
+freeze_imported_objects_once()  # at start-up only (a rerun's freeze kept closed sessions alive)
 st.set_page_config(page_title="ganlab — a GAN laboratory", page_icon="🧪", layout="wide")
 
 PAGES = [st.Page(p.file, title=p.title, icon=p.icon,

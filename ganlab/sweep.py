@@ -87,6 +87,74 @@ class SweepSpec:
     eval_samples: int = 2500
 
 
+# --- limits (a page's student and the command line get the same ones) --------------------------------
+# A sweep shares the server's cores with everyone else's runs, so every field of a SweepSpec is bounded.
+# Checked before anything is expanded or trained (and before a seed range is turned into a list).
+
+MAX_RUNS = 100
+"""Runs per sweep (datasets x losses x variants x seeds): the PacGAN preset is 20."""
+MAX_SEEDS = 50
+"""Seeds per sweep: ten times the PacGAN protocol's 5 (the issue's 0-29999 is refused at once)."""
+MAX_STEPS = 100_000
+"""Iterations per run: four times the PacGAN protocol's full length (25,000)."""
+MAX_TOTAL_STEPS = 1_000_000
+"""Iterations over all runs (runs x steps): twice the PacGAN preset with --full (20 x 25,000)."""
+MAX_WORKERS = 8
+"""Parallel processes of one sweep (the page offers at most the server's core count)."""
+MAX_NAMES = 32
+"""Entries of datasets, losses and dataset_overrides."""
+MAX_VARIANTS = 16
+"""Variants of one sweep."""
+MAX_OVERRIDES = 64
+"""Options set by one mapping of overrides (base, a variant's, a dataset's)."""
+MAX_TEXT = 200
+"""Characters of a name, an option path or an option's value."""
+MAX_SPEC_BYTES = 64 * 1024
+"""Size of a sweep specification file (--spec)."""
+
+
+def _bounded_int(name: str, value: Any, high: int, what: str) -> int:
+    """`value` as an integer in [1, high], else ValueError naming the field and the limit."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if value > high:
+        raise ValueError(f"{name}: at most {high:,} {what}, got {value:,}")
+    return value
+
+
+def check_limits(spec: SweepSpec) -> int:
+    """Check the sizes of `spec` against the limits above, in time independent of how big it is; returns
+    the number of runs. Raises ValueError naming the field and its limit (entries themselves are checked
+    by `expand`)."""
+    sizes = {}
+    for name, limit in (("datasets", MAX_NAMES), ("losses", MAX_NAMES), ("seeds", MAX_SEEDS),
+                        ("variants", MAX_VARIANTS)):
+        values = getattr(spec, name)
+        if name == "variants" and not values:
+            sizes[name] = 1
+            continue
+        if isinstance(values, str | bytes) or not isinstance(values, list | tuple) or not values:
+            raise ValueError(f"{name}: give a non-empty list, got {_short(values)}")
+        if len(values) > limit:
+            raise ValueError(f"{name}: at most {limit} per sweep, got {len(values):,}")
+        sizes[name] = len(values)
+    steps = _bounded_int("steps", spec.steps, MAX_STEPS, "iterations per run")
+    _bounded_int("workers", spec.workers, MAX_WORKERS, "parallel processes")
+    runs = math.prod(sizes.values())
+    if runs > MAX_RUNS:
+        raise ValueError(f"runs: at most {MAX_RUNS} per sweep, got {runs:,} "
+                         f"({' x '.join(f'{n} {k}' for k, n in sizes.items())})")
+    if runs * steps > MAX_TOTAL_STEPS:
+        raise ValueError(f"steps: at most {MAX_TOTAL_STEPS:,} iterations in all (runs x steps), got "
+                         f"{runs} x {steps:,} = {runs * steps:,}")
+    return runs
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
 @dataclass
 class RunSpec:
     """One run of a sweep; `overrides` is the complete set of dotted-path options applied to RunConfig()."""
@@ -112,7 +180,9 @@ def _string_overrides(values: Any, where: str) -> dict[str, str]:
     if values is None:
         return {}
     if not isinstance(values, dict):
-        raise ValueError(f"{where} must be a mapping of dotted option path to value, got {values!r}")
+        raise ValueError(f"{where} must be a mapping of dotted option path to value, got {_short(values)}")
+    if len(values) > MAX_OVERRIDES:
+        raise ValueError(f"{where}: at most {MAX_OVERRIDES} options, got {len(values):,}")
     out = {}
     for key, value in values.items():
         if isinstance(value, bool):
@@ -120,8 +190,11 @@ def _string_overrides(values: Any, where: str) -> dict[str, str]:
         elif isinstance(value, int | float):
             value = repr(value) if isinstance(value, float) else str(value)
         elif not isinstance(value, str):
-            raise ValueError(f"{where}: value of {key!r} must be a string or a number, got {value!r}")
-        out[str(key)] = value
+            raise ValueError(f"{where}: value of {_short(key)} must be a string or a number, got {_short(value)}")
+        if not isinstance(key, str) or len(key) > MAX_TEXT or len(value) > MAX_TEXT:
+            raise ValueError(f"{where}: option {_short(key)}: paths and values are text of at most "
+                             f"{MAX_TEXT} characters")
+        out[key] = value
     return out
 
 
@@ -148,16 +221,20 @@ def _variants(spec: SweepSpec) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
-def _check_axis(name: str, values: Any, kind: type) -> list:
-    if isinstance(values, str | bytes) or not isinstance(values, list | tuple) or not values:
-        raise ValueError(f"{name}: give a non-empty list, got {values!r}")
+def _check_axis(name: str, values: list | tuple, kind: type) -> list:
+    """The entries of one axis (its size already checked by check_limits): all `kind`, no duplicates
+    (one pass with a set), names at most MAX_TEXT characters."""
+    seen: set = set()
+    duplicates: set[str] = set()
     for value in values:
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise ValueError(f"{name}: every entry must be {'an integer' if kind is int else 'a name'}, "
-                             f"got {value!r}")
-    duplicates = sorted({str(v) for v in values if list(values).count(v) > 1})
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and len(value) > MAX_TEXT):
+            raise ValueError(f"{name}: every entry must be {'an integer' if kind is int else 'a name'}"
+                             f"{'' if kind is int else f' of at most {MAX_TEXT} characters'}, got {_short(value)}")
+        if value in seen:
+            duplicates.add(str(value))
+        seen.add(value)
     if duplicates:
-        raise ValueError(f"{name}: duplicate entries {', '.join(duplicates)}")
+        raise ValueError(f"{name}: duplicate entries {', '.join(sorted(duplicates))}")
     return list(values)
 
 
@@ -170,19 +247,18 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
 
     Raises:
         ConfigError naming the bad option (and the run it came from) for an invalid config;
-        ValueError for a malformed spec (empty axis, duplicate names, steps < 1, unavailable device).
+        ValueError for a malformed spec (empty axis, duplicate names, steps < 1, a limit exceeded
+        (check_limits), unavailable device).
     """
+    check_limits(spec)  # sizes first: nothing below runs on an oversized spec
     datasets = _check_axis("datasets", spec.datasets, str)
     losses = _check_axis("losses", spec.losses, str)
     seeds = _check_axis("seeds", spec.seeds, int)
-    if isinstance(spec.steps, bool) or not isinstance(spec.steps, int) or spec.steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {spec.steps!r}")
-    if isinstance(spec.workers, bool) or not isinstance(spec.workers, int) or spec.workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {spec.workers!r}")
-    base = _string_overrides(spec.base, "base overrides")
+    base = _string_overrides(spec.base, "base")
     _check_no_axis_options(base, "the base overrides")
-    if not isinstance(spec.dataset_overrides, dict):
-        raise ValueError(f"dataset_overrides must map dataset name -> overrides, got {spec.dataset_overrides!r}")
+    if not isinstance(spec.dataset_overrides, dict) or len(spec.dataset_overrides) > MAX_NAMES:
+        raise ValueError(f"dataset_overrides must map at most {MAX_NAMES} dataset names -> overrides, "
+                         f"got {_short(spec.dataset_overrides)}")
     per_dataset = {name: _string_overrides(spec.dataset_overrides.get(name), f"dataset_overrides[{name!r}]")
                    for name in datasets}
     for name, overrides in per_dataset.items():
@@ -552,22 +628,95 @@ def load_preset(name_or_path: str | os.PathLike, full: bool = False
     return spec, _paper_figures(values.get("paper"), where), str(values.get("description", ""))
 
 
+# --- specification files (--spec) ----------------------------------------------------------------
+
+SPEC_KEYS = {"datasets": list, "losses": list, "seeds": list, "steps": int, "base": dict, "variants": list,
+             "dataset_overrides": dict, "workers": int, "eval_samples": int}
+"""The keys of a sweep specification file and the JSON type of each (datasets, losses, seeds, steps are
+required); every value is then checked by `expand`, limits first (check_limits)."""
+_REQUIRED_SPEC_KEYS = ("datasets", "losses", "seeds", "steps")
+_JSON_TYPES = {list: "a list", int: "an integer", dict: "an object"}
+
+
+def write_spec(spec: SweepSpec, path: str | os.PathLike) -> Path:
+    """Write `spec` as a JSON specification file (read back by `load_spec`); returns the path."""
+    path = Path(path)
+    values = {key: getattr(spec, key) for key in SPEC_KEYS if getattr(spec, key) is not None}
+    path.write_text(json.dumps(values, indent=1))
+    return path
+
+
+def spec_from_values(values: Any, where: str = "spec") -> SweepSpec:
+    """A SweepSpec from parsed JSON, checked against SPEC_KEYS and then by `expand` (limits first).
+
+    Raises ValueError (ConfigError for a bad option) whose one-line message names the field."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: must be a JSON object with keys {', '.join(SPEC_KEYS)}")
+    unknown = sorted(str(k)[:MAX_TEXT] for k in set(values) - set(SPEC_KEYS))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SPEC_KEYS)}")
+    missing = [k for k in _REQUIRED_SPEC_KEYS if k not in values]
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
+    for key, kind in SPEC_KEYS.items():
+        value = values.get(key)
+        if key in values and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValueError(f"{where}: {key} must be {_JSON_TYPES[kind]}, got {_short(value)}")
+    optional = {k: values[k] for k in ("base", "variants", "dataset_overrides", "workers", "eval_samples")
+                if k in values}
+    spec = SweepSpec(datasets=values["datasets"], losses=values["losses"], seeds=values["seeds"],
+                     steps=values["steps"], **optional)
+    try:
+        expand(spec)
+    except ConfigError:
+        raise
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
+    spec.base = _string_overrides(spec.base, "base")
+    return spec
+
+
+def load_spec(path: str | os.PathLike) -> SweepSpec:
+    """The SweepSpec of a JSON specification file (at most MAX_SPEC_BYTES); ValueError naming the file
+    and the field when it is unreadable, too big, not JSON or breaks the schema or a limit."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as err:
+        raise ValueError(f"cannot read sweep spec {str(path)!r}: {err.strerror}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise ValueError(f"{path.name}: a sweep spec is at most {MAX_SPEC_BYTES:,} bytes")
+    try:
+        values = json.loads(data)
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, bad UTF-8, an over-long or too deep number
+        detail = f"{err.msg} at line {err.lineno}" if isinstance(err, json.JSONDecodeError) else type(err).__name__
+        raise ValueError(f"{path.name}: not a valid JSON sweep spec ({detail})") from None
+    return spec_from_values(values, path.name)
+
+
 # --- command line ---------------------------------------------------------------------------------
 
-def parse_seeds(text: str) -> list[int]:
-    """"0,1,2" or "0-4" or a mix ("0-2,7") -> list of ints."""
+def parse_seeds(text: str, field: str = "--seeds") -> list[int]:
+    """"0,1,2" or "0-4" or a mix ("0-2,7") -> list of ints. More than MAX_SEEDS seeds raise ValueError
+    (naming `field` and the limit) before any range is expanded, so "0-100000000" is refused at once."""
+    parts = text.split(",")
+    if len(parts) > MAX_SEEDS:
+        raise ValueError(f"{field}: at most {MAX_SEEDS} seeds per sweep, got {len(parts):,} entries")
     seeds: list[int] = []
-    for part in (p.strip() for p in text.split(",")):
+    for part in (p.strip() for p in parts):
         try:
-            if "-" in part:
-                low, high = (int(x) for x in part.split("-", 1))
-                if high < low:
-                    raise ValueError
-                seeds.extend(range(low, high + 1))
-            else:
-                seeds.append(int(part))
+            low, dash, high = part.partition("-")
+            low, high = int(low), int(high if dash else low)
         except ValueError:
-            raise ValueError(f"--seeds: write seeds as 0,1,2 or a range 0-4, got {text!r}") from None
+            raise ValueError(f"{field}: write seeds as 0,1,2 or a range 0-4, got {_short(text)}") from None
+        if high < low:
+            raise ValueError(f"{field}: a range goes up (low-high), got {_short(part)}")
+        count = len(seeds) + high - low + 1
+        if count > MAX_SEEDS:
+            raise ValueError(f"{field}: at most {MAX_SEEDS} seeds per sweep, got {count:,}"
+                             f"{'' if part == parts[-1].strip() else ' or more'}")
+        seeds.extend(range(low, high + 1))
     return seeds
 
 
@@ -580,6 +729,9 @@ def _names(text: str, option: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `sweep` options to an (sub)parser; `run_from_args` reads them."""
+    parser.add_argument("--spec", metavar="FILE.json",
+                        help="the whole sweep from a JSON file (keys: " + ", ".join(SPEC_KEYS) +
+                             "); not with the options that describe a sweep")
     parser.add_argument("--preset", help=f"a shipped preset ({', '.join(list_presets())}) or a JSON file")
     parser.add_argument("--full", action="store_true", help="the preset's full-length step budget")
     parser.add_argument("--datasets", help="comma-separated dataset names (default ring8)")
@@ -600,6 +752,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, dict | None, str]:
     """The SweepSpec (and paper figures, description) the command line asks for."""
+    if getattr(args, "spec", None):
+        given = [flag for flag, value in (("--preset", args.preset), ("--full", args.full),
+                                          ("--datasets", args.datasets), ("--losses", args.losses),
+                                          ("--seeds", args.seeds), ("--steps", args.steps),
+                                          ("--workers", args.workers), ("--set", args.set))
+                 if value not in (None, False, [])]
+        if given:
+            raise ValueError(f"give --spec or {', '.join(given)}, not both (the spec file holds the whole sweep)")
+        return load_spec(args.spec), None, ""
     if args.preset:
         spec, paper, description = load_preset(args.preset, full=args.full)
     else:

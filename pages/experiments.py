@@ -1,5 +1,6 @@
 """Experiments: run a grid of toy GANs (datasets x losses x seeds) and compare them with error bars."""
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -7,8 +8,21 @@ import streamlit as st
 from ganlab.config import ConfigError
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
-from ganlab.sweep import SweepSpec, list_presets, load_preset, parse_seeds, summarize
+from ganlab.sweep import (
+    MAX_RUNS,
+    MAX_SEEDS,
+    MAX_STEPS,
+    MAX_TOTAL_STEPS,
+    MAX_WORKERS,
+    SweepSpec,
+    list_presets,
+    load_preset,
+    parse_seeds,
+    summarize,
+)
 from ganlab.ui.experiments import SweepJob, load_rows, new_csv_path, saved_sweeps
+from ganlab.ui.session_files import session_folder
+from ganlab.ui.session_resources import session_resources
 from ganlab.viz.sweep_charts import METRIC_TITLES, metric_chart, summary_rows
 from ganlab.viz.toy_charts import JSD_NOTE
 
@@ -27,26 +41,35 @@ if preset != "(none)":
 else:
     spec = SweepSpec(["ring8"], ["nonsaturating", "wgan-gp"], [0, 1, 2], 2000)
 
+# this browser session's own folder (ganlab.ui.session_files), made when it starts its first sweep
+folder: Path | None = st.session_state.get("exp_folder")
+max_workers = max(2, min(MAX_WORKERS, os.cpu_count() or 1))
 with st.form("sweep"):
     datasets = st.multiselect("Datasets", list(DATASETS), default=spec.datasets)
     losses = st.multiselect("Losses", list(LOSSES), default=spec.losses)
-    seeds_text = st.text_input("Seeds (0,1,2 or a range 0-4)", ",".join(map(str, spec.seeds)))
-    steps = st.number_input("Steps per run", min_value=1, max_value=1_000_000, value=spec.steps)
-    workers = st.slider("Parallel processes", 1, 8, value=spec.workers)
+    seeds_text = st.text_input("Seeds (0,1,2 or a range 0-4)", ",".join(map(str, spec.seeds)), max_chars=400)
+    steps = st.number_input("Steps per run", min_value=1, max_value=MAX_STEPS, value=min(spec.steps, MAX_STEPS))
+    workers = st.slider("Parallel processes", 1, max_workers, value=min(spec.workers, max_workers))
+    st.caption(f"Limits of one sweep (the server is shared): at most {MAX_RUNS} runs, {MAX_SEEDS} seeds, "
+               f"{MAX_STEPS:,} steps per run and {MAX_TOTAL_STEPS:,} steps in all.")
     start = st.form_submit_button("Run sweep", type="primary")
 
 job: SweepJob | None = st.session_state.get("exp_job")
 if start:
     try:
+        if job is not None and not job.finished():
+            raise ValueError("a sweep of this session is still running: cancel it or wait for it to finish")
         if not datasets or not losses:
             raise ValueError("pick at least one dataset and one loss")
-        spec.datasets, spec.losses, spec.seeds = datasets, losses, parse_seeds(seeds_text)
+        spec.datasets, spec.losses, spec.seeds = datasets, losses, parse_seeds(seeds_text, "Seeds")
         spec.steps, spec.workers = int(steps), int(workers)
-        job = SweepJob(spec, new_csv_path(), preset=None if preset == "(none)" else preset)
+        folder = st.session_state["exp_folder"] = session_folder()
+        job = SweepJob(spec, new_csv_path(folder, None if preset == "(none)" else preset))
         job.start()
+        session_resources().track("experiments", job)  # stopped (with its workers) when the session ends
         st.session_state["exp_job"] = job
         st.session_state["exp_paper"] = paper
-        st.session_state["exp_show"] = str(job.out_csv)
+        st.session_state["exp_show"] = job.out_csv.name
     except (ConfigError, ValueError) as err:
         st.error(f"Sweep not started: {err}")
 
@@ -57,12 +80,15 @@ def progress() -> None:
     if current is None:
         return
     done = current.done_runs()
-    st.progress(min(done / current.total, 1.0), text=f"{done} / {current.total} runs — {current.out_csv}")
+    st.progress(min(done / current.total, 1.0), text=f"{done} / {current.total} runs — {current.out_csv.name}")
     if current.failed():
         st.error(f"The sweep stopped with an error:\n\n```\n{current.failed()}\n```")
+    elif current.cancelled:
+        st.warning(f"Sweep cancelled after {done} of {current.total} runs (it and its workers are stopped).")
     elif not current.finished():
-        if st.button("Cancel sweep"):
+        if st.button("Cancel sweep", key="exp_cancel"):
             current.cancel()
+            st.rerun(scope="app")
     elif st.session_state.get("exp_finished") != str(current.out_csv):
         st.session_state["exp_finished"] = str(current.out_csv)
         st.rerun(scope="app")
@@ -71,20 +97,22 @@ def progress() -> None:
 progress()
 
 st.subheader("Results")
-files = saved_sweeps()
+files = saved_sweeps(folder) if folder is not None else []
 if not files:
-    st.caption("No sweep yet: run one above (results are saved in runs/*.csv).")
+    running = job is not None and not job.finished()
+    st.caption("No sweep yet: " + ("the running sweep's results appear here when it finishes." if running else
+                                   "run one above (this session's sweeps are listed here)."))
 else:
-    names = [str(p) for p in files]
+    names = [p.name for p in files]
     shown = st.session_state.get("exp_show")
-    chosen = st.selectbox("Sweep", names, index=names.index(shown) if shown in names else 0)
-    rows = load_rows(Path(chosen))
+    chosen = folder / st.selectbox("Sweep", names, index=names.index(shown) if shown in names else 0)
+    rows = load_rows(chosen)
     if not rows:
         st.caption("This sweep has no finished run yet.")
     else:
         summary = summarize(rows)
-        shown_paper = st.session_state.get("exp_paper") if chosen == shown else None
-        if "pacgan" in Path(chosen).name and shown_paper is None:
+        shown_paper = st.session_state.get("exp_paper") if chosen.name == shown else None
+        if chosen.name.startswith("sweep-pacgan-") and shown_paper is None:
             shown_paper = load_preset("pacgan")[1]
         divergences = {name: loss.divergence_id for name, loss in LOSSES.items()}  # labels only shown
         st.dataframe(summary_rows(summary, shown_paper, divergences), hide_index=True, width="stretch",
@@ -95,4 +123,4 @@ else:
             with cols[i % 2]:
                 st.plotly_chart(metric_chart(summary, metric, shown_paper, divergences), key=f"exp_{metric}",
                                 width="stretch")
-        st.download_button("Download CSV", Path(chosen).read_bytes(), Path(chosen).name, "text/csv")
+        st.download_button("Download CSV", chosen.read_bytes(), chosen.name, "text/csv")

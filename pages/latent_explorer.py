@@ -42,7 +42,7 @@ st.caption("Pick a trained generator and explore its latent space: samples, inte
 UPLOAD = "Upload a checkpoint…"
 toys = toy_checkpoints()
 shipped = {**image_checkpoints(), **toys}  # shipped first: the default is a shipped generator
-yours = session_checkpoints(session_folder())  # this session's own saves only
+yours = session_checkpoints(session_folder(create=False))  # this session's own saves only
 take_preset("latent-explorer", checkpoints=list(shipped))  # kept settings, then a link's preset
 
 

@@ -1,51 +1,59 @@
-"""The Experiments page's sweep jobs: a sweep runs in a subprocess (`python -m ganlab sweep`) so the
-page stays responsive; progress is read from the CSV it appends to. No streamlit here."""
+"""The Experiments page's sweep jobs: a sweep runs in a subprocess (`python -m ganlab sweep --spec FILE`) so
+the page stays responsive; progress is read from the CSV it appends to. No streamlit here.
+
+The whole specification goes through a JSON file beside the CSV (an argument list has a size limit, and a
+file is checked against one schema, ganlab.sweep.SPEC_KEYS). The sweep starts in its own process group,
+so Cancel (and the end of the browser session, through SessionResources) stops it and its pool workers
+together; `--end-with-parent` stops it when the server itself goes.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ganlab.sweep import SweepSpec, expand, read_csv
+from ganlab.sweep import SweepSpec, expand, read_csv, write_spec
 
-RUNS_DIR = Path("runs")
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the ganlab package
+STOP_GRACE_SECONDS = 3.0
+"""How long Cancel waits for the sweep's processes to end after SIGTERM before it sends SIGKILL."""
 
 
 @dataclass
 class SweepJob:
-    """One sweep running in a child process, writing `out_csv` row by row."""
+    """One sweep running in a child process (its own process group), writing `out_csv` row by row."""
 
     spec: SweepSpec
     out_csv: Path
-    preset: str | None = None
     total: int = field(init=False)
     process: subprocess.Popen | None = field(init=False, default=None)
     log_path: Path = field(init=False)
+    spec_path: Path = field(init=False)
+    cancelled: bool = field(init=False, default=False)
 
     def __post_init__(self):
-        self.total = len(expand(self.spec))  # validates every config first (ConfigError names the field)
+        self.total = len(expand(self.spec))  # validates every field first (limits, then each config)
         self.log_path = self.out_csv.with_suffix(".log")
+        self.spec_path = self.out_csv.with_suffix(".spec.json")
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "ganlab", "sweep", "--out", str(self.out_csv), "--quiet",
-               "--end-with-parent", str(os.getpid()),
-               "--workers", str(self.spec.workers), "--steps", str(self.spec.steps),
-               "--seeds", ",".join(map(str, self.spec.seeds))]
-        if self.preset:
-            cmd += ["--preset", self.preset]
-        cmd += ["--datasets", ",".join(self.spec.datasets), "--losses", ",".join(self.spec.losses)]
-        for key, value in self.spec.base.items():
-            cmd += ["--set", f"{key}={value}"]
-        return cmd
+        return [sys.executable, "-m", "ganlab", "sweep", "--spec", str(self.spec_path), "--out", str(self.out_csv),
+                "--quiet", "--end-with-parent", str(os.getpid())]
 
     def start(self) -> None:
         self.out_csv.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        write_spec(self.spec, self.spec_path)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
+                                                                       os.environ.get("PYTHONPATH")]))}
+        with open(self.log_path, "wb") as log:  # this ganlab, whatever the working directory
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
 
     def done_runs(self) -> int:
         """Rows written so far (the CSV's lines less its header)."""
@@ -58,26 +66,82 @@ class SweepJob:
         return self.process is not None and self.process.poll() is not None
 
     def failed(self) -> str | None:
-        """The log's tail when the process ended with an error, else None."""
-        if not self.finished() or self.process.returncode == 0:
+        """The log's tail when the process ended with an error (not a Cancel), else None."""
+        if self.cancelled or not self.finished() or self.process.returncode == 0:
             return None
         return self.log_path.read_text(errors="replace")[-1500:]
 
     def cancel(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        """Stop the sweep and every process it started (its pool workers); returns once they have ended."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.cancelled = True
+        stop_process_group(self.process)
+
+    def close(self) -> None:
+        """The browser session ended (SessionResources.release): stop the sweep like Cancel."""
+        self.cancel()
 
 
-def new_csv_path(now: _dt.datetime | None = None) -> Path:
+def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM to the process group `process` leads (started with start_new_session=True), SIGKILL to
+    what is left after `grace` seconds; returns when no process of the group is left (or after the
+    SIGKILL, which cannot be ignored) and the leader is reaped."""
+    group = process.pid
+    if not _signal_group(group, signal.SIGTERM):
+        process.poll()
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        process.poll()  # reap the leader, so a dead leader does not count as a member
+        if not _group_running(group):
+            return
+        time.sleep(0.05)
+    _signal_group(group, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def _signal_group(group: int, sig: int) -> bool:
+    """Send `sig` to process group `group`; False when no process is left in it."""
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _group_running(group: int) -> bool:
+    """Whether a process of group `group` is still running (zombies awaiting their reaper do not count)."""
+    if not _signal_group(group, 0):
+        return False
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                return True
+    return not os.path.isdir("/proc")
+
+
+def new_csv_path(folder: Path, preset: str | None = None, now: _dt.datetime | None = None) -> Path:
+    """A new sweep CSV in `folder` (the session's folder): sweep[-preset]-<time>.csv, never an existing one."""
     now = now or _dt.datetime.now()
-    return RUNS_DIR / f"sweep-{now:%Y%m%d-%H%M%S}.csv"
+    stem = f"sweep-{preset}-{now:%Y%m%d-%H%M%S}" if preset else f"sweep-{now:%Y%m%d-%H%M%S}"
+    path, n = folder / f"{stem}.csv", 1
+    while path.exists() or path.with_suffix(".spec.json").exists():
+        n += 1
+        path = folder / f"{stem}-{n}.csv"
+    return path
 
 
-def saved_sweeps(directory: Path = RUNS_DIR) -> list[Path]:
-    """Finished or partial sweep CSVs, newest first."""
-    if not directory.is_dir():
+def saved_sweeps(folder: Path) -> list[Path]:
+    """The sweep CSVs in `folder` (this session's own), newest first. (No example sweep ships with ganlab.)"""
+    if not folder.is_dir():
         return []
-    return sorted(directory.glob("*.csv"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return sorted(folder.glob("*.csv"), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def load_rows(path: Path) -> list[dict]:

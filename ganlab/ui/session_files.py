@@ -20,15 +20,17 @@ FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 at most 64 characters (so no folder, no '..', no hidden file)."""
 
 
-def session_folder(root: Path | None = None) -> Path:
-    """This session's folder (created on first use): root (default SESSIONS_DIR) / <16 random hex digits>,
-    the name kept in st.session_state so every page of the session writes to the same place."""
+def session_folder(root: Path | None = None, create: bool = True) -> Path:
+    """This session's folder: root (default SESSIONS_DIR) / <16 random hex digits>, the name kept in
+    st.session_state so every page of the session writes to the same place. Created when `create` (a page
+    about to write); a page that only lists the folder passes create=False (it may not exist yet)."""
     root = SESSIONS_DIR if root is None else root
     name = st.session_state.get(_KEY)
     if not isinstance(name, str) or not re.fullmatch(r"[0-9a-f]{16}", name):
         name = st.session_state[_KEY] = secrets.token_hex(8)
     folder = root / name
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

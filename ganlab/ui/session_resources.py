@@ -1,10 +1,11 @@
 """What one browser session holds beyond its widgets, and how it is given back.
 
-`SessionResources` tracks the session's long-lived runs (Toy Lab, MNIST Lab, race, ...) and its GPU
-slot. The app gets one per browser session through `st.cache_resource(scope="session",
-on_release=...)` (see `session_resources` in ganlab.ui.runtime): when the session disconnects, Streamlit
-calls `release()`, which pauses every run (their worker threads stop), drops them, gives the GPU slot
-back and empties torch's CUDA cache, so the trainer and its GPU memory go with the session.
+`SessionResources` tracks the session's long-lived runs (Toy Lab, MNIST Lab, race, an Experiments sweep,
+...) and its GPU slot. The app gets one per browser session through `st.cache_resource(scope="session",
+on_release=...)` (see `session_resources` below): when the session disconnects, Streamlit calls
+`release()`, which pauses every run (their worker threads stop), closes what has a `close()` (a sweep's
+whole process group stops), drops them, gives the GPU slot back and empties torch's CUDA cache, so the
+trainer and its GPU memory go with the session.
 
 GPU slots: at most `GPU_RUNS` sessions train on the GPU at once (environment variable GANLAB_GPU_RUNS,
 default 2); later sessions train on the CPU and are told so.
@@ -92,6 +93,9 @@ class SessionResources:
                 join = getattr(session, "join_worker", None)
                 if join is not None:
                     join(2.0)
+            close = getattr(run, "close", None)  # e.g. an Experiments sweep: stops its process group
+            if close is not None:
+                close()
         self.runs.clear()
         if self.gpu:
             self.slots.release()
