@@ -11,6 +11,7 @@ from ganlab.links import TOY_CONTROLS
 from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS
 from ganlab.penalties import REGULARIZERS
+from ganlab.run_cost import check_live_cost
 from ganlab.ui.classroom import (
     apply_widget_values,
     arriving_preset,
@@ -68,6 +69,10 @@ if "toy_session" not in st.session_state:
         st.session_state["toy_points"] = None
     initial = config_from_widgets(st.session_state, st.session_state["toy_points"])  # std shown = std used
     initial.device = session_resources().device_for(initial)
+    try:
+        check_live_cost(initial)
+    except ConfigError:  # a link asked for more than a live run may do: start from the defaults (the
+        initial = RunConfig(device=initial.device)  # config step below names the field and keeps them)
     st.session_state["toy_session"] = ToySession(initial)
 session: ToySession = st.session_state["toy_session"]
 session.background = True  # the app trains in a worker thread while playing; frames only draw

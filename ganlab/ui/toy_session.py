@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig, diff
 from ganlab.live_config import apply_config
+from ganlab.run_cost import check_live_cost
 from ganlab.train import Trainer, TrainingDiverged
 from ganlab.ui.toy_timeline import Timeline
 
@@ -23,7 +24,8 @@ TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (gan
 TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
-WORKER_CHUNK = 16         # steps the background worker trains per hold of the lock
+WORKER_CHUNK = 16         # steps the background worker trains per hold of the lock, at most
+WORKER_CHUNK_SECONDS = 0.05  # and for at most about this long (plus one iteration), so Pause is answered quickly
 WORKER_CHECK_EVERY = 128  # steps between the worker's divergence checks (each copies the good state)
 WORKER_IDLE_STOP = 10.0   # seconds without a drawn frame (tab closed) after which the worker pauses
 SHARED_TRAIN_BUDGET = 0.12  # with several sessions playing, each trains at most this / N seconds per frame
@@ -90,6 +92,14 @@ class Lockstep:
         done = _labelled("A", lambda: lead.trainer.run(TRAIN_BUDGET, max_steps=lead.steps_per_tick))
         if self.partner is not None:
             _labelled("B", lambda: self.partner.trainer.step(done))
+
+    def train_chunk(self, max_steps: int, seconds: float) -> None:
+        """The worker's hold of the lock: A trains up to `max_steps` iterations or `seconds` (at least one),
+        B (if any) as many; unchecked (the worker checks). Bounded in time, so Pause waits at most about
+        `seconds` plus one iteration of each run (ganlab.run_cost bounds an iteration)."""
+        done = _labelled("A", lambda: self.lead.trainer.run(seconds, max_steps=max_steps, check=False))
+        if self.partner is not None:
+            _labelled("B", lambda: self.partner.trainer.step(done, check=False))
 
     def common_step(self, at_most: int) -> int | None:
         """The latest step <= at_most that every run keeps on its timeline."""
@@ -272,7 +282,9 @@ class ToySession:
         """This run's config with `overrides` (e.g. another loss): same data, networks and seed."""
         from ganlab.config import with_overrides
 
-        return with_overrides(self.config, overrides)
+        config = with_overrides(self.config, overrides)
+        check_live_cost(config, "run B: ")  # a `vs=` link meets the same limits as the widgets
+        return config
 
     # --- timeline --------------------------------------------------------------------------------
 
@@ -346,8 +358,7 @@ class ToySession:
                         self.step_generator()
                     before = self.trainer.step_count
                     chunk = min(WORKER_CHUNK, room)
-                    self._guard(lambda chunk=chunk: self.lockstep.each(
-                        lambda trainer: trainer.step(chunk, check=False)))
+                    self._guard(lambda chunk=chunk: self.lockstep.train_chunk(chunk, WORKER_CHUNK_SECONDS))
                     self._since_frame += max(0, self.trainer.step_count - before)
                     if self.error is not None:
                         continue  # diverged: paused (the loop's next turn returns)
@@ -381,9 +392,11 @@ class ToySession:
     @_locked
     def set_config(self, config: RunConfig) -> list[str]:
         """Apply a new config, a validated one (with_overrides, from_dict or validate made it): live where
-        possible, else restart. Returns the options that forced a restart."""
+        possible, else restart. Returns the options that forced a restart. ConfigError, and no change, when
+        one iteration would cost more than a live run may (ganlab.run_cost)."""
         if not diff(self.config, config):
             return []
+        check_live_cost(config, "run B: " if self.leader is not None else "")
         restart = apply_config(self.trainer, config)
         self.config = config
         if restart:
@@ -423,7 +436,7 @@ class ComparePair:
         ConfigError, changing neither run, when either config is invalid."""
         from ganlab.config import with_overrides
 
-        with_overrides(config, self.overrides)  # validates B's config; raises before either run changes
+        check_live_cost(with_overrides(config, self.overrides), "run B: ")  # raises before either run changes
         with self.main.lock:
             restart = self.main.set_config(config)
             self.sync(restart)

@@ -14,7 +14,8 @@ def test_divergences_page_shows_the_closed_forms():
     app.slider(key="div_theta").set_value(0.0).run()
     assert app.dataframe[0].value["value at θ"].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
     f_table = app.dataframe[1].value
-    assert len(f_table) == 5 and "t^2/4 + t" in f_table["f*(t)"].tolist()
+    assert len(f_table) == 6 and "t^2/4 + t" in f_table["f*(t)"].tolist()
+    assert "t (for |t| <= 1/2)" in f_table["f*(t)"].tolist()  # total variation
 
 
 def test_the_race_plays_and_pauses():

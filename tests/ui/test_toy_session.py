@@ -385,3 +385,32 @@ def test_a_widget_change_is_validated_once_and_a_restart_once_more(monkeypatch):
     assert session.set_config(config_from_widgets({**widgets, PREFIX + "g_opt.lr": 0.002,
                                                    PREFIX + "g.width": 32})) == ["g.width"]
     assert len(calls) == 2 and session.trainer.config.g.width == 32
+
+
+def test_a_compare_link_beyond_the_live_cost_is_refused_and_nothing_changes():
+    from ganlab.config import ConfigError
+    from ganlab.ui.toy_session import ComparePair
+
+    session = ToySession(small())
+    with pytest.raises(ConfigError, match="cost: run B: one iteration would take about"):
+        ComparePair(session, {"g.width": "1024", "d.width": "1024", "batch_size": "8192"})
+    assert session.partner is None
+    before = session.config
+    with pytest.raises(ConfigError, match="cost: one iteration"):
+        session.set_config(with_overrides(before, {"batch_size": "8192", "d.width": "1024", "d.depth": "8"}))
+    assert session.config is before and session.trainer.config.batch_size == 32
+
+
+def test_the_workers_hold_of_the_lock_is_bounded_in_time_not_only_in_steps():
+    """Pause waits for the worker's current hold: past its time budget a hold trains one iteration more (of
+    each run of a pair), however many steps a frame asked for."""
+    from ganlab.ui.toy_session import ComparePair
+
+    session = ToySession(small())
+    pair = ComparePair(session, {"loss.name": "hinge"})
+    with session.lock:
+        session.lockstep.train_chunk(16, seconds=0.0)
+    assert session.trainer.step_count == pair.other.trainer.step_count == 1
+    with session.lock:
+        session.lockstep.train_chunk(16, seconds=60.0)
+    assert session.trainer.step_count == pair.other.trainer.step_count == 17
