@@ -1,4 +1,10 @@
-"""Train, save and load ganlab's MNIST classifier (checkpoints/mnist_classifier.pt + a JSON model card)."""
+"""Train, save and load ganlab's MNIST classifier (checkpoints/mnist_classifier.pt + a JSON model card).
+
+Loading checks the file against its schema before any value is used (ganlab.file_checks): safe loading
+(weights_only), the format marker, exactly the entries format, state and card, the weights tensor by tensor
+against a fresh LeNet's state dict (names, shapes, dtypes, finite values) and the card as a model card
+(ganlab.model_card). A file that does not fit raises ClassifierError naming it.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,18 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ganlab.checkpoint import atomic_save
+from ganlab import file_checks as fc
+from ganlab.checkpoint import CheckpointError, atomic_save, check_header, read_payload
 from ganlab.data.images import ImageDataset, load_mnist
+from ganlab.model_card import parse_card
 from ganlab.nets.lenet import LeNet
 
 CLASSIFIER_PATH = Path(__file__).resolve().parents[1] / "checkpoints" / "mnist_classifier.pt"
 FORMAT = "ganlab-mnist-classifier"
+
+
+class ClassifierError(fc.FileError):
+    """A file that is not a usable ganlab MNIST classifier; the one-line message names it."""
 
 
 def _shifted(images: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
@@ -69,12 +81,26 @@ def save_classifier(model: LeNet, card: dict, path: str | Path = CLASSIFIER_PATH
 
 
 def load_classifier(path: str | Path = CLASSIFIER_PATH) -> tuple[LeNet, dict]:
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{str(path)!r} is not a ganlab MNIST classifier")
+    """(LeNet in eval mode, its card) from a classifier file, checked before use (see the module's doc).
+
+    Raises ClassifierError (a ValueError) naming the file: missing, empty, oversized, not a safe PyTorch
+    file, not a classifier, or weights / card of the wrong structure.
+    """
+    name = repr(str(path))
+    try:
+        payload = check_header(read_payload(path, "cpu", name), name, FORMAT, 1, "MNIST classifier")
+    except CheckpointError as err:
+        raise ClassifierError(str(err)) from None
     model = LeNet()
-    model.load_state_dict(payload["state"])
-    return model.eval(), json.loads(payload["card"])
+    try:
+        entries = fc.mapping(payload, "", required=("format", "state", "card"),
+                             optional=("format_version", "ganlab_version"))
+        state = fc.like(entries["state"], model.state_dict(), "state")
+        card = parse_card(entries["card"], "card")
+    except fc.SchemaError as err:
+        raise ClassifierError(fc.one_line(f"{name} is not a usable ganlab MNIST classifier: {err}", 500)) from None
+    model.load_state_dict(state)
+    return model.eval(), card
 
 
 @torch.no_grad()

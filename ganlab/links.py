@@ -8,23 +8,48 @@ Parameters every page accepts: `open` (a counter the Lessons page adds so the sa
 twice), `lesson` (the lesson that opened the page: it offers a way back), `presenter` (0 or 1: presenter
 mode) and, on the Toy Lab, `show` (the controls a teacher's link
 leaves visible; the others are hidden, keeping their values).
+
+An address is input like any other (issue 18): at most MAX_PARAMETERS parameters, each value at most
+MAX_VALUE_CHARS characters (custom points and a second run's overrides: LONG_VALUE_CHARS), numbers finite
+and within their declared range, every refusal one message naming the parameter. A Toy Lab link sets only
+the Toy Lab's own data: a toy data set, never a folder on the server (`data.data_dir`).
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ganlab.catalogue import IMAGE_KINDS
-from ganlab.config import ConfigError, RunConfig, from_query, with_overrides
+from ganlab.config import (
+    LEAF_PATHS,
+    MAX_CUSTOM_POINTS,
+    OPTIMIZERS,
+    ConfigError,
+    RunConfig,
+    from_query,
+    with_overrides,
+)
+from ganlab.data import DATASETS
+from ganlab.file_checks import short_repr
 from ganlab.generator_file import generator_checkpoints
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
+from ganlab.options import OPTIONS
+from ganlab.penalties import REGULARIZERS
 from ganlab.theory.bilinear import METHODS as GAME_METHODS
 from ganlab.theory.dirac_gan import METHODS as DIRAC_METHODS
 from ganlab.viz.toy_plane import LAYERS
 
 COMMON = ("open", "presenter", "lesson")
 MAX_SPEED = 2000
+MAX_PARAMETERS = 100  # parameters in one address (the Toy Lab declares fewer than 80)
+MAX_VALUE_CHARS = 1000  # characters of one parameter's value ...
+LONG_VALUE_CHARS = 40 * MAX_CUSTOM_POINTS  # ... but custom points, and a second run's overrides, can be long
+LONG_VALUES = ("data.points", "vs")
+# config options a Toy Lab link may not set, and why
+NOT_IN_LINKS = {"data.data_dir": "a folder on the server is not a link's to choose; the Toy Lab trains on its own "
+                                 "toy data sets"}
 
 # the Toy Lab's control groups a teacher's link can leave visible (everything else is hidden)
 TOY_CONTROLS: dict[str, str] = {
@@ -52,34 +77,68 @@ class Field:
         """The widget value for `text`; ConfigError naming `name` and what is allowed."""
         if self.kind == "flag":
             if text not in ("0", "1", "true", "false"):
-                raise ConfigError(name, f"{text!r} is not allowed; use 0 or 1")
+                raise ConfigError(name, f"{_echo(text)} is not allowed; use 0 or 1")
             return text in ("1", "true")
         if self.kind in ("choice", "choices"):
-            values = [v.strip() for v in text.split(",") if v.strip()] if self.kind == "choices" else [text]
-            allowed = [str(c) for c in self.choices]
-            for value in values:
-                if value not in allowed:
-                    raise ConfigError(name, f"{value!r} is not one of {', '.join(allowed)}")
-            parsed = [self.choices[allowed.index(v)] for v in values]
-            parsed = [self.labels.get(v, v) if self.labels else v for v in parsed]
-            return parsed if self.kind == "choices" else parsed[0]
+            return self._parse_choice(name, text)
+        return self._parse_number(name, text)
+
+    def _parse_choice(self, name: str, text: str) -> Any:
+        """One of `choices`, or ("choices") a comma list of them, each kept once in the order given."""
+        values = [v.strip() for v in text.split(",") if v.strip()] if self.kind == "choices" else [text]
+        allowed = [str(c) for c in self.choices]
+        for value in values:
+            if value not in allowed:
+                raise ConfigError(name, f"{_echo(value)} is not one of {', '.join(allowed)}")
+        parsed = [self.choices[allowed.index(v)] for v in dict.fromkeys(values)]
+        parsed = [self.labels.get(v, v) if self.labels else v for v in parsed]
+        return parsed if self.kind == "choices" else parsed[0]
+
+    def _parse_number(self, name: str, text: str) -> int | float:
+        """A finite number in [low, high] (whole for "int", a multiple of `multiple_of` when set)."""
+        allowed = f"{'a whole' if self.kind == 'int' else 'a'} number in [{self.low:g}, {self.high:g}]"
         try:
             number = float(text)
         except ValueError:
-            raise ConfigError(name, f"{text!r} is not a number") from None
+            raise ConfigError(name, f"{_echo(text)} is not a number; use {allowed}") from None
+        if not math.isfinite(number):
+            raise ConfigError(name, f"{_echo(text)} is not a finite number; use {allowed}")
         if self.kind == "int":
-            if number != int(number):
-                raise ConfigError(name, f"{text!r} is not a whole number")
+            if not number.is_integer():
+                raise ConfigError(name, f"{_echo(text)} is not a whole number")
             number = int(number)
         if not (self.low <= number <= self.high):
-            raise ConfigError(name, f"{text} is outside [{self.low:g}, {self.high:g}]")
+            raise ConfigError(name, f"{_echo(text, quote=False)} is outside [{self.low:g}, {self.high:g}]")
         if self.multiple_of and abs(number / self.multiple_of - round(number / self.multiple_of)) > 1e-9:
-            raise ConfigError(name, f"{text} is not a multiple of {self.multiple_of:g}")
+            raise ConfigError(name, f"{_echo(text, quote=False)} is not a multiple of {self.multiple_of:g}")
         return number
+
+
+def _echo(text: str, quote: bool = True) -> str:
+    """A value from an address as a message shows it: quoted (or bare, for a short plain number), on one
+    line, at most 40 characters."""
+    plain = text.strip()
+    if not quote and len(plain) <= 40 and plain.isprintable():
+        return plain
+    return short_repr(text, 40)
 
 
 def _choice(key: str, choices, labels=None) -> Field:
     return Field(key, "choice", choices=tuple(choices), labels=labels)
+
+
+def _option(key: str, path: str) -> Field:
+    """The parameter of the numeric config option `path`: its bounds are its one declaration's (ganlab.options)."""
+    option = OPTIONS[path]
+    return Field(key, "int" if option.integer else "float", option.low, option.high)
+
+
+# The MNIST Lab's config options in its address, as in the Toy Lab's: the parameter is the dotted config path
+# and the widget key "mn." + path (ganlab.ui.mnist_controls). `arch` sets g.arch and d.arch, `kind` its
+# catalogue.IMAGE_KINDS options; the short names after them are earlier links' and set the same widgets.
+MNIST_NUMBERS = ("loss.clip", "loss.gp_lambda", "g.channels", "d.channels", "latent_dim", "g_opt.lr", "d_opt.lr",
+                 "batch_size", "d_steps", "ema", "tricks.historical_averaging")
+MNIST_SWITCHES = ("tricks.feature_matching", "tricks.minibatch_discrimination", "tricks.virtual_batch_norm")
 
 
 PAGE_FIELDS: dict[str, dict[str, Field]] = {
@@ -107,17 +166,21 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
     "mnist-lab": {
         "arch": _choice("mn_arch", tuple(IMAGE_ARCHITECTURES)),
         "kind": _choice("mn_kind", tuple(IMAGE_KINDS)),
-        "loss": _choice("mn_loss", tuple(LOSSES)),
-        "batch": _choice("mn_batch", (16, 32, 64, 128)),
-        "d_steps": Field("mn_d_steps", "int", 1, 5),
-        "latent": _choice("mn_latent", (8, 16, 32, 64, 100, 128)),
-        "channels": _choice("mn_channels", (8, 16, 32, 64)),
-        "ema": Field("mn_ema", "flag"),
-        "fm": Field("mn_fm", "flag"),
-        "mbd": Field("mn_mbd", "flag"),
-        "vbn": Field("mn_vbn", "flag"),
-        "ha": Field("mn_ha", "float", 0.0, 100.0),
+        "loss.name": _choice("mn.loss.name", tuple(LOSSES)),
+        **{path: _option("mn." + path, path) for path in MNIST_NUMBERS},
+        **{f"{net}_opt.name": _choice(f"mn.{net}_opt.name", tuple(OPTIMIZERS)) for net in "gd"},
+        **{path: Field("mn." + path, "flag") for path in MNIST_SWITCHES},
+        **{f"reg.{name}": Field(f"mn.reg.{name}", "float", spec.low, spec.high)
+           for name, spec in REGULARIZERS.items()},
         "play": Field("mn_autoplay", "flag"),
+        "loss": _choice("mn.loss.name", tuple(LOSSES)),
+        "batch": _option("mn.batch_size", "batch_size"),
+        "latent": _option("mn.latent_dim", "latent_dim"),
+        "channels": _option("mn_channels", "g.channels"),  # both networks' (the page sets g.channels, d.channels)
+        "ha": _option("mn.tricks.historical_averaging", "tricks.historical_averaging"),
+        "fm": Field("mn.tricks.feature_matching", "flag"),
+        "mbd": Field("mn.tricks.minibatch_discrimination", "flag"),
+        "vbn": Field("mn.tricks.virtual_batch_norm", "flag"),
     },
     "latent-explorer": {
         "checkpoint": Field("lx_choice", "choice"),  # choices: the shipped files, known at run time
@@ -139,10 +202,37 @@ def parse_overrides(text: str, name: str = "vs") -> dict[str, str]:
     for part in filter(None, (p.strip() for p in text.split(";"))):
         path, sep, value = part.partition("=")
         if not sep or not path.strip():
-            raise ConfigError(name, f"{part!r} is not path=value (pairs are separated by ';')")
+            raise ConfigError(name, f"{_echo(part)} is not path=value (pairs are separated by ';')")
         pairs[path.strip()] = value.strip()
     if not pairs:
         raise ConfigError(name, "give at least one path=value pair")
+    return pairs
+
+
+def _check_length(name: str, text: str) -> None:
+    limit = LONG_VALUE_CHARS if name in LONG_VALUES else MAX_VALUE_CHARS
+    if len(text) > limit:
+        raise ConfigError(name, f"a value of {len(text):,} characters; at most {limit:,} are allowed here")
+
+
+def check_toy_option(path: str, text: str) -> None:
+    """What a Toy Lab link may set beyond the config's own checks: no server folder, a toy data set."""
+    _check_length(path, text)
+    if path in NOT_IN_LINKS:
+        raise ConfigError(path, NOT_IN_LINKS[path])
+    if path == "data.name" and text.strip() not in DATASETS:
+        raise ConfigError(path, f"{_echo(text)} is not a toy data set; use {', '.join(DATASETS)} "
+                                "(image runs are the MNIST Lab's)")
+
+
+def toy_overrides(text: str) -> dict[str, str]:
+    """The Toy Lab's `vs` parameter: the second run's path=value pairs, each a Toy Lab option."""
+    pairs = parse_overrides(text)
+    for path, value in pairs.items():
+        try:
+            check_toy_option(path, value)
+        except ConfigError as err:
+            raise ConfigError("vs", str(err)) from None
     return pairs
 
 
@@ -166,45 +256,69 @@ def parse_link(page: str, params: Mapping[str, str], checkpoints=None) -> dict[s
 
 
 def parse_link_partial(page: str, params: Mapping[str, str], checkpoints=None) -> tuple[dict, list[ConfigError]]:
-    """Like `parse_link`, but keeps what is valid: (values, errors)."""
+    """Like `parse_link`, but keeps what is valid: (values, errors). An address of more than MAX_PARAMETERS
+    parameters is refused whole (one error, field "address")."""
     if page not in PAGE_FIELDS:
         raise ValueError(f"page must be one of {', '.join(PAGES)}, not {page!r}")
     fields = dict(PAGE_FIELDS[page])
     if page == "latent-explorer":
-        if checkpoints is None:
-            checkpoints = generator_checkpoints()
-        fields["checkpoint"] = checkpoint_field(checkpoints)
-    values: dict[str, Any] = {}
+        fields["checkpoint"] = checkpoint_field(generator_checkpoints() if checkpoints is None else checkpoints)
+    values: dict[str, Any] = {"config": RunConfig()} if page == "toy-lab" else {}
+    if len(params) > MAX_PARAMETERS:
+        return values, [ConfigError("address", f"{len(params):,} parameters; a link has at most "
+                                               f"{MAX_PARAMETERS}, so none of them was applied")]
     errors: list[ConfigError] = []
     config_params: dict[str, str] = {}
+    allowed = ", ".join([*LEAF_PATHS, *fields, "vs"] if page == "toy-lab" else fields)
+    unknown = False  # the first unknown parameter's message lists the page's; the others just say so
     for name, text in params.items():
         if name in COMMON:
             continue
-        if page == "toy-lab" and name == "vs":
-            try:
-                values["vs"] = parse_overrides(text)
-            except ConfigError as err:
-                errors.append(err)
-            continue
-        if name in fields:
-            try:
-                values[fields[name].key] = fields[name].parse(name, text)
-            except ConfigError as err:
-                errors.append(err)
-        elif page == "toy-lab":
-            config_params[name] = text
-        else:
-            errors.append(ConfigError(name, f"not a parameter of this page; use {', '.join(fields)}"))
-    if page == "toy-lab":
         try:
-            values["config"] = from_query(config_params)
+            _check_length(name, text)
+            if page == "toy-lab" and name == "vs":
+                values["vs"] = toy_overrides(text)
+            elif name in fields:
+                values[fields[name].key] = fields[name].parse(name, text)
+            elif page == "toy-lab" and name in LEAF_PATHS:
+                check_toy_option(name, text)
+                config_params[name] = text
+            else:
+                told, unknown = unknown, True
+                raise ConfigError(name, "not a parameter of this page" + ("" if told else f"; use {allowed}"))
         except ConfigError as err:
             errors.append(err)
-            values["config"] = RunConfig()
-        if "vs" in values:  # the second run must be a valid config too
-            try:
-                with_overrides(values["config"], values["vs"])
-            except ConfigError as err:
-                errors.append(ConfigError("vs", str(err)))
-                del values["vs"]
+    if page == "toy-lab":
+        _toy_config(values, errors, config_params)
     return values, errors
+
+
+def _toy_config(values: dict[str, Any], errors: list[ConfigError], config_params: dict[str, str]) -> None:
+    """The Toy Lab's config from its link's options, all or none (defaults when one is wrong), and a check
+    that the second run (`vs`) is a valid config too."""
+    own = {*PAGE_FIELDS["toy-lab"], "vs"}
+    refused = any(err.field not in own for err in errors)
+    try:
+        config = from_query(config_params)
+    except ConfigError as err:  # name each option that is wrong by itself, else the conflict found
+        errors.extend(_wrong_options(config_params) or [err])
+    else:
+        if not refused:
+            values["config"] = config
+    if "vs" in values:
+        try:
+            with_overrides(values["config"], values["vs"])
+        except ConfigError as err:
+            errors.append(ConfigError("vs", str(err)))
+            del values["vs"]
+
+
+def _wrong_options(options: dict[str, str]) -> list[ConfigError]:
+    """The error of each option that the default config refuses on its own."""
+    errors = []
+    for path, text in options.items():
+        try:
+            with_overrides(RunConfig(), {path: text})
+        except ConfigError as err:
+            errors.append(err)
+    return errors

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import math
 import multiprocessing
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganlab import file_checks as fc
 from ganlab.config import ConfigError, RunConfig, with_overrides
 from ganlab.device import resolve_device
 
@@ -426,41 +428,109 @@ def write_csv(rows: list[Row], path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
+# --- reading files (a sweep CSV, a preset: files from anywhere, checked against their schema) ---------
+
+class SweepFileError(fc.FileError):
+    """A sweep CSV or preset file that cannot be used; one line naming the file and what was expected."""
+
+
+MAX_CSV_BYTES = 4 * 1024 * 1024
+"""Size of a sweep CSV read back (a sweep of MAX_RUNS runs writes about 40 kB)."""
+MAX_CSV_ROWS = 10_000
+"""Rows of a sweep CSV read back."""
+_REQUIRED_COLUMNS = ("dataset", "loss", "variant", "seed")
+_INT_RANGES = {"steps": (0, MAX_STEPS), "diverged_at": (0, MAX_STEPS), "modes_total": (0, 10**6)}  # seed: OPTIONS
+
+
+def _file_error(what: str, path: Path, detail: str) -> SweepFileError:
+    return SweepFileError(fc.one_line(f"{what} {fc.short_repr(path.name, 80)}: {detail}", 500))
+
+
+def _read_text(path: Path, limit: int, what: str) -> str:
+    """The UTF-8 text of the regular file `path` of at most `limit` bytes (SweepFileError naming it if not)."""
+    try:
+        if not path.is_file():
+            raise _file_error(what, path, "does not exist or is not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as err:
+        raise _file_error(what, path, f"cannot be read ({err.strerror})") from None
+    if len(data) > limit:
+        raise _file_error(what, path, f"more than {limit:,} bytes; a {what} is at most {limit:,}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise _file_error(what, path, f"not UTF-8 text (byte {err.start:,}; a binary file?)") from None
+
+
 def _parse_cell(column: str, text: str) -> Any:
+    """One cell, typed and bounded by its column (SchemaError naming the column when it does not fit)."""
     if text == "":
+        if column in _REQUIRED_COLUMNS:
+            raise fc.SchemaError(column, "a value", got="an empty cell")
         return None
+    if len(text) > MAX_TEXT:
+        raise fc.SchemaError(column, f"at most {MAX_TEXT} characters", got=f"{len(text):,}")
     if column in _STR_COLUMNS:
         return text
     if column in _BOOL_COLUMNS:
-        if text.lower() in ("true", "1"):
-            return True
-        if text.lower() in ("false", "0"):
-            return False
-        raise ValueError(f"column {column}: expected true or false, got {text!r}")
-    number = float(text)
-    if column in _INT_COLUMNS and number.is_integer():
-        return int(number)
-    return number
+        if text.lower() not in ("true", "1", "false", "0"):
+            raise fc.SchemaError(column, "true or false", text)
+        return text.lower() in ("true", "1")
+    try:
+        number = float(text)
+    except ValueError:
+        raise fc.SchemaError(column, "a number", text) from None
+    whole = int(number) if number.is_integer() else text
+    if column == "seed":
+        return fc.option_value(whole, column, "seed")
+    if column in _INT_COLUMNS:
+        return fc.integer(whole, column, *_INT_RANGES[column])
+    return fc.number(number, column, finite=False)
+
+
+def _csv_header(cells: list[str]) -> list[str]:
+    """The header row: known COLUMNS only, each once, the dataset, loss, variant and seed among them."""
+    missing = [c for c in _REQUIRED_COLUMNS if c not in cells]
+    if missing:
+        raise fc.SchemaError("header", f"a sweep CSV's columns ({', '.join(_REQUIRED_COLUMNS)}, ...)",
+                             got=f"no column {missing[0]!r}")
+    unknown = [c for c in cells if c not in COLUMNS]
+    if unknown:
+        raise fc.SchemaError("header", f"only the columns {', '.join(COLUMNS)}",
+                             got=f"a column {fc.short_repr(unknown[0])}")
+    if len(set(cells)) != len(cells):
+        raise fc.SchemaError("header", "each column once", got=f"{len(cells) - len(set(cells))} repeated")
+    return cells
 
 
 def read_csv(path: str | os.PathLike) -> list[Row]:
-    """Rows of a sweep CSV, typed back (str, int, float, bool; None for an empty cell), in file order."""
+    """Rows of a sweep CSV, typed back (str, int, float, bool; None for an empty cell), in file order.
+
+    The file is checked against its schema first: a regular UTF-8 file of at most MAX_CSV_BYTES; a header of
+    known COLUMNS (dataset, loss, variant and seed among them, none twice); at most MAX_CSV_ROWS rows of
+    exactly the header's number of cells, each typed and bounded by its column (text of at most MAX_TEXT
+    characters, seed and step counts in range, numbers). Raises SweepFileError, a ValueError whose one-line
+    message names the file and the line.
+    """
     path = Path(path)
+    reader = csv.reader(io.StringIO(_read_text(path, MAX_CSV_BYTES, "sweep CSV")))
+    rows: list[Row] = []
     try:
-        with path.open(newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            missing = [c for c in ("dataset", "loss", "variant", "seed") if c not in header]
-            if missing:
-                raise ValueError(f"{path}: not a sweep CSV (missing column(s) {', '.join(missing)})")
-            rows = []
-            for line, record in enumerate(reader, start=2):
-                try:
-                    rows.append({column: _parse_cell(column, record[column] or "") for column in header})
-                except ValueError as err:
-                    raise ValueError(f"{path}, line {line}: {err}") from None
-    except OSError as err:
-        raise ValueError(f"cannot read sweep CSV {str(path)!r}: {err.strerror}") from None
+        header = _csv_header(next(reader, []))
+        for cells in reader:
+            if not cells:
+                continue
+            if len(rows) >= MAX_CSV_ROWS:
+                raise fc.SchemaError("rows", f"at most {MAX_CSV_ROWS:,} rows", show_value=False)
+            if len(cells) != len(header):
+                raise fc.SchemaError("row", f"{len(header)} cells, one per column of the header",
+                                     got=f"{len(cells):,}")
+            rows.append({column: _parse_cell(column, cell) for column, cell in zip(header, cells, strict=True)})
+    except csv.Error as err:
+        raise _file_error("sweep CSV", path, f"line {reader.line_num}: not a CSV file ({err})") from None
+    except fc.SchemaError as err:
+        raise _file_error("sweep CSV", path, f"line {max(reader.line_num, 1)}: {err}") from None
     return rows
 
 
@@ -570,24 +640,84 @@ def _preset_path(name_or_path: str | os.PathLike) -> Path:
         return path
     shipped = PRESET_DIR / f"{text}.json"
     if not shipped.is_file():
-        raise ValueError(f"unknown preset {text!r}; shipped presets: {', '.join(list_presets())} "
-                         "(or give a path to a .json file)")
+        raise SweepFileError(f"unknown preset {fc.short_repr(text, 80)}; shipped presets: "
+                             f"{', '.join(list_presets())} (or give a path to a .json file)")
     return shipped
 
 
-def _paper_figures(values: Any, where: str) -> dict[tuple[str, str], dict[str, float]] | None:
+_PAPER_NUMBERS = {"modes": (0.0, 1e6), "modes_se": (0.0, 1e6), "hq": (0.0, 100.0), "hq_se": (0.0, 100.0)}
+"""A paper figure's numbers and their ranges (hq in %)."""
+
+
+def _paper_figures(values: Any, where: str = "paper") -> dict[tuple[str, str], dict[str, float]] | None:
+    """{"source": text, "figures": [{"dataset", "variant", "modes", "modes_se", "hq", "hq_se"}, ...]} ->
+    {(dataset, variant): {number name: value}}; SchemaError naming the entry that does not fit."""
     if values is None:
         return None
-    figures = values.get("figures") if isinstance(values, dict) else None
-    if not isinstance(figures, list):
-        raise ValueError(f"{where}: 'paper' must be {{'source': ..., 'figures': [...]}}")
+    paper = fc.mapping(values, where, required=("figures",), optional=("source",))
+    fc.text(paper.get("source", ""), f"{where}.source", 1000)
     out: dict[tuple[str, str], dict[str, float]] = {}
-    for item in figures:
-        if not isinstance(item, dict) or not {"dataset", "variant"} <= set(item):
-            raise ValueError(f"{where}: each paper figure needs 'dataset' and 'variant', got {item!r}")
-        out[(item["dataset"], item["variant"])] = {k: float(v) for k, v in item.items()
-                                                   if k in ("modes", "modes_se", "hq", "hq_se")}
+    for i, item in enumerate(fc.sequence(paper["figures"], f"{where}.figures", max_length=MAX_RUNS)):
+        at = f"{where}.figures[{i}]"
+        figure = fc.mapping(item, at, required=("dataset", "variant"), optional=tuple(_PAPER_NUMBERS))
+        key = (fc.text(figure["dataset"], f"{at}.dataset", MAX_TEXT),
+               fc.text(figure["variant"], f"{at}.variant", MAX_TEXT))
+        out[key] = {name: fc.number(figure[name], f"{at}.{name}", low, high)
+                    for name, (low, high) in _PAPER_NUMBERS.items() if name in figure}
     return out
+
+
+def _checked_overrides(values: Any, where: str) -> dict[str, str]:
+    """A preset's {dotted option path: text, a number or true/false} (null: none) -> the override strings."""
+    if values is None:
+        return {}
+    entries = fc.mapping(values, where, any_keys=True, max_entries=MAX_OVERRIDES)
+    for key, value in entries.items():
+        at = fc.join_where(where, fc.text(key, f"{where} key", MAX_TEXT))
+        if isinstance(value, str):
+            fc.text(value, at, MAX_TEXT)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            fc.number(value, at)
+        elif not isinstance(value, bool):
+            raise fc.SchemaError(at, "text, a number or true/false", value)
+    return _string_overrides(entries, where)
+
+
+def _name_list(values: Any, where: str, limit: int) -> list[str]:
+    """A list of at most `limit` names, each text of at most MAX_TEXT characters."""
+    items = fc.sequence(values, where, max_length=limit)
+    return [fc.text(value, f"{where}[{i}]", MAX_TEXT) for i, value in enumerate(items)]
+
+
+def _preset_spec(values: Any, full: bool) -> tuple[SweepSpec, dict | None, str]:
+    """A preset's parsed JSON checked against its schema -> (spec, paper figures, description)."""
+    entries = fc.mapping(values, "", required=("datasets", "losses", "seeds", "steps"),
+                         optional=sorted(_PRESET_KEYS - {"datasets", "losses", "seeds", "steps"}))
+    steps = {key: fc.integer(entries[key], key, 1, MAX_STEPS) for key in ("steps", "full_steps") if key in entries}
+    if full and "full_steps" not in steps:
+        raise fc.SchemaError("full_steps", "a full-length step count (--full runs it)", got="none")
+    seeds = [fc.option_value(seed, f"seeds[{i}]", "seed")
+             for i, seed in enumerate(fc.sequence(entries["seeds"], "seeds", max_length=MAX_SEEDS))]
+    variants = []
+    given = entries.get("variants")
+    for i, item in enumerate(fc.sequence([] if given is None else given, "variants", max_length=MAX_VARIANTS)):
+        variant = fc.mapping(item, f"variants[{i}]", required=("name",), optional=("overrides",))
+        name = fc.text(variant["name"], f"variants[{i}].name", MAX_TEXT)
+        variants.append({"name": name, "overrides": _checked_overrides(variant.get("overrides"),
+                                                                        f"variants[{i}].overrides")})
+    given = entries.get("dataset_overrides")
+    per_dataset = fc.mapping({} if given is None else given, "dataset_overrides", any_keys=True,
+                             max_entries=MAX_NAMES)
+    eval_samples = fc.option_value(entries.get("eval_samples", 2500), "eval_samples", "eval_samples")
+    spec = SweepSpec(datasets=_name_list(entries["datasets"], "datasets", MAX_NAMES),
+                     losses=_name_list(entries["losses"], "losses", MAX_NAMES), seeds=seeds,
+                     steps=steps["full_steps" if full else "steps"],
+                     base=_checked_overrides(entries.get("base"), "base"), variants=variants or None,
+                     dataset_overrides={key: _checked_overrides(value, fc.join_where("dataset_overrides", key))
+                                        for key, value in per_dataset.items()},
+                     eval_samples=eval_samples)
+    description = fc.text(entries.get("description", ""), "description", 4000)
+    return spec, _paper_figures(entries.get("paper")), description
 
 
 def load_preset(name_or_path: str | os.PathLike, full: bool = False
@@ -596,36 +726,30 @@ def load_preset(name_or_path: str | os.PathLike, full: bool = False
 
     With `full` the preset's `full_steps` (the full-length protocol) replace its reduced `steps`.
     Paper figures are keyed by (dataset, variant): {"modes": mean, "modes_se": se, "hq": percent}.
+
+    The file is checked against its schema before a value is used: a regular UTF-8 file of at most
+    MAX_SPEC_BYTES holding JSON (bounded nesting); an object with datasets and losses (lists of at most
+    MAX_NAMES names), seeds (at most MAX_SEEDS, each in the seed option's range), steps and full_steps
+    (integers in [1, MAX_STEPS]), base, variants (at most MAX_VARIANTS {name, overrides}) and
+    dataset_overrides (each {dotted path: text, a number or true/false}), eval_samples (its option's
+    range), a description (text) and paper figures (finite numbers in range); then every run's config is
+    validated (`expand`). Raises SweepFileError, a ValueError whose one-line message names the file, or,
+    for an option no run accepts, ConfigError naming the option and the file.
     """
     path = _preset_path(name_or_path)
     try:
-        values = json.loads(path.read_text())
-    except OSError as err:
-        raise ValueError(f"cannot read preset {str(path)!r}: {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"preset {str(path)!r} is not valid JSON ({err.msg} at line {err.lineno})") from None
-    where = f"preset {path.stem!r}"
-    if not isinstance(values, dict):
-        raise ValueError(f"{where} must be a JSON object")
-    unknown = sorted(set(values) - _PRESET_KEYS)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(_PRESET_KEYS))}")
-    missing = [k for k in ("datasets", "losses", "seeds", "steps") if k not in values]
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
-    steps = values["steps"]
-    if full:
-        if "full_steps" not in values:
-            raise ValueError(f"{where} has no full_steps, so it has no --full protocol")
-        steps = values["full_steps"]
-    spec = SweepSpec(datasets=list(values["datasets"]), losses=list(values["losses"]), seeds=list(values["seeds"]),
-                     steps=steps, base=_string_overrides(values.get("base"), f"{where}: base"),
-                     variants=values.get("variants"),
-                     dataset_overrides={k: _string_overrides(v, f"{where}: dataset_overrides[{k!r}]")
-                                        for k, v in (values.get("dataset_overrides") or {}).items()},
-                     eval_samples=int(values.get("eval_samples", 2500)))
-    expand(spec)  # a broken preset fails here, naming the option
-    return spec, _paper_figures(values.get("paper"), where), str(values.get("description", ""))
+        values = fc.json_text(_read_text(path, MAX_SPEC_BYTES, "preset"), "", MAX_SPEC_BYTES)
+        spec, paper, description = _preset_spec(values, full)
+    except fc.SchemaError as err:
+        raise _file_error("preset", path, str(err)) from None
+    try:
+        expand(spec)  # a broken preset fails here, naming the option
+    except ConfigError as err:
+        message = str(err).removeprefix(f"{err.field}: ")
+        raise ConfigError(err.field, f"{message} (preset {fc.short_repr(path.name, 80)})") from None
+    except ValueError as err:
+        raise _file_error("preset", path, str(err)) from None
+    return spec, paper, description
 
 
 # --- specification files (--spec) ----------------------------------------------------------------

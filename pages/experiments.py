@@ -35,11 +35,13 @@ st.markdown("Train every combination of datasets, losses and seeds, then compare
 
 preset = st.selectbox("Preset", ["(none)", *list_presets()], key="exp_preset")
 paper, description = None, ""
+spec = SweepSpec(["ring8"], ["nonsaturating", "wgan-gp"], [0, 1, 2], 2000)
 if preset != "(none)":
-    spec, paper, description = load_preset(preset)
-    st.caption(description)
-else:
-    spec = SweepSpec(["ring8"], ["nonsaturating", "wgan-gp"], [0, 1, 2], 2000)
+    try:
+        spec, paper, description = load_preset(preset)
+        st.caption(description)
+    except ValueError as err:  # a broken preset file: say which and why; the form keeps its defaults
+        st.error(f"Preset not loaded: {err}")
 
 # this browser session's own folder (ganlab.ui.session_files), made when it starts its first sweep
 folder: Path | None = st.session_state.get("exp_folder")
@@ -106,8 +108,13 @@ else:
     names = [p.name for p in files]
     shown = st.session_state.get("exp_show")
     chosen = folder / st.selectbox("Sweep", names, index=names.index(shown) if shown in names else 0)
-    rows = load_rows(chosen)
-    if not rows:
+    try:
+        rows, unreadable = load_rows(chosen), None
+    except ValueError as err:  # a damaged CSV: named, the page goes on
+        rows, unreadable = [], err
+    if unreadable is not None:
+        st.error(f"This sweep's results cannot be read: {unreadable}")
+    elif not rows:
         st.caption("This sweep has no finished run yet.")
     else:
         summary = summarize(rows)

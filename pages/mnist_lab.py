@@ -4,85 +4,86 @@ import numpy as np
 import streamlit as st
 
 from ganlab.catalogue import IMAGE_KINDS
-from ganlab.config import IMAGE_DEFAULTS, OPTIMIZERS, ConfigError, RunConfig, with_overrides
+from ganlab.config import OPTIMIZERS, ConfigError
 from ganlab.device import describe_device, resolve_device
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.penalties import REGULARIZERS
 from ganlab.problems.images import sample_grid
-from ganlab.ui.classroom import controls_area, take_preset
+from ganlab.run_cost import check_live_cost
+from ganlab.ui.classroom import controls_area, mark_address_applied, take_preset
+from ganlab.ui.mnist_controls import (
+    ARCH,
+    KIND,
+    PAGE,
+    PREFIX,
+    apply_link,
+    base_config,
+    config_from_widgets,
+    default_values,
+    save_box,
+    share_params,
+)
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
+from ganlab.ui.option_widgets import option_widget
 from ganlab.ui.session_resources import session_resources
 from ganlab.viz.mnist_charts import d_output_histogram
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
 
 st.title("MNIST Lab")
-DEFAULTS = {"mn_loss": "nonsaturating", "mn_clip": 0.01, "mn_gp": 10.0, "mn_channels": 32, "mn_latent": 100,
-            "mn_ha": 0.0, "mn_g_lr": 2e-4, "mn_d_lr": 2e-4, "mn_batch": 64, "mn_d_steps": 1, "mn_ema": True,
-            **{f"mn_reg_{reg}": float(spec.default) for reg, spec in REGULARIZERS.items()}}
-preset = take_preset("mnist-lab", DEFAULTS)  # kept settings, then a link's preset
+preset = take_preset(PAGE, default_values())  # kept settings, then a link's preset (shown in the caption)
+if preset:
+    apply_link(preset, st.session_state)  # as the Toy Lab's links: the defaults, then what the link sets
 
-with controls_area():
+with controls_area():  # every config widget's key is "mn." + its dotted path; numbers from ganlab.options
     st.subheader("Model")
-    arch = st.selectbox("Architecture", list(IMAGE_ARCHITECTURES), key="mn_arch",
+    arch = st.selectbox("Architecture", list(IMAGE_ARCHITECTURES), key=ARCH,
                         help="\n".join(f"**{name}**: {text}" for name, text in IMAGE_ARCHITECTURES.items()))
-    kind = st.radio("Kind", list(IMAGE_KINDS), key="mn_kind", format_func=lambda k: IMAGE_KINDS[k].label,
-                    help="\n".join(f"**{k.label}**: {k.description}" for k in IMAGE_KINDS.values()))
-    loss = st.selectbox("Loss", list(LOSSES), key="mn_loss")
+    st.radio("Kind", list(IMAGE_KINDS), key=KIND, format_func=lambda k: IMAGE_KINDS[k].label,
+             help="\n".join(f"**{k.label}**: {k.description}" for k in IMAGE_KINDS.values()))
+    loss = st.selectbox("Loss", list(LOSSES), key=PREFIX + "loss.name")
     st.caption(LOSSES[loss].description)
-    overrides: dict[str, str] = {}
     if LOSSES[loss].weight_clip:
-        overrides["loss.clip"] = str(st.number_input("Weight clip c", min_value=0.0001, max_value=10.0,
-                                                     format="%.4f", key="mn_clip"))
+        option_widget("loss.clip", key_prefix=PREFIX)
     if LOSSES[loss].gradient_penalty:
-        overrides["loss.gp_lambda"] = str(st.number_input("Gradient penalty λ", min_value=0.01, max_value=1e4,
-                                                          key="mn_gp"))
-    channels = st.select_slider("DCGAN channels (ngf = ndf)", [8, 16, 32, 64], key="mn_channels",
-                                disabled=arch != "dcgan")
-    latent = st.select_slider("Latent size", [8, 16, 32, 64, 100, 128], key="mn_latent")
+        option_widget("loss.gp_lambda", key_prefix=PREFIX)
+    for col, net in zip(st.columns(2), ("g", "d"), strict=True):
+        with col:
+            option_widget(f"{net}.channels", f"{net.upper()} channels", key_prefix=PREFIX,
+                          disabled=arch != "dcgan")
+    option_widget("latent_dim", key_prefix=PREFIX)
     with st.expander("Regularisers"):
         for reg, spec in REGULARIZERS.items():
-            on = st.checkbox(reg, key=f"mn_on_{reg}", help=spec.description)
-            strength = st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low),
-                                       max_value=float(spec.high), format="%.4g",
-                                       key=f"mn_reg_{reg}", disabled=not on)
-            overrides[f"reg.{reg}"] = str(strength) if on else "off"
+            on = st.checkbox(reg, key=f"{PREFIX}on.{reg}", help=spec.description)
+            st.number_input(f"{reg}: {spec.meaning}", min_value=float(spec.low), max_value=float(spec.high),
+                            format="%.4g", key=f"{PREFIX}reg.{reg}", disabled=not on)
     with st.expander("Training tricks"):
-        tricks = {
-            "tricks.feature_matching": st.checkbox("Feature matching", key="mn_fm",
-                                                   help="G matches the mean of D's last hidden features"),
-            "tricks.minibatch_discrimination": st.checkbox("Minibatch discrimination", key="mn_mbd"),
-            "tricks.virtual_batch_norm": st.checkbox("Virtual batch norm in G (DCGAN)", key="mn_vbn",
-                                                     disabled=arch != "dcgan") and arch == "dcgan",
-        }
-        overrides.update({k: "true" if v else "false" for k, v in tricks.items()})
-        overrides["tricks.historical_averaging"] = str(st.number_input(
-            "Historical averaging λ (0 = off)", min_value=0.0, max_value=100.0, key="mn_ha"))
+        st.checkbox("Feature matching", key=PREFIX + "tricks.feature_matching",
+                    help="G matches the mean of D's last hidden features")
+        st.checkbox("Minibatch discrimination", key=PREFIX + "tricks.minibatch_discrimination")
+        st.checkbox("Virtual batch norm in G (DCGAN)", key=PREFIX + "tricks.virtual_batch_norm",
+                    disabled=arch != "dcgan")
+        option_widget("tricks.historical_averaging", key_prefix=PREFIX)
+        option_widget("ema", "EMA of G's weights for samples (decay, 0 = off)", key_prefix=PREFIX)
     st.subheader("Optimisation")
-    for net, name in (("g", "Generator"), ("d", "Discriminator")):
-        cols = st.columns(2)
-        optimizer = cols[0].selectbox(f"{name} optimiser", list(OPTIMIZERS), key=f"mn_{net}_opt",
-                                      help="adam uses β1 0.5, β2 0.999 (DCGAN); rmsprop α 0.999; sgd no momentum")
-        lr = cols[1].select_slider(f"{name} learning rate", [5e-5, 1e-4, 2e-4, 4e-4, 5e-4, 1e-3],
-                                   key=f"mn_{net}_lr")
-        overrides.update({f"{net}_opt.name": optimizer, f"{net}_opt.lr": str(lr)})
-    batch = st.select_slider("Batch size", [16, 32, 64, 128], key="mn_batch")
-    d_steps = st.slider("D steps per G step", 1, 5, key="mn_d_steps")
-    ema = st.checkbox("EMA of G's weights for samples (0.999)", key="mn_ema")
+    for col, net in zip(st.columns(2), ("g", "d"), strict=True):
+        with col:
+            st.caption("Generator" if net == "g" else "Discriminator")
+            st.selectbox("Optimiser", list(OPTIMIZERS), key=f"{PREFIX}{net}_opt.name",
+                          help="adam uses β1 0.5, β2 0.999 (DCGAN); rmsprop α 0.999; sgd no momentum")
+            option_widget(f"{net}_opt.lr", key_prefix=PREFIX)
+    option_widget("batch_size", key_prefix=PREFIX)
+    option_widget("d_steps", key_prefix=PREFIX)
 
-overrides = {"data.name": "mnist", **IMAGE_DEFAULTS, **overrides, "g.arch": arch, "d.arch": arch,
-             "loss.name": loss, "g.channels": str(channels), "d.channels": str(channels),
-             "latent_dim": str(latent), "batch_size": str(batch), "d_steps": str(d_steps),
-             "ema": "0.999" if ema else "0", **IMAGE_KINDS[kind].overrides}
 resources = session_resources()
 try:
-    config = with_overrides(RunConfig(), overrides)
+    config = config_from_widgets(st.session_state)
     config.device = resources.device_for(config)  # the GPU while a slot is free, else the CPU (and we say so)
+    check_live_cost(config)  # however the settings arrived (widgets, a link), one iteration stays short
 except ConfigError as err:  # a combination the options do not allow: name it, keep the last good run
     config, config_error = None, err
 if "mnist_session" not in st.session_state:
-    first = config or with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS})
-    st.session_state["mnist_session"] = MnistSession(first)
+    st.session_state["mnist_session"] = MnistSession(config or base_config())
 session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
 if config is not None:
     session.set_config(config)
@@ -98,7 +99,7 @@ if resources.device_note:
 st.caption(f"Device: {describe_device(device)} · Data: {session.trainer.dataset.source} · Metrics use ganlab's "
            "own LeNet: FID (LeNet) is not comparable with Inception FID.")
 
-cols = st.columns([1, 1, 1, 1, 4])
+cols = st.columns([1, 1, 1, 1, 1, 3])
 if cols[0].button("Play", type="primary", key="mn_play", disabled=session.playing):
     session.play()
     st.rerun()
@@ -110,6 +111,11 @@ if cols[2].button("Step", key="mn_step"):
 if cols[3].button("Reset", key="mn_reset"):
     session.reset()
     st.rerun()
+if cols[4].button("Share", key="mn_share", help="Put these settings in the page's address"):
+    address = share_params(st.session_state)
+    st.query_params.from_dict(address)
+    mark_address_applied(PAGE, address)
+    cols[5].caption("The address bar now holds these settings: copy it to share.")
 if session.notice:
     st.info(session.notice)
 if session.error:
@@ -174,13 +180,4 @@ def live() -> None:
 live()
 
 with st.expander("Save"):
-    folder = st.text_input("Folder", "checkpoints", key="mn_folder")
-    if st.button("Save checkpoint", key="mn_save"):
-        try:
-            st.success(f"Saved {session.save(folder)} (open it in the Latent Explorer or with "
-                       "`python -m ganlab eval --checkpoint`).")
-        except OSError as err:
-            st.error(f"Could not write to {folder!r}: {err.strerror}. Nothing was lost; pick another folder.")
-    st.download_button("Download checkpoint", session.checkpoint_bytes(),
-                       f"mnist-{config.g.arch}-step{session.trainer.step_count}.pt", "application/octet-stream",
-                       key="mn_download")
+    save_box(session)

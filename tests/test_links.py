@@ -23,11 +23,11 @@ def test_choices_lists_and_flags():
     values = parse_link("dynamics", {"methods": "simultaneous, extragradient", "scheme": "alternating"})
     assert values == {"dyn_methods": ["simultaneous", "extragradient"], "dyn_scheme": "alternating"}
     assert parse_link("mnist-lab", {"kind": "conditional", "batch": "32", "ema": "0", "fm": "1"}) == {
-        "mn_kind": "conditional", "mn_batch": 32, "mn_ema": False, "mn_fm": True}
+        "mn_kind": "conditional", "mn.batch_size": 32, "mn.ema": 0.0, "mn.tricks.feature_matching": True}
     with pytest.raises(ConfigError, match="methods: 'newton' is not one of simultaneous, alternating"):
         parse_link("dynamics", {"methods": "simultaneous,newton"})
-    with pytest.raises(ConfigError, match="ema: 'yes' is not allowed; use 0 or 1"):
-        parse_link("mnist-lab", {"ema": "yes"})
+    with pytest.raises(ConfigError, match="fm: 'yes' is not allowed; use 0 or 1"):
+        parse_link("mnist-lab", {"fm": "yes"})
 
 
 def test_unknown_parameters_are_named_with_what_is_allowed_and_common_ones_are_ignored():
@@ -78,3 +78,19 @@ def test_the_latent_explorer_takes_a_shipped_checkpoint_by_its_stem():
 def test_an_unknown_page_is_refused():
     with pytest.raises(ValueError, match="page must be one of"):
         parse_link("nowhere", {})
+
+
+def test_the_mnist_lab_takes_dotted_config_paths_bounded_by_their_declarations():
+    from ganlab.options import OPTIONS
+
+    assert parse_link("mnist-lab", {"d_steps": "10", "g_opt.lr": "0.0005", "tricks.virtual_batch_norm": "1",
+                                    "reg.r2": "3", "loss.name": "hinge"}) == {
+        "mn.d_steps": 10, "mn.g_opt.lr": 5e-4, "mn.tricks.virtual_batch_norm": True, "mn.reg.r2": 3.0,
+        "mn.loss.name": "hinge"}
+    values, errors = parse_link_partial("mnist-lab", {"d_steps": "21", "latent_dim": "2.5", "ema": "1"})
+    assert values == {}
+    assert [str(e) for e in errors] == ["d_steps: 21 is outside [1, 20]",
+                                        "latent_dim: '2.5' is not a whole number", "ema: 1 is outside [0, 0.9999]"]
+    for path in ("d_steps", "batch_size", "g_opt.lr", "loss.clip", "ema", "tricks.historical_averaging"):
+        field = PAGE_FIELDS["mnist-lab"][path]
+        assert (field.key, field.low, field.high) == ("mn." + path, OPTIONS[path].low, OPTIONS[path].high)

@@ -1,5 +1,6 @@
 """Classroom glue: presets arriving in a page's address, presenter mode, and where a page puts its controls."""
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,9 +20,8 @@ SAVED = "settings:"  # session key prefix: a page's widget values, as of its las
 # the widget keys that hold a page's settings, beyond its link parameters (PAGE_FIELDS)
 SETTINGS_KEYS: dict[str, tuple[str, ...]] = {
     "toy-lab": ("toy_layers", "toy_speed", "toy_compare", "toy_compare_loss"),
-    "mnist-lab": ("mn_clip", "mn_gp", "mn_g_opt", "mn_d_opt", "mn_g_lr", "mn_d_lr"),
 }
-SETTINGS_PREFIXES: dict[str, tuple[str, ...]] = {"toy-lab": ("cfg:",), "mnist-lab": ("mn_on_", "mn_reg_")}
+SETTINGS_PREFIXES: dict[str, tuple[str, ...]] = {"toy-lab": ("cfg:",), "mnist-lab": ("mn.",)}
 NOT_WIDGETS = ("toy_autoplay", "mn_autoplay", "toy_show", "div_race_playing")
 ONE_SHOT = ("toy_autoplay", "mn_autoplay")  # preset entries the page acts on once, never widget values
 LESSON_TITLES = {lesson.slug: (number, lesson.title) for number, lesson in enumerate(LESSONS, 1)}
@@ -132,11 +132,21 @@ def show_link_notes(page: str) -> None:
         st.page_link("pages/lessons.py", label=f"Back to lesson {number}: {title}", icon="↩️",
                      query_params={"lesson": slug})
     if applied:
-        st.caption(f"Opened with: {applied}")
+        st.caption(f"Opened with: {as_plain_text(applied)}")
     errors = st.session_state.get(ERRORS + page)
     if errors:
-        st.error("Some of the link's options were not used: " + "; ".join(errors)
-                   + ". The others were applied.")
+        st.error("Some of the link's options were not used: " + as_plain_text("; ".join(errors))
+                 + ". The others were applied.")
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*<>$~|])")
+
+
+def as_plain_text(text: str) -> str:
+    """`text` with the Markdown (and LaTeX `$`) characters that could format it escaped, and web addresses
+    kept from turning into links, so a link's words show as typed: a parameter named "[click](http://x)"
+    stays text. ("_" inside words formats nothing, so field names such as d_steps read as they are.)"""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("](", r"\](").replace("://", r"\:\/\/")
 
 
 def remember_settings(page: str) -> None:

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from ganlab.checkpoint import checkpoint_bytes, save_checkpoint
-from ganlab.config import RunConfig, diff, validate
+from ganlab.config import RunConfig, diff
 from ganlab.image_eval import IMAGE_METRIC_TITLES
+from ganlab.run_cost import check_live_cost
 from ganlab.train import Trainer, TrainingDiverged
 
 TICK_SECONDS = 0.6
@@ -57,14 +58,14 @@ class MnistSession:
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        self.config = validate(self.config)
-        self.trainer = Trainer(self.config)
+        self.trainer = Trainer(self.config)  # validates the config (a library boundary)
 
     def set_config(self, config: RunConfig) -> bool:
-        """Start a new run when `config` differs; returns whether it did."""
-        config = validate(config)
+        """Start a new run when `config` (a validated one) differs; returns whether it did. ConfigError, and
+        no change, when one iteration would cost more than a live run may (ganlab.run_cost)."""
         if not diff(self.config, config):
             return False
+        check_live_cost(config)
         self.config = config
         self.reset(notice=f"New run: {', '.join(diff(self.trainer.config, config)) or 'settings'} changed.")
         return True
@@ -162,9 +163,17 @@ class MnistSession:
             real_out, fake_out = torch.sigmoid(real_out), torch.sigmoid(fake_out)
         return {"real": real_out.cpu().numpy(), "fake": fake_out.cpu().numpy()}
 
-    def save(self, folder: str | Path) -> Path:
-        name = f"mnist-{self.config.g.arch}-{self.config.loss.name}-step{self.trainer.step_count}.pt"
-        path = Path(folder) / name
+    def file_name(self) -> str:
+        """The name a checkpoint of the run now gets unless the user gives one, e.g.
+        "mnist-dcgan-nonsaturating-step1200.pt"."""
+        return f"mnist-{self.config.g.arch}-{self.config.loss.name}-step{self.trainer.step_count}.pt"
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run's checkpoint to the new file `path` (the caller chose its folder and checked its
+        name). An existing file is never overwritten: FileExistsError, and nothing is written."""
+        path = Path(path)
+        if path.exists():
+            raise FileExistsError(f"{path.name!r} is already there")
         with self.lock:
             save_checkpoint(self.trainer, path, {"source": "MNIST Lab"})
         return path

@@ -17,6 +17,7 @@ import numpy as np
 from ganlab.config import RunConfig, flatten, with_overrides
 from ganlab.data.toy import DEFAULT_STD
 from ganlab.penalties import REGULARIZERS
+from ganlab.ui.widget_state import overrides_from_state
 
 PREFIX = "cfg:"
 MAX_CSV_BYTES = 1_000_000
@@ -57,16 +58,7 @@ def config_or_guidance(state: Mapping[str, Any],
 
 def config_from_widgets(state: Mapping[str, Any], points: list[list[float]] | None = None) -> RunConfig:
     """Build and validate the RunConfig the widgets describe (raises ConfigError naming the field)."""
-    overrides: dict[str, str] = {}
-    for key, value in state.items():
-        if not isinstance(key, str) or not key.startswith(PREFIX) or key.startswith(PREFIX + "on."):
-            continue
-        path = key[len(PREFIX):]
-        if path.startswith("reg."):
-            name = path[4:]
-            overrides[path] = str(value) if state.get(f"{PREFIX}on.{name}") else "off"
-        else:
-            overrides[path] = str(value).lower() if isinstance(value, bool) else str(value)
+    overrides = overrides_from_state(state, PREFIX)
     name = overrides.get("data.name", "ring8")
     if DEFAULT_STD.get(name) is None:
         overrides.pop("data.std", None)

@@ -102,3 +102,21 @@ def test_page_refuses_a_big_seed_range_at_once_naming_the_field_and_limit(tmp_pa
         f"Sweep not started: Seeds: at most {MAX_SEEDS} seeds per sweep, got 100,000,001"]
     assert "exp_job" not in app.session_state
     assert not Path("runs").exists()  # no folder, no spec file, no CSV
+
+
+def test_a_damaged_sweep_csv_is_named_and_the_page_goes_on(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "sweep-broken.csv").write_bytes(b"dataset,loss,variant,seed\x00\xff\nring8,hinge\n")
+    app = AppTest.from_file(str(ROOT / "pages" / "experiments.py"), default_timeout=60)
+    app.session_state["exp_folder"] = folder
+    app.run()
+    assert not app.exception
+    assert [e.value for e in app.error][-1].startswith("This sweep's results cannot be read: sweep CSV")
+
+
+def test_link_words_show_as_typed_in_the_link_notes():
+    from ganlab.ui.classroom import as_plain_text
+
+    shown = as_plain_text("[click](http://x.org) d_steps: 21 is outside [1, 20] $x$ *b* <i>")
+    assert shown == r"[click\](http\:\/\/x.org) d_steps: 21 is outside [1, 20] \$x\$ \*b\* \<i\>"

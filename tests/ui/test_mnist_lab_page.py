@@ -5,12 +5,25 @@ from pathlib import Path
 import torch
 from streamlit.testing.v1 import AppTest
 
+from ganlab.ui import session_files
+
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnist_lab.py")
 STEP = re.compile(r"### Step (\d+)")
 
 
 def step_number(app: AppTest) -> int:
     return int(next(STEP.match(m.value).group(1) for m in app.markdown if STEP.match(m.value)))
+
+
+def small(app: AppTest) -> None:
+    """Narrow DCGAN networks, so the test trains fast."""
+    app.number_input(key="mn.g.channels").set_value(8).run()
+    app.number_input(key="mn.d.channels").set_value(8).run()
+
+
+def session_folder_of(app: AppTest, root: Path) -> Path:
+    """This AppTest session's save folder under `root` (SESSIONS_DIR, patched to a temporary folder)."""
+    return root / app.session_state["session_folder_name"]
 
 
 def test_mnist_lab_steps_resets_and_says_which_data(tmp_path):
@@ -42,7 +55,7 @@ def chart(app: AppTest, key: str) -> dict:
 
 def test_d_output_histogram_shows_the_current_step_with_titled_axes():
     app = AppTest.from_file(PAGE, default_timeout=180).run()
-    app.select_slider(key="mn_channels").set_value(8).run()
+    small(app)
     before = chart(app, "mn_hist")
     layout = before["layout"]
     assert layout["title"]["text"] == "D's outputs on a real and a generated batch (step 0)"
@@ -59,9 +72,9 @@ def test_d_output_histogram_shows_the_current_step_with_titled_axes():
 
 def test_a_notice_stays_until_the_next_play_or_step():
     app = AppTest.from_file(PAGE, default_timeout=180).run()
-    app.select_slider(key="mn_channels").set_value(8).run()
-    assert [i.value for i in app.info] == ["New run: g.channels, d.channels changed."]
-    app.select_slider(key="mn_batch").set_value(32).run()  # nothing pressed yet: the newest notice shows
+    app.number_input(key="mn.g.channels").set_value(8).run()
+    assert [i.value for i in app.info] == ["New run: g.channels changed."]
+    app.number_input(key="mn.batch_size").set_value(32).run()  # nothing pressed yet: the newest notice shows
     assert [i.value for i in app.info] == ["New run: batch_size changed."]
     next(b for b in app.button if b.label == "Step").click().run()
     assert [i.value for i in app.info] == []
@@ -71,30 +84,30 @@ def test_a_notice_stays_until_the_next_play_or_step():
     assert [i.value for i in app.info] == [] and app.session_state["mnist_session"].playing
 
 
-def test_evaluate_and_save(tmp_path):
+def test_evaluate_and_save(tmp_path, monkeypatch):
+    monkeypatch.setattr(session_files, "SESSIONS_DIR", tmp_path)
     app = AppTest.from_file(PAGE, default_timeout=180).run()
-    app.select_slider(key="mn_channels").set_value(8).run()
+    small(app)
     next(b for b in app.button if b.label == "Evaluate now").click().run()
     table = app.dataframe[0].value
     assert list(table.columns) == ["Step", "FID (LeNet)", "Classifier score (max 10)", "Class KL from uniform",
                                    "Precision", "Recall", "Density", "Coverage"]
     assert list(table["Step"]) == [0] and 1.0 <= table["Classifier score (max 10)"][0] <= 10.0
-    app.text_input(key="mn_folder").set_value(str(tmp_path)).run()
-    next(b for b in app.button if b.label == "Save checkpoint").click().run()
-    assert any("Saved" in s.value for s in app.success)
-    assert len(list(tmp_path.glob("mnist-dcgan-*.pt"))) == 1
+    next(b for b in app.button if b.label == "Save checkpoint").click().run()  # the generated name
+    folder = session_folder_of(app, tmp_path)
+    assert [f.name for f in folder.iterdir()] == ["mnist-dcgan-nonsaturating-step0.pt"]
     assert 0.0 <= table["Precision"][0] <= 1.0 and 0.0 <= table["Recall"][0] <= 1.0
 
 
 def test_optimisers_regularisers_and_d_steps_reach_the_run():
     app = AppTest.from_file(PAGE, default_timeout=180).run()
-    app.select_slider(key="mn_channels").set_value(8).run()
-    app.selectbox(key="mn_d_opt").set_value("rmsprop").run()
-    app.select_slider(key="mn_d_lr").set_value(1e-4).run()
-    app.checkbox(key="mn_on_r2").check().run()
-    app.number_input(key="mn_reg_r2").set_value(3.0).run()
-    app.checkbox(key="mn_on_instance-noise").check().run()
-    app.slider(key="mn_d_steps").set_value(2).run()
+    small(app)
+    app.selectbox(key="mn.d_opt.name").set_value("rmsprop").run()
+    app.number_input(key="mn.d_opt.lr").set_value(1e-4).run()
+    app.checkbox(key="mn.on.r2").check().run()
+    app.number_input(key="mn.reg.r2").set_value(3.0).run()
+    app.checkbox(key="mn.on.instance-noise").check().run()
+    app.slider(key="mn.d_steps").set_value(2).run()
     config = app.session_state["mnist_session"].config
     assert (config.d_opt.name, config.d_opt.lr, config.g_opt.name) == ("rmsprop", 1e-4, "adam")
     assert config.regularizers == {"r2": 3.0, "instance-noise": 0.1}
@@ -108,10 +121,10 @@ def test_optimisers_regularisers_and_d_steps_reach_the_run():
 
 def test_training_tricks_reach_the_run():
     app = AppTest.from_file(PAGE, default_timeout=180).run()
-    app.select_slider(key="mn_channels").set_value(8).run()
-    app.checkbox(key="mn_fm").check().run()
-    app.checkbox(key="mn_vbn").check().run()
-    app.number_input(key="mn_ha").set_value(0.5).run()
+    small(app)
+    app.checkbox(key="mn.tricks.feature_matching").check().run()
+    app.checkbox(key="mn.tricks.virtual_batch_norm").check().run()
+    app.number_input(key="mn.tricks.historical_averaging").set_value(0.5).run()
     tricks = app.session_state["mnist_session"].config.tricks
     assert (tricks.feature_matching, tricks.virtual_batch_norm, tricks.historical_averaging) == (True, True, 0.5)
     next(b for b in app.button if b.label == "Step").click().run()
@@ -122,15 +135,158 @@ def test_an_option_the_loss_does_not_allow_is_named_and_the_run_is_kept():
     """The crawler's finding: label smoothing with an f-GAN loss raised ConfigError as a traceback."""
     app = AppTest.from_file(PAGE, default_timeout=180).run()
     next(b for b in app.button if b.label == "Step").click().run()
-    app.selectbox(key="mn_loss").set_value("fgan-reverse-kl").run()
+    app.selectbox(key="mn.loss.name").set_value("fgan-reverse-kl").run()
     before = app.session_state["mnist_session"].config
     assert before.loss.name == "fgan-reverse-kl"
-    app.checkbox(key="mn_on_label-smoothing").check().run()
+    app.checkbox(key="mn.on.label-smoothing").check().run()
     assert not app.exception
     errors = [e.value for e in app.error]
     assert len(errors) == 1 and "reg.label-smoothing" in errors[0] and "fgan-reverse-kl" in errors[0]
     assert "keeps its last good settings" in errors[0]
     assert app.session_state["mnist_session"].config is before  # the run was not replaced
     assert app.session_state["mnist_session"].config.regularizers == {}
-    app.checkbox(key="mn_on_label-smoothing").uncheck().run()
+    app.checkbox(key="mn.on.label-smoothing").uncheck().run()
     assert [e.value for e in app.error] == []
+
+
+def open_with(**params: str) -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=180)
+    for name, value in params.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_a_new_visitor_sees_the_image_defaults_with_the_declared_limits():
+    app = open_with()
+    config = app.session_state["mnist_session"].config
+    assert (config.data.name, config.g.arch, config.d.arch, config.loss.name) == ("mnist", "dcgan", "dcgan",
+                                                                                  "nonsaturating")
+    assert (config.g_opt.lr, config.d_opt.lr, config.g_opt.beta1, config.batch_size, config.latent_dim) == (
+        2e-4, 2e-4, 0.5, 64, 100)
+    assert (config.ema, config.g.channels, config.d_steps, config.conditional, config.regularizers) == (
+        0.999, 32, 1, False, {})
+    values = {w.key: w.value for w in [*app.number_input, *app.slider] if not w.key.startswith("mn.reg.")}
+    assert values == {"mn.g.channels": 32, "mn.d.channels": 32, "mn.latent_dim": 100, "mn.ema": 0.999,
+                      "mn.tricks.historical_averaging": 0.0, "mn.g_opt.lr": 2e-4, "mn.d_opt.lr": 2e-4,
+                      "mn.batch_size": 64, "mn.d_steps": 1}
+    d_steps = app.slider(key="mn.d_steps").proto
+    assert (d_steps.min, d_steps.max) == (1, 20)  # OPTIONS["d_steps"], not a copy of it
+    batch = app.number_input(key="mn.batch_size").proto
+    assert (batch.min, batch.max) == (1, 8192)
+
+
+def test_a_link_sets_a_declared_value_the_old_widget_could_not_show():
+    app = open_with(d_steps="10", **{"g_opt.lr": "0.0005", "g.channels": "8", "channels": "4", "reg.r1": "2"})
+    assert not app.error
+    config = app.session_state["mnist_session"].config
+    assert (config.d_steps, config.g_opt.lr, config.d_opt.lr) == (10, 5e-4, 2e-4)
+    assert (config.g.channels, config.d.channels) == (4, 4)  # the earlier `channels` sets both, after g.channels
+    assert config.regularizers == {"r1": 2.0}
+    assert app.slider(key="mn.d_steps").value == 10 and app.checkbox(key="mn.on.r1").value is True
+    assert [c.value for c in app.caption if c.value.startswith("Opened with")] == [
+        "Opened with: d_steps = 10, g_opt.lr = 0.0005, g.channels = 8, channels = 4, reg.r1 = 2"]
+    next(b for b in app.button if b.label == "Step").click().run()
+    trainer = app.session_state["mnist_session"].trainer
+    assert (trainer.d_updates, trainer.g_updates) == (10, 1)
+
+
+def test_a_lessons_link_with_the_earlier_short_names_still_works():
+    app = open_with(arch="mlp", kind="conditional", loss="hinge", batch="32", latent="16", fm="1", ha="0.5",
+                    play="1")
+    session = app.session_state["mnist_session"]
+    config = session.config
+    assert (config.g.arch, config.conditional, config.loss.name, config.batch_size, config.latent_dim) == (
+        "mlp", True, "hinge", 32, 16)
+    assert (config.tricks.feature_matching, config.tricks.historical_averaging) == (True, 0.5)
+    assert session.playing
+    session.pause()
+
+
+def test_an_out_of_range_link_is_refused_naming_the_field_and_the_range():
+    app = open_with(d_steps="21", batch_size="0", latent_dim="16")
+    assert [e.value for e in app.error] == [
+        "Some of the link's options were not used: d_steps: 21 is outside [1, 20]; batch_size: 0 is outside "
+        "[1, 8192]. The others were applied."]
+    config = app.session_state["mnist_session"].config
+    assert (config.d_steps, config.batch_size, config.latent_dim) == (1, 64, 16)
+
+
+def test_share_puts_the_changed_settings_in_the_address_and_it_reopens_them():
+    app = open_with()
+    app.number_input(key="mn.g.channels").set_value(8).run()
+    app.selectbox(key="mn.loss.name").set_value("wgan-gp").run()
+    app.number_input(key="mn.loss.gp_lambda").set_value(5.0).run()
+    app.slider(key="mn.d_steps").set_value(12).run()
+    app.checkbox(key="mn.on.r1").check().run()
+    app.radio(key="mn_kind").set_value("infogan").run()
+    wanted = app.session_state["mnist_session"].config
+    next(b for b in app.button if b.label == "Share").click().run()
+    address = {name: app.query_params[name] for name in app.query_params}
+    assert address == {"kind": "infogan", "loss.name": "wgan-gp", "loss.gp_lambda": "5.0", "g.channels": "8",
+                       "d_steps": "12", "reg.r1": "10.0"}
+    assert app.session_state["mnist_session"].config == wanted  # sharing applies nothing back
+    reopened = open_with(**address).session_state["mnist_session"].config
+    assert reopened == wanted
+
+
+SAVE_REFUSED = ("File name {!r} is not allowed: give a name only, no folder or path: up to 61 letters, digits, "
+                "'_', '.' or '-', starting with a letter or digit, without '..' (.pt is added when missing). "
+                "Nothing was saved; the run and its settings are unchanged.")
+
+
+def save_as(app: AppTest, text: str) -> AppTest:
+    app.text_input(key="mn_save_name").set_value(text).run()
+    return next(b for b in app.button if b.label == "Save checkpoint").click().run()
+
+
+def test_a_path_like_save_name_is_refused_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(session_files, "SESSIONS_DIR", tmp_path / "sessions")
+    app = open_with()
+    small(app)
+    next(b for b in app.button if b.label == "Step").click().run()
+    for text in ("../x", "a/b.pt", "/etc/passwd", "..", "a\\b"):
+        save_as(app, text)
+        assert [e.value for e in app.error] == [SAVE_REFUSED.format(text)]
+        assert not app.success and app.text_input(key="mn_save_name").value == text  # what was typed stays
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert app.session_state["mnist_session"].trainer.step_count == 1
+
+
+def test_a_good_name_writes_exactly_this_sessions_folder_and_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.setattr(session_files, "SESSIONS_DIR", tmp_path)
+    app = open_with()
+    small(app)
+    save_as(app, "my-first_run")
+    folder = session_folder_of(app, tmp_path)
+    path = folder / "my-first_run.pt"
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [path]
+    assert [s.value for s in app.success] == [
+        f"Saved my-first_run.pt in this browser session's own folder ({folder}). Open it in the Latent Explorer, "
+        f"which lists this session's files, or with `python -m ganlab eval --checkpoint {path}`."]
+    written = path.read_bytes()
+    next(b for b in app.button if b.label == "Step").click().run()
+    save_as(app, "my-first_run.pt")
+    assert [e.value for e in app.error] == [
+        "File name 'my-first_run.pt': this session has already saved a file of that name; type another name. "
+        "Nothing was overwritten."]
+    assert path.read_bytes() == written and [p for p in tmp_path.rglob("*") if p.is_file()] == [path]
+    assert app.get("download_button")[0].proto.label == "Download checkpoint"
+
+
+def test_every_number_on_the_page_is_a_link_parameter_of_its_dotted_path():
+    from ganlab.links import PAGE_FIELDS
+    from ganlab.options import OPTIONS
+
+    app = open_with(**{"loss.name": "wgan-gp"})  # the gradient penalty's box
+    shown = {w.key for w in [*app.number_input, *app.slider]}
+    app.selectbox(key="mn.loss.name").set_value("wgan").run()  # the weight clip's box
+    shown |= {w.key for w in [*app.number_input, *app.slider]}
+    fields = PAGE_FIELDS["mnist-lab"]
+    options = {key for key in shown if not key.startswith("mn.reg.")}
+    assert {"mn.loss.clip", "mn.loss.gp_lambda", "mn.d_steps", "mn.g_opt.lr"} <= options
+    for key in options:
+        path = key.removeprefix("mn.")
+        field, option = fields[path], OPTIONS[path]
+        assert (field.key, field.low, field.high) == (key, option.low, option.high)
