@@ -35,7 +35,8 @@ def test_a_label_names_one_divergence_id():
 # what each loss's D estimates, read off a full set of evaluation values (None: no reference)
 EXPECTED_REFERENCE = {"minimax": "jsd", "nonsaturating": "jsd", "fgan-js": "2 x jsd", "fgan-kl": "kl_data_fake",
                       "fgan-reverse-kl": "kl_fake_data", "fgan-pearson": "pearson", "fgan-hellinger": "hellinger",
-                      "hinge": "tv", "lsgan": "triangular", "wgan": "w1", "wgan-gp": "w1", "ragan": None}
+                      "hinge": "tv", "lsgan": "triangular", "wgan": "w1", "wgan-gp": "w1", "ragan": None,
+                      "fgan-tv": "tv"}
 
 
 def full_metrics() -> dict[str, float]:

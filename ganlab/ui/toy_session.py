@@ -94,12 +94,13 @@ class Lockstep:
             _labelled("B", lambda: self.partner.trainer.step(done))
 
     def train_chunk(self, max_steps: int, seconds: float) -> None:
-        """The worker's hold of the lock: A trains up to `max_steps` iterations or `seconds` (at least one),
-        B (if any) as many; unchecked (the worker checks). Bounded in time, so Pause waits at most about
-        `seconds` plus one iteration of each run (ganlab.run_cost bounds an iteration)."""
-        done = _labelled("A", lambda: self.lead.trainer.run(seconds, max_steps=max_steps, check=False))
-        if self.partner is not None:
-            _labelled("B", lambda: self.partner.trainer.step(done, check=False))
+        """The worker's hold of the lock: iterations of A then B, one each at a time, until `max_steps` or
+        `seconds` have passed (at least one); unchecked (the worker checks). Bounded in time, so Pause waits
+        at most about `seconds` plus one iteration of each run (ganlab.run_cost bounds an iteration)."""
+        start, done = time.perf_counter(), 0
+        while done < max_steps and (done == 0 or time.perf_counter() - start < seconds):
+            self.each(lambda trainer: trainer.step(1, check=False))
+            done += 1
 
     def common_step(self, at_most: int) -> int | None:
         """The latest step <= at_most that every run keeps on its timeline."""
