@@ -245,16 +245,15 @@ class Trainer:
         if check:
             self.check()
 
-    def run(self, seconds: float, max_steps: int | None = None, check: bool = True) -> int:
+    def run(self, seconds: float, max_steps: int | None = None) -> int:
         """Train for about `seconds` of wall time (or `max_steps` iterations); returns iterations done. At
-        least one iteration when max_steps allows; check=False as for step()."""
+        least one iteration when max_steps allows."""
         start, done = time.perf_counter(), 0
         while (max_steps is None or done < max_steps) and (done == 0 or time.perf_counter() - start < seconds):
             self.d_phase()
             self.g_phase()
             done += 1
-        if check:
-            self.check()
+        self.check()
         return done
 
     def check(self) -> None:
