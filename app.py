@@ -1,19 +1,28 @@
 """ganlab: run with `streamlit run app.py`.
 
 Serves the Streamlit app (streamlit_app.py: the page menu and the pages) and, beside it, the live-frame
-route the Toy Lab's plane pulls frames from while a run plays (ganlab.ui.live_feed).
+route the Toy Lab's plane pulls frames from while a run plays, and the training runtime's status for the
+operator (ganlab.ui.live_feed). Live runs train in worker processes (ganlab.runtime), started here.
 """
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 import ganlab.ui.toy_live  # noqa: F401  (the heavy imports: torch, scipy, plotly, before the freeze)
+from ganlab.operator_settings import current as operator_settings
+from ganlab.runtime.pool import training_pool
 from ganlab.ui.live_feed import LIVE_ROUTES
-from ganlab.ui.runtime import freeze_imported_objects_once
+from ganlab.ui.runtime import fix_malloc_thresholds, freeze_imported_objects_once
 
 # Freeze what the imports allocated once, here, before any session exists: a freeze in the first session's
 # script would also freeze that session's own objects, and they would outlive it (issue 18).
 freeze_imported_objects_once()
+# Freed heap goes back to the system as sessions end (glibc only; see fix_malloc_thresholds).
+fix_malloc_thresholds()
+# A bad operator setting (GANLAB_*, README "Running it for a class") stops the server here, naming it.
+operator_settings()
+# The training workers start now (each takes seconds to import torch), so the first Play does not wait.
+training_pool().warm()
 
 # The pages are declared with st.navigation (streamlit_app.py), not found in the pages/ folder. Streamlit
 # learns that only when a session first calls st.navigation; until then a pages/ folder beside the script

@@ -5,22 +5,21 @@ from pathlib import Path
 
 import streamlit as st
 
+from ganlab import operator_settings
 from ganlab.config import ConfigError
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
-from ganlab.sweep import (
-    MAX_RUNS,
-    MAX_SEEDS,
-    MAX_STEPS,
-    MAX_TOTAL_STEPS,
-    MAX_WORKERS,
-    SweepSpec,
-    list_presets,
-    load_preset,
-    parse_seeds,
-    summarize,
+from ganlab.sweep import MAX_WORKERS, SweepSpec, list_presets, load_preset, summarize
+from ganlab.ui.experiments import (
+    SweepJob,
+    limits_caption,
+    load_rows,
+    max_steps_per_run,
+    new_csv_path,
+    saved_sweeps,
+    spec_from_form,
+    sweeps_refused,
 )
-from ganlab.ui.experiments import SweepJob, load_rows, new_csv_path, saved_sweeps
 from ganlab.ui.session_files import session_folder
 from ganlab.ui.session_resources import session_resources
 from ganlab.viz.sweep_charts import METRIC_TITLES, metric_chart, summary_rows
@@ -46,25 +45,26 @@ if preset != "(none)":
 # this browser session's own folder (ganlab.ui.session_files), made when it starts its first sweep
 folder: Path | None = st.session_state.get("exp_folder")
 max_workers = max(2, min(MAX_WORKERS, os.cpu_count() or 1))
+settings = operator_settings.current()  # this server's limits (GANLAB_SWEEP_*) and whether it writes files
+refused = sweeps_refused(settings)
+if refused:
+    st.info(refused)
+max_steps = max_steps_per_run(settings)
 with st.form("sweep"):
     datasets = st.multiselect("Datasets", list(DATASETS), default=spec.datasets)
     losses = st.multiselect("Losses", list(LOSSES), default=spec.losses)
     seeds_text = st.text_input("Seeds (0,1,2 or a range 0-4)", ",".join(map(str, spec.seeds)), max_chars=400)
-    steps = st.number_input("Steps per run", min_value=1, max_value=MAX_STEPS, value=min(spec.steps, MAX_STEPS))
+    steps = st.number_input("Steps per run", min_value=1, max_value=max_steps, value=min(spec.steps, max_steps))
     workers = st.slider("Parallel processes", 1, max_workers, value=min(spec.workers, max_workers))
-    st.caption(f"Limits of one sweep (the server is shared): at most {MAX_RUNS} runs, {MAX_SEEDS} seeds, "
-               f"{MAX_STEPS:,} steps per run and {MAX_TOTAL_STEPS:,} steps in all.")
-    start = st.form_submit_button("Run sweep", type="primary")
+    st.caption(limits_caption(settings))
+    start = st.form_submit_button("Run sweep", type="primary", disabled=refused is not None)
 
 job: SweepJob | None = st.session_state.get("exp_job")
 if start:
     try:
         if job is not None and not job.finished():
             raise ValueError("a sweep of this session is still running: cancel it or wait for it to finish")
-        if not datasets or not losses:
-            raise ValueError("pick at least one dataset and one loss")
-        spec.datasets, spec.losses, spec.seeds = datasets, losses, parse_seeds(seeds_text, "Seeds")
-        spec.steps, spec.workers = int(steps), int(workers)
+        spec = spec_from_form(spec, datasets, losses, seeds_text, steps, workers, settings)
         folder = st.session_state["exp_folder"] = session_folder()
         job = SweepJob(spec, new_csv_path(folder, None if preset == "(none)" else preset))
         job.start()
@@ -102,8 +102,11 @@ st.subheader("Results")
 files = saved_sweeps(folder) if folder is not None else []
 if not files:
     running = job is not None and not job.finished()
-    st.caption("No sweep yet: " + ("the running sweep's results appear here when it finishes." if running else
-                                   "run one above (this session's sweeps are listed here)."))
+    if running:
+        st.caption("No sweep yet: the running sweep's results appear here when it finishes.")
+    else:
+        st.caption("No sweep yet: " + ("this server runs none from this page (see above)." if refused else
+                                       "run one above (this session's sweeps are listed here)."))
 else:
     names = [p.name for p in files]
     shown = st.session_state.get("exp_show")

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from ganlab import operator_settings
 from ganlab.catalogue import IMAGE_KINDS
 from ganlab.config import OPTIMIZERS, ConfigError
 from ganlab.device import describe_device, resolve_device
@@ -26,6 +27,7 @@ from ganlab.ui.mnist_controls import (
 )
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.ui.option_widgets import option_widget
+from ganlab.ui.session_files import SAVES_OFF
 from ganlab.ui.session_resources import session_resources
 from ganlab.viz.mnist_charts import d_output_histogram
 from ganlab.viz.toy_charts import d_means_chart, loss_chart
@@ -180,4 +182,9 @@ def live() -> None:
 live()
 
 with st.expander("Save"):
-    save_box(session)
+    if operator_settings.current().saves:
+        save_box(session)
+    else:  # the operator turned server saves off (GANLAB_SAVES=off): the download only
+        st.caption(SAVES_OFF)
+        st.download_button("Download checkpoint", session.checkpoint_bytes(), session.file_name(),
+                           "application/octet-stream", key="mn_download")

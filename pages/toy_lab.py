@@ -75,7 +75,7 @@ if "toy_session" not in st.session_state:
         initial = RunConfig(device=initial.device)  # config step below names the field and keeps them)
     st.session_state["toy_session"] = ToySession(initial)
 session: ToySession = st.session_state["toy_session"]
-session.background = True  # the app trains in a worker thread while playing; frames only draw
+session.background = True  # the app trains in a worker process while playing (ganlab.runtime)
 resources = session_resources()
 resources.track("toy", session)  # paused and dropped when the browser session ends
 if resources.device_note:
@@ -292,5 +292,11 @@ if session.notice:
         st.info(session.notice)
 if session.error:
     st.error(session.error)
+if session.lost and st.button("Restart from the last moment kept", type="primary", key="toy_restart"):
+    session.restart()
+    st.rerun()
+if session.queue_position is not None:
+    st.info(f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): this run waits "
+            f"its turn, number {session.queue_position} in the queue. It starts by itself.", icon="⏳")
 
 render_live(session, pair, show_layers=shown("layers") and not presenting)

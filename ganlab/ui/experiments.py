@@ -5,6 +5,10 @@ The whole specification goes through a JSON file beside the CSV (an argument lis
 file is checked against one schema, ganlab.sweep.SPEC_KEYS). The sweep starts in its own process group,
 so Cancel (and the end of the browser session, through SessionResources) stops it and its pool workers
 together; `--end-with-parent` stops it when the server itself goes.
+
+A sweep from the page is held to this server's limits as well as the library's (ganlab.operator_settings:
+GANLAB_SWEEP_MAX_RUNS, GANLAB_SWEEP_MAX_TOTAL_STEPS), and none starts while server saves are off
+(GANLAB_SAVES=off): a sweep writes its specification, log and CSV into the session's folder.
 """
 
 from __future__ import annotations
@@ -15,14 +19,69 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ganlab.sweep import SweepSpec, expand, read_csv, write_spec
+from ganlab import operator_settings
+from ganlab.operator_settings import OperatorSettings
+from ganlab.sweep import MAX_SEEDS, MAX_STEPS, SweepSpec, check_limits, expand, parse_seeds, read_csv, write_spec
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the ganlab package
 STOP_GRACE_SECONDS = 3.0
 """How long Cancel waits for the sweep's processes to end after SIGTERM before it sends SIGKILL."""
+
+
+SAVES_OFF_NO_SWEEPS = ("The operator of this server turned server saves off (GANLAB_SAVES=off), and a sweep "
+                      "writes its results to a file on the server, so this server runs no sweeps from this page. "
+                      "`python -m ganlab sweep` runs one on your own computer.")
+
+
+def sweeps_refused(settings: OperatorSettings) -> str | None:
+    """Why this server starts no sweep from the page (server saves are off), or None when it does."""
+    return None if settings.saves else SAVES_OFF_NO_SWEEPS
+
+
+def max_steps_per_run(settings: OperatorSettings) -> int:
+    """The most steps one run of a page's sweep may take: the library's MAX_STEPS or the server's total."""
+    return min(MAX_STEPS, settings.sweep_max_total_steps)
+
+
+def limits_caption(settings: OperatorSettings) -> str:
+    """The form's note on the limits of one sweep started from the page."""
+    return (f"Limits of one sweep (the server is shared): at most {settings.sweep_max_runs:,} runs, {MAX_SEEDS} "
+            f"seeds, {max_steps_per_run(settings):,} steps per run and {settings.sweep_max_total_steps:,} steps "
+            "in all.")
+
+
+def check_operator_limits(spec: SweepSpec, settings: OperatorSettings) -> int:
+    """The number of runs of `spec` after the library's limits (ganlab.sweep.check_limits) and this server's
+    (GANLAB_SWEEP_MAX_RUNS, GANLAB_SWEEP_MAX_TOTAL_STEPS); ValueError naming the limit and its variable."""
+    runs = check_limits(spec)
+    if runs > settings.sweep_max_runs:
+        raise ValueError(f"runs: at most {settings.sweep_max_runs:,} per sweep on this server (the operator's "
+                         f"limit GANLAB_SWEEP_MAX_RUNS), got {runs:,}")
+    if runs * spec.steps > settings.sweep_max_total_steps:
+        raise ValueError(f"steps: at most {settings.sweep_max_total_steps:,} iterations in all (runs x steps) on "
+                         f"this server (the operator's limit GANLAB_SWEEP_MAX_TOTAL_STEPS), got {runs} x "
+                         f"{spec.steps:,} = {runs * spec.steps:,}")
+    return runs
+
+
+def spec_from_form(spec: SweepSpec, datasets: list[str], losses: list[str], seeds_text: str, steps: int,
+                   workers: int, settings: OperatorSettings | None = None) -> SweepSpec:
+    """The sweep the page's form asks for: `spec` (the preset's, or the page's default) with the form's
+    datasets, losses, seeds, steps and workers, checked against the library's limits and this server's
+    (`settings`, default the operator's). ValueError naming what is wrong (nothing is written)."""
+    settings = operator_settings.current() if settings is None else settings
+    refused = sweeps_refused(settings)
+    if refused:
+        raise ValueError(refused)
+    if not datasets or not losses:
+        raise ValueError("pick at least one dataset and one loss")
+    asked = replace(spec, datasets=list(datasets), losses=list(losses), seeds=parse_seeds(seeds_text, "Seeds"),
+                    steps=int(steps), workers=int(workers))
+    check_operator_limits(asked, settings)
+    return asked
 
 
 @dataclass

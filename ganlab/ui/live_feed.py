@@ -7,16 +7,19 @@ plot (ganlab.ui.live_plot) fetches FEED_PATH/<token> in a loop and draws what co
 Plotly.react, while the page's fragment reruns only about once a second for the counter and the alarms.
 `app.py` serves LIVE_ROUTES next to the Streamlit app (st.App).
 
-A request trains nothing itself: it tells the session a frame was taken (ToySession.tick, which paces the
-background worker exactly as a fragment tick did) and builds the frame from the run's current state.
-In compare mode run A's feed drives: each of its frames also builds run B's frame from the same moment
-(both runs held still together), and run B's feed serves that one, so the two planes show the same step.
+A request trains nothing itself: the run trains in a worker process (ganlab.runtime), and the request asks
+it for the run's snapshot now (ToySession.live_frame), from which the server builds the figure. In compare
+mode run A's feed drives: the worker sends A's and B's snapshots of the same step, A's feed builds both
+figures, and run B's feed serves its one, so the two planes show the same step.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 
@@ -24,10 +27,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ganlab.ui.toy_frames import live_snapshot, plane_spec
+from ganlab.runtime.pool import training_pool
+from ganlab.ui.toy_frames import plane_spec
+from ganlab.ui.toy_handoff import TICK_SECONDS
 from ganlab.ui.toy_session import ComparePair, ToySession
 
 FEED_PATH = "/api/ganlab/frame"
+RUNTIME_PATH = "/api/ganlab/runtime"
 
 _FEEDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # token -> PlaneFeed
 _FEEDS_LOCK = threading.Lock()
@@ -55,29 +61,75 @@ class PlaneFeed:
         return f"{FEED_PATH}/{self.token}"
 
     def next_frame(self) -> tuple[str, int] | None:
-        """The run's frame now (figure JSON, step), or None when it is not playing (paused, diverged).
-        A feed that does not drive (run B's) serves the frame its driver last built for it (None until
-        the first)."""
+        """The run's frame now (figure JSON, step), or None when it is not playing (paused, diverged) or
+        waits for a training slot. A feed that does not drive (run B's) serves the frame its driver last
+        built for it (None until the first)."""
         session = self.session
         if not session.playing:
             self._built = None
             return None
         if not self.drives:
             return self._built
+        frame = session.live_frame()  # from the worker that trains the run(s): A's and, paired, B's
+        if frame is None:
+            return None
+        snaps, step = frame["snapshots"], int(frame["step"])
         follower = self.follower
-        with session.reading():  # holds run B still too (its leader's hold)
-            if self.pair is not None:
-                self.pair.tick()
-            else:
-                session.tick()
-            if not session.playing:
-                return None
-            snap = live_snapshot(session)
-            other = live_snapshot(follower.session) if follower is not None else None
-        if other is not None:
-            follower._built = (plane_spec(follower.session, other, follower.layers, follower.uirevision),
-                               int(other["step"]))
-        return plane_spec(session, snap, self.layers, self.uirevision), int(snap["step"])
+        if follower is not None and len(snaps) > 1:
+            follower._built = (plane_spec(follower.session, snaps[1], follower.layers, follower.uirevision), step)
+        return plane_spec(session, snaps[0], self.layers, self.uirevision), step
+
+
+class FramePacer:
+    """Keeps the server's work on live frames to about FRAME_SHARE of the machine's cores, so that many
+    sessions playing at once leave the cores to the training workers (issue 19): each feed's frames are
+    spaced at least max(TICK_SECONDS, feeds playing x CPU seconds per frame / (FRAME_SHARE x cores)) apart,
+    and a request that comes early waits for its turn. One session gets every frame it asks for; thirty get
+    a few each per second."""
+
+    def __init__(self, share: float = 0.2, cores: int | None = None):
+        self.share, self.cores = share, cores or os.cpu_count() or 1
+        self.frame_cpu = 0.005  # CPU seconds the server spends on one frame (running mean)
+        self._served: dict[str, float] = {}  # feed token -> when it was last served
+        self._lock = threading.Lock()
+
+    def interval(self) -> float:
+        now = time.monotonic()
+        with self._lock:
+            self._served = {t: at for t, at in self._served.items() if now - at < ACTIVE_SECONDS}
+            active = max(1, len(self._served))
+            return max(TICK_SECONDS, active * self.frame_cpu / (self.share * self.cores))
+
+    def wait_turn(self, token: str) -> None:
+        with self._lock:
+            last = self._served.get(token)
+        if last is not None:
+            delay = last + self.interval() - time.monotonic()
+            if delay > 0:
+                time.sleep(min(delay, MAX_WAIT))
+
+    def served(self, token: str, cpu_seconds: float | None) -> None:
+        """A frame was served to `token`, built with `cpu_seconds` of CPU (None: no frame, not playing)."""
+        with self._lock:
+            if cpu_seconds is None:
+                self._served.pop(token, None)
+                return
+            self._served[token] = time.monotonic()
+            self.frame_cpu += 0.05 * (cpu_seconds - self.frame_cpu)
+
+
+ACTIVE_SECONDS = 2.0  # a feed that asked within this long counts as playing
+MAX_WAIT = 2.0        # the longest an early request waits
+PACER = FramePacer()
+
+
+def serve_frame(feed: PlaneFeed, pacer: FramePacer = PACER) -> tuple[str, int] | None:
+    """feed.next_frame(), in the feed's turn (FramePacer)."""
+    pacer.wait_turn(feed.token)
+    started = time.thread_time()
+    frame = feed.next_frame()
+    pacer.served(feed.token, None if frame is None else time.thread_time() - started)
+    return frame
 
 
 def find_feed(token: str) -> PlaneFeed | None:
@@ -91,7 +143,7 @@ def frame_endpoint(request: Request) -> Response:
     feed = find_feed(request.path_params["token"])
     if feed is None:
         return Response("unknown or expired live feed", status_code=404, media_type="text/plain")
-    frame = feed.next_frame()
+    frame = serve_frame(feed)
     if frame is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     spec, step = frame
@@ -99,4 +151,13 @@ def frame_endpoint(request: Request) -> Response:
                     headers={"Cache-Control": "no-store", "X-Ganlab-Step": str(step)})
 
 
-LIVE_ROUTES = [Route(FEED_PATH + "/{token}", frame_endpoint, methods=["GET"])]
+def runtime_endpoint(request: Request) -> Response:
+    """GET RUNTIME_PATH: the training runtime's state for the operator, as JSON: its worker processes (pid,
+    alive, groups), the groups training, the Plays queued and GANLAB_MAX_RUNS. Counts only: nothing of
+    any session."""
+    return Response(json.dumps(training_pool().stats()), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+LIVE_ROUTES = [Route(FEED_PATH + "/{token}", frame_endpoint, methods=["GET"]),
+               Route(RUNTIME_PATH, runtime_endpoint, methods=["GET"])]

@@ -1,5 +1,6 @@
 """One browser session's MNIST Lab run (no streamlit here): the Trainer, play/pause/step/reset,
-periodic image metrics, D's outputs on a real and a fake batch, and saving."""
+periodic image metrics, D's outputs on a real and a fake batch, and saving. A run trains at most the
+operator's GANLAB_MNIST_MAX_STEPS steps (ganlab.operator_settings), then pauses itself and says why."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganlab import operator_settings
 from ganlab.checkpoint import checkpoint_bytes, save_checkpoint
 from ganlab.config import RunConfig, diff
 from ganlab.image_eval import IMAGE_METRIC_TITLES
@@ -55,6 +57,8 @@ class MnistSession:
     notice: str | None = None
     metrics_every: int = 500
     metrics: list[dict] = field(default_factory=list)
+    max_steps: int = field(default_factory=lambda: operator_settings.current().mnist_max_steps)
+    """The step at which the run pauses itself (the operator's GANLAB_MNIST_MAX_STEPS)."""
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -94,25 +98,54 @@ class MnistSession:
             self.playing = False
             self.error = f"{err} Lower the learning rates or change the loss, then Play again, or Reset."
 
+    def steps_left(self) -> int:
+        """Steps the run may still train before it reaches `max_steps`."""
+        return max(self.max_steps - self.trainer.step_count, 0)
+
+    def limit_notice(self) -> str:
+        return (f"Paused at step {self.max_steps:,}, the most an MNIST Lab run may train on this server (the "
+                "operator's limit GANLAB_MNIST_MAX_STEPS). Download a checkpoint to keep the run, or Reset to "
+                "start a new one.")
+
+    def _stopped_at_limit(self) -> bool:
+        """Whether the run has reached `max_steps`; if so it is paused and the notice says why."""
+        if self.steps_left() > 0:
+            return False
+        self.playing, self.notice = False, self.limit_notice()
+        return True
+
     def play(self) -> None:
-        """Train on each live tick; the last notice (a reset, a new run) has been seen and goes."""
+        """Train on each live tick; the last notice (a reset, a new run) has been seen and goes. At the
+        step limit the run stays paused and the notice says so."""
         self.playing, self.error, self.notice = True, None, None
+        self._stopped_at_limit()
 
     def pause(self) -> None:
         self.playing = False
 
     def step(self) -> None:
-        """One iteration (D then G); the last notice goes."""
+        """One iteration (D then G), unless the run is at its step limit (the notice says so); the last
+        notice goes."""
         self.playing, self.notice = False, None
-        self._guard(lambda: self.trainer.step(1))
+        with self.lock:
+            if not self._stopped_at_limit():
+                self._guard(lambda: self.trainer.step(1))
+
+    def _train_chunk(self) -> None:
+        """Up to 4 iterations, never past `max_steps` (called with the lock held)."""
+        chunk = min(4, self.steps_left())
+        if chunk:
+            self.trainer.step(chunk)
 
     def tick(self) -> int:
-        """Train for about TRAIN_BUDGET seconds while playing; evaluate when a metrics step is crossed."""
+        """Train for about TRAIN_BUDGET seconds while playing, never past `max_steps` (there the run pauses
+        itself and the notice says why); evaluate when a metrics step is crossed."""
         if not self.playing:
             return 0
         before, start = self.trainer.step_count, time.perf_counter()
         while self.playing and time.perf_counter() - start < TRAIN_BUDGET:
-            self._guard(lambda: self.trainer.step(4))
+            self._guard(self._train_chunk)
+            self._stopped_at_limit()
         last = self.metrics[-1]["step"] if self.metrics else 0
         if self.trainer.step_count - last >= self.metrics_every:
             self.evaluate()

@@ -2,7 +2,8 @@
 
 On a shared server a student never types a server path: the MNIST Lab writes into this folder, the
 Experiments page writes its sweeps here, and the Latent Explorer lists the shipped checkpoints plus this
-folder's files only (another session's saves are not shown).
+folder's files only (another session's saves are not shown). When the operator turns server saves off
+(GANLAB_SAVES=off, ganlab.operator_settings) no page writes here, and `session_folder(create=True)` refuses.
 """
 
 from __future__ import annotations
@@ -13,17 +14,29 @@ from pathlib import Path
 
 import streamlit as st
 
+from ganlab import operator_settings
+
 SESSIONS_DIR = Path("runs") / "sessions"
 _KEY = "session_folder_name"
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """A name a user may give a saved file: letters, digits, '_', '.', '-', starting with a letter or digit,
 at most 64 characters (so no folder, no '..', no hidden file)."""
+SAVES_OFF = ("The operator of this server turned server saves off (GANLAB_SAVES=off): nothing is written on the "
+             "server for browser sessions. Downloads still work.")
+
+
+class SavesOffError(RuntimeError):
+    """A page asked for a folder to write into while the operator has turned server saves off."""
 
 
 def session_folder(root: Path | None = None, create: bool = True) -> Path:
     """This session's folder: root (default SESSIONS_DIR) / <16 random hex digits>, the name kept in
     st.session_state so every page of the session writes to the same place. Created when `create` (a page
-    about to write); a page that only lists the folder passes create=False (it may not exist yet)."""
+    about to write); a page that only lists the folder passes create=False (it may not exist yet).
+    SavesOffError when `create` and the operator turned server saves off (a page checks first; this is the
+    safety net)."""
+    if create and not operator_settings.current().saves:
+        raise SavesOffError(SAVES_OFF)
     root = SESSIONS_DIR if root is None else root
     name = st.session_state.get(_KEY)
     if not isinstance(name, str) or not re.fullmatch(r"[0-9a-f]{16}", name):

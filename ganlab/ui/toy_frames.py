@@ -14,13 +14,12 @@ from ganlab.losses import LOSSES
 from ganlab.metrics import covered_modes, grid_centres, kde_grid
 from ganlab.theory import optimal_discriminator_grid
 from ganlab.toy_snapshot import take_snapshot
+from ganlab.ui.toy_handoff import LIVE_SAMPLES, SNAPSHOT_GRID
 from ganlab.ui.toy_session import ToySession
 from ganlab.viz.spec import figure_spec
 from ganlab.viz.toy_plane import auto_arrow_scale, plane_figure
 
-SNAPSHOT_GRID = 64
 DATA_CONTOUR_GRID = 40  # p_data contours are traced by plotly.js in every frame: a coarser grid is cheaper
-LIVE_SAMPLES = 128  # fake (and real) points per live frame: each is an SVG element the browser redraws
 _DENSITY_CACHE_SIZE = 16
 
 _densities: OrderedDict = OrderedDict()

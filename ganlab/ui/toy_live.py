@@ -1,9 +1,10 @@
 """The Toy Lab's live part: the plane, the step counter, the alarms and the charts.
 
-The trainer lives in st.session_state and trains in a background worker while playing (ToySession).
-The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot): while the run plays it pulls a
-frame about every TICK_SECONDS from the run's live feed (ganlab.ui.live_feed), which paces the worker as a
-fragment tick did; the fragment here reruns every LIVE_SECONDS for the health alarms and a divergence,
+The run lives in st.session_state (ToySession) and, while playing, trains in a worker process
+(ganlab.runtime) at full speed. The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot):
+while the run plays it pulls a frame about every TICK_SECONDS from the run's live feed
+(ganlab.ui.live_feed), which asks the worker for the run's snapshot; the fragment here reruns every
+LIVE_SECONDS for the health alarms and a divergence,
 and hands the plane its figure itself when paused (Step, the timeline). The loss and metric charts
 refresh every CHART_SECONDS. Play / Pause / Step / Reset live outside the fragments. While paused, the
 timeline slider sits right under the plane, inside the live fragment, so scrubbing redraws only the plane.
@@ -21,7 +22,6 @@ from ganlab.checkpoint import checkpoint_bytes
 from ganlab.diagnostics import health_alarms
 from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
 from ganlab.losses import is_wasserstein
-from ganlab.train import Trainer
 from ganlab.ui.classroom import presenter_on
 from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
@@ -117,7 +117,7 @@ def negative_critic_note(runs: list[RunSeries]) -> str | None:
 class LiveFrame(NamedTuple):
     """What one turn of the live fragment shows, read under one hold of the run."""
 
-    trainer: Trainer  # run A's (its step count is read again when drawn)
+    step: int  # run A's step now (a playing run's: its worker's, at the frame)
     snap: dict  # what A's plane shows: the run now, or the timeline moment the slider chose
     other_snap: dict | None  # what B's plane shows (compare mode): the same step
     viewing_past: bool  # paused on a timeline moment before now
@@ -167,7 +167,7 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
     for alarm in health_alarms(frame.snap):
         notes.warning(alarm, icon="⚠️")
-    header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.trainer.step_count)
+    header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.step)
     if session.phase == "d":
         st.session_state["toy_d_shown"] = True
     if pair is None:
@@ -179,7 +179,7 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     if frame.viewing_past:  # under the slider, so scrubbing never moves the plane or the slider
         runs = "the runs are" if pair is not None else "the run is"
         st.caption(f"Showing the timeline at step {frame.snap['step']} "
-                   f"({runs} at step {frame.trainer.step_count}).")
+                   f"({runs} at step {frame.step}).")
 
 
 def _finish_shown_step(session: ToySession) -> None:
@@ -192,15 +192,18 @@ def _finish_shown_step(session: ToySession) -> None:
 
 
 def _read_frame(session: ToySession, pair: ComparePair | None, every: float | None) -> LiveFrame:
-    """Under one hold of the run (and its run B): a live frame (tick), then what the plane(s) show."""
-    with session.reading():  # the worker waits while this run (and its run B) is read
-        if pair is not None:
-            pair.tick()
-        else:
-            session.tick()
+    """Under one hold of the run (and its run B): a playing run's frame from its worker, else what the
+    plane(s) show of the run here (the run now, or the timeline moment the slider chose)."""
+    with session.reading():
+        queued = session.queue_position is not None
+        frame = session.live_frame() if session.playing else None
         if session.error and not session.playing and every == LIVE_SECONDS:
-            st.rerun(scope="app")  # diverged mid-play: redraw the controls with the message
-        trainer = session.trainer
+            st.rerun(scope="app")  # diverged or lost mid-play: redraw the controls with the message
+        if queued and session.queue_position is None and every == LIVE_SECONDS:
+            st.rerun(scope="app")  # its turn came: the queue's note goes
+        if frame is not None:
+            snaps = frame["snapshots"]
+            return LiveFrame(int(frame["step"]), snaps[0], snaps[1] if len(snaps) > 1 else None, False)
         moment = st.session_state.get("toy_moment")
         viewing_past = (not session.playing and moment is not None
                         and moment < len(timeline_steps(session)) - 1)
@@ -210,7 +213,7 @@ def _read_frame(session: ToySession, pair: ComparePair | None, every: float | No
             past = pair.other.timeline.moment_at(snap["step"]) if viewing_past else None
             other_snap = (pair.other.timeline[past]["snapshot"] if past is not None
                           else live_snapshot(pair.other))
-    return LiveFrame(trainer, snap, other_snap, viewing_past)
+    return LiveFrame(session.step, snap, other_snap, viewing_past)
 
 
 def _step_header(run: ToySession, step: int) -> str:
@@ -237,6 +240,7 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
 
 def _render_charts(session: ToySession) -> None:
     """One run's charts: losses, the divergence estimate, D's mean outputs and the metrics."""
+    session.refresh()  # a playing run's histories, from its worker
     trainer = session.trainer
     with session.reading():
         run = _run_series("A", trainer)
@@ -263,6 +267,7 @@ def _render_charts(session: ToySession) -> None:
 
 def _render_compare_charts(session: ToySession, pair: ComparePair) -> None:
     """Runs A and B on shared charts: losses, the divergence estimates and the metrics."""
+    session.refresh()  # both runs' histories, from their worker
     with session.reading():
         runs = [_run_series("A", session.trainer)]
         sizes = _chart_sizes(session.trainer)
@@ -325,6 +330,7 @@ def render_timeline(session: ToySession) -> None:
 def render_export(session: ToySession, layers: set[str]) -> None:
     """Downloads: the timeline as an interactive HTML animation, the metrics as CSV, a checkpoint."""
     with st.expander("Export"):
+        session.refresh()  # a playing run's weights and histories, from its worker
         trainer = session.trainer
         name = f"ganlab-{session.config.data.name}-{session.config.loss.name}-step{trainer.step_count}"
         if st.button("Prepare downloads", key="toy_export"):

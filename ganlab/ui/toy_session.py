@@ -1,8 +1,11 @@
 """One browser session's Toy Lab run: the trainer, play/pause/step/reset, live config changes, and
 the divergence handling. Pure Python (no streamlit) so it is unit-tested directly.
 
+In the app (`background`) a playing run trains in a worker process (ganlab.runtime; the hand-off is
+ganlab.ui.toy_handoff); in tests and scripts, tick() trains it here.
+
 Compare mode (ComparePair): run A trains run B in lockstep. Every command on A (play, pause, step, reset,
-branch) acts on both, A's worker trains both by the same steps under one lock, and both keep their
+branch) acts on both, A's group in the worker trains both by the same steps, and both keep their
 timeline moments at the same steps, so at any moment a reader sees A and B at the same step. The session's
 Lockstep holds run B and acts on both runs; each run's kept moments are a Timeline (ganlab.ui.toy_timeline)."""
 
@@ -10,43 +13,30 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig, diff
 from ganlab.live_config import apply_config
 from ganlab.run_cost import check_live_cost
+from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerLost
 from ganlab.train import Trainer, TrainingDiverged
+from ganlab.ui.toy_handoff import TICK_SECONDS, RunsInWorker
 from ganlab.ui.toy_timeline import Timeline
 
-TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
-TRAIN_BUDGET = 0.09       # seconds of training per tick, leaving time to draw
+TRAIN_BUDGET = 0.09       # seconds of training per tick in the foreground (tests, no worker)
 MAX_STEPS_PER_TICK = 2000
 TIMELINE_LENGTH = 60      # moments kept (snapshot + full state, ~0.2 MB each for the default nets)
-WORKER_CHUNK = 16         # steps the background worker trains per hold of the lock, at most
-WORKER_CHUNK_SECONDS = 0.05  # and for at most about this long (plus one iteration), so Pause is answered quickly
-WORKER_CHECK_EVERY = 128  # steps between the worker's divergence checks (each copies the good state)
-WORKER_IDLE_STOP = 10.0   # seconds without a drawn frame (tab closed) after which the worker pauses
-SHARED_TRAIN_BUDGET = 0.12  # with several sessions playing, each trains at most this / N seconds per frame
 DIVERGED_ADVICE = ("Lower the learning rates or change the loss, then press Play to continue from that state, "
                    "or Reset.")  # ends the message a divergence shows
 
-_TRAINING: set[int] = set()  # ids of sessions whose worker is training now (process-wide)
-_TRAINING_LOCK = threading.Lock()
 
-
-def sessions_training() -> int:
-    """How many sessions' workers are training in this process (for fair sharing of the CPU)."""
-    with _TRAINING_LOCK:
-        return len(_TRAINING)
-
-
-def _locked(method):
-    """Run a ToySession method holding the session's lock (the worker trains under the same lock)."""
+def _command(method):
+    """A command that changes the runs (reset, Step, branch, a config change, ...): run inside
+    ToySession.holding(), so it acts on the runs at home."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        with self.lock:
+        with self.holding():
             return method(self, *args, **kwargs)
     return wrapper
 
@@ -93,15 +83,6 @@ class Lockstep:
         if self.partner is not None:
             _labelled("B", lambda: self.partner.trainer.step(done))
 
-    def train_chunk(self, max_steps: int, seconds: float) -> None:
-        """The worker's hold of the lock: iterations of A then B, one each at a time, until `max_steps` or
-        `seconds` have passed (at least one); unchecked (the worker checks). Bounded in time, so Pause waits
-        at most about `seconds` plus one iteration of each run (ganlab.run_cost bounds an iteration)."""
-        start, done = time.perf_counter(), 0
-        while done < max_steps and (done == 0 or time.perf_counter() - start < seconds):
-            self.each(lambda trainer: trainer.step(1, check=False))
-            done += 1
-
     def common_step(self, at_most: int) -> int | None:
         """The latest step <= at_most that every run keeps on its timeline."""
         kept = set.intersection(*(run.timeline.steps() for run in self.runs()))
@@ -115,7 +96,6 @@ class Lockstep:
             run.timeline.go_back_to(step, run.trainer)
             run.playing = False
             run.phase = "idle"
-            run._checked = step
 
     def recover(self, err: TrainingDiverged) -> str:
         """After a divergence: every run paused; a pair goes back to the latest step both keep (or restarts),
@@ -135,7 +115,7 @@ class Lockstep:
 
 
 @dataclass
-class ToySession:
+class ToySession(RunsInWorker):
     """The state a Toy Lab page keeps in st.session_state.
 
     `phase` is "d" after Step has done the discriminator half and the generator half is pending.
@@ -153,23 +133,21 @@ class ToySession:
     timeline_every: int = 100
     arrow_scale: float | None = None  # the plane's arrow scale, fixed per run (None: set at the next frame)
     timeline: Timeline = field(default_factory=lambda: Timeline(maxlen=TIMELINE_LENGTH))
-    background: bool = False  # train in a worker thread while playing (the app); False: in tick() (tests)
+    background: bool = False  # train in a worker process while playing (the app); False: in tick() (tests)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     leader: ToySession | None = field(default=None, repr=False, compare=False)
     lockstep: Lockstep = field(init=False, repr=False, compare=False)
-    _worker: threading.Thread | None = field(default=None, init=False, repr=False, compare=False)
-    _since_frame: int = field(default=0, init=False, repr=False)
-    _checked: int = field(default=0, init=False, repr=False)  # the step of the worker's last divergence check
-    _last_frame: float = field(default=0.0, init=False, repr=False)
-    _frame_event: threading.Event = field(default_factory=threading.Event, init=False, repr=False, compare=False)
-    _may_train: threading.Event = field(default_factory=threading.Event, init=False, repr=False, compare=False)
-    _readers: int = field(default=0, init=False, repr=False)
-    _readers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    remote: RemoteGroup | None = field(default=None, init=False, repr=False, compare=False)  # training there
+    lost: bool = field(default=False, init=False)  # the worker that trained the run died
+    queue_position: int | None = field(default=None, init=False)  # waiting for a training slot (1: next)
+    shown_step: int = field(default=0, init=False)  # the step of the latest live frame
+    _ticket: Ticket = field(default_factory=Ticket, init=False, repr=False, compare=False)
+    _depth: int = field(default=0, init=False, repr=False)  # commands in progress (see _command)
+    _refreshed: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self):
         self.trainer = Trainer(self.config)  # validates the config (a library boundary) and keeps its own copy
         self.lockstep = Lockstep(self)
-        self._may_train.set()
         self.timeline.keep(self.trainer)
 
     @property
@@ -177,40 +155,34 @@ class ToySession:
         """Run B of a compare pair (None alone)."""
         return self.lockstep.partner
 
+    @property
+    def step(self) -> int:
+        """The run's step now: the latest live frame's while a worker trains it."""
+        lead = self.leader or self
+        return max(lead.shown_step, self.trainer.step_count) if lead.remote else self.trainer.step_count
+
     @contextmanager
     def reading(self):
-        """Hold the run still to read it (draw a frame, take a snapshot): the worker finishes its current
-        chunk and waits until every reader is done. Python's locks are not fair, so without this the
-        worker, which retakes the lock right after each chunk, can keep a frame waiting for several.
-        Reading run B of a pair holds its leader (whose worker trains both) still."""
-        leader = self.leader
-        if leader is not None:
-            with leader.reading():
-                yield self
-            return
-        with self._readers_lock:
-            self._readers += 1
-            self._may_train.clear()
-        try:
-            with self.lock:
-                yield self
-        finally:
-            with self._readers_lock:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._may_train.set()
+        """Hold the runs still to read them (draw a frame, take a snapshot): the session's lock (run B of a
+        pair holds its leader's)."""
+        with self.lock:
+            yield self
 
     # --- controls ----------------------------------------------------------------------------
 
     def play(self) -> None:
-        self.error = None
-        self.lockstep.set_playing(True)
+        with self.lock:
+            self.error = None
+            self.lost = False
+            self.lockstep.set_playing(True)
+            self._resume()
 
     def pause(self) -> None:
-        self.lockstep.set_playing(False)
-        self.join_worker()
+        with self.lock:
+            self.lockstep.set_playing(False)
+            self._bring_home()
 
-    @_locked
+    @_command
     def reset(self, notice: str = "Reset: a new run from step 0.") -> None:
         """A fresh run from the current config (step 0); in compare mode both runs."""
         for run in self.lockstep.runs():
@@ -223,11 +195,11 @@ class ToySession:
         self.phase = "idle"
         self.error = None
         self.arrow_scale = None
-        self._checked = self._since_frame = 0
+        self.lost = False
         self.timeline.clear()
         self.timeline.keep(self.trainer)
 
-    @_locked
+    @_command
     def step_discriminator(self) -> None:
         """First half of Step: one D phase (the surface moves, the samples do not); both runs of a pair."""
         self.lockstep.set_playing(False)
@@ -235,21 +207,20 @@ class ToySession:
         if self.error is None:
             self.lockstep.set_phase("d")
 
-    @_locked
+    @_command
     def step_generator(self) -> None:
         """Second half of Step: one G phase; completes the iteration (the counter rises by one)."""
-        if self.phase != "d":
-            return
+        if self.phase == "d":
+            self._finish_step()
+
+    def _finish_step(self) -> None:
         self._guard(lambda: self.lockstep.each(lambda trainer: (trainer.g_phase(), trainer.check())))
         self.lockstep.set_phase("idle")
 
     def tick(self) -> int:
-        """One live frame. In the foreground: train for up to TRAIN_BUDGET seconds / steps_per_tick
-        steps. In the background: make sure the worker runs and let it train the next steps_per_tick.
-        Returns the steps done since the previous frame."""
-        if self.background:
-            return self._frame_taken()
-        if not self.playing:
+        """In the foreground (no worker: tests, scripts): train for up to TRAIN_BUDGET seconds /
+        steps_per_tick steps; returns the steps done. In the background the worker trains: 0."""
+        if self.background or not self.playing:
             return 0
         if self.phase == "d":
             self.step_generator()
@@ -261,15 +232,18 @@ class ToySession:
 
     # --- compare mode: run B in lockstep ----------------------------------------------------------
 
+    @_command
     def pair_with(self, other: ToySession) -> None:
         """Make `other` run B of a compare pair: trained, stepped, reset and branched with this run, under
         this run's lock (so a reader of either sees both at the same step)."""
         with self.lock:
+            other.pause()
             if self.partner is not None and self.partner is not other:
                 self.unpair()
             self.lockstep.partner, other.leader, other.lock = other, self, self.lock
             other.playing = self.playing
 
+    @_command
     def unpair(self) -> None:
         """Leave compare mode: run B stops and is no longer trained."""
         with self.lock:
@@ -289,14 +263,14 @@ class ToySession:
 
     # --- timeline --------------------------------------------------------------------------------
 
-    @_locked
+    @_command
     def record(self) -> None:
         """Keep this moment (of both runs of a pair): its snapshot (to draw) and full state (to branch
         from). Bounded."""
         for run in self.lockstep.runs():
             run.timeline.keep(run.trainer)
 
-    @_locked
+    @_command
     def branch(self, index: int) -> None:
         """Go back to timeline moment `index` (weights, optimisers, RNG, histories) and drop later ones;
         in compare mode run B goes back to the same step."""
@@ -308,78 +282,6 @@ class ToySession:
         self.error = None
         self.notice = f"Branched from step {step}: change a setting and press Play."
 
-    # --- background worker (never calls streamlit) ------------------------------------------------
-
-    def _check(self) -> None:
-        """Divergence check of the steps the worker trained since the last one (call holding the lock)."""
-        self._guard(lambda: self.lockstep.each(lambda trainer: trainer.check()))
-        self._checked = self.trainer.step_count
-
-    def _frame_taken(self) -> int:
-        with self.reading():
-            self._check()  # a frame never shows unchecked (possibly non-finite) weights
-            done, self._since_frame = self._since_frame, 0
-            self._last_frame = time.monotonic()
-            if self.playing and (self._worker is None or not self._worker.is_alive()):
-                self._worker = threading.Thread(target=self._work, name="ganlab-toy-trainer", daemon=True)
-                self._worker.start()
-        self._frame_event.set()
-        return done
-
-    def _work(self) -> None:
-        with _TRAINING_LOCK:
-            _TRAINING.add(id(self))
-        try:
-            self._train_while_playing()
-        finally:
-            with self.lock:
-                self._check()  # the last steps before a pause
-            with _TRAINING_LOCK:
-                _TRAINING.discard(id(self))
-
-    def _train_while_playing(self) -> None:
-        """Train up to steps_per_tick steps per drawn frame. When N > 1 sessions play at once, each also
-        stops after SHARED_TRAIN_BUDGET / N seconds past its last frame, so every page keeps drawing
-        (fewer steps per frame) instead of stalling behind the others' training."""
-        while True:
-            self._may_train.wait(0.5)  # a frame being drawn goes first
-            with self.lock:
-                if not self.playing or self.error:
-                    return
-                since = time.monotonic() - self._last_frame
-                if since > WORKER_IDLE_STOP:
-                    self.playing = False  # nobody is watching: pause rather than burn the CPU
-                    return
-                room = self.steps_per_tick - self._since_frame
-                sharing = sessions_training()
-                if sharing > 1 and since > SHARED_TRAIN_BUDGET / sharing:
-                    room = 0
-                if room > 0:
-                    if self.phase == "d":
-                        self.step_generator()
-                    before = self.trainer.step_count
-                    chunk = min(WORKER_CHUNK, room)
-                    self._guard(lambda chunk=chunk: self.lockstep.train_chunk(chunk, WORKER_CHUNK_SECONDS))
-                    self._since_frame += max(0, self.trainer.step_count - before)
-                    if self.error is not None:
-                        continue  # diverged: paused (the loop's next turn returns)
-                    unchecked = self.trainer.step_count - self._checked
-                    keep = self.timeline.due(self.trainer.step_count, self.timeline_every)
-                    if keep or not 0 <= unchecked < WORKER_CHECK_EVERY:
-                        self._check()
-                    if keep and self.error is None:
-                        self.record()
-            if room <= 0:
-                self._frame_event.wait(0.1)
-                self._frame_event.clear()
-            else:
-                time.sleep(0)  # let the drawing thread take the lock between chunks
-
-    def join_worker(self, timeout: float = 5.0) -> None:
-        worker = self._worker
-        if worker is not None and worker is not threading.current_thread():
-            worker.join(timeout)
-
     def _guard(self, action) -> None:
         """Run a training action; a divergence pauses (both runs of a pair, which go back to the latest step
         both keep: Lockstep.recover) and says what happened."""
@@ -390,7 +292,7 @@ class ToySession:
 
     # --- config ----------------------------------------------------------------------------------
 
-    @_locked
+    @_command
     def set_config(self, config: RunConfig) -> list[str]:
         """Apply a new config, a validated one (with_overrides, from_dict or validate made it): live where
         possible, else restart. Returns the options that forced a restart. ConfigError, and no change, when
@@ -410,7 +312,15 @@ class ToySession:
         return restart
 
     def set_speed(self, steps_per_tick: int) -> None:
-        self.steps_per_tick = max(1, min(int(steps_per_tick), MAX_STEPS_PER_TICK))
+        """Steps per frame interval (TICK_SECONDS): a worker trains at most steps_per_tick / TICK_SECONDS
+        iterations per second."""
+        with self.lock:
+            self.steps_per_tick = max(1, min(int(steps_per_tick), MAX_STEPS_PER_TICK))
+            if self.remote is not None:
+                try:
+                    self.remote.set_rate(self.steps_per_tick / TICK_SECONDS)
+                except WorkerLost as err:
+                    self._lost(err)
 
 
 @dataclass
@@ -425,7 +335,7 @@ class ComparePair:
 
     def __post_init__(self):
         other = ToySession(self.main.partner_config(self.overrides), background=self.main.background)
-        with self.main.lock:
+        with self.main.holding():
             self.main.pair_with(other)
             self.other = other
             if self.main.trainer.step_count or self.main.phase != "idle":
@@ -438,7 +348,7 @@ class ComparePair:
         from ganlab.config import with_overrides
 
         check_live_cost(with_overrides(config, self.overrides), "run B: ")  # raises before either run changes
-        with self.main.lock:
+        with self.main.holding():
             restart = self.main.set_config(config)
             self.sync(restart)
             return restart
@@ -446,7 +356,7 @@ class ComparePair:
     def sync(self, restarted: list[str] | tuple = ()) -> None:
         """Follow the main run's config (keeping the differing options). When only one of the two had to
         restart (say an option B pins changed A's networks), both restart, so they stay in step."""
-        with self.main.lock:
+        with self.main.holding():
             restart = self.other.set_config(self.main.partner_config(self.overrides))
             self.other.playing = self.main.playing and self.main.error is None
             if self.other.trainer.step_count != self.main.trainer.step_count:

@@ -203,3 +203,15 @@ def test_every_divergence_has_value_and_error():
     dataset = make_dataset("grid25")
     out = estimator(dataset).estimate(draw(dataset, 500, 2))
     assert set(out) == {*DIVERGENCES, *(f"{k}_se" for k in DIVERGENCES), "bandwidth"}
+
+
+def test_select_bandwidth_remembers_the_same_samples_and_seed_and_equals_the_uncached_choice():
+    from ganlab.metrics import divergence_estimates as de
+
+    points = np.random.default_rng(3).normal(size=(400, 2))
+    first = de.select_bandwidth(points, seed=5)
+    assert first == de.select_bandwidth_uncached(points, seed=5)
+    de._BANDWIDTHS[next(reversed(de._BANDWIDTHS))] = 123.0  # a remembered value is served as is
+    assert de.select_bandwidth(points.copy(), seed=5) == 123.0
+    assert de.select_bandwidth(points, seed=6) == de.select_bandwidth_uncached(points, seed=6)  # another seed
+    de._BANDWIDTHS.clear()

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ganlab import operator_settings
+from ganlab.operator_settings import OperatorSettings
 from ganlab.sweep import MAX_SEEDS, SweepSpec, load_spec, run_sweep
-from ganlab.ui.experiments import SweepJob, saved_sweeps
+from ganlab.ui.experiments import SAVES_OFF_NO_SWEEPS, SweepJob, saved_sweeps, spec_from_form
 from ganlab.ui.session_files import SESSIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +122,76 @@ def test_link_words_show_as_typed_in_the_link_notes():
 
     shown = as_plain_text("[click](http://x.org) d_steps: 21 is outside [1, 20] $x$ *b* <i>")
     assert shown == r"[click\](http\:\/\/x.org) d_steps: 21 is outside [1, 20] \$x\$ \*b\* \<i\>"
+
+
+@pytest.fixture
+def operator_env(monkeypatch):
+    """operator_env(NAME=value, ...) sets the operator's variables and clears operator_settings' cache (which
+    is cleared again after the test)."""
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        operator_settings.clear_cache()
+
+    yield set_env
+    operator_settings.clear_cache()
+
+
+def test_the_page_builder_takes_the_form_and_keeps_the_preset_rest():
+    preset = SweepSpec(["ring8"], ["hinge"], [0], 100, base={"batch_size": "16"}, workers=2)
+    spec = spec_from_form(preset, ["ring8", "grid25"], ["hinge", "nonsaturating"], "0-2", 50, 1,
+                          OperatorSettings(sweep_max_runs=12, sweep_max_total_steps=600))
+    assert spec == SweepSpec(["ring8", "grid25"], ["hinge", "nonsaturating"], [0, 1, 2], 50,
+                             base={"batch_size": "16"}, workers=1)  # 12 runs x 50 steps = 600: just allowed
+    assert preset.seeds == [0]  # the preset itself is not changed
+
+
+def test_the_page_builder_refuses_a_sweep_over_the_operator_limits(operator_env):
+    operator_env(GANLAB_SWEEP_MAX_RUNS="3")
+    with pytest.raises(ValueError) as err:
+        spec_from_form(tiny_spec(), ["ring8"], ["hinge", "nonsaturating"], "0,1", 10, 1)
+    assert str(err.value) == ("runs: at most 3 per sweep on this server (the operator's limit "
+                              "GANLAB_SWEEP_MAX_RUNS), got 4")
+    operator_env(GANLAB_SWEEP_MAX_RUNS="4", GANLAB_SWEEP_MAX_TOTAL_STEPS="39")
+    with pytest.raises(ValueError) as err:
+        spec_from_form(tiny_spec(), ["ring8"], ["hinge", "nonsaturating"], "0,1", 10, 1)
+    assert str(err.value) == ("steps: at most 39 iterations in all (runs x steps) on this server (the operator's "
+                              "limit GANLAB_SWEEP_MAX_TOTAL_STEPS), got 4 x 10 = 40")
+    assert spec_from_form(tiny_spec(), ["ring8"], ["hinge", "nonsaturating"], "0,1", 9, 1).steps == 9
+
+
+def test_the_library_limits_still_come_first_in_the_page_builder():
+    with pytest.raises(ValueError, match=f"^Seeds: at most {MAX_SEEDS} seeds per sweep"):
+        spec_from_form(tiny_spec(), ["ring8"], ["hinge"], f"0-{MAX_SEEDS}", 10, 1, OperatorSettings())
+    with pytest.raises(ValueError, match="^pick at least one dataset and one loss$"):
+        spec_from_form(tiny_spec(), [], ["hinge"], "0", 10, 1, OperatorSettings())
+
+
+def test_page_refuses_a_sweep_over_the_operator_limit_and_shows_the_limits(tmp_path, monkeypatch, operator_env):
+    monkeypatch.chdir(tmp_path)
+    operator_env(GANLAB_SWEEP_MAX_RUNS="5", GANLAB_SWEEP_MAX_TOTAL_STEPS="3000")
+    app = AppTest.from_file(str(ROOT / "pages" / "experiments.py"), default_timeout=60).run()
+    assert ("Limits of one sweep (the server is shared): at most 5 runs, 50 seeds, 3,000 steps per run and 3,000 "
+            "steps in all.") in [c.value for c in app.caption]
+    assert app.number_input[0].max == 3000
+    app.number_input[0].set_value(10)
+    app.button[0].click().run()  # the page's default: ring8 x nonsaturating, wgan-gp x seeds 0, 1, 2 = 6 runs
+    assert [e.value for e in app.error] == ["Sweep not started: runs: at most 5 per sweep on this server (the "
+                                            "operator's limit GANLAB_SWEEP_MAX_RUNS), got 6"]
+    assert "exp_job" not in app.session_state
+    assert not Path("runs").exists()
+
+
+def test_page_starts_no_sweep_when_server_saves_are_off(tmp_path, monkeypatch, operator_env):
+    monkeypatch.chdir(tmp_path)
+    operator_env(GANLAB_SAVES="off")
+    app = AppTest.from_file(str(ROOT / "pages" / "experiments.py"), default_timeout=60).run()
+    assert not app.exception
+    assert [i.value for i in app.info] == [SAVES_OFF_NO_SWEEPS]
+    assert "GANLAB_SAVES=off" in SAVES_OFF_NO_SWEEPS
+    assert app.button[0].label == "Run sweep" and app.button[0].disabled
+    assert app.caption[-1].value == "No sweep yet: this server runs none from this page (see above)."
+    with pytest.raises(ValueError, match="GANLAB_SAVES=off"):
+        spec_from_form(tiny_spec(), ["ring8"], ["hinge"], "0", 10, 1, OperatorSettings(saves=False))
+    assert not Path("runs").exists()

@@ -5,7 +5,7 @@ import time
 from starlette.requests import Request
 
 from ganlab.config import RunConfig
-from ganlab.ui.live_feed import FEED_PATH, LIVE_ROUTES, PlaneFeed, find_feed, frame_endpoint
+from ganlab.ui.live_feed import FEED_PATH, LIVE_ROUTES, RUNTIME_PATH, PlaneFeed, find_feed, frame_endpoint
 from ganlab.ui.toy_session import ComparePair, ToySession
 
 LAYERS = frozenset({"discriminator", "real", "fake", "arrows"})
@@ -29,7 +29,7 @@ def test_a_feed_is_found_by_its_token_until_the_page_drops_it():
     gc.collect()
     assert find_feed(token) is None  # held weakly: gone with the browser session's state
     assert get(token).status_code == 404
-    assert [route.path for route in LIVE_ROUTES] == [FEED_PATH + "/{token}"]
+    assert [route.path for route in LIVE_ROUTES] == [FEED_PATH + "/{token}", RUNTIME_PATH]
 
 
 def test_a_paused_run_sends_no_frame_and_a_playing_one_sends_its_plane_and_trains_between_frames():

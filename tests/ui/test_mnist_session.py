@@ -108,5 +108,66 @@ def test_saving_while_the_live_tick_trains_keeps_the_history_whole():
     saved = len(saves)
     worker.join()
     assert not errors, errors
-    steps = session.trainer.history.as_arrays()["step"]
-    assert saved > 3 and list(steps) == list(range(1, session.trainer.step_count + 1))  # every step once
+    history = session.trainer.history
+    steps = history.as_arrays()["step"]
+    stride = history.stride  # the history halves its resolution past `capacity` rows (a fast machine gets there)
+    expected = [step for step in range(1, session.trainer.step_count + 1) if step % stride == 0]
+    assert saved > 3 and list(steps) == expected  # every step on the stride, once
+
+
+def capped_session(monkeypatch, limit: int) -> MnistSession:
+    """A small session under the operator's GANLAB_MNIST_MAX_STEPS=limit (the cache cleared before and after)."""
+    from ganlab import operator_settings
+
+    monkeypatch.setenv("GANLAB_MNIST_MAX_STEPS", str(limit))
+    operator_settings.clear_cache()
+    try:
+        session = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
+    finally:
+        operator_settings.clear_cache()
+    session.metrics_every = 10**9
+    return session
+
+
+LIMIT_NOTICE = ("Paused at step 10, the most an MNIST Lab run may train on this server (the operator's limit "
+                "GANLAB_MNIST_MAX_STEPS). Download a checkpoint to keep the run, or Reset to start a new one.")
+
+
+def test_the_operator_step_limit_pauses_the_run_at_exactly_the_limit(monkeypatch):
+    session = capped_session(monkeypatch, 10)  # not a multiple of the tick's chunk of 4 steps
+    assert session.max_steps == 10
+    session.play()
+    trained, ticks = [], 0
+    while session.playing and ticks < 100:  # usually one tick (TRAIN_BUDGET); more on a busy machine
+        trained.append(session.tick())
+        ticks += 1
+    assert (sum(trained), session.trainer.step_count, session.playing) == (10, 10, False)
+    assert session.notice == LIMIT_NOTICE
+    assert list(session.trainer.history.as_arrays()["step"]) == list(range(1, 11))
+    assert session.tick() == 0  # paused: nothing more
+
+
+def test_play_and_step_at_the_limit_say_so_instead_of_training(monkeypatch):
+    session = capped_session(monkeypatch, 10)
+    session.trainer.step(9)
+    session.step()  # the tenth step is allowed
+    assert (session.trainer.step_count, session.notice) == (10, None)
+    session.step()
+    assert (session.trainer.step_count, session.notice) == (10, LIMIT_NOTICE)
+    session.notice = None
+    session.play()
+    assert (session.playing, session.notice, session.trainer.step_count) == (False, LIMIT_NOTICE, 10)
+    session.reset()  # a new run may train again
+    session.play()
+    assert (session.playing, session.notice) == (True, None)
+
+
+def test_the_step_limit_defaults_to_the_operator_default(monkeypatch):
+    from ganlab import operator_settings
+
+    monkeypatch.delenv("GANLAB_MNIST_MAX_STEPS", raising=False)
+    operator_settings.clear_cache()
+    try:
+        assert small_session().max_steps == 20000
+    finally:
+        operator_settings.clear_cache()

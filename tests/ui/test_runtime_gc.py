@@ -58,3 +58,29 @@ def test_control_freezing_on_every_rerun_kept_the_closed_session_alive():
     old = probe("freeze-on-every-rerun")
     assert old["grew"] > 0
     assert old["alive"] == ["mnist_session", "toy_session"]
+
+
+def test_collect_garbage_frees_cycles_and_the_malloc_thresholds_are_fixed_on_glibc():
+    import gc
+    import platform
+    import weakref
+
+    from ganlab.runtime.memory import collect_garbage, fix_malloc_thresholds
+
+    class Node:
+        pass
+
+    node = Node()
+    node.self = node  # a reference cycle: only the collector frees it
+    alive = weakref.ref(node)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del node
+        assert alive() is not None
+        collect_garbage()
+        assert alive() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert fix_malloc_thresholds() is (platform.libc_ver()[0] == "glibc")

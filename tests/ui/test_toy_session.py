@@ -1,13 +1,10 @@
-import time
 
-import numpy as np
 import pytest
 import torch
 
 from ganlab.config import RunConfig, with_overrides
-from ganlab.toy_snapshot import take_snapshot
 from ganlab.ui.toy_presets import PRESETS
-from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ToySession
+from ganlab.ui.toy_session import ToySession
 
 
 @pytest.fixture(autouse=True)
@@ -67,41 +64,6 @@ def test_divergence_pauses_with_a_message_and_keeps_the_last_good_state():
     assert "diverged at step" in session.error and "Reset" in session.error
     session.reset()
     assert session.error is None and session.trainer.step_count == 0
-
-
-def test_in_the_background_a_divergence_is_caught_before_a_frame_shows_it():
-    session = ToySession(small(**{"g_opt.name": "sgd", "d_opt.name": "sgd", "g_opt.lr": "10", "d_opt.lr": "10",
-                                  "loss.name": "wgan-gp", "loss.gp_lambda": "10000"}), background=True)
-    session.set_speed(300)
-    session.play()
-    deadline = time.monotonic() + 20
-    while session.playing and time.monotonic() < deadline:
-        session.tick()  # a frame: checks the worker's unchecked steps first
-        time.sleep(0.05)
-    session.join_worker()
-    assert not session.playing and "diverged at step" in session.error
-    with session.lock:
-        assert all(torch.isfinite(p).all() for p in session.trainer.G.parameters())  # the last good state
-        assert all(torch.isfinite(p).all() for p in session.trainer.D.parameters())
-        assert np.isfinite(take_snapshot(session.trainer, n_samples=16, grid_size=8)["fake"]).all()
-
-
-def test_the_worker_checks_every_so_many_steps_and_at_a_pause():
-    from ganlab.ui.toy_session import WORKER_CHECK_EVERY
-
-    session = ToySession(RunConfig(device="cpu", batch_size=32), background=True)
-    session.set_speed(2 * WORKER_CHECK_EVERY)
-    session.play()
-    session.tick()
-    deadline = time.monotonic() + 20
-    while session.trainer.step_count < 2 * WORKER_CHECK_EVERY and time.monotonic() < deadline:
-        time.sleep(0.05)
-    session.pause()
-    with session.lock:
-        trainer = session.trainer
-        assert trainer.step_count == 2 * WORKER_CHECK_EVERY
-        assert len(trainer.history) == trainer.step_count  # every step checked into the history by the pause
-        assert session._checked == trainer.step_count
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -164,58 +126,6 @@ def test_compare_pair_trains_two_losses_from_the_same_seed():
     assert main.trainer.step_count == pair.other.trainer.step_count == 0
 
 
-def test_with_several_sessions_playing_each_trains_a_share_per_frame_then_waits():
-    from ganlab.ui import toy_session as ts
-
-    session = ToySession(RunConfig(device="cpu", batch_size=32), background=True)
-    session.steps_per_tick = MAX_STEPS_PER_TICK  # far more than fits in the shared budget
-    with ts._TRAINING_LOCK:
-        ts._TRAINING.add(-1)  # another session is training too
-    try:
-        session.play()
-        session._frame_taken()
-        time.sleep(0.6)
-        first = session._since_frame
-        time.sleep(0.4)
-        assert 0 < first == session._since_frame < MAX_STEPS_PER_TICK  # waits for the next frame
-        assert ts.sessions_training() == 2
-        session._frame_taken()  # a frame is drawn: it trains again
-        time.sleep(0.3)
-        assert session.trainer.step_count > first
-    finally:
-        session.pause()
-        session.join_worker()
-        with ts._TRAINING_LOCK:
-            ts._TRAINING.discard(-1)
-    assert ts.sessions_training() == 0
-
-
-
-def test_a_reader_holds_the_run_still_and_the_worker_resumes_after():
-    session = ToySession(RunConfig(device="cpu", batch_size=32), background=True)
-    session.set_speed(MAX_STEPS_PER_TICK)
-    session.play()
-    session.tick()
-    try:
-        deadline = time.monotonic() + 20
-        while session.trainer.step_count == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        with session.reading():
-            held = session.trainer.step_count
-            time.sleep(0.3)  # the worker would train hundreds of steps in this time
-            assert session.trainer.step_count == held
-            with session.reading():  # readers nest (a frame reads, then takes a snapshot)
-                assert session.trainer.step_count == held
-            assert not session._may_train.is_set()
-        assert session._may_train.is_set()
-        deadline = time.monotonic() + 20
-        while session.trainer.step_count == held and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert session.trainer.step_count > held
-    finally:
-        session.pause()
-
-
 # --- compare mode: A and B in lockstep (issue 16) ------------------------------------------------------
 
 def snapshot_inputs(session: ToySession) -> dict:
@@ -263,31 +173,6 @@ def test_compare_pair_steps_plays_pauses_and_resets_both_runs_in_lockstep():
     assert torch.equal(a["z"], b["z"]) and torch.equal(a["real"], b["real"])
     pair.reset()
     assert steps(pair) == (0, 0) and [m["step"] for m in pair.other.timeline] == [0]
-
-
-def test_compare_pair_in_the_background_shows_both_runs_at_the_same_step_at_every_frame():
-    from ganlab.ui.toy_session import ComparePair
-
-    main = ToySession(small(**{"tricks.unrolled_steps": "3"}), background=True)  # A: several times slower than B
-    pair = ComparePair(main, {"tricks.unrolled_steps": "0"})
-    main.set_speed(40)
-    main.play()
-    seen = []
-    try:
-        deadline = time.monotonic() + 30
-        while (not seen or seen[-1][0] < 200) and time.monotonic() < deadline:
-            with main.reading():  # a frame: what both planes draw
-                pair.tick()
-                seen.append(steps(pair))
-            time.sleep(0.02)
-    finally:
-        main.pause()
-    assert seen[-1][0] >= 200
-    assert all(a == b for a, b in seen), [s for s in seen if s[0] != s[1]][:5]
-    assert main.trainer.step_count == pair.other.trainer.step_count >= seen[-1][0]
-    assert not pair.other.playing and main._worker is not None and not main._worker.is_alive()
-    kept = [m["step"] for m in main.timeline]
-    assert kept == [m["step"] for m in pair.other.timeline] and len(kept) >= 2  # kept at the same steps
 
 
 def test_branching_a_pair_takes_both_runs_back_to_the_same_moment():
@@ -401,16 +286,3 @@ def test_a_compare_link_beyond_the_live_cost_is_refused_and_nothing_changes():
     assert session.config is before and session.trainer.config.batch_size == 32
 
 
-def test_the_workers_hold_of_the_lock_is_bounded_in_time_not_only_in_steps():
-    """Pause waits for the worker's current hold: past its time budget a hold trains one iteration more (of
-    each run of a pair), however many steps a frame asked for."""
-    from ganlab.ui.toy_session import ComparePair
-
-    session = ToySession(small())
-    pair = ComparePair(session, {"loss.name": "hinge"})
-    with session.lock:
-        session.lockstep.train_chunk(16, seconds=0.0)
-    assert session.trainer.step_count == pair.other.trainer.step_count == 1
-    with session.lock:
-        session.lockstep.train_chunk(16, seconds=60.0)
-    assert session.trainer.step_count == pair.other.trainer.step_count == 17

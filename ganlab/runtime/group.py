@@ -1,0 +1,166 @@
+"""A group of runs a training worker owns: one Toy Lab run, or compare mode's A and B, trained in lockstep
+(A then B, one iteration each at a time, so both are always at the same step). Pure Python and torch, no
+processes: the worker (ganlab.runtime.worker) drives it, and the tests drive it directly.
+
+The group trains at full speed, up to `max_rate` iterations per second (the Toy Lab's speed setting), in
+slices of `slice_seconds` so that the worker can answer the server between slices. Every `check_every`
+iterations, and before every frame, each trainer checks its staged losses and weights (ganlab.rollback): a
+divergence stops the group, the trainer back at its last good state, and the group says which run it was.
+Every `timeline_every` iterations it keeps a timeline moment of every run (the same moment the Toy Lab
+keeps: ganlab.ui.toy_timeline), which the server collects with the next frame.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+from ganlab.config import RunConfig
+from ganlab.rollback import TrainingDiverged
+from ganlab.toy_snapshot import take_snapshot
+from ganlab.train import Trainer
+
+CHECK_EVERY = 128      # iterations between divergence checks (each copies the good state)
+PENDING_MOMENTS = 60   # timeline moments kept for the server, per run, while it does not collect them
+
+
+@dataclass
+class RunSpec:
+    """What the server hands a worker to continue one run: its config, its full state, and the step of its
+    latest timeline moment (the next one is due `timeline_every` steps later)."""
+
+    config: RunConfig
+    state: dict
+    last_kept: int
+
+
+@dataclass
+class Divergence:
+    """A divergence, as it crosses processes: which run ("A" / "B"), and TrainingDiverged's fields."""
+
+    label: str
+    step: int
+    quantity: str
+    value: float
+    restored_step: int
+
+    @classmethod
+    def of(cls, label: str, err: TrainingDiverged) -> Divergence:
+        return cls(label, err.step, err.quantity, err.value, err.restored_step)
+
+    def error(self) -> TrainingDiverged:
+        err = TrainingDiverged(self.step, self.quantity, self.value, self.restored_step)
+        err.run_label = self.label
+        return err
+
+
+@dataclass
+class RunGroup:
+    """Trainers of one session's runs (A, and B in compare mode), trained in lockstep."""
+
+    specs: list[RunSpec]
+    timeline_every: int = 100
+    max_rate: float = 5000.0          # iterations per second at most
+    snapshot_samples: int = 128       # points per live frame
+    snapshot_grid: int = 64           # D's surface resolution per live frame
+    trainers: list[Trainer] = field(init=False)
+    last_kept: list[int] = field(init=False)
+    moments: list[list[dict]] = field(init=False)  # per run: moments kept since the server last collected
+    divergence: Divergence | None = None
+    failure: str | None = None        # an error other than a divergence stopped the group (its text)
+    last_frame: float = field(default_factory=time.monotonic)
+    _unchecked: int = 0
+    _allowance: float = 1.0           # iterations the rate limit allows now
+    _refilled: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self):
+        self.trainers = []
+        for spec in self.specs:
+            trainer = Trainer(spec.config)
+            trainer.load_state_dict(spec.state)
+            trainer.rollback.keep()  # the state the server handed over is the last good one
+            self.trainers.append(trainer)
+        self.last_kept = [spec.last_kept for spec in self.specs]
+        self.moments = [[] for _ in self.specs]
+        self.specs = []  # the states now live in the trainers
+
+    @property
+    def step(self) -> int:
+        return self.trainers[0].step_count
+
+    @property
+    def trainable(self) -> bool:
+        return self.divergence is None and self.failure is None
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        burst = max(1.0, self.max_rate * 0.2)  # at most 0.2 s of iterations saved up
+        self._allowance = min(burst, self._allowance + (now - self._refilled) * self.max_rate)
+        self._refilled = now
+
+    def train_slice(self, seconds: float) -> int:
+        """Iterations of every run, one each at a time, for about `seconds` (at least one when the rate
+        allows); then the checks and timeline moments that fell due. Returns the iterations done."""
+        if not self.trainable:
+            return 0
+        self._refill()
+        start, done = time.perf_counter(), 0
+        while self._allowance >= 1 and (done == 0 or time.perf_counter() - start < seconds):
+            for trainer in self.trainers:
+                trainer.step(1, check=False)
+            done += 1
+            self._allowance -= 1
+        self._unchecked += done
+        if done:
+            due = self.step - self.last_kept[0] >= self.timeline_every
+            if due or self._unchecked >= CHECK_EVERY:
+                self.check()
+            if due and self.trainable:
+                self.keep_moment()
+        return done
+
+    def check(self) -> bool:
+        """Check every run's steps since the last check; a divergence stops the group. Returns whether all
+        are healthy."""
+        for label, trainer in zip("AB", self.trainers, strict=False):
+            try:
+                trainer.check()
+            except TrainingDiverged as err:
+                self.divergence = Divergence.of(label, err)
+                return False
+        self._unchecked = 0
+        return True
+
+    def keep_moment(self) -> None:
+        """A timeline moment of every run now (its snapshot to draw, its full state to branch from)."""
+        for index, trainer in enumerate(self.trainers):
+            pending = self.moments[index]
+            pending.append({"step": trainer.step_count, "snapshot": take_snapshot(trainer),
+                            "state": copy.deepcopy(trainer.state_dict())})
+            del pending[:-PENDING_MOMENTS]
+            self.last_kept[index] = trainer.step_count
+
+    def take_moments(self) -> list[list[dict]]:
+        """The moments kept since the last call, per run (oldest first)."""
+        moments, self.moments = self.moments, [[] for _ in self.trainers]
+        return moments
+
+    def frame(self) -> dict:
+        """What a live frame shows, checked first (never a non-finite state): {"step", "snapshots" (one per
+        run), "moments" (new, per run), "divergence" (a Divergence or None)}."""
+        self.last_frame = time.monotonic()
+        if self.trainable:
+            self.check()
+        snapshots = [take_snapshot(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
+                     for t in self.trainers]
+        return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(),
+                "divergence": self.divergence, "failure": self.failure}
+
+    def states(self) -> dict:
+        """Every run's full state now (checked), with the new moments: what the server loads to read the
+        histories, or to take the runs back."""
+        if self.trainable:
+            self.check()
+        return {"step": self.step, "states": [t.state_dict() for t in self.trainers],
+                "moments": self.take_moments(), "divergence": self.divergence, "failure": self.failure}

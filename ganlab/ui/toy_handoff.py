@@ -1,0 +1,184 @@
+"""The half of a Toy Lab run (ToySession) that lends its runs to a training worker while they play
+(ganlab.runtime): the hand-off there and back, live frames, refreshes of the local copy, a lost worker.
+
+While a run plays in the app, its group (run A, and B in compare mode) lives in a worker process, which trains
+at full speed; the session's own trainers are a copy, brought up to date by `refresh()` (the charts, a save)
+and taken back whole by any command (`holding()`: pause, reset, Step, branch, a config change), after which
+a still-playing group goes back to a worker. Frames come from the worker (`live_frame()`), so a slow browser
+gets fewer frames, not fewer steps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+
+from ganlab.runtime.group import RunSpec
+from ganlab.runtime.pool import WorkerError, WorkerLost, training_pool
+from ganlab.toy_snapshot import take_snapshot
+
+TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
+SNAPSHOT_GRID = 64        # D's surface resolution in a live frame
+LIVE_SAMPLES = 128        # fake (and real) points per live frame: each is an SVG element the browser redraws
+REFRESH_SECONDS = 0.5     # a playing run's local copy (histories, weights) is updated at most this often
+
+class RunsInWorker:
+    """Mixed into ToySession (whose fields it uses: remote, queue_position, lost, shown_step, _ticket,
+    _depth, _refreshed, playing, error, lockstep, leader, lock, timeline, ...)."""
+
+    @contextmanager
+    def holding(self):
+        """Hold the runs at home to change them, under the lock: a playing group is first taken back from
+        its worker (its latest states loaded here), and given to a worker again when the outermost hold
+        ends and the runs still play."""
+        lead = self.leader or self
+        with self.lock:
+            lead._depth += 1
+            try:
+                lead._bring_home()
+                yield self
+            finally:
+                lead._depth -= 1
+                if lead._depth == 0:
+                    lead._resume()
+
+    def _resume(self) -> None:
+        """A playing run (A, and B in compare mode) at home goes to a worker, or waits in the queue for a
+        training slot (queue_position)."""
+        if not (self.background and self.playing and self.error is None and self.remote is None):
+            return
+        if self.leader is not None:
+            return  # run B trains with its leader
+        if self.phase == "d":
+            self._finish_step()  # Step's G half, before training on
+            if self.error is not None:
+                return
+        runs = self.lockstep.runs()
+        payload = {"specs": [RunSpec(run.config, run.trainer.state_dict(), run.timeline[-1]["step"])
+                             for run in runs],
+                   "timeline_every": self.timeline_every, "max_rate": self.steps_per_tick / TICK_SECONDS,
+                   "snapshot_samples": LIVE_SAMPLES, "snapshot_grid": SNAPSHOT_GRID}
+        pool = training_pool()
+        try:
+            self.remote = pool.start(self._ticket, payload)
+        except WorkerLost as err:
+            self._lost(err)
+            return
+        self.queue_position = None if self.remote is not None else pool.position(self._ticket)
+        self.shown_step = self.trainer.step_count
+
+    def _bring_home(self) -> None:
+        """Take the group back from its worker: the latest states (and moments) loaded here. Leaves the
+        queue when waiting."""
+        if self.queue_position is not None:
+            training_pool().leave(self._ticket)
+            self.queue_position = None
+        remote, self.remote = self.remote, None
+        if remote is None:
+            return
+        try:
+            self._absorb(remote.stop(), states=True)
+        except WorkerLost as err:
+            self._lost(err)
+
+    def _absorb(self, result: dict, states: bool) -> None:
+        """Load what a worker sent: new timeline moments, the full states (`states`), and a divergence or a
+        failure (the group then comes home, paused, with the message)."""
+        runs = self.lockstep.runs()
+        for run, moments in zip(runs, result["moments"], strict=True):
+            run.timeline.extend(m for m in moments if m["step"] > run.timeline[-1]["step"])
+        if states:
+            for run, state in zip(runs, result["states"], strict=True):
+                run.trainer.load_state_dict(state)
+                run.trainer.rollback.keep()  # the worker checked it
+        self.shown_step = int(result["step"])
+        stopped = result.get("divergence") or result.get("failure")
+        if stopped is None:
+            return
+        if self.remote is not None:  # a frame found it: take the runs home (their good states) first
+            remote, self.remote = self.remote, None
+            self._absorb(remote.stop(), states=True)
+            return
+        if result.get("divergence") is not None:
+            self.error = self.lockstep.recover(result["divergence"].error())
+        else:
+            self.lockstep.set_playing(False)
+            self.error = f"Training stopped: {result['failure']}. Press Play to try again, or Reset."
+
+    def _lost(self, err: WorkerLost) -> None:
+        """The worker died with the runs' live training: paused, with a one-click way back (restart)."""
+        self.remote = None
+        self.queue_position = None
+        self.lockstep.set_playing(False)
+        self.lockstep.set_phase("idle")
+        self.lost = True
+        step = self.lockstep.common_step(math.inf)
+        self.error = (f"Run lost: {err}. The server and the other sessions go on. Restart continues from step "
+                      f"{step}, the last moment kept.")
+
+    def close(self) -> None:
+        """The session ended: the runs stop, and their group leaves its worker (its memory goes with it)
+        without being loaded here."""
+        with self.lock:
+            self.lockstep.set_playing(False)
+            if self.queue_position is not None:
+                training_pool().leave(self._ticket)
+                self.queue_position = None
+            remote, self.remote = self.remote, None
+            if remote is not None:
+                try:
+                    remote.stop()
+                except (WorkerLost, WorkerError):
+                    pass
+
+    def restart(self) -> None:
+        """After a lost worker: back to the last moment every run keeps, and play."""
+        with self.lock:
+            step = self.lockstep.common_step(math.inf)
+            self.lockstep.go_back_to(step)
+            self.lost = False
+            self.notice = f"Restarted from step {step}."
+            self.play()
+
+    def live_frame(self) -> dict | None:
+        """What a playing run's plane(s) show now: {"step", "snapshots": [A's, B's (compare mode)]}, each
+        snapshot at the live size; None when not playing (paused, diverged, lost) or waiting for a slot.
+        In the background a worker trains the runs and sends the frame; in the foreground this trains a
+        tick first."""
+        with self.lock:
+            if not self.playing:
+                return None
+            if not self.background:
+                self.tick()
+                if not self.playing:
+                    return None
+                snaps = [take_snapshot(run.trainer, n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
+                         for run in self.lockstep.runs()]
+                return {"step": self.trainer.step_count, "snapshots": snaps}
+            if self.remote is None:
+                self._resume()  # waiting in the queue: ask again
+                if self.remote is None:
+                    return None
+            try:
+                frame = self.remote.frame()
+            except WorkerLost as err:
+                self._lost(err)
+                return None
+            self._absorb(frame, states=False)
+            if self.remote is None:
+                return None
+            return {"step": frame["step"], "snapshots": frame["snapshots"]}
+
+    def refresh(self) -> None:
+        """Bring a playing run's local copy (weights, histories, timeline) up to date with its worker, at
+        most every REFRESH_SECONDS (the charts read the histories, a save reads the weights)."""
+        lead = self.leader or self
+        with self.lock:
+            if lead.remote is None or time.monotonic() - lead._refreshed < REFRESH_SECONDS:
+                return
+            lead._refreshed = time.monotonic()
+            try:
+                lead._absorb(lead.remote.states(), states=True)
+            except WorkerLost as err:
+                lead._lost(err)

@@ -1,0 +1,173 @@
+"""The training runtime across processes: sessions' runs train in worker processes (ganlab.runtime.pool),
+pages talk to them through ToySession, a dead worker costs only its own sessions."""
+
+import os
+import signal
+import time
+
+import pytest
+import torch
+
+import ganlab.runtime.pool as pool_module
+from ganlab.config import RunConfig, with_overrides
+from ganlab.runtime.pool import TrainingPool, WorkerHandle
+from ganlab.train import Trainer
+from ganlab.ui.toy_session import ComparePair, ToySession
+
+
+def small(**overrides) -> RunConfig:
+    return with_overrides(RunConfig(device="cpu", batch_size=32, eval_every=0), overrides)
+
+
+@pytest.fixture
+def use_pool():
+    """Install a fresh pool as the server's (training_pool()); shut down after the test."""
+    made = []
+
+    def install(workers: int = 1, max_runs: int = 8) -> TrainingPool:
+        pool = TrainingPool(workers, max_runs)
+        made.append(pool)
+        pool_module._POOL = pool
+        return pool
+
+    saved = pool_module._POOL
+    yield install
+    for pool in made:
+        pool.shutdown()
+    pool_module._POOL = saved
+
+
+def frames_until(session: ToySession, step: int, seconds: float = 60) -> list[dict]:
+    frames, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        frame = session.live_frame()
+        if frame is not None:
+            frames.append(frame)
+            if frame["step"] >= step:
+                break
+        time.sleep(0.05)
+    return frames
+
+
+def test_a_playing_run_trains_in_a_worker_process_and_pause_brings_every_step_home(use_pool):
+    pool = use_pool()
+    session = ToySession(small(), background=True)
+    session.play()
+    frames = frames_until(session, 300)
+    assert frames[-1]["step"] >= 300 and frames[-1]["snapshots"][0]["fake"].shape == (128, 2)
+    assert pool.stats()["groups"] == 1 and session.remote.worker.pid != os.getpid()
+    assert session.trainer.step_count == 0  # the local copy waits for a refresh or the pause
+    session.pause()
+    assert session.remote is None and pool.stats()["groups"] == 0
+    trainer = session.trainer
+    assert trainer.step_count >= 300 and len(trainer.history) == trainer.step_count  # every step checked in
+    alone = Trainer(small())  # the run went to a worker and back: bit for bit the run trained here
+    alone.step(trainer.step_count)
+    for net in ("G", "D"):
+        for name, value in alone.state_dict()[net].items():
+            assert torch.equal(trainer.state_dict()[net][name], value), (net, name)
+    kept = [m["step"] for m in session.timeline]
+    assert kept[0] == 0 and len(kept) >= 3 and all(b - a >= 100 for a, b in zip(kept, kept[1:], strict=False))
+
+
+def test_refresh_brings_a_playing_runs_histories_without_stopping_it(use_pool):
+    use_pool()
+    session = ToySession(small(), background=True)
+    session.play()
+    frames_until(session, 200)
+    session.refresh()
+    first = session.trainer.step_count
+    assert first >= 200 and len(session.trainer.history) == first and session.remote is not None
+    frames = frames_until(session, first + 100)
+    assert frames[-1]["step"] >= first + 100  # still training there
+    session.close()
+
+
+def test_a_config_change_while_playing_applies_live_and_training_goes_on(use_pool):
+    use_pool()
+    session = ToySession(small(), background=True)
+    session.play()
+    frames_until(session, 100)
+    restart = session.set_config(small(**{"g_opt.lr": "0.0005"}))
+    assert restart == [] and session.playing and session.remote is not None
+    at_change = session.trainer.step_count
+    assert at_change >= 100
+    frames = frames_until(session, at_change + 100)
+    assert frames[-1]["step"] >= at_change + 100
+    session.pause()
+    assert session.trainer.g_opt.param_groups[0]["lr"] == pytest.approx(0.0005)
+    assert session.trainer.step_count >= at_change + 100
+
+
+def test_a_compare_pair_trains_in_one_worker_and_every_frame_shows_both_at_the_same_step(use_pool):
+    pool = use_pool()
+    main = ToySession(small(**{"tricks.unrolled_steps": "2"}), background=True)
+    pair = ComparePair(main, {"tricks.unrolled_steps": "0"})
+    main.timeline_every = 50
+    main.play()
+    frames = frames_until(main, 200)
+    assert all(len(f["snapshots"]) == 2 for f in frames) and pool.stats()["groups"] == 1
+    main.pause()
+    assert main.trainer.step_count == pair.other.trainer.step_count >= 200
+    assert [m["step"] for m in main.timeline] == [m["step"] for m in pair.other.timeline]
+    assert not pair.other.playing
+
+
+def test_a_divergence_in_the_worker_pauses_the_run_at_its_last_good_state(use_pool):
+    use_pool()
+    session = ToySession(small(**{"g_opt.name": "sgd", "d_opt.name": "sgd", "g_opt.lr": "10", "d_opt.lr": "10",
+                                  "loss.name": "wgan-gp", "loss.gp_lambda": "10000"}), background=True)
+    session.play()
+    deadline = time.monotonic() + 60
+    while session.playing and time.monotonic() < deadline:
+        session.live_frame()
+        time.sleep(0.05)
+    assert not session.playing and "diverged at step" in session.error and session.remote is None
+    assert all(torch.isfinite(p).all() for p in session.trainer.G.parameters())
+    assert all(torch.isfinite(p).all() for p in session.trainer.D.parameters())
+
+
+def test_when_the_server_is_full_a_play_queues_and_starts_when_a_slot_frees(use_pool):
+    pool = use_pool(workers=1, max_runs=1)
+    first, second = ToySession(small(), background=True), ToySession(small(), background=True)
+    first.play()
+    second.play()
+    assert first.remote is not None and second.remote is None and second.queue_position == 1
+    assert second.live_frame() is None and pool.stats()["queued"] == 1
+    first.pause()
+    frames = frames_until(second, 20)
+    assert frames and second.queue_position is None and pool.stats() | {"workers": None} == {
+        "workers": None, "groups": 1, "queued": 0, "max_runs": 1}
+    second.close()
+    assert pool.stats()["groups"] == 0
+
+
+def test_a_killed_worker_costs_only_its_own_sessions_and_restart_continues(use_pool):
+    pool = use_pool(workers=2)
+    victim, other = ToySession(small(), background=True), ToySession(small(), background=True)
+    victim.play()
+    other.play()
+    assert victim.remote.worker is not other.remote.worker  # the fewest groups first: one each
+    frames_until(victim, 150)
+    frames_until(other, 150)
+    os.kill(victim.remote.worker.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    assert victim.live_frame() is None and victim.lost and not victim.playing
+    assert "Run lost" in victim.error and "the other sessions go on" in victim.error
+    before = other.live_frame()["step"]
+    after = frames_until(other, before + 100)[-1]["step"]
+    assert after >= before + 100  # the other session's step counter keeps advancing
+    kept = victim.timeline[-1]["step"]
+    victim.restart()
+    assert victim.playing and not victim.lost and victim.trainer.step_count == kept
+    assert frames_until(victim, kept + 50)[-1]["step"] >= kept + 50  # on a fresh worker
+    assert sum(w["alive"] for w in pool.stats()["workers"]) == 2
+    victim.close()
+    other.close()
+
+
+def test_a_worker_exits_when_the_server_end_of_its_socket_closes():
+    worker = WorkerHandle()
+    assert worker.call("stats")["groups"] == 0
+    worker.close()
+    assert worker.process.wait(30) == 0
