@@ -323,11 +323,14 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore a state from `state_dict()` of a trainer built from the same config."""
+        """Restore a state from `state_dict()` of a trainer built from the same config. A state without the
+        optimisers ("g_opt", "d_opt": a training worker's light refresh, ganlab.runtime) leaves them as
+        they are."""
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
-        self.g_opt.load_state_dict(state["g_opt"])
-        self.d_opt.load_state_dict(state["d_opt"])
+        if "g_opt" in state:
+            self.g_opt.load_state_dict(state["g_opt"])
+            self.d_opt.load_state_dict(state["d_opt"])
         self.problem.load_state_dict(state)
         if self.G_ema is not None and "G_ema" in state:
             self.G_ema.load_state_dict(state["G_ema"])

@@ -87,6 +87,7 @@ except ConfigError as err:  # a combination the options do not allow: name it, k
 if "mnist_session" not in st.session_state:
     st.session_state["mnist_session"] = MnistSession(config or base_config())
 session: MnistSession = resources.track("mnist", st.session_state["mnist_session"])
+session.background = True  # the app trains in a worker process while playing (ganlab.runtime)
 if config is not None:
     session.set_config(config)
 else:
@@ -122,6 +123,9 @@ if session.notice:
     st.info(session.notice)
 if session.error:
     st.error(session.error)
+if session.queue_position is not None:
+    st.info(f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): this run waits "
+            f"its turn, number {session.queue_position} in the queue. It starts by itself.", icon="⏳")
 
 # Streamlit fades every element of a run in progress that the run has not redrawn yet (after 0.5 s). The
 # live view therefore draws first and trains after: each of its reruns redraws everything within a few
@@ -174,9 +178,10 @@ def live() -> None:
             st.dataframe(session.metrics_table(), hide_index=True, width="stretch", key="mn_metrics")
 
     if session.playing and not page_run:
-        session.tick()  # drawn above; the next rerun shows what this trained
-        if not session.playing:  # it stopped (diverged): the whole page says why and stops the timer
-            st.rerun()
+        waiting = session.queue_position is not None
+        session.tick()  # drawn above; the next rerun shows what this trained (in the app: what its worker did)
+        if not session.playing or (waiting and session.queue_position is None):
+            st.rerun()  # it stopped (diverged, lost, at the limit) or its turn came: the whole page says so
 
 
 live()

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig
+from ganlab.data.toy import DATASET_CLASSES
 from ganlab.rollback import TrainingDiverged
 from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer
@@ -64,6 +65,7 @@ class RunGroup:
     max_rate: float = 5000.0          # iterations per second at most
     snapshot_samples: int = 128       # points per live frame
     snapshot_grid: int = 64           # D's surface resolution per live frame
+    max_steps: int | None = None      # the group stops here (the operator's MNIST limit), None: never
     trainers: list[Trainer] = field(init=False)
     last_kept: list[int] = field(init=False)
     moments: list[list[dict]] = field(init=False)  # per run: moments kept since the server last collected
@@ -77,7 +79,7 @@ class RunGroup:
     def __post_init__(self):
         self.trainers = []
         for spec in self.specs:
-            trainer = Trainer(spec.config)
+            trainer = Trainer(spec.config, data=image_data(spec.config))
             trainer.load_state_dict(spec.state)
             trainer.rollback.keep()  # the state the server handed over is the last good one
             self.trainers.append(trainer)
@@ -90,8 +92,13 @@ class RunGroup:
         return self.trainers[0].step_count
 
     @property
+    def finished(self) -> bool:
+        """At max_steps: the group trains no further."""
+        return self.max_steps is not None and self.step >= self.max_steps
+
+    @property
     def trainable(self) -> bool:
-        return self.divergence is None and self.failure is None
+        return self.divergence is None and self.failure is None and not self.finished
 
     def _refill(self) -> None:
         now = time.monotonic()
@@ -106,7 +113,8 @@ class RunGroup:
             return 0
         self._refill()
         start, done = time.perf_counter(), 0
-        while self._allowance >= 1 and (done == 0 or time.perf_counter() - start < seconds):
+        while (self._allowance >= 1 and not self.finished
+               and (done == 0 or time.perf_counter() - start < seconds)):
             for trainer in self.trainers:
                 trainer.step(1, check=False)
             done += 1
@@ -154,13 +162,32 @@ class RunGroup:
             self.check()
         snapshots = [take_snapshot(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
                      for t in self.trainers]
-        return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(),
-                "divergence": self.divergence, "failure": self.failure}
+        return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(), **self._status()}
 
-    def states(self) -> dict:
+    def states(self, light: bool = False) -> dict:
         """Every run's full state now (checked), with the new moments: what the server loads to read the
-        histories, or to take the runs back."""
-        if self.trainable:
+        histories, or to take the runs back. `light`: without the optimisers' states (a refresh of what a
+        page shows: a third of the bytes for Adam)."""
+        if self.divergence is None and self.failure is None:
             self.check()
-        return {"step": self.step, "states": [t.state_dict() for t in self.trainers],
-                "moments": self.take_moments(), "divergence": self.divergence, "failure": self.failure}
+        states = [t.state_dict() for t in self.trainers]
+        if light:
+            states = [{k: v for k, v in state.items() if k not in ("g_opt", "d_opt")} for state in states]
+        return {"step": self.step, "states": states, "moments": self.take_moments(), **self._status()}
+
+    def _status(self) -> dict:
+        return {"divergence": self.divergence, "failure": self.failure, "finished": self.finished}
+
+
+_IMAGE_DATA: dict[str, object] = {}  # an image data set per (data options, device), loaded once per worker
+
+
+def image_data(config: RunConfig):
+    """The image data set an image run trains on, loaded once per worker process (seconds for MNIST);
+    None for a toy run (its data set is built with the run)."""
+    if config.data.name in DATASET_CLASSES:
+        return None
+    key = f"{config.data!r}@{config.device}"
+    if key not in _IMAGE_DATA:
+        _IMAGE_DATA[key] = Trainer(config).dataset
+    return _IMAGE_DATA[key]

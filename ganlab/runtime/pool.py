@@ -263,8 +263,8 @@ class RemoteGroup:
     def frame(self) -> dict:
         return self._call("frame")
 
-    def states(self) -> dict:
-        return self._call("states")
+    def states(self, light: bool = False) -> dict:
+        return self._call("states", light)
 
     def set_rate(self, max_rate: float) -> None:
         self._call("rate", max_rate)

@@ -12,7 +12,7 @@ the server and the processes it started itself: never a file, never a user's upl
                "max_rate", "snapshot_samples",
                "snapshot_grid"}
     "frame"   None                                     RunGroup.frame(): step, snapshots, new moments, divergence
-    "states"  None                                     RunGroup.states(): step, full states, new moments, ...
+    "states"  light (bool)                             RunGroup.states(): step, full states, new moments, ...
     "stop"    None                                     RunGroup.states(), and the group is dropped
     "rate"    iterations per second                    None
     "stats"   None                                     {"groups", "training", "pid"}
@@ -70,7 +70,7 @@ class WorkerState:
         if command == "frame":
             return group.frame()
         if command == "states":
-            return group.states()
+            return group.states(light=bool(payload))
         if command == "stop":
             del self.groups[group_id]
             return group.states()

@@ -1,6 +1,9 @@
 """One browser session's MNIST Lab run (no streamlit here): the Trainer, play/pause/step/reset,
-periodic image metrics, D's outputs on a real and a fake batch, and saving. A run trains at most the
-operator's GANLAB_MNIST_MAX_STEPS steps (ganlab.operator_settings), then pauses itself and says why."""
+periodic image metrics, D's outputs on a real and a fake batch, and saving. In the app (`background`) a
+playing run trains in a worker process (ganlab.runtime) and each live tick brings the page's copy up to
+date (all but the optimisers; a save takes the whole state); any command takes the run back first. A run
+trains at most the operator's GANLAB_MNIST_MAX_STEPS steps (ganlab.operator_settings), then pauses itself
+and says why."""
 
 from __future__ import annotations
 
@@ -18,9 +21,12 @@ from ganlab.checkpoint import checkpoint_bytes, save_checkpoint
 from ganlab.config import RunConfig, diff
 from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.run_cost import check_live_cost
+from ganlab.runtime.group import RunSpec
+from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerError, WorkerLost, training_pool
 from ganlab.train import Trainer, TrainingDiverged
 
 TICK_SECONDS = 0.6
+MNIST_DIVERGED_ADVICE = "Lower the learning rates or change the loss, then Play again, or Reset."
 TRAIN_BUDGET = 0.4
 METRIC_SAMPLES = 1000
 
@@ -59,7 +65,11 @@ class MnistSession:
     metrics: list[dict] = field(default_factory=list)
     max_steps: int = field(default_factory=lambda: operator_settings.current().mnist_max_steps)
     """The step at which the run pauses itself (the operator's GANLAB_MNIST_MAX_STEPS)."""
+    background: bool = False  # train in a worker process while playing (the app); False: in tick() (tests)
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
+    remote: RemoteGroup | None = field(default=None, init=False, repr=False, compare=False)  # training there
+    queue_position: int | None = field(default=None, init=False)  # waiting for a training slot (1: next)
+    _ticket: Ticket = field(default_factory=Ticket, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.trainer = Trainer(self.config)  # validates the config (a library boundary)
@@ -76,6 +86,7 @@ class MnistSession:
 
     def reset(self, notice: str | None = "Reset: a new run from step 0.") -> None:
         with self.lock:
+            self.close()  # a run in a worker stops there
             old = self.trainer
             same_data = old.config.data.data_dir == self.config.data.data_dir
             self.trainer = Trainer(self.config, data=old.dataset if same_data else None)
@@ -96,7 +107,7 @@ class MnistSession:
                 action()
         except TrainingDiverged as err:
             self.playing = False
-            self.error = f"{err} Lower the learning rates or change the loss, then Play again, or Reset."
+            self.error = f"{err} {MNIST_DIVERGED_ADVICE}"
 
     def steps_left(self) -> int:
         """Steps the run may still train before it reaches `max_steps`."""
@@ -115,19 +126,24 @@ class MnistSession:
         return True
 
     def play(self) -> None:
-        """Train on each live tick; the last notice (a reset, a new run) has been seen and goes. At the
-        step limit the run stays paused and the notice says so."""
-        self.playing, self.error, self.notice = True, None, None
-        self._stopped_at_limit()
+        """Train on each live tick (in the app: in a worker, from now on); the last notice (a reset, a new
+        run) has been seen and goes. At the step limit the run stays paused and the notice says so."""
+        with self.lock:
+            self.playing, self.error, self.notice = True, None, None
+            if not self._stopped_at_limit():
+                self._resume()
 
     def pause(self) -> None:
-        self.playing = False
+        with self.lock:
+            self.playing = False
+            self._bring_home()
 
     def step(self) -> None:
         """One iteration (D then G), unless the run is at its step limit (the notice says so); the last
         notice goes."""
         self.playing, self.notice = False, None
         with self.lock:
+            self._bring_home()
             if not self._stopped_at_limit():
                 self._guard(lambda: self.trainer.step(1))
 
@@ -138,12 +154,16 @@ class MnistSession:
             self.trainer.step(chunk)
 
     def tick(self) -> int:
-        """Train for about TRAIN_BUDGET seconds while playing, never past `max_steps` (there the run pauses
-        itself and the notice says why); evaluate when a metrics step is crossed."""
+        """While playing: in the background, bring the local copy up to date with the worker that trains
+        the run; in the foreground, train for about TRAIN_BUDGET seconds. Never past `max_steps` (there the
+        run pauses itself and the notice says why); evaluate when a metrics step is crossed. Returns the
+        steps the run advanced."""
         if not self.playing:
             return 0
         before, start = self.trainer.step_count, time.perf_counter()
-        while self.playing and time.perf_counter() - start < TRAIN_BUDGET:
+        if self.background:
+            self._refresh()
+        while self.playing and not self.background and time.perf_counter() - start < TRAIN_BUDGET:
             self._guard(self._train_chunk)
             self._stopped_at_limit()
         last = self.metrics[-1]["step"] if self.metrics else 0
@@ -201,16 +221,96 @@ class MnistSession:
         "mnist-dcgan-nonsaturating-step1200.pt"."""
         return f"mnist-{self.config.g.arch}-{self.config.loss.name}-step{self.trainer.step_count}.pt"
 
+    # --- training in a worker process (the app): ganlab.runtime -----------------------------------------
+
+    def _resume(self) -> None:
+        """A playing run goes to a worker, or waits in the queue for a training slot (queue_position)."""
+        if not (self.background and self.playing and self.remote is None):
+            return
+        payload = {"specs": [RunSpec(self.trainer.config, self.trainer.state_dict(), 0)],
+                   "timeline_every": 2**62, "max_rate": 1e9, "max_steps": self.max_steps}
+        pool = training_pool()
+        try:
+            self.remote = pool.start(self._ticket, payload)
+        except WorkerLost as err:
+            self._lost(err)
+            return
+        self.queue_position = None if self.remote is not None else pool.position(self._ticket)
+
+    def _refresh(self, light: bool = True) -> None:
+        """The local copy up to date with the worker (`light`: all but the optimisers); starts the run when
+        it waited in the queue."""
+        with self.lock:
+            if self.remote is None:
+                self._resume()
+                return
+            try:
+                self._absorb(self.remote.states(light=light), full=not light)
+            except WorkerLost as err:
+                self._lost(err)
+
+    def _bring_home(self) -> None:
+        """The run back from its worker (its whole state loaded here); leaves the queue when waiting."""
+        if self.queue_position is not None:
+            training_pool().leave(self._ticket)
+            self.queue_position = None
+        remote, self.remote = self.remote, None
+        if remote is not None:
+            try:
+                self._absorb(remote.stop(), full=True)
+            except WorkerLost as err:
+                self._lost(err)
+
+    def _absorb(self, result: dict, full: bool) -> None:
+        """Load a worker's state; a divergence, a failure or the step limit there pause the run, home."""
+        self.trainer.load_state_dict(result["states"][0])
+        if full:
+            self.trainer.rollback.keep()  # the worker checked it
+        if not (result["divergence"] or result["failure"] or result["finished"]):
+            return
+        if self.remote is not None:
+            remote, self.remote = self.remote, None
+            self.trainer.load_state_dict(remote.stop()["states"][0])
+            self.trainer.rollback.keep()
+        self.playing = False
+        if result["divergence"] is not None:
+            self.error = f"{result['divergence'].error()} {MNIST_DIVERGED_ADVICE}"
+        elif result["failure"] is not None:
+            self.error = f"Training stopped: {result['failure']}. Press Play to try again, or Reset."
+        else:
+            self._stopped_at_limit()
+
+    def _lost(self, err: WorkerLost) -> None:
+        self.remote, self.queue_position, self.playing = None, None, False
+        self.error = (f"Run lost: {err}. The server and the other sessions go on. Press Play to continue from "
+                      f"step {self.trainer.step_count}, the last state this page had.")
+
+    def close(self) -> None:
+        """The session ended (or a new run starts): the run stops in its worker, without being loaded here."""
+        with self.lock:
+            self.playing = False
+            if self.queue_position is not None:
+                training_pool().leave(self._ticket)
+                self.queue_position = None
+            remote, self.remote = self.remote, None
+            if remote is not None:
+                try:
+                    remote.stop()
+                except (WorkerLost, WorkerError):
+                    pass
+
     def save(self, path: str | Path) -> Path:
         """Write the run's checkpoint to the new file `path` (the caller chose its folder and checked its
         name). An existing file is never overwritten: FileExistsError, and nothing is written."""
         path = Path(path)
         if path.exists():
             raise FileExistsError(f"{path.name!r} is already there")
+        self._refresh(light=False)  # a playing run's whole state, optimisers included
         with self.lock:
             save_checkpoint(self.trainer, path, {"source": "MNIST Lab"})
         return path
 
     def checkpoint_bytes(self) -> bytes:
+        self._refresh(light=False)  # a playing run's whole state, optimisers included
         with self.lock:
             return checkpoint_bytes(self.trainer, {"source": "MNIST Lab"})

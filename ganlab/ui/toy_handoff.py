@@ -114,8 +114,9 @@ class RunsInWorker:
         self.lockstep.set_phase("idle")
         self.lost = True
         step = self.lockstep.common_step(math.inf)
-        self.error = (f"Run lost: {err}. The server and the other sessions go on. Restart continues from step "
-                      f"{step}, the last moment kept.")
+        self.lockstep.go_back_to(step)  # what the page shows is where Restart continues from
+        self.error = (f"Run lost: {err}. The server and the other sessions go on. The run is back at step {step}, "
+                      "the last moment kept: Restart continues from there.")
 
     def close(self) -> None:
         """The session ended: the runs stop, and their group leaves its worker (its memory goes with it)
@@ -133,12 +134,10 @@ class RunsInWorker:
                     pass
 
     def restart(self) -> None:
-        """After a lost worker: back to the last moment every run keeps, and play."""
+        """After a lost worker (the runs are back at their last kept moment): play on from there."""
         with self.lock:
-            step = self.lockstep.common_step(math.inf)
-            self.lockstep.go_back_to(step)
             self.lost = False
-            self.notice = f"Restarted from step {step}."
+            self.notice = f"Restarted from step {self.trainer.step_count}."
             self.play()
 
     def live_frame(self) -> dict | None:

@@ -154,10 +154,11 @@ def test_a_killed_worker_costs_only_its_own_sessions_and_restart_continues(use_p
     time.sleep(0.5)
     assert victim.live_frame() is None and victim.lost and not victim.playing
     assert "Run lost" in victim.error and "the other sessions go on" in victim.error
+    kept = victim.timeline[-1]["step"]
+    assert victim.trainer.step_count == kept and f"back at step {kept}" in victim.error  # shown: where it goes on
     before = other.live_frame()["step"]
     after = frames_until(other, before + 100)[-1]["step"]
     assert after >= before + 100  # the other session's step counter keeps advancing
-    kept = victim.timeline[-1]["step"]
     victim.restart()
     assert victim.playing and not victim.lost and victim.trainer.step_count == kept
     assert frames_until(victim, kept + 50)[-1]["step"] >= kept + 50  # on a fresh worker
@@ -171,3 +172,55 @@ def test_a_worker_exits_when_the_server_end_of_its_socket_closes():
     assert worker.call("stats")["groups"] == 0
     worker.close()
     assert worker.process.wait(30) == 0
+
+
+def small_mnist(**extra: str):
+    from ganlab.ui.mnist_controls import IMAGE_DEFAULTS
+    from ganlab.ui.mnist_session import MnistSession
+
+    config = with_overrides(RunConfig(device="cpu"), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",
+                                                      "d.channels": "8", "batch_size": "32", **extra})
+    return MnistSession(config, background=True)
+
+
+def test_an_mnist_run_trains_in_a_worker_ticks_refresh_it_and_it_stops_at_the_operators_limit(use_pool):
+    pool = use_pool()
+    session = small_mnist()
+    session.max_steps = 60
+    session.metrics_every = 10**9
+    session.play()
+    assert session.remote is not None and pool.stats()["groups"] == 1 and session.trainer.step_count == 0
+    deadline = time.monotonic() + 120
+    while session.playing and time.monotonic() < deadline:
+        session.tick()  # the page's live tick: the local copy follows the worker
+        time.sleep(0.2)
+    assert not session.playing and session.remote is None and pool.stats()["groups"] == 0
+    assert session.trainer.step_count == 60 and "GANLAB_MNIST_MAX_STEPS" in session.notice
+    history = session.trainer.history.as_arrays()["step"]
+    assert list(history) == list(range(1, 61))  # every step, checked, once
+    alone = small_mnist().trainer  # the same run trained here with a worker's one thread: bit for bit
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # (convolutions sum in another order with more threads)
+    try:
+        alone.step(60)
+    finally:
+        torch.set_num_threads(threads)
+    for name, value in alone.state_dict()["G"].items():
+        assert torch.equal(session.trainer.state_dict()["G"][name], value), name
+    assert session.trainer.g_opt.state_dict()["state"]  # the optimisers came home too
+
+
+def test_an_mnist_run_paused_mid_run_comes_home_whole_and_the_checkpoint_has_every_step(use_pool):
+    use_pool()
+    session = small_mnist()
+    session.metrics_every = 10**9
+    session.play()
+    deadline = time.monotonic() + 120
+    while session.trainer.step_count < 10 and time.monotonic() < deadline:
+        session.tick()
+        time.sleep(0.2)
+    assert session.trainer.step_count >= 10 and session.remote is not None
+    data = session.checkpoint_bytes()  # while playing: the whole state from the worker
+    assert len(data) > 0 and session.remote is not None
+    session.pause()
+    assert session.remote is None and len(session.trainer.history) == session.trainer.step_count >= 10
