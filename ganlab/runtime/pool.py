@@ -290,3 +290,32 @@ def training_pool() -> TrainingPool:
 
             _POOL = TrainingPool(training_workers(), max_training_runs())
         return _POOL
+
+
+# --- what a page's session does with its group (the Toy Lab's and the MNIST Lab's alike) -------------------
+# A session holds `remote` (its RemoteGroup or None), `queue_position` (None unless waiting) and `_ticket`.
+
+
+def start_or_queue(ticket: Ticket, payload: dict) -> tuple[RemoteGroup | None, int | None]:
+    """(the group now training, None) or (None, the ticket's place in the queue). WorkerLost passes."""
+    pool = training_pool()
+    remote = pool.start(ticket, payload)
+    return remote, None if remote is not None else pool.position(ticket)
+
+
+def take_remote(session) -> RemoteGroup | None:
+    """The session's group handle, taken from it (its `remote` becomes None); it leaves the queue too."""
+    if session.queue_position is not None:
+        training_pool().leave(session._ticket)
+        session.queue_position = None
+    remote, session.remote = session.remote, None
+    return remote
+
+
+def stop_quietly(remote: RemoteGroup | None) -> None:
+    """Stop a group without taking its states (the session ended); a dead worker has stopped it already."""
+    if remote is not None:
+        try:
+            remote.stop()
+        except (WorkerLost, WorkerError):
+            pass

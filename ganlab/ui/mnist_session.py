@@ -22,7 +22,7 @@ from ganlab.config import RunConfig, diff
 from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.run_cost import check_live_cost
 from ganlab.runtime.group import RunSpec
-from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerError, WorkerLost, training_pool
+from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerLost, start_or_queue, stop_quietly, take_remote
 from ganlab.train import Trainer, TrainingDiverged
 
 TICK_SECONDS = 0.6
@@ -229,13 +229,10 @@ class MnistSession:
             return
         payload = {"specs": [RunSpec(self.trainer.config, self.trainer.state_dict(), 0)],
                    "timeline_every": 2**62, "max_rate": 1e9, "max_steps": self.max_steps}
-        pool = training_pool()
         try:
-            self.remote = pool.start(self._ticket, payload)
+            self.remote, self.queue_position = start_or_queue(self._ticket, payload)
         except WorkerLost as err:
             self._lost(err)
-            return
-        self.queue_position = None if self.remote is not None else pool.position(self._ticket)
 
     def _refresh(self, light: bool = True) -> None:
         """The local copy up to date with the worker (`light`: all but the optimisers); starts the run when
@@ -251,10 +248,7 @@ class MnistSession:
 
     def _bring_home(self) -> None:
         """The run back from its worker (its whole state loaded here); leaves the queue when waiting."""
-        if self.queue_position is not None:
-            training_pool().leave(self._ticket)
-            self.queue_position = None
-        remote, self.remote = self.remote, None
+        remote = take_remote(self)
         if remote is not None:
             try:
                 self._absorb(remote.stop(), full=True)
@@ -289,15 +283,7 @@ class MnistSession:
         """The session ended (or a new run starts): the run stops in its worker, without being loaded here."""
         with self.lock:
             self.playing = False
-            if self.queue_position is not None:
-                training_pool().leave(self._ticket)
-                self.queue_position = None
-            remote, self.remote = self.remote, None
-            if remote is not None:
-                try:
-                    remote.stop()
-                except (WorkerLost, WorkerError):
-                    pass
+            stop_quietly(take_remote(self))
 
     def save(self, path: str | Path) -> Path:
         """Write the run's checkpoint to the new file `path` (the caller chose its folder and checked its

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 
 from ganlab.runtime.group import RunSpec
-from ganlab.runtime.pool import WorkerError, WorkerLost, training_pool
+from ganlab.runtime.pool import WorkerLost, start_or_queue, stop_quietly, take_remote
 from ganlab.toy_snapshot import take_snapshot
 
 TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
@@ -59,22 +59,17 @@ class RunsInWorker:
                              for run in runs],
                    "timeline_every": self.timeline_every, "max_rate": self.steps_per_tick / TICK_SECONDS,
                    "snapshot_samples": LIVE_SAMPLES, "snapshot_grid": SNAPSHOT_GRID}
-        pool = training_pool()
         try:
-            self.remote = pool.start(self._ticket, payload)
+            self.remote, self.queue_position = start_or_queue(self._ticket, payload)
         except WorkerLost as err:
             self._lost(err)
             return
-        self.queue_position = None if self.remote is not None else pool.position(self._ticket)
         self.shown_step = self.trainer.step_count
 
     def _bring_home(self) -> None:
         """Take the group back from its worker: the latest states (and moments) loaded here. Leaves the
         queue when waiting."""
-        if self.queue_position is not None:
-            training_pool().leave(self._ticket)
-            self.queue_position = None
-        remote, self.remote = self.remote, None
+        remote = take_remote(self)
         if remote is None:
             return
         try:
@@ -123,15 +118,7 @@ class RunsInWorker:
         without being loaded here."""
         with self.lock:
             self.lockstep.set_playing(False)
-            if self.queue_position is not None:
-                training_pool().leave(self._ticket)
-                self.queue_position = None
-            remote, self.remote = self.remote, None
-            if remote is not None:
-                try:
-                    remote.stop()
-                except (WorkerLost, WorkerError):
-                    pass
+            stop_quietly(take_remote(self))
 
     def restart(self) -> None:
         """After a lost worker (the runs are back at their last kept moment): play on from there."""
