@@ -3,10 +3,11 @@ it started (issue 18: a closed session's memory is collected).
 
     python benchmarks/session_memory.py [--sessions 5] [--cycles 2] [--ttl 30]
 
-Starts `streamlit run app.py`, warms it up with one session (Toy Lab, then MNIST Lab, then closed) and
-records the server's resident memory (VmRSS of the server and its child processes, from /proc). Then, per
-cycle: opens N headless Chromium contexts (each its own Streamlit session), each plays the Toy Lab for a few
-seconds and the MNIST Lab briefly, closes them all, and waits until the memory stops falling.
+Starts `streamlit run app.py`, warms it up with one session per training worker (Toy Lab, then MNIST Lab,
+then closed) and records the server's resident memory (VmRSS of the server and its child processes, the
+training workers, from /proc). Then, per cycle: opens N headless Chromium contexts (each its own Streamlit
+session), each plays the Toy Lab for a few seconds and the MNIST Lab briefly, closes them all, and waits
+until the memory stops falling.
 
 When a session's websocket closes Streamlit at once releases its session-scoped resources (ganlab's
 SessionResources.release: every run paused, its worker joined), but keeps the session itself,
@@ -52,11 +53,11 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def memory_bytes(pid: int, field: str = "VmRSS") -> int:
+def memory_bytes(pid: int, field: str = "VmRSS", children: bool = True) -> int:
     """`field` of /proc/<pid>/status (VmRSS: resident; RssAnon: its anonymous part, the heap) summed over
-    the process and its children, in bytes."""
+    the process and (`children`) every process below it (the training workers), in bytes."""
     total = 0
-    for proc in descendants(pid):
+    for proc in descendants(pid) if children else [pid]:
         try:
             lines = Path(f"/proc/{proc}/status").read_text().splitlines()
         except OSError:
@@ -156,6 +157,12 @@ def wait_for_release(browser, url: str, pid: int, ttl: float, closed_at: float, 
     return released, settle(pid, limit)
 
 
+def split(pid: int) -> str:
+    """The server's own resident memory and its training workers' (ganlab.runtime), in MB."""
+    server = memory_bytes(pid, children=False)
+    return f" (server {server / MB:.1f} MB, workers {(memory_bytes(pid) - server) / MB:.1f} MB)"
+
+
 def line(label: str, value: int, start: int | None = None) -> str:
     delta = f"  ({(value - start) / MB:+7.1f} MB)" if start is not None else ""
     return f"  {label:<34}{value / MB:8.1f} MB{delta}"
@@ -165,6 +172,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--warmup-sessions", type=int, default=os.cpu_count() or 1,
+                        help="sessions of the warm-up (default: one per training worker, GANLAB_WORKERS' default)")
     parser.add_argument("--toy-seconds", type=float, default=4.0, help="Toy Lab play time (all sessions)")
     parser.add_argument("--mnist-seconds", type=float, default=2.0, help="MNIST Lab play time (all sessions)")
     parser.add_argument("--ttl", type=int, default=30, help="the server's disconnectedSessionTTL, seconds")
@@ -188,10 +197,12 @@ def report(browser, url: str, pid: int, args) -> None:
     print(f"{args.sessions} sessions x {args.cycles} cycles; Streamlit keeps a closed session {args.ttl} s "
           f"(server.disconnectedSessionTTL); {os.cpu_count()} cores", flush=True)
     probe(browser, url)  # the first session registers the pages (st.navigation)
-    run_sessions(browser, url, 1, args.toy_seconds, args.mnist_seconds)  # warm-up: imports, MNIST, caches
+    # warm-up: imports, MNIST, caches, in the server and in every training worker (a run goes to the worker
+    # with the fewest runs, so as many sessions as workers reach each one)
+    run_sessions(browser, url, args.warmup_sessions, args.toy_seconds, args.mnist_seconds)
     _, start = wait_for_release(browser, url, pid, args.ttl, time.perf_counter(), args.settle)
     print(line("start (after warm-up)", start), f" RssAnon {memory_bytes(pid, 'RssAnon') / MB:.1f} MB",
-          flush=True)
+          split(pid), flush=True)
     worst = None
     for cycle in range(1, args.cycles + 1):
         with PeakSampler(pid) as sampler:
@@ -202,7 +213,7 @@ def report(browser, url: str, pid: int, args) -> None:
         print(line(f"peak ({args.sessions} sessions open)", sampler.peak, start))
         print(line("released (websockets closed)", released, start))
         print(line("after close (sessions dropped)", after, start),
-              f" RssAnon {memory_bytes(pid, 'RssAnon') / MB:.1f} MB", flush=True)
+              f" RssAnon {memory_bytes(pid, 'RssAnon') / MB:.1f} MB", split(pid), flush=True)
         worst = max(after, worst or after)
     verdict = "ok" if (worst - start) / MB <= GOAL_MB else "FAILS"
     print(f"after close - start (the worst cycle): {(worst - start) / MB:+.1f} MB (goal <= {GOAL_MB:.0f} MB): "

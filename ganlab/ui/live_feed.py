@@ -30,7 +30,7 @@ from starlette.routing import Route
 from ganlab.runtime.pool import training_pool
 from ganlab.ui.toy_frames import plane_spec
 from ganlab.ui.toy_handoff import TICK_SECONDS
-from ganlab.ui.toy_session import ComparePair, ToySession
+from ganlab.ui.toy_session import ToySession
 
 FEED_PATH = "/api/ganlab/frame"
 RUNTIME_PATH = "/api/ganlab/runtime"
@@ -41,13 +41,13 @@ _FEEDS_LOCK = threading.Lock()
 
 @dataclass(eq=False)
 class PlaneFeed:
-    """What one plane shows: a run, its layers, and (for run A of a compare pair) the pair it paces."""
+    """What one plane shows: a run, its layers, and (for run A of a compare pair) run B's feed, which it
+    builds frames for."""
 
     session: ToySession
     layers: frozenset = frozenset()
     uirevision: str = "plane"
-    pair: ComparePair | None = None
-    drives: bool = True  # this feed's frames pace training (run B of a pair is paced through run A's)
+    drives: bool = True  # this feed asks the worker for frames (run B's of a pair is served by run A's)
     follower: PlaneFeed | None = None  # run B's feed: each of this feed's frames builds B's at the same step
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _built: tuple[str, int] | None = field(default=None, init=False, repr=False)  # B: the frame A's built

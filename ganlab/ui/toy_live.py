@@ -57,24 +57,23 @@ CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
 METRIC_KEYS = ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
 
 
-def _feed(key: str, session: ToySession, layers: set[str], pair: ComparePair | None = None,
-          follower: PlaneFeed | None = None) -> PlaneFeed:
+def _feed(key: str, session: ToySession, layers: set[str], follower: PlaneFeed | None = None) -> PlaneFeed:
     """The live feed of plane `key`, kept for the browser session, pointed at what the plane shows now.
-    Run B's plane ("toy_plane_b") is the follower of run A's: A's frames train both runs and build B's
-    frame at the same step."""
+    Run B's plane ("toy_plane_b") is the follower of run A's: each frame of A's brings both runs' snapshots
+    from their worker, and builds B's frame at the same step."""
     name = f"_live_feed_{key}"
     feed = st.session_state.get(name)
     if feed is None:
         feed = st.session_state[name] = PlaneFeed(session, uirevision=key, drives=key == "toy_plane")
-    feed.session, feed.layers, feed.pair, feed.follower = session, frozenset(layers), pair, follower
+    feed.session, feed.layers, feed.follower = session, frozenset(layers), follower
     return feed
 
 
-def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pair: ComparePair | None = None,
-                playing: bool = False, header: str | None = None, follower: PlaneFeed | None = None) -> None:
+def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], playing: bool = False,
+                header: str | None = None, follower: PlaneFeed | None = None) -> None:
     """The plane under its "Step N" heading: fed by the server while playing (the heading follows each
     frame); this snapshot's figure otherwise."""
-    feed = _feed(key, session, layers, pair, follower)
+    feed = _feed(key, session, layers, follower)
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
     live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS,
               header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0,
@@ -171,7 +170,7 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     if session.phase == "d":
         st.session_state["toy_d_shown"] = True
     if pair is None:
-        _show_plane("toy_plane", session, frame.snap, layers, None, playing, header)
+        _show_plane("toy_plane", session, frame.snap, layers, playing, header)
     else:
         _show_compare_planes(session, pair, frame, layers, playing, header)
     if not playing:
@@ -231,10 +230,10 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
     cols = st.columns(2)
     with cols[0]:
         st.caption(label_a)
-        _show_plane("toy_plane", session, frame.snap, layers, pair, playing, header, follower=feed_b)
+        _show_plane("toy_plane", session, frame.snap, layers, playing, header, follower=feed_b)
     with cols[1]:
         st.caption(label_b)
-        _show_plane("toy_plane_b", pair.other, frame.other_snap, layers, None, playing,
+        _show_plane("toy_plane_b", pair.other, frame.other_snap, layers, playing,
                     _step_header(pair.other, frame.other_snap["step"]))
 
 

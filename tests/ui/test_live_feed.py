@@ -61,7 +61,7 @@ def test_run_a_of_a_pair_paces_both_runs_and_builds_run_bs_frame_at_the_same_ste
     pair = ComparePair(main, {"loss.name": "wgan-gp"})
     assert pair.other.background
     feed_b = PlaneFeed(pair.other, LAYERS, uirevision="toy_plane_b", drives=False)
-    feed_a = PlaneFeed(main, LAYERS, pair=pair, follower=feed_b)
+    feed_a = PlaneFeed(main, LAYERS, follower=feed_b)
     main.play()
     try:
         assert pair.other.playing  # Play drives both
