@@ -10,9 +10,10 @@ from streamlit.runtime.pages_manager import PagesManager
 
 import ganlab.ui.toy_live  # noqa: F401  (the heavy imports: torch, scipy, plotly, before the freeze)
 from ganlab.operator_settings import current as operator_settings
+from ganlab.runtime.memory import fix_malloc_thresholds
 from ganlab.runtime.pool import training_pool
 from ganlab.ui.live_feed import LIVE_ROUTES
-from ganlab.ui.runtime import fix_malloc_thresholds, freeze_imported_objects_once
+from ganlab.ui.runtime import freeze_imported_objects_once
 
 # Freeze what the imports allocated once, here, before any session exists: a freeze in the first session's
 # script would also freeze that session's own objects, and they would outlive it (issue 18).

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig
-from ganlab.data.toy import DATASET_CLASSES
+from ganlab.data.images import ImageDataset, load_mnist
+from ganlab.problems import is_image_run
 from ganlab.rollback import TrainingDiverged
 from ganlab.toy_snapshot import take_snapshot
 from ganlab.train import Trainer
@@ -179,15 +180,15 @@ class RunGroup:
         return {"divergence": self.divergence, "failure": self.failure, "finished": self.finished}
 
 
-_IMAGE_DATA: dict[str, object] = {}  # an image data set per (data options, device), loaded once per worker
+_IMAGE_DATA: dict[str | None, ImageDataset] = {}  # MNIST per data folder, loaded once per worker
 
 
-def image_data(config: RunConfig):
+def image_data(config: RunConfig) -> ImageDataset | None:
     """The image data set an image run trains on, loaded once per worker process (seconds for MNIST);
     None for a toy run (its data set is built with the run)."""
-    if config.data.name in DATASET_CLASSES:
+    if not is_image_run(config):
         return None
-    key = f"{config.data!r}@{config.device}"
-    if key not in _IMAGE_DATA:
-        _IMAGE_DATA[key] = Trainer(config).dataset
-    return _IMAGE_DATA[key]
+    folder = config.data.data_dir
+    if folder not in _IMAGE_DATA:
+        _IMAGE_DATA[folder] = load_mnist(folder, train=True)
+    return _IMAGE_DATA[folder]

@@ -1,7 +1,7 @@
 """A training worker: a process that owns whole run groups (ganlab.runtime.group) and trains them, round-robin,
 one slice at a time, answering the server between slices.
 
-The protocol (one duplex pipe per worker; every message is a pickled tuple, sent with send_bytes, between
+The protocol (one socket pair per worker; every message is a pickled tuple, sent with send_bytes, between
 the server and the processes it started itself: never a file, never a user's upload):
 
     server -> worker   (request_id, command, group_id, payload)
@@ -16,10 +16,9 @@ the server and the processes it started itself: never a file, never a user's upl
     "stop"    None                                     RunGroup.states(), and the group is dropped
     "rate"    iterations per second                    None
     "stats"   None                                     {"groups", "training", "pid"}
-    "crash"   None                                     (tests only) the process exits at once, as if killed
 
 A group nobody has asked a frame of for IDLE_SECONDS (its page closed or hidden) stops training until the
-next frame. When the server's end of the pipe closes (the server exited, even by kill -9) the worker exits.
+next frame. When the server's end of the socket closes (the server exited, even by kill -9) the worker exits.
 """
 
 from __future__ import annotations
@@ -62,8 +61,6 @@ class WorkerState:
             return None
         if command == "stats":
             return {"groups": len(self.groups), "training": len(self.training()), "pid": os.getpid()}
-        if command == "crash":
-            os._exit(9)
         group = self.groups.get(group_id)
         if group is None:
             raise KeyError(f"no run group {group_id} on this worker")
@@ -83,11 +80,9 @@ class WorkerState:
         now = time.monotonic()
         return [g for g in self.groups.values() if g.trainable and now - g.last_frame < IDLE_SECONDS]
 
-    def train_next(self) -> int:
-        """One slice of the next group in turn (round-robin); returns the iterations done."""
-        groups = self.training()
-        if not groups:
-            return 0
+    def train_next(self, groups: list[RunGroup]) -> int:
+        """One slice of the next of `groups` (those training) in turn, round-robin; returns the iterations
+        done."""
         self._turn = (self._turn + 1) % len(groups)
         group = groups[self._turn]
         try:
@@ -99,14 +94,14 @@ class WorkerState:
 
 def worker_main(conn: Connection, threads: int = 1) -> None:
     """The worker process's loop: answer every waiting request, then train one slice; exits when the
-    server's end of the pipe closes."""
+    server's end of the socket closes."""
     torch.set_num_threads(threads)
     fix_malloc_thresholds()
     gc.collect()
     gc.freeze()  # the imports' objects: out of every later collection's way
     state = WorkerState()
     while True:
-        busy = bool(state.training())
+        busy = state.training()
         try:
             waiting = conn.poll(0 if busy else IDLE_POLL)
             while waiting:
@@ -122,7 +117,8 @@ def worker_main(conn: Connection, threads: int = 1) -> None:
                 waiting = conn.poll(0)
         except (EOFError, OSError):
             return  # the server is gone
-        if busy and state.train_next() == 0:
+        busy = state.training()  # the requests may have started, stopped or woken groups
+        if busy and state.train_next(busy) == 0:
             time.sleep(0.002)  # every group waits on its rate limit
 
 

@@ -81,9 +81,9 @@ class PlaneFeed:
 
 
 class FramePacer:
-    """Keeps the server's work on live frames to about FRAME_SHARE of the machine's cores, so that many
+    """Keeps the server's work on live frames to about `share` of the machine's cores, so that many
     sessions playing at once leave the cores to the training workers (issue 19): each feed's frames are
-    spaced at least max(TICK_SECONDS, feeds playing x CPU seconds per frame / (FRAME_SHARE x cores)) apart,
+    spaced at least max(TICK_SECONDS, feeds playing x CPU seconds per frame / (share x cores)) apart,
     and a request that comes early waits for its turn. One session gets every frame it asks for; thirty get
     a few each per second."""
 

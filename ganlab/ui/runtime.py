@@ -7,8 +7,6 @@ import threading
 
 import torch
 
-from ganlab.runtime.memory import collect_garbage, fix_malloc_thresholds  # noqa: F401 (the app's)
-
 APP_TORCH_THREADS = 1
 
 

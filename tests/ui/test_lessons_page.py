@@ -8,18 +8,14 @@ from streamlit.testing.v1 import AppTest
 
 from ganlab.lessons.catalogue import LESSONS
 from ganlab.ui.navigation import PAGE_TITLES
+from tests.ui.apptest import open_with_query
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "lessons.py")
 
 
 def open_lessons(**params: str) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=120)
-    for name, value in params.items():
-        app.query_params[name] = value
-    app.run()
-    assert not app.exception
-    return app
+    return open_with_query(PAGE, 120, **params)
 
 
 @pytest.mark.parametrize("index", range(len(LESSONS)), ids=[lesson.slug for lesson in LESSONS])

@@ -6,6 +6,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from ganlab.ui import session_files
+from tests.ui.apptest import open_with_query
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnist_lab.py")
 STEP = re.compile(r"### Step (\d+)")
@@ -150,12 +151,7 @@ def test_an_option_the_loss_does_not_allow_is_named_and_the_run_is_kept():
 
 
 def open_with(**params: str) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=180)
-    for name, value in params.items():
-        app.query_params[name] = value
-    app.run()
-    assert not app.exception
-    return app
+    return open_with_query(PAGE, 180, **params)
 
 
 def test_a_new_visitor_sees_the_image_defaults_with_the_declared_limits():
