@@ -7,7 +7,7 @@ app's: GANLAB_WORKERS, default one per core), and per student a Toy Lab run (Toy
 as the page builds it) and its plane's live feed (ganlab.ui.live_feed.PlaneFeed). Each student is a thread
 that fetches frames the way the page's live plot does, without rendering: it asks for a frame as the
 live-frame route does (ganlab.ui.live_feed.serve_frame: in the feed's turn, the server asks the worker for
-the run's snapshot and builds the plane's figure JSON), then asks again TICK_SECONDS after it asked for
+the run's snapshot and builds the plane's figure JSON), then asks again FRAME_SECONDS after it asked for
 the last. So the figures are the server's and the workers', not a browser's.
 
 Prints, per N: total training steps/s and its ratio to one headless run (the same default run trained in one
@@ -105,13 +105,13 @@ class Student(threading.Thread):
 def measure(pool, n: int, seconds: float, warmup: float) -> dict:
     from ganlab.config import RunConfig
     from ganlab.ui.live_feed import PlaneFeed
-    from ganlab.ui.toy_handoff import TICK_SECONDS
+    from ganlab.ui.toy_handoff import FRAME_SECONDS
     from ganlab.ui.toy_session import ToySession
 
     base_server = resident_mb()
     base_workers = sum(resident_mb(w["pid"]) for w in pool.stats()["workers"])
     sessions = [ToySession(RunConfig(), background=True) for _ in range(n)]
-    students = [Student(PlaneFeed(s, LAYERS), TICK_SECONDS) for s in sessions]
+    students = [Student(PlaneFeed(s, LAYERS), FRAME_SECONDS) for s in sessions]
     for session in sessions:
         session.play()
     for student in students:

@@ -42,7 +42,8 @@ def fixed_inputs(trainer, n: int) -> dict[str, Tensor]:
     return inputs
 
 
-def take_snapshot(trainer, n_samples: int = 512, grid_size: int = 64, manifold_size: int = 16) -> dict:
+def take_snapshot(trainer, n_samples: int = 512, grid_size: int = 64, manifold_size: int = 16,
+                  histories: bool = True) -> dict:
     """Small numpy arrays for drawing a toy run (G and D are read in eval mode, then put back).
 
     Returns:
@@ -57,6 +58,7 @@ def take_snapshot(trainer, n_samples: int = 512, grid_size: int = 64, manifold_s
         manifold (R, M, 2): G's image of a latent grid over the first two coordinates.
         history: {"step", HISTORY_COLUMNS...} bounded arrays (ganlab.train).
         metrics: {"step", METRIC_COLUMNS...} from the periodic evaluations (ganlab.evaluation).
+            (history and metrics only with `histories`: a live frame of the plane leaves them out)
         divergence, estimate_formula, output, bounds.
     """
     t = trainer
@@ -80,10 +82,11 @@ def take_snapshot(trainer, n_samples: int = 512, grid_size: int = 64, manifold_s
         "step": t.step_count, "d_updates": t.d_updates, "g_updates": t.g_updates,
         "real": inputs["real"].cpu().numpy(), "fake": fake.cpu().numpy(), "fake_grad": fake_grad.cpu().numpy(),
         "grid_x": grid_x.cpu().numpy(), "grid_y": grid_y.cpu().numpy(), "d_score": d_score.cpu().numpy(),
-        "manifold": manifold.cpu().numpy(), "history": t.history.as_arrays(), "metrics": t.metrics.as_arrays(),
-        "divergence": t.loss.divergence, "estimate_formula": t.loss.estimate_formula,
-        "output": t.loss.output, "bounds": tuple(t.dataset.bounds),
+        "manifold": manifold.cpu().numpy(), "divergence": t.loss.divergence,
+        "estimate_formula": t.loss.estimate_formula, "output": t.loss.output, "bounds": tuple(t.dataset.bounds),
     }
+    if histories:
+        snap["history"], snap["metrics"] = t.history.as_arrays(), t.metrics.as_arrays()
     if t.loss.output == "probability":
         snap["d_prob"] = torch.sigmoid(d_score).cpu().numpy()
     if fake_ema is not None:

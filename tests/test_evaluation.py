@@ -198,3 +198,21 @@ def test_mode_metrics_are_means_over_independent_draws():
              for d in range(MODE_DRAWS)]
     assert values["modes_covered"] == pytest.approx(np.mean(draws))
     assert values["modes_covered_sd"] == pytest.approx(np.std(draws, ddof=1))
+
+
+def test_runs_with_the_same_data_seed_and_size_share_one_reference_and_read_the_same_floors():
+    from ganlab.evaluation import Evaluator, _new_reference, reference_samples
+
+    config = RunConfig(device="cpu", eval_every=0)
+    first, second = Trainer(config), Trainer(with_overrides(config, {"g.width": "32"}))  # other nets, same data
+    shared = reference_samples(first, 600)
+    assert reference_samples(second, 600) is shared
+    fresh = _new_reference(second, 600)  # what it would compute itself
+    assert np.array_equal(fresh.real_np, shared.real_np) and fresh.floors == shared.floors
+    other_seed = reference_samples(Trainer(with_overrides(config, {"seed": "3"})), 600)
+    other_data = reference_samples(Trainer(with_overrides(config, {"data.std": "0.05"})), 600)
+    assert other_seed is not shared and other_data is not shared
+    assert not np.array_equal(other_seed.real_np, shared.real_np)
+    evaluator = Evaluator(second, 600)
+    evaluator.floors["w1"] = -1.0  # an evaluator's own copy of the floors
+    assert reference_samples(second, 600).floors["w1"] == fresh.floors["w1"]

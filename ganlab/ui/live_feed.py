@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from ganlab.runtime.pool import training_pool
 from ganlab.ui.toy_frames import plane_spec
-from ganlab.ui.toy_handoff import TICK_SECONDS
+from ganlab.ui.toy_handoff import FRAME_SECONDS
 from ganlab.ui.toy_session import ToySession
 
 FEED_PATH = "/api/ganlab/frame"
@@ -51,6 +51,7 @@ class PlaneFeed:
     follower: PlaneFeed | None = None  # run B's feed: each of this feed's frames builds B's at the same step
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _built: tuple[str, int] | None = field(default=None, init=False, repr=False)  # B: the frame A's built
+    worker_cpu: float = field(default=0.0, init=False, repr=False)  # the worker's CPU for the last frame
 
     def __post_init__(self):
         with _FEEDS_LOCK:
@@ -73,6 +74,7 @@ class PlaneFeed:
         frame = session.live_frame()  # from the worker that trains the run(s): A's and, paired, B's
         if frame is None:
             return None
+        self.worker_cpu = float(frame.get("cpu_seconds", 0.0))
         snaps, step = frame["snapshots"], int(frame["step"])
         follower = self.follower
         if follower is not None and len(snaps) > 1:
@@ -81,13 +83,14 @@ class PlaneFeed:
 
 
 class FramePacer:
-    """Keeps the server's work on live frames to about `share` of the machine's cores, so that many
-    sessions playing at once leave the cores to the training workers (issue 19): each feed's frames are
-    spaced at least max(TICK_SECONDS, feeds playing x CPU seconds per frame / (share x cores)) apart,
-    and a request that comes early waits for its turn. One session gets every frame it asks for; thirty get
-    a few each per second."""
+    """Keeps the work on live frames (the worker's snapshot and the server's figure) to about `share` of the
+    machine's cores, so that many sessions playing at once leave the cores to training (issue 19): each
+    feed's frames are spaced at least max(FRAME_SECONDS, feeds playing x CPU seconds per frame / (share x
+    cores)) apart, but never more than 1 / MIN_FRAME_RATE, and a request that comes early waits for its
+    turn. One session gets every frame it asks for; thirty get a few each per second, and at least
+    MIN_FRAME_RATE."""
 
-    def __init__(self, share: float = 0.2, cores: int | None = None):
+    def __init__(self, share: float = 0.15, cores: int | None = None):
         self.share, self.cores = share, cores or os.cpu_count() or 1
         self.frame_cpu = 0.005  # CPU seconds the server spends on one frame (running mean)
         self._served: dict[str, float] = {}  # feed token -> when it was last served
@@ -98,7 +101,8 @@ class FramePacer:
         with self._lock:
             self._served = {t: at for t, at in self._served.items() if now - at < ACTIVE_SECONDS}
             active = max(1, len(self._served))
-            return max(TICK_SECONDS, active * self.frame_cpu / (self.share * self.cores))
+            return min(max(FRAME_SECONDS, active * self.frame_cpu / (self.share * self.cores)),
+                       1.0 / MIN_FRAME_RATE)
 
     def wait_turn(self, token: str) -> None:
         with self._lock:
@@ -119,6 +123,7 @@ class FramePacer:
 
 
 ACTIVE_SECONDS = 2.0  # a feed that asked within this long counts as playing
+MIN_FRAME_RATE = 2.0  # frames per second every playing feed gets at least, however many play
 MAX_WAIT = 2.0        # the longest an early request waits
 PACER = FramePacer()
 
@@ -128,7 +133,7 @@ def serve_frame(feed: PlaneFeed, pacer: FramePacer = PACER) -> tuple[str, int] |
     pacer.wait_turn(feed.token)
     started = time.thread_time()
     frame = feed.next_frame()
-    pacer.served(feed.token, None if frame is None else time.thread_time() - started)
+    pacer.served(feed.token, None if frame is None else time.thread_time() - started + feed.worker_cpu)
     return frame
 
 

@@ -18,7 +18,8 @@ from ganlab.runtime.group import RunSpec
 from ganlab.runtime.pool import WorkerLost, start_or_queue, stop_quietly, take_remote
 from ganlab.toy_snapshot import take_snapshot
 
-TICK_SECONDS = 0.1        # a playing plane asks for a new frame this often (ganlab.ui.live_feed)
+TICK_SECONDS = 0.1        # the speed setting's unit: a run trains at most steps_per_tick per TICK_SECONDS
+FRAME_SECONDS = 1 / 15    # a playing plane asks for a new frame this often (ganlab.ui.live_feed): 15 a second
 SNAPSHOT_GRID = 64        # D's surface resolution in a live frame
 LIVE_SAMPLES = 128        # fake (and real) points per live frame: each is an SVG element the browser redraws
 REFRESH_SECONDS = 0.5     # a playing run's local copy (histories, weights) is updated at most this often
@@ -129,7 +130,8 @@ class RunsInWorker:
 
     def live_frame(self) -> dict | None:
         """What a playing run's plane(s) show now: {"step", "snapshots": [A's, B's (compare mode)]}, each
-        snapshot at the live size; None when not playing (paused, diverged, lost) or waiting for a slot.
+        snapshot at the live size (from a worker: without the histories, and with "cpu_seconds", the
+        worker's CPU time for them); None when not playing (paused, diverged, lost) or waiting for a slot.
         In the background a worker trains the runs and sends the frame; in the foreground this trains a
         tick first."""
         with self.lock:
@@ -154,7 +156,8 @@ class RunsInWorker:
             self._absorb(frame, states=False)
             if self.remote is None:
                 return None
-            return {"step": frame["step"], "snapshots": frame["snapshots"]}
+            return {"step": frame["step"], "snapshots": frame["snapshots"],
+                    "cpu_seconds": frame.get("cpu_seconds", 0.0)}
 
     def refresh(self) -> None:
         """Bring a playing run's local copy (weights, histories, timeline) up to date with its worker, at

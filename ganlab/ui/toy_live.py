@@ -2,7 +2,7 @@
 
 The run lives in st.session_state (ToySession) and, while playing, trains in a worker process
 (ganlab.runtime) at full speed. The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot):
-while the run plays it pulls a frame about every TICK_SECONDS from the run's live feed
+while the run plays it pulls a frame about every FRAME_SECONDS from the run's live feed
 (ganlab.ui.live_feed), which asks the worker for the run's snapshot; the fragment here reruns every
 LIVE_SECONDS for the health alarms and a divergence,
 and hands the plane its figure itself when paused (Step, the timeline). The loss and metric charts
@@ -26,7 +26,8 @@ from ganlab.ui.classroom import presenter_on
 from ganlab.ui.live_feed import PlaneFeed
 from ganlab.ui.live_plot import live_plot
 from ganlab.ui.toy_frames import config_changes, divergence_segments, live_snapshot, output_segments, plane_spec
-from ganlab.ui.toy_session import TICK_SECONDS, ComparePair, ToySession
+from ganlab.ui.toy_handoff import FRAME_SECONDS
+from ganlab.ui.toy_session import ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
 from ganlab.viz.toy_charts import (
     WASSERSTEIN_NOTE,
@@ -75,7 +76,7 @@ def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], pla
     frame); this snapshot's figure otherwise."""
     feed = _feed(key, session, layers, follower)
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
-    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=TICK_SECONDS,
+    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=FRAME_SECONDS,
               header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0,
               height=PRESENTER_PLANE_HEIGHT if presenter_on() else None)
 
@@ -164,7 +165,7 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     frame = _read_frame(session, pair, every)
     playing = session.playing
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-    for alarm in health_alarms(frame.snap):
+    for alarm in health_alarms(_with_history(session, frame.snap)):
         notes.warning(alarm, icon="⚠️")
     header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.step)
     if session.phase == "d":
@@ -179,6 +180,16 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
         runs = "the runs are" if pair is not None else "the run is"
         st.caption(f"Showing the timeline at step {frame.snap['step']} "
                    f"({runs} at step {frame.step}).")
+
+
+def _with_history(session: ToySession, snap: dict) -> dict:
+    """`snap` with a history for the health alarms: a worker's live frame carries none (the plane needs none),
+    so the run's own, brought up to date from its worker (refresh)."""
+    if "history" in snap:
+        return snap
+    session.refresh()
+    with session.reading():
+        return {**snap, "history": session.trainer.history.as_arrays()}
 
 
 def _finish_shown_step(session: ToySession) -> None:

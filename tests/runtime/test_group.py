@@ -41,7 +41,7 @@ def test_a_group_continues_a_run_bit_for_bit_as_one_trainer_would():
 
 def test_a_pair_trains_in_lockstep_and_keeps_moments_at_the_same_steps():
     a, b = small(**{"tricks.unrolled_steps": "2"}), small()
-    group = RunGroup([spec(a), spec(b)], timeline_every=50, max_rate=1e9)
+    group = RunGroup([spec(a), spec(b)], timeline_every=50, moment_seconds=0, max_rate=1e9)
     train_to(group, 230)
     assert group.trainers[0].step_count == group.trainers[1].step_count == group.step
     moments = group.take_moments()
@@ -52,6 +52,23 @@ def test_a_pair_trains_in_lockstep_and_keeps_moments_at_the_same_steps():
     frame = group.frame()
     assert frame["step"] == group.step and len(frame["snapshots"]) == 2
     assert frame["snapshots"][0]["fake"].shape == (128, 2) and frame["divergence"] is None
+    assert "history" not in frame["snapshots"][0] and "metrics" not in frame["snapshots"][0]  # the plane only
+    assert 0 < frame["cpu_seconds"] < 5
+
+
+def test_at_full_speed_moments_are_kept_at_most_every_moment_seconds(monkeypatch):
+    import ganlab.runtime.group as group_module
+
+    clock = [1000.0]  # the group's clock, moved on 1/16 s per slice: the test does not depend on the machine
+    monkeypatch.setattr(group_module.time, "monotonic", lambda: clock[0])
+    group = RunGroup([spec(small())], timeline_every=1, moment_seconds=0.5, max_rate=1e9)
+    for _ in range(32):  # 2 s of the group's clock
+        clock[0] += 0.0625
+        group.train_slice(0.002)
+    monkeypatch.undo()
+    kept = [m["step"] for m in group.take_moments()[0]]
+    assert len(kept) == 4  # at 1000.5, 1001.0, 1001.5, 1002.0: every 0.5 s, not at every step
+    assert group.step >= 32 and kept == sorted(set(kept))
 
 
 def test_the_rate_limit_bounds_iterations_per_second():
@@ -90,7 +107,8 @@ def test_a_divergence_stops_the_group_at_the_last_good_state_and_names_the_run()
 
 @pytest.mark.parametrize("every", [1, 7])
 def test_moments_are_kept_every_so_many_steps_after_the_last_kept(every):
-    group = RunGroup([RunSpec(small(), spec(small()).state, last_kept=0)], timeline_every=every, max_rate=1e9)
+    group = RunGroup([RunSpec(small(), spec(small()).state, last_kept=0)], timeline_every=every, moment_seconds=0,
+                     max_rate=1e9)
     group.train_slice(0.05)
     steps = [m["step"] for m in group.take_moments()[0]]
     assert steps and all(b - a >= every for a, b in zip([0, *steps], steps, strict=False))

@@ -53,7 +53,9 @@ def test_a_playing_run_trains_in_a_worker_process_and_pause_brings_every_step_ho
     pool = use_pool()
     session = ToySession(small(), background=True)
     session.play()
+    started = time.monotonic()
     frames = frames_until(session, 300)
+    time.sleep(max(0.0, started + 1.2 - time.monotonic()))  # moments: every 100 steps, at most two a second
     assert frames[-1]["step"] >= 300 and frames[-1]["snapshots"][0]["fake"].shape == (128, 2)
     assert pool.stats()["groups"] == 1 and session.remote.worker.pid != os.getpid()
     assert session.trainer.step_count == 0  # the local copy waits for a refresh or the pause

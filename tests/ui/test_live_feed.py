@@ -2,6 +2,7 @@ import gc
 import json
 import time
 
+import pytest
 from starlette.requests import Request
 
 from ganlab.config import RunConfig
@@ -82,3 +83,38 @@ def test_run_a_of_a_pair_paces_both_runs_and_builds_run_bs_frame_at_the_same_ste
         main.pause()
     assert not pair.other.playing
     assert get(feed_b.token).status_code == 204 and get(feed_a.token).status_code == 204
+
+
+def test_the_pacer_spaces_frames_by_their_cost_with_a_floor_of_min_frame_rate():
+    from ganlab.ui.live_feed import FRAME_SECONDS, MIN_FRAME_RATE, FramePacer
+
+    pacer = FramePacer(share=0.2, cores=2)
+    pacer.frame_cpu = 0.004
+    assert pacer.interval() == FRAME_SECONDS  # nobody playing yet
+    for k in range(30):
+        pacer._served[f"feed{k}"] = time.monotonic()
+    # 30 feeds x 4 ms per frame within 0.2 x 2 cores: each feed every 0.3 s
+    assert pacer.interval() == pytest.approx(30 * 0.004 / 0.4)
+    pacer.frame_cpu = 0.05  # dear frames: still MIN_FRAME_RATE each
+    assert pacer.interval() == pytest.approx(1 / MIN_FRAME_RATE)
+    pacer.frame_cpu = 0.0
+    pacer.served("feed0", 0.010)  # a frame's cost is counted into the running mean
+    assert pacer.frame_cpu == pytest.approx(0.05 * 0.010)
+
+
+def test_a_frames_cost_counts_the_workers_snapshot_too():
+    from ganlab.ui.live_feed import FramePacer, serve_frame
+
+    session = background_session()
+    feed = PlaneFeed(session, LAYERS)
+    pacer = FramePacer(share=0.2, cores=2)
+    pacer.frame_cpu = 0.0
+    session.play()
+    try:
+        deadline = time.monotonic() + 60
+        while serve_frame(feed, pacer) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert feed.worker_cpu > 0  # the worker's CPU for the snapshot came with the frame
+        assert pacer.frame_cpu >= 0.05 * feed.worker_cpu
+    finally:
+        session.close()

@@ -66,7 +66,7 @@ def test_while_playing_the_plane_is_fed_by_the_server_and_paused_it_gets_the_fig
     args = plane_args(app)
     try:
         assert args["spec"] is None and args["feed"].startswith(FEED_PATH + "/")
-        assert args["period_ms"] == 100
+        assert args["period_ms"] == 66  # FRAME_SECONDS: 15 frames a second at most
         feed = find_feed(args["feed"].rsplit("/", 1)[1])
         assert feed.session is app.session_state["toy_session"] and "arrows" in feed.layers
     finally:
