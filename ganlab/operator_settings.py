@@ -18,6 +18,11 @@ GANLAB_WORKERS                 worker processes that train live runs; default th
                                from 1 to 64.
 GANLAB_MAX_RUNS                live runs training at once on the server (more Play presses queue); default
                                64, from 1 to 1000.
+GANLAB_RAY_ADDRESS             the Ray cluster the Experiments page may send sweeps to: auto (the cluster
+                               `ray start` runs on the server's machine) or HOST:PORT of a cluster's head.
+                               Unset (the default): sweeps run on the server's own processes only. Set, the
+                               page offers the choice; a student never types an address. Needs the ray
+                               package (pip install ray) where the server runs.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 
 from ganlab.sweep import MAX_RUNS as SWEEP_LIBRARY_MAX_RUNS
 from ganlab.sweep import MAX_TOTAL_STEPS as SWEEP_LIBRARY_MAX_TOTAL_STEPS
+from ganlab.sweep_backends import LOCAL_RAY, check_ray_address
 
 MNIST_MAX_STEPS_DEFAULT = 20_000
 MNIST_MAX_STEPS_HIGH = 10_000_000
@@ -64,6 +70,8 @@ class OperatorSettings:
     """GANLAB_WORKERS: worker processes that train live runs."""
     max_training_runs: int = MAX_RUNS_DEFAULT
     """GANLAB_MAX_RUNS: live runs training at once (more Play presses queue)."""
+    ray_address: str | None = None
+    """GANLAB_RAY_ADDRESS: the Ray cluster the Experiments page may send sweeps to (None: none)."""
 
 
 def _given(environ: Mapping[str, str], name: str) -> str | None:
@@ -100,6 +108,21 @@ def whole_number(environ: Mapping[str, str], name: str, default: int, high: int,
     return value
 
 
+def ray_address(environ: Mapping[str, str], name: str) -> str | None:
+    """A Ray cluster's address, auto or HOST:PORT (not local: a sweep's private instance is no cluster the
+    operator runs); None when unset."""
+    text = _given(environ, name)
+    if text is None:
+        return None
+    try:
+        if check_ray_address(text, name) != LOCAL_RAY:
+            return text
+    except ValueError:
+        pass
+    raise OperatorSettingsError(f"{_shown(environ, name)}: expected auto (the cluster `ray start` runs on this "
+                                "machine) or HOST:PORT of a Ray cluster's head (port 1 to 65535)")
+
+
 def operator_settings(environ: Mapping[str, str] = os.environ) -> OperatorSettings:
     """Every operator setting read from `environ` and checked; OperatorSettingsError for the first bad one."""
     library = " (the library's own limit, ganlab.sweep.{})"
@@ -113,6 +136,7 @@ def operator_settings(environ: Mapping[str, str] = os.environ) -> OperatorSettin
                                            SWEEP_LIBRARY_MAX_TOTAL_STEPS, library.format("MAX_TOTAL_STEPS")),
         training_workers=whole_number(environ, "GANLAB_WORKERS", default_workers(), WORKERS_HIGH),
         max_training_runs=whole_number(environ, "GANLAB_MAX_RUNS", MAX_RUNS_DEFAULT, MAX_RUNS_HIGH),
+        ray_address=ray_address(environ, "GANLAB_RAY_ADDRESS"),
     )
 
 

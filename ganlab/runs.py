@@ -1,4 +1,5 @@
-"""A run from a config: one Trainer for every data set (ganlab.train); `is_image_run` says which kind."""
+"""A run from a config: the GAN Trainer for every data set (ganlab.train), or a VAE's or a flow's
+LikelihoodTrainer (ganlab.likelihood), by the config's model; `is_image_run` says which kind of data."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ __all__ = ["is_image_run", "make_trainer"]
 
 
 def make_trainer(cfg: RunConfig):
-    """The Trainer of `cfg` (a toy or an image run, by its data set)."""
-    from ganlab.train import Trainer
+    """The trainer of `cfg`: ganlab.likelihood.make_trainer (a GAN's Trainer, or a VAE's or flow's)."""
+    from ganlab.likelihood import make_trainer as trainer_for
 
-    return Trainer(cfg)
+    return trainer_for(cfg)

@@ -1,9 +1,17 @@
 """Sweeps: many seeded runs over datasets x losses x variants, a CSV of final metrics, a summary table.
 
 A sweep is a `SweepSpec`. `expand` turns it into one `RunSpec` per combination and validates every
-config before anything trains, `run_sweep` trains them (in parallel "spawn" processes, one torch thread
-each) and appends a CSV row as each run finishes, `summarize` gives the mean and standard error per
-(dataset, loss, variant), and `format_table` prints them, optionally beside a paper's figures.
+config before anything trains, `run_sweep` trains them and appends a CSV row as each run finishes,
+`summarize` gives the mean and standard error per (dataset, loss, variant), and `format_table` prints
+them, optionally beside a paper's figures.
+
+Runs train on a backend (ganlab.sweep_backends): by default this machine (in parallel "spawn"
+processes, one torch thread each), or, with `backend=BackendChoice("ray", address)` (`--backend ray`),
+as Ray tasks on a cluster (ganlab.sweep_ray; the optional `ray` package, imported only then). A run whose
+Ray worker or node is lost is tried again (`--retries`); `resume=True` (`--resume CSV`) continues an
+interrupted sweep from its CSV (ganlab.sweep_driver). The pieces: ganlab.sweep_limits (every size
+bounded), ganlab.sweep_run (one run: RunSpec, run_one), ganlab.sweep_csv (the CSV); their public names
+are re-exported here.
 
 Presets (JSON files in ganlab/presets/) name a published protocol; `pacgan` reproduces the setting of
 Table 1 of PacGAN (Lin et al. 2018) on the 2-D ring and grid.
@@ -16,40 +24,65 @@ Table 1 of PacGAN (Lin et al. 2018) on the 2-D ring and grid.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
-import io
+import importlib.util
 import json
 import math
-import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ganlab import file_checks as fc
-from ganlab.config import ConfigError, RunConfig, with_overrides
+from ganlab.config import ConfigError
 from ganlab.device import resolve_device
+from ganlab.sweep_backends import (
+    BACKENDS,
+    DEFAULT_RETRIES,
+    MAX_RETRIES,
+    RAY_MISSING,
+    BackendChoice,
+    check_ray_address,
+    open_backend,
+)
+from ganlab.sweep_csv import (  # noqa: F401  (re-exported: ganlab.sweep is the sweep's one import)
+    COLUMNS,
+    FAILED,
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    METRICS,
+    OK,
+    RowLog,
+    SweepFileError,
+    is_ok,
+    read_csv,
+    write_csv,
+)
+from ganlab.sweep_csv import file_error as _file_error
+from ganlab.sweep_csv import read_text as _read_text
+from ganlab.sweep_driver import NoteCallback, Plan, drive, fresh_plan, resume_plan, sweep_order
+from ganlab.sweep_limits import (  # noqa: F401  (re-exported)
+    MAX_NAMES,
+    MAX_OVERRIDES,
+    MAX_RUNS,
+    MAX_SEEDS,
+    MAX_SPEC_BYTES,
+    MAX_STEPS,
+    MAX_TEXT,
+    MAX_TOTAL_STEPS,
+    MAX_VARIANTS,
+    MAX_WORKERS,
+    check_limits,
+)
+from ganlab.sweep_limits import short as _short
+from ganlab.sweep_run import RunSpec, run_one  # noqa: F401  (re-exported)
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
-# final metrics kept per run (see ganlab.evaluation); None in a row where a metric does not apply
-# (modes_covered and hq_fraction are means over ganlab.evaluation.MODE_DRAWS draws of eval_samples;
-# jsd is the sample estimate with its standard error jsd_se and a perfect generator's reading jsd_floor)
-METRICS = ("modes_covered", "modes_total", "hq_fraction", "mode_kl", "w1", "w1_floor", "jsd", "jsd_se",
-           "jsd_floor", "precision", "recall", "estimate", "reference")
-COLUMNS = ("dataset", "loss", "variant", "seed", "steps", "seconds", "diverged", "diverged_at", "device",
-           *METRICS)
-_STR_COLUMNS = frozenset({"dataset", "loss", "variant", "device"})
-_INT_COLUMNS = frozenset({"seed", "steps", "diverged_at", "modes_total"})
-_BOOL_COLUMNS = frozenset({"diverged"})
 # options a sweep sets itself from its axes; base overrides and variants may not set them
 _AXIS_OPTIONS = {"data.name": "datasets", "loss.name": "losses", "seed": "seeds", "eval_samples": "eval_samples"}
 
@@ -87,92 +120,6 @@ class SweepSpec:
     dataset_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     workers: int = field(default_factory=default_workers)
     eval_samples: int = 2500
-
-
-# --- limits (a page's student and the command line get the same ones) --------------------------------
-# A sweep shares the server's cores with everyone else's runs, so every field of a SweepSpec is bounded.
-# Checked before anything is expanded or trained (and before a seed range is turned into a list).
-
-MAX_RUNS = 100
-"""Runs per sweep (datasets x losses x variants x seeds): the PacGAN preset is 20."""
-MAX_SEEDS = 50
-"""Seeds per sweep: ten times the PacGAN protocol's 5 (the issue's 0-29999 is refused at once)."""
-MAX_STEPS = 100_000
-"""Iterations per run: four times the PacGAN protocol's full length (25,000)."""
-MAX_TOTAL_STEPS = 1_000_000
-"""Iterations over all runs (runs x steps): twice the PacGAN preset with --full (20 x 25,000)."""
-MAX_WORKERS = 8
-"""Parallel processes of one sweep (the page offers at most the server's core count)."""
-MAX_NAMES = 32
-"""Entries of datasets, losses and dataset_overrides."""
-MAX_VARIANTS = 16
-"""Variants of one sweep."""
-MAX_OVERRIDES = 64
-"""Options set by one mapping of overrides (base, a variant's, a dataset's)."""
-MAX_TEXT = 200
-"""Characters of a name, an option path or an option's value."""
-MAX_SPEC_BYTES = 64 * 1024
-"""Size of a sweep specification file (--spec)."""
-
-
-def _bounded_int(name: str, value: Any, high: int, what: str) -> int:
-    """`value` as an integer in [1, high], else ValueError naming the field and the limit."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if value > high:
-        raise ValueError(f"{name}: at most {high:,} {what}, got {value:,}")
-    return value
-
-
-def check_limits(spec: SweepSpec) -> int:
-    """Check the sizes of `spec` against the limits above, in time independent of how big it is; returns
-    the number of runs. Raises ValueError naming the field and its limit (entries themselves are checked
-    by `expand`)."""
-    sizes = {}
-    for name, limit in (("datasets", MAX_NAMES), ("losses", MAX_NAMES), ("seeds", MAX_SEEDS),
-                        ("variants", MAX_VARIANTS)):
-        values = getattr(spec, name)
-        if name == "variants" and not values:
-            sizes[name] = 1
-            continue
-        if isinstance(values, str | bytes) or not isinstance(values, list | tuple) or not values:
-            raise ValueError(f"{name}: give a non-empty list, got {_short(values)}")
-        if len(values) > limit:
-            raise ValueError(f"{name}: at most {limit} per sweep, got {len(values):,}")
-        sizes[name] = len(values)
-    steps = _bounded_int("steps", spec.steps, MAX_STEPS, "iterations per run")
-    _bounded_int("workers", spec.workers, MAX_WORKERS, "parallel processes")
-    runs = math.prod(sizes.values())
-    if runs > MAX_RUNS:
-        raise ValueError(f"runs: at most {MAX_RUNS} per sweep, got {runs:,} "
-                         f"({' x '.join(f'{n} {k}' for k, n in sizes.items())})")
-    if runs * steps > MAX_TOTAL_STEPS:
-        raise ValueError(f"steps: at most {MAX_TOTAL_STEPS:,} iterations in all (runs x steps), got "
-                         f"{runs} x {steps:,} = {runs * steps:,}")
-    return runs
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:60] + "…"
-
-
-@dataclass
-class RunSpec:
-    """One run of a sweep; `overrides` is the complete set of dotted-path options applied to RunConfig()."""
-
-    dataset: str
-    loss: str
-    variant: str
-    seed: int
-    steps: int
-    overrides: dict[str, str]
-
-    def config(self) -> RunConfig:
-        return with_overrides(RunConfig(), self.overrides)
-
-    def label(self) -> str:
-        return f"{self.dataset} {self.loss} {self.variant} seed {self.seed}"
 
 
 # --- expanding and validating -------------------------------------------------------------------
@@ -240,7 +187,7 @@ def _check_axis(name: str, values: list | tuple, kind: type) -> list:
     return list(values)
 
 
-def expand(spec: SweepSpec) -> list[RunSpec]:
+def expand(spec: SweepSpec, check_devices: bool = True) -> list[RunSpec]:
     """Every dataset x loss x variant x seed as a RunSpec, each config validated now.
 
     Runs come in the sweep's order (datasets outermost, seeds innermost). Options are applied in this
@@ -250,7 +197,8 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
     Raises:
         ConfigError naming the bad option (and the run it came from) for an invalid config;
         ValueError for a malformed spec (empty axis, duplicate names, steps < 1, a limit exceeded
-        (check_limits), unavailable device).
+        (check_limits), a device this machine does not have (unless not `check_devices`: the Ray
+        backend checks the cluster's instead)).
     """
     check_limits(spec)  # sizes first: nothing below runs on an oversized spec
     datasets = _check_axis("datasets", spec.datasets, str)
@@ -287,251 +235,66 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
                         raise ConfigError(err.field, f"{message} (in sweep run {run.label()})") from None
                     devices.add(cfg.device)
                     runs.append(run)
-    for device in sorted(devices):
+    for device in sorted(devices) if check_devices else ():
         resolve_device(device)  # ValueError when e.g. cuda is asked for and absent
     return runs
 
 
 # --- running --------------------------------------------------------------------------------------
 
-def _clean(value: float) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
+StartedCallback = Callable[[dict[str, Any]], None]
 
 
-def run_one(run: RunSpec) -> Row:
-    """Train one run for `run.steps` iterations and evaluate it once at the end.
-
-    A run that diverges (TrainingDiverged) is evaluated from its last good state and its row says
-    diverged True, diverged_at the step, steps the iterations kept. Metrics that do not apply are None.
-    """
-    from ganlab.train import Trainer, TrainingDiverged
-
-    started = time.perf_counter()
-    trainer = Trainer(run.config())
-    diverged_at = None
-    try:
-        trainer.step(run.steps)
-    except TrainingDiverged as err:
-        diverged_at = int(err.step)
-    metrics = trainer.evaluate()
-    row: Row = {"dataset": run.dataset, "loss": run.loss, "variant": run.variant, "seed": run.seed,
-                "steps": int(trainer.step_count), "seconds": round(time.perf_counter() - started, 3),
-                "diverged": diverged_at is not None, "diverged_at": diverged_at, "device": str(trainer.device)}
-    for key in METRICS:
-        value = _clean(metrics.get(key, math.nan))
-        if key == "modes_total" and value is not None:
-            value = int(value)
-        row[key] = value
-    return row
-
-
-def _init_worker(sweep_pid: int) -> None:
-    """A pool worker: one torch thread; it ends when the sweep process `sweep_pid` does, even one killed
-    outright (a worker left alone would finish its run on a core nobody reads)."""
-    from ganlab.parent_watch import end_with_parent
-
-    torch.set_num_threads(1)
-    end_with_parent(sweep_pid)
-
-
-@contextlib.contextmanager
-def _single_thread() -> Iterator[None]:
-    """One torch thread, as in a worker process, so workers=1 and workers=2 give the same numbers."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _sort_key(runs: list[RunSpec]) -> Callable[[Row], tuple]:
-    order = {(r.dataset, r.loss, r.variant, r.seed): i for i, r in enumerate(runs)}
-    return lambda row: (order.get((row["dataset"], row["loss"], row["variant"], row["seed"]), len(order)),)
-
-
-def run_sweep(spec: SweepSpec, out_csv: str | os.PathLike, progress: ProgressCallback | None = None) -> list[Row]:
+def run_sweep(spec: SweepSpec, out_csv: str | os.PathLike, progress: ProgressCallback | None = None, *,
+              backend: BackendChoice | None = None, resume: bool = False, note: NoteCallback | None = None,
+              started: StartedCallback | None = None) -> list[Row]:
     """Run every combination of `spec`; write the rows to `out_csv`; return them in the sweep's order.
 
-    Rows are appended (and flushed) to `out_csv` as runs finish, so an interrupted sweep leaves a usable
-    file; at the end the file is rewritten atomically in the sweep's order (dataset, loss, variant, seed
-    as listed in the spec). With `spec.workers` > 1 runs go to a pool of "spawn" processes, each with
-    one torch thread; with 1 they run here, also with one thread. `progress(done, total, row)` is called
-    after each run.
+    Each finished run's row is appended to `out_csv` as one whole line (flushed and fsynced), so an
+    interrupted sweep leaves a usable file; at the end the file is rewritten atomically in the sweep's
+    order (dataset, loss, variant, seed as listed in the spec). `progress(done, total, row)` is called
+    after each run, `note(text)` for a retry or what resuming found, `started(placement)` once the backend
+    is up (ganlab.sweep_backends.Placement.as_json: where the sweep runs and how big that is).
+
+    Args:
+        backend: where runs train (default: this machine; with `spec.workers` > 1 a pool of "spawn"
+            processes, each with one torch thread; with 1 here, also with one thread). Ray: see
+            ganlab.sweep_ray; a run whose worker or node is lost is tried again `backend.retries` times.
+        resume: continue the interrupted sweep whose CSV is `out_csv` (ganlab.sweep_driver.resume_plan):
+            runs with an ok row there are not trained again; failed ones are.
+
+    Raises ConfigError / ValueError before anything trains or is written: a bad spec, a CSV that does not
+    match (resume), a backend that cannot be had (no ray package, no cluster at the address).
     """
-    runs = expand(spec)  # validates everything before any training
+    choice = backend or BackendChoice()
+    runs = expand(spec, check_devices=choice.kind == "local")  # validates everything before any training
     path = Path(out_csv)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    total = len(runs)
-    rows: list[Row] = []
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        handle.flush()
-
-        def finished(row: Row) -> None:
-            rows.append(row)
-            writer.writerow(_csv_values(row))
-            handle.flush()
-            if progress is not None:
-                progress(len(rows), total, row)
-
-        workers = min(spec.workers, total)
-        if workers <= 1:
-            with _single_thread():
-                for run in runs:
-                    finished(run_one(run))
-        else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                     initargs=(os.getpid(),)) as pool:
-                pending = {pool.submit(run_one, run) for run in runs}
-                try:
-                    while pending:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            finished(future.result())
-                except BaseException:
-                    for future in pending:
-                        future.cancel()
-                    raise
-    rows.sort(key=_sort_key(runs))
+    plan = resume_plan(runs, path) if resume else fresh_plan(runs)
+    for text in plan.notes:
+        if note is not None:
+            note(text)
+    if plan.todo:
+        rows = _train(plan, spec, choice, path, progress, note, started)
+    else:
+        rows = sorted(plan.done, key=sweep_order(runs))
     write_csv(rows, path)
     return rows
 
 
-# --- CSV ------------------------------------------------------------------------------------------
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def _csv_values(row: Row) -> list[str]:
-    return [_csv_value(row.get(column)) for column in COLUMNS]
-
-
-def write_csv(rows: list[Row], path: str | os.PathLike) -> None:
-    """Write rows (COLUMNS) atomically: a temporary file beside `path`, then a rename."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(_csv_values(row) for row in rows)
-    os.replace(tmp, path)
-
-
-# --- reading files (a sweep CSV, a preset: files from anywhere, checked against their schema) ---------
-
-class SweepFileError(fc.FileError):
-    """A sweep CSV or preset file that cannot be used; one line naming the file and what was expected."""
-
-
-MAX_CSV_BYTES = 4 * 1024 * 1024
-"""Size of a sweep CSV read back (a sweep of MAX_RUNS runs writes about 40 kB)."""
-MAX_CSV_ROWS = 10_000
-"""Rows of a sweep CSV read back."""
-_REQUIRED_COLUMNS = ("dataset", "loss", "variant", "seed")
-_INT_RANGES = {"steps": (0, MAX_STEPS), "diverged_at": (0, MAX_STEPS), "modes_total": (0, 10**6)}  # seed: OPTIONS
-
-
-def _file_error(what: str, path: Path, detail: str) -> SweepFileError:
-    return SweepFileError(fc.one_line(f"{what} {fc.short_repr(path.name, 80)}: {detail}", 500))
-
-
-def _read_text(path: Path, limit: int, what: str) -> str:
-    """The UTF-8 text of the regular file `path` of at most `limit` bytes (SweepFileError naming it if not)."""
+def _train(plan: Plan, spec: SweepSpec, choice: BackendChoice, path: Path, progress: ProgressCallback | None,
+           note: NoteCallback | None, started: StartedCallback | None) -> list[Row]:
+    """Open the backend (before the CSV is touched), then start the CSV with the rows already done and
+    drive the runs left (ganlab.sweep_driver.drive)."""
+    opened = open_backend(choice, spec.workers, plan.todo)
+    log = RowLog(path)
     try:
-        if not path.is_file():
-            raise _file_error(what, path, "does not exist or is not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as err:
-        raise _file_error(what, path, f"cannot be read ({err.strerror})") from None
-    if len(data) > limit:
-        raise _file_error(what, path, f"more than {limit:,} bytes; a {what} is at most {limit:,}")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise _file_error(what, path, f"not UTF-8 text (byte {err.start:,}; a binary file?)") from None
-
-
-def _parse_cell(column: str, text: str) -> Any:
-    """One cell, typed and bounded by its column (SchemaError naming the column when it does not fit)."""
-    if text == "":
-        if column in _REQUIRED_COLUMNS:
-            raise fc.SchemaError(column, "a value", got="an empty cell")
-        return None
-    if len(text) > MAX_TEXT:
-        raise fc.SchemaError(column, f"at most {MAX_TEXT} characters", got=f"{len(text):,}")
-    if column in _STR_COLUMNS:
-        return text
-    if column in _BOOL_COLUMNS:
-        if text.lower() not in ("true", "1", "false", "0"):
-            raise fc.SchemaError(column, "true or false", text)
-        return text.lower() in ("true", "1")
-    try:
-        number = float(text)
-    except ValueError:
-        raise fc.SchemaError(column, "a number", text) from None
-    whole = int(number) if number.is_integer() else text
-    if column == "seed":
-        return fc.option_value(whole, column, "seed")
-    if column in _INT_COLUMNS:
-        return fc.integer(whole, column, *_INT_RANGES[column])
-    return fc.number(number, column, finite=False)
-
-
-def _csv_header(cells: list[str]) -> list[str]:
-    """The header row: known COLUMNS only, each once, the dataset, loss, variant and seed among them."""
-    missing = [c for c in _REQUIRED_COLUMNS if c not in cells]
-    if missing:
-        raise fc.SchemaError("header", f"a sweep CSV's columns ({', '.join(_REQUIRED_COLUMNS)}, ...)",
-                             got=f"no column {missing[0]!r}")
-    unknown = [c for c in cells if c not in COLUMNS]
-    if unknown:
-        raise fc.SchemaError("header", f"only the columns {', '.join(COLUMNS)}",
-                             got=f"a column {fc.short_repr(unknown[0])}")
-    if len(set(cells)) != len(cells):
-        raise fc.SchemaError("header", "each column once", got=f"{len(cells) - len(set(cells))} repeated")
-    return cells
-
-
-def read_csv(path: str | os.PathLike) -> list[Row]:
-    """Rows of a sweep CSV, typed back (str, int, float, bool; None for an empty cell), in file order.
-
-    The file is checked against its schema first: a regular UTF-8 file of at most MAX_CSV_BYTES; a header of
-    known COLUMNS (dataset, loss, variant and seed among them, none twice); at most MAX_CSV_ROWS rows of
-    exactly the header's number of cells, each typed and bounded by its column (text of at most MAX_TEXT
-    characters, seed and step counts in range, numbers). Raises SweepFileError, a ValueError whose one-line
-    message names the file and the line.
-    """
-    path = Path(path)
-    reader = csv.reader(io.StringIO(_read_text(path, MAX_CSV_BYTES, "sweep CSV")))
-    rows: list[Row] = []
-    try:
-        header = _csv_header(next(reader, []))
-        for cells in reader:
-            if not cells:
-                continue
-            if len(rows) >= MAX_CSV_ROWS:
-                raise fc.SchemaError("rows", f"at most {MAX_CSV_ROWS:,} rows", show_value=False)
-            if len(cells) != len(header):
-                raise fc.SchemaError("row", f"{len(header)} cells, one per column of the header",
-                                     got=f"{len(cells):,}")
-            rows.append({column: _parse_cell(column, cell) for column, cell in zip(header, cells, strict=True)})
-    except csv.Error as err:
-        raise _file_error("sweep CSV", path, f"line {reader.line_num}: not a CSV file ({err})") from None
-    except fc.SchemaError as err:
-        raise _file_error("sweep CSV", path, f"line {max(reader.line_num, 1)}: {err}") from None
-    return rows
+        if started is not None:
+            started(opened.placement.as_json())
+        log.start(plan.done)
+        return drive(plan, opened, log, choice.retries, progress, note)
+    finally:
+        log.close()
+        opened.close()
 
 
 # --- summary and table ----------------------------------------------------------------------------
@@ -550,16 +313,19 @@ def _mean_se(values: list[float]) -> tuple[float | None, float | None]:
 
 
 def summarize(rows: list[Row]) -> list[Row]:
-    """Per (dataset, loss, variant), in order of first appearance: n, n_diverged, mean seconds, and
-    `{metric}_mean`, `{metric}_se` of every metric over the runs where it applies (diverged runs included,
-    at their last good state); None where no run has the metric."""
+    """Per (dataset, loss, variant), in order of first appearance: n (runs that finished), n_diverged,
+    n_failed (runs recorded as failed: no metrics, not in n), mean seconds, and `{metric}_mean`,
+    `{metric}_se` of every metric over the finished runs where it applies (diverged runs included, at
+    their last good state); None where no run has the metric."""
     groups: dict[tuple[str, str, str], list[Row]] = {}
     for row in rows:
         groups.setdefault((row["dataset"], row["loss"], row["variant"]), []).append(row)
     summary = []
-    for (dataset, loss, variant), members in groups.items():
+    for (dataset, loss, variant), group in groups.items():
+        members = [r for r in group if is_ok(r)]
         entry: Row = {"dataset": dataset, "loss": loss, "variant": variant, "n": len(members),
-                      "n_diverged": sum(bool(r.get("diverged")) for r in members)}
+                      "n_diverged": sum(bool(r.get("diverged")) for r in members),
+                      "n_failed": len(group) - len(members)}
         steps = [r["steps"] for r in members if r.get("steps") is not None]
         entry["steps"] = max(steps) if steps else None
         seconds = [r["seconds"] for r in members if r.get("seconds") is not None]
@@ -588,11 +354,12 @@ def format_table(summary: list[Row], paper: dict[tuple[str, str], dict[str, floa
     """A fixed-width table, one line per (dataset, loss, variant): n, diverged runs, modes covered,
     high-quality %, mode KL, W1 with its floor (two real samples) in brackets, the JSD sample estimate
     (nats, in [0, log 2]) with a perfect generator's reading in brackets (mean ± standard error over
-    the runs) and seconds per run. With `paper`
-    ({(dataset, variant): {"modes": .., "modes_se": .., "hq": ..}}, hq in %) two more columns give
-    the paper's figures."""
-    header = ["dataset", "loss", "variant", "n", "div", "modes (mean ± se)", "hq % (mean ± se)", "mode KL",
-              "W1 (floor)", "JSD est. (floor)", "s/run"]
+    the runs) and seconds per run. When a run failed (no row of metrics), a column "failed" after "div"
+    counts them. With `paper` ({(dataset, variant): {"modes": .., "modes_se": .., "hq": ..}}, hq in %) two
+    more columns give the paper's figures."""
+    failures = any(s.get("n_failed") for s in summary)
+    header = ["dataset", "loss", "variant", "n", "div", *(["failed"] if failures else []), "modes (mean ± se)",
+              "hq % (mean ± se)", "mode KL", "W1 (floor)", "JSD est. (floor)", "s/run"]
     if paper is not None:
         header += ["paper modes", "paper hq %"]
     lines = []
@@ -600,7 +367,8 @@ def format_table(summary: list[Row], paper: dict[tuple[str, str], dict[str, floa
         modes = _pm(s["modes_covered_mean"], s["modes_covered_se"], 2)
         if s["modes_covered_mean"] is not None and s["modes_total_mean"] is not None:
             modes += f" /{s['modes_total_mean']:g}"
-        cells = [s["dataset"], s["loss"], s["variant"], str(s["n"]), str(s["n_diverged"]), modes,
+        cells = [s["dataset"], s["loss"], s["variant"], str(s["n"]), str(s["n_diverged"]),
+                 *([str(s.get("n_failed", 0))] if failures else []), modes,
                  _pm(s["hq_fraction_mean"], s["hq_fraction_se"], 1, 100.0),
                  _pm(s["mode_kl_mean"], s["mode_kl_se"], 3),
                  _pm(s["w1_mean"], s["w1_se"], 3) + _floor(s.get("w1_floor_mean"), 3),
@@ -872,6 +640,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end-with-parent", dest="end_with_parent", type=int, metavar="PID",
                         help="stop (and stop the workers) when PID, the process that started this one, exits; "
                              "the Experiments page starts its sweeps so")
+    add_backend_arguments(parser)
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `sweep` options of where the runs train, and of resuming."""
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="where runs train: local (default: this machine, --workers processes) or ray (Ray "
+                             "tasks on a cluster; needs the ray package: pip install ray)")
+    parser.add_argument("--address", metavar="auto|local|HOST:PORT",
+                        help="with --backend ray: the cluster (auto, the default: the one `ray start` runs on "
+                             "this machine; HOST:PORT: a cluster's head; local: a private Ray instance for this "
+                             "sweep with --workers CPUs)")
+    parser.add_argument("--retries", type=int, metavar="N",
+                        help=f"with --backend ray: times a run whose worker or node is lost is tried again before "
+                             f"it is recorded as failed (default {DEFAULT_RETRIES}, at most {MAX_RETRIES})")
+    parser.add_argument("--resume", metavar="CSV",
+                        help="continue the interrupted sweep whose CSV this is (give its sweep options again): "
+                             "runs already there are not trained again, runs recorded as failed are")
+    parser.add_argument("--status-file", dest="status_file", metavar="FILE.json",
+                        help="write where the sweep runs (backend, nodes, CPUs, GPUs) to this file once it "
+                             "started; the Experiments page shows it")
+
+
+def ray_installed() -> bool:
+    """Whether the ray package can be imported (looked up, not imported)."""
+    if "ray" in sys.modules:
+        return sys.modules["ray"] is not None
+    return importlib.util.find_spec("ray") is not None
+
+
+def backend_from_args(args: argparse.Namespace) -> BackendChoice:
+    """The BackendChoice the command line asks for, its flags checked together (ValueError naming them)."""
+    kind, address, retries = (getattr(args, name, None) for name in ("backend", "address", "retries"))
+    resume = getattr(args, "resume", None)
+    for flag, other in (("--out", args.out), ("--show", args.show)):
+        if resume and other:
+            raise ValueError(f"give --resume or {flag}, not both (--resume continues the sweep in its own CSV)")
+    if kind != "ray":
+        if address is not None:
+            raise ValueError("--address needs --backend ray (it names the Ray cluster the runs go to)")
+        if retries is not None:
+            raise ValueError("--retries needs --backend ray (on this machine a run that raises is recorded as "
+                             "failed at once, and a lost pool process stops the sweep: continue it with --resume)")
+        return BackendChoice()
+    if not ray_installed():
+        raise ValueError(RAY_MISSING)
+    if retries is not None and not 0 <= retries <= MAX_RETRIES:
+        raise ValueError(f"--retries: expected a whole number from 0 to {MAX_RETRIES}, got {retries}")
+    return BackendChoice("ray", check_ray_address("auto" if address is None else address),
+                         DEFAULT_RETRIES if retries is None else retries)
 
 
 def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, dict | None, str]:
@@ -912,6 +730,10 @@ def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, dict | None, st
 
 
 def _progress_line(done: int, total: int, row: Row) -> str:
+    head = f"[{done}/{total}] {row['dataset']} {row['loss']} {row['variant']} seed {row['seed']}: "
+    if not is_ok(row):
+        tries = row.get("attempts") or 1
+        return head + f"FAILED after {tries} attempt{'s' if tries != 1 else ''}: {row.get('error')}"
     parts = []
     if row.get("modes_covered") is not None:
         parts.append(f"{row['modes_covered']} modes")
@@ -922,8 +744,9 @@ def _progress_line(done: int, total: int, row: Row) -> str:
     parts.append(f"{row['seconds']:.1f} s")
     if row.get("diverged"):
         parts.append(f"DIVERGED at step {row['diverged_at']} (kept {row['steps']} steps)")
-    return f"[{done}/{total}] {row['dataset']} {row['loss']} {row['variant']} seed {row['seed']}: " + \
-        ", ".join(parts)
+    if (row.get("attempts") or 1) > 1:
+        parts.append(f"attempt {row['attempts']}")
+    return head + ", ".join(parts)
 
 
 def _json_safe(value: Any) -> Any:
@@ -931,36 +754,17 @@ def _json_safe(value: Any) -> Any:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    """`python -m ganlab sweep ...`: run (or --show) a sweep, print the table; 0 on success.
+    """`python -m ganlab sweep ...`: run (or --show, or --resume) a sweep, print the table; 0 on success.
 
     Bad input raises ConfigError or ValueError with a message naming the problem.
     """
     spec, paper, description = spec_from_args(args)
+    choice = backend_from_args(args)
     if getattr(args, "end_with_parent", None) is not None:
         from ganlab.parent_watch import end_with_parent
 
         end_with_parent(args.end_with_parent)
-    if args.show:
-        rows = read_csv(args.show)
-        out = Path(args.show)
-    else:
-        runs = expand(spec)
-        out = Path(args.out) if args.out else Path("runs") / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.csv"
-        if not args.quiet:
-            variants = len({r.variant for r in runs})
-            sys.stderr.write(f"ganlab sweep: {len(runs)} runs ({len(spec.datasets)} datasets x {len(spec.losses)} "
-                             f"losses x {variants} variants x {len(spec.seeds)} seeds), {spec.steps} steps each, "
-                             f"{min(spec.workers, len(runs))} worker(s) -> {out}\n")
-            sys.stderr.flush()
-
-        def progress(done: int, total: int, row: Row) -> None:
-            if not args.quiet:
-                sys.stderr.write(_progress_line(done, total, row) + "\n")
-                sys.stderr.flush()
-
-        rows = run_sweep(spec, out, progress)
-        if not args.quiet:
-            sys.stderr.write(f"wrote {out}\n")
+    rows = read_csv(args.show) if args.show else _sweep_from_args(args, spec, choice)
     summary = summarize(rows)
     if description and not args.quiet:
         print(description)
@@ -968,3 +772,41 @@ def run_from_args(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{k: _json_safe(v) for k, v in s.items()} for s in summary]))
     return 0
+
+
+def _sweep_from_args(args: argparse.Namespace, spec: SweepSpec, choice: BackendChoice) -> list[Row]:
+    """Run the sweep the command line asks for, saying on stderr what runs where, each finished run, each
+    retry and what resuming found (unless --quiet); returns its rows."""
+    runs = expand(spec, check_devices=choice.kind == "local")
+    resume = getattr(args, "resume", None)
+    out = Path(resume or args.out or Path("runs") / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    variants = len({r.variant for r in runs})
+    how = f"{min(spec.workers, len(runs))} worker(s)" if choice.kind == "local" else \
+        f"Ray at {choice.address}, {choice.retries} retries"
+    say(f"ganlab sweep: {len(runs)} runs ({len(spec.datasets)} datasets x {len(spec.losses)} losses x {variants} "
+        f"variants x {len(spec.seeds)} seeds), {spec.steps} steps each, {how} -> {out}")
+
+    def started(placement: dict[str, Any]) -> None:
+        say(f"ganlab sweep: runs on {placement['where']}")
+        if getattr(args, "status_file", None):
+            write_status(args.status_file, placement)
+
+    rows = run_sweep(spec, out, lambda done, total, row: say(_progress_line(done, total, row)), backend=choice,
+                     resume=bool(resume), note=lambda text: say(f"ganlab sweep: {text}"), started=started)
+    say(f"wrote {out}")
+    return rows
+
+
+def write_status(path: str | os.PathLike, placement: dict[str, Any]) -> None:
+    """Where a running sweep runs (Placement.as_json and this process's id), as JSON written atomically to
+    `path` (--status-file: the Experiments page shows it)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({**placement, "pid": os.getpid(), "since": time.time()}))
+    os.replace(tmp, path)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganlab.config import RunConfig, to_dict, validate
+from ganlab.config import ConfigError, RunConfig, to_dict, validate
 from ganlab.device import resolve_device
 from ganlab.evaluation import METRIC_COLUMNS
 from ganlab.fast_ops import clamp_all_
@@ -67,6 +67,9 @@ class Trainer:
 
     def __init__(self, config: RunConfig, data=None, check_every: int | None = None):
         cfg = self.config = validate(copy.deepcopy(config))
+        if cfg.model != "gan":
+            raise ConfigError("model", f"{cfg.model!r} is not a GAN: ganlab.likelihood.make_trainer builds its "
+                                       "trainer (LikelihoodTrainer)")
         self.device = resolve_device(cfg.device)
         self.problem = make_problem(cfg, self.device, data)
         self.dataset = self.problem.dataset

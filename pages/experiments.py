@@ -11,7 +11,11 @@ from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.sweep import MAX_WORKERS, SweepSpec, list_presets, load_preset, summarize
 from ganlab.ui.experiments import (
+    LOCAL,
+    RAY,
     SweepJob,
+    backend_caption,
+    backend_labels,
     limits_caption,
     load_rows,
     max_steps_per_run,
@@ -50,6 +54,12 @@ refused = sweeps_refused(settings)
 if refused:
     st.info(refused)
 max_steps = max_steps_per_run(settings)
+backends = backend_labels(settings)  # a choice only when the operator named a Ray cluster (GANLAB_RAY_ADDRESS)
+backend = LOCAL
+if len(backends) > 1:  # outside the form, so its caption follows the choice at once
+    backend = st.radio("Where to run", list(backends), format_func=backends.get, key="exp_backend",
+                       horizontal=True)
+    st.caption(backend_caption(backend, settings))
 with st.form("sweep"):
     datasets = st.multiselect("Datasets", list(DATASETS), default=spec.datasets)
     losses = st.multiselect("Losses", list(LOSSES), default=spec.losses)
@@ -66,7 +76,8 @@ if start:
             raise ValueError("a sweep of this session is still running: cancel it or wait for it to finish")
         spec = spec_from_form(spec, datasets, losses, seeds_text, steps, workers, settings)
         folder = st.session_state["exp_folder"] = session_folder()
-        job = SweepJob(spec, new_csv_path(folder, None if preset == "(none)" else preset))
+        address = settings.ray_address if backend == RAY else None  # the operator's, never typed on the page
+        job = SweepJob(spec, new_csv_path(folder, None if preset == "(none)" else preset), backend, address)
         job.start()
         session_resources().track("experiments", job)  # stopped (with its workers) when the session ends
         st.session_state["exp_job"] = job
@@ -83,6 +94,8 @@ def progress() -> None:
         return
     done = current.done_runs()
     st.progress(min(done / current.total, 1.0), text=f"{done} / {current.total} runs — {current.out_csv.name}")
+    st.caption(current.where(), help="Where this sweep trains and what that has. The sweep keeps running while "
+               "you visit other pages of this session; come back here to see its progress.")
     if current.failed():
         st.error(f"The sweep stopped with an error:\n\n```\n{current.failed()}\n```")
     elif current.cancelled:

@@ -37,7 +37,8 @@ PACGAN = json.loads((PRESET_DIR / "pacgan.json").read_text())
 ROW = {"dataset": "ring8", "loss": "nonsaturating", "variant": "GAN", "seed": 0, "steps": 5, "seconds": 0.5,
        "diverged": False, "diverged_at": None, "device": "cpu", "modes_covered": 7.5, "modes_total": 8,
        "hq_fraction": 0.9, "mode_kl": 0.01, "w1": 0.1, "w1_floor": 0.02, "jsd": 0.05, "jsd_se": 0.01,
-       "jsd_floor": 0.001, "precision": None, "recall": None, "estimate": None, "reference": None}
+       "jsd_floor": 0.001, "precision": None, "recall": None, "estimate": None, "reference": None,
+       "status": "ok", "attempts": 1, "error": None, "config_hash": "0123456789abcdef"}
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

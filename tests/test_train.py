@@ -245,3 +245,15 @@ def test_shape_changes_ask_for_a_restart_and_change_nothing():
     new = with_overrides(t.config, {"g.width": "32", "data.name": "grid25", "g_opt.lr": "0.01"})
     assert sorted(apply_config(t, new)) == ["data.name", "g.width"]
     assert t.config.g.width == 64 and t.g_opt.param_groups[0]["lr"] == 1e-3
+
+
+def test_the_gan_trainer_refuses_a_vae_or_flow_config_rather_than_training_a_gan():
+    from ganlab.config import ConfigError
+    from ganlab.likelihood import make_trainer
+    from ganlab.runs import make_trainer as run_trainer
+
+    flow = with_overrides(RunConfig(device="cpu"), {"model": "flow"})
+    with pytest.raises(ConfigError) as err:
+        Trainer(flow)
+    assert err.value.field == "model" and "not a GAN" in str(err.value)
+    assert type(make_trainer(flow)).__name__ == type(run_trainer(flow)).__name__ == "LikelihoodTrainer"
