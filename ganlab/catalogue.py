@@ -1,4 +1,4 @@
-"""Every named option (datasets, losses, regularisers, training tricks, architectures, optimisers, noise)
+"""Every named option (models, datasets, losses, regularisers, training tricks, architectures, optimisers, noise)
 with a one-line description, and every numeric option with its range (ganlab.options): what
 `python -m ganlab list` prints and the home page shows.
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ganlab.config import NOISES, OPTIMIZERS
+from ganlab.config import MODELS, NOISES, OPTIMIZERS, VAE_ARCHITECTURES, VAE_DECODERS
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
@@ -61,9 +61,10 @@ def architectures() -> dict[str, str]:
     return rows
 
 
-def catalogue(include_tricks: bool = False) -> dict[str, dict[str, str]]:
+def catalogue(include_tricks: bool = False, include_models: bool = False) -> dict[str, dict[str, str]]:
     """Section -> {name: description}; with `include_tricks` also "tricks" (ganlab.tricks.TRICKS: every
-    training trick, the option that switches it on and its citation), which `python -m ganlab list` prints.
+    training trick, the option that switches it on and its citation), and with `include_models` first
+    "models" (gan, vae, flow: `models()`), both of which `python -m ganlab list` prints.
     """
     sections = {
         "datasets": dict(DATASETS),
@@ -79,4 +80,15 @@ def catalogue(include_tricks: bool = False) -> dict[str, dict[str, str]]:
     }
     if include_tricks:
         sections["tricks"] = dict(TRICKS)
+    if include_models:
+        sections = {"models": models(), **sections}
     return sections
+
+
+def models() -> dict[str, str]:
+    """Name -> description of what a run can train (config.MODELS), the VAE's decoders and networks with it."""
+    rows = {name: f"{text} (CLI --model {name})" for name, text in MODELS.items()}
+    decoders = "; ".join(f"{name}: {text}" for name, text in VAE_DECODERS.items())
+    networks = "; ".join(f"{name}: {text}" for name, text in VAE_ARCHITECTURES.items())
+    rows["vae"] += f". Decoders (--decoder): {decoders}. Networks (--vae-arch): {networks}"
+    return rows

@@ -266,6 +266,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 OPTIONAL_STATE = ("G_ema", "history", "metrics", "average_G", "average_D")  # a checkpoint may lack these
 COUNTERS = ("step_count", "d_updates", "g_updates")
+# a trainer's optimisers by state key: the GAN's two players', a likelihood model's one (ganlab.likelihood)
+OPTIMISER_KEYS = ("g_opt", "d_opt", "opt")
 # per-parameter optimiser state: which entries each optimiser keeps (all param-shaped but "step")
 OPTIMISER_STATE = {torch.optim.Adam: ("step", "exp_avg", "exp_avg_sq"),
                    torch.optim.RMSprop: ("step", "square_avg", "momentum_buffer", "grad_avg"),
@@ -352,16 +354,17 @@ def check_history_state(value: Any, where: str) -> dict:
 
 
 def check_trainer_state(state: Any, trainer) -> dict:
-    """A checkpoint's state checked against `trainer` (built from the checkpoint's config) before it
-    takes it: the same entries, every tensor of the model's shape and dtype, optimisers' state against
-    their parameters, counters and history sizes in range. Returns the state to load."""
+    """A checkpoint's state checked against `trainer` (built from the checkpoint's config: a GAN Trainer or,
+    for model "vae" / "flow", a LikelihoodTrainer) before it takes it: the same entries, every tensor of the
+    model's shape and dtype, optimisers' state against their parameters, counters and history sizes in
+    range. Returns the state to load."""
     template = trainer.state_dict()
     entries = fc.mapping(state, "state", required=[k for k in template if k not in OPTIONAL_STATE],
                          optional=list(template))
     checked = {}
     for key, value in entries.items():
         where = f"state.{key}"
-        if key in ("g_opt", "d_opt"):
+        if key in OPTIMISER_KEYS:
             checked[key] = check_optimizer_state(value, getattr(trainer, key), where)
         elif key in ("history", "metrics"):
             checked[key] = check_history_state(value, where)
@@ -377,14 +380,15 @@ def check_trainer_state(state: Any, trainer) -> dict:
 
 
 def restore_trainer(loaded: dict, config: RunConfig | None = None, device: str | None = None):
-    """Build a Trainer from a loaded checkpoint and put its state in place, once check_trainer_state
-    has accepted it (no tensor of a wrong shape reaches a module or an optimiser).
+    """Build the checkpoint's trainer (ganlab.likelihood.make_trainer: the GAN Trainer, or the
+    LikelihoodTrainer for a VAE or a flow) and put its state in place, once check_trainer_state has
+    accepted it (no tensor of a wrong shape reaches a module or an optimiser).
 
     If `config` is given it must equal the checkpoint's (RESUMABLE_CHANGES aside), else
     CheckpointError lists every differing option.
     """
     from ganlab.config import diff
-    from ganlab.runs import make_trainer
+    from ganlab.likelihood import make_trainer
 
     saved: RunConfig = loaded["config"]
     if config is not None:

@@ -1,4 +1,8 @@
-"""The headless command line: python -m ganlab list | train | sweep.
+"""The headless command line: python -m ganlab list | train | eval | sweep.
+
+`train --model gan` (the default) trains a GAN; `--model vae` or `--model flow` a likelihood model
+(ganlab.likelihood) on the same data, with the same flags for data, batch size, seed, device and
+optimiser, the same `--save` / `--resume` checkpoints, and a `--json` summary with its own metrics.
 
 Exit status: 0 success (a diverged run also exits 0 and says so: "diverged": true), 2 bad input
 (unknown name, number out of range, unreadable or mismatched checkpoint).
@@ -38,6 +42,13 @@ SUMMARY_METRICS = ("estimate", "reference", "reference_se", "reference_floor", "
 
 IMAGE_METRICS = ("fid_lenet", "classifier_score", "class_kl", "precision", "recall", "density", "coverage")
 
+# a VAE's or a flow's summary: its likelihood metrics first, then the toy metrics of its samples (as a GAN's)
+LIKELIHOOD_SUMMARY_METRICS = (
+    "test_log_likelihood", "test_log_likelihood_se", "importance_samples", "elbo", "elbo_se", "recon", "kl",
+    "data_log_likelihood", "forward_kl", "forward_kl_se", "reverse_kl", "reverse_kl_se", "modes_covered",
+    "modes_covered_sd", "modes_total", "hq_fraction", "hq_fraction_sd", "mode_kl", "w1", "w1_floor",
+    *DIVERGENCE_COLUMNS, "divergence_bandwidth", "precision", "recall")
+
 
 MAX_CLASSIFIER_EPOCHS = 1000
 
@@ -47,7 +58,7 @@ class UsageError(Exception):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    entries_by_section = catalogue(include_tricks=True)
+    entries_by_section = catalogue(include_tricks=True, include_models=True)
     if args.json:
         print(json.dumps(entries_by_section))
         return 0
@@ -95,6 +106,7 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
     cfg = trainer.config
     last = trainer.history.last()
     summary = {
+        "model": cfg.model,
         "dataset": cfg.data.name, "loss": cfg.loss.name, "seed": cfg.seed, "device": str(trainer.device),
         "steps": steps, "total_steps": trainer.step_count, "seconds": round(seconds, 3),
         "steps_per_second": round(steps / seconds, 1) if seconds > 0 else None,
@@ -112,7 +124,65 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
     else:
         metrics = trainer.evaluate()
     summary.update(metric_values(metrics, SUMMARY_METRICS))
+    summary.update(gan_kl_values(metrics, cfg.eval_samples))
     return summary
+
+
+def gan_kl_values(metrics: dict, n_samples: int) -> dict:
+    """The GAN's forward and reverse KL beside a likelihood model's (ganlab.likelihood.kl.kde_kl_columns:
+    the sample estimates kl_data_fake and kl_fake_data, p_g by its KDE) and how they were estimated."""
+    from ganlab.likelihood.kl import kde_kl_columns, kl_method
+
+    out = metric_values(kde_kl_columns(metrics), KL_SUMMARY)
+    if "infinite" in out:
+        out["infinite_kl"] = out.pop("infinite")
+    if out:
+        out["kl_method"] = kl_method("gan", n_samples, bandwidth=metrics.get("divergence_bandwidth"))
+    return out
+
+
+KL_SUMMARY = ("forward_kl", "forward_kl_se", "reverse_kl", "reverse_kl_se")
+
+
+def summarize_likelihood(trainer, steps: int, seconds: float, diverged: str | None) -> dict:
+    """A VAE's or a flow's summary: names, timing, divergence, the last training values (train_*: the loss
+    and, for a VAE, the batch's ELBO and its terms) and a final evaluation's metrics (toy runs: the
+    likelihood metrics and the toy metrics of its samples; image runs: also FID (LeNet) and the score)."""
+    cfg = trainer.config
+    summary = {
+        "model": cfg.model, "dataset": cfg.data.name, "seed": cfg.seed, "device": str(trainer.device),
+        "steps": steps, "total_steps": trainer.step_count, "seconds": round(seconds, 3),
+        "steps_per_second": round(steps / seconds, 1) if seconds > 0 else None,
+        "diverged": diverged is not None,
+        **{f"train_{key}": _finite_or_none(value) for key, value in trainer.history.last().items()},
+    }
+    if diverged:
+        summary["diverged_message"] = diverged
+    recorded = trainer.metrics.as_arrays()
+    if len(recorded["step"]) and recorded["step"][-1] == trainer.step_count:
+        metrics = trainer.metrics.last()
+    else:
+        metrics = trainer.evaluate()
+    summary.update(metric_values(metrics, LIKELIHOOD_SUMMARY_METRICS))
+    if "forward_kl" in summary or "forward_kl" in summary.get("infinite", ()):
+        from ganlab.likelihood.kl import kl_method
+
+        summary["kl_method"] = kl_method(cfg.model, cfg.eval_samples, k=metrics.get("importance_samples"))
+    if trainer.images:
+        summary.update(_image_sample_metrics(trainer))
+    return summary
+
+
+def _image_sample_metrics(trainer) -> dict:
+    """FID (LeNet), classifier score and class KL of an image model's eval_samples samples (as a GAN's)."""
+    from ganlab.image_eval import evaluate_images
+
+    images = trainer.sample(trainer.config.eval_samples)
+    if not torch_isfinite(images):
+        return {}
+    metrics = evaluate_images(images, trainer.config.data.data_dir)
+    return {"data": trainer.dataset.source, **{k: metrics[k] for k in IMAGE_METRICS},
+            "metrics_reference": metrics["reference"]}
 
 
 def metric_values(metrics: dict, keys) -> dict:
@@ -138,6 +208,7 @@ def summarize_images(trainer, steps: int, seconds: float, diverged: str | None) 
     cfg = trainer.config
     last = trainer.history.last()
     summary = {
+        "model": cfg.model,
         "dataset": cfg.data.name, "data": trainer.dataset.source, "arch": cfg.g.arch, "loss": cfg.loss.name,
         "conditional": cfg.conditional, "info_codes": cfg.info_codes, "seed": cfg.seed,
         "device": str(trainer.device), "steps": steps, "total_steps": trainer.step_count,
@@ -175,9 +246,19 @@ def _check_output_path(flag: str, path: str | None) -> None:
         raise UsageError(f"{flag}: the folder {str(target.parent)!r} does not exist")
 
 
+def _train_summary(trainer, done: int, seconds: float, diverged: str | None) -> dict:
+    from ganlab.runs import is_image_run
+
+    if trainer.config.model != "gan":
+        return summarize_likelihood(trainer, done, seconds, diverged)
+    if is_image_run(trainer.config):
+        return summarize_images(trainer, done, seconds, diverged)
+    return summarize(trainer, done, seconds, diverged)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from ganlab.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
-    from ganlab.runs import is_image_run, make_trainer
+    from ganlab.likelihood import make_trainer
     from ganlab.train import TrainingDiverged
 
     overrides = _overrides(args)
@@ -197,6 +278,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         elif overrides.get("data.name") in IMAGE_DATASETS:
             base = with_overrides(base, {"data.name": overrides["data.name"], **IMAGE_DEFAULTS})
         trainer = make_trainer(with_overrides(base, overrides))
+    if args.export is not None and trainer.config.model != "gan":
+        raise UsageError(f"--export writes a GAN's generator file; model {trainer.config.model!r} has none "
+                         "(save the whole run with --save)")
 
     show_progress = not args.quiet and not args.json
     diverged = None
@@ -214,10 +298,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     if show_progress:
         sys.stderr.write("\n")
-    if is_image_run(trainer.config):
-        summary = summarize_images(trainer, done, seconds, diverged)
-    else:
-        summary = summarize(trainer, done, seconds, diverged)
+    summary = _train_summary(trainer, done, seconds, diverged)
     if args.save is not None:
         try:
             save_checkpoint(trainer, args.save, {"command": args.command_line, "steps_run": done})
@@ -229,7 +310,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(_format_summary(summary))
+        print(_format_summary(summary) if trainer.config.model == "gan" else _format_likelihood_summary(summary))
     return 0
 
 
@@ -286,18 +367,10 @@ def _estimate_lines(summary: dict) -> list[str]:
     return lines
 
 
-def _format_summary(summary: dict) -> str:
-    lines = [f"ganlab train: {summary['dataset']} / {summary['loss']} (seed {summary['seed']}, "
-             f"{summary['device']})",
-             f"  steps {summary['steps']} (total {summary['total_steps']}) in {summary['seconds']:.1f} s, "
-             f"{summary['steps_per_second']} steps/s"]
-    if summary["diverged"]:
-        lines.append(f"  DIVERGED: {summary['diverged_message']}")
-    for key in ("d_loss", "g_loss"):
-        if summary.get(key) is not None:
-            lines.append(f"  {key} {summary[key]:.4f}")
-    if summary.get("estimate") is not None:
-        lines.extend(_estimate_lines(summary))
+def _sample_lines(summary: dict) -> list[str]:
+    """The text lines of the metrics of a model's samples (modes, W1, divergences, FID, precision) and of
+    the files written, for a GAN's summary and a likelihood model's alike."""
+    lines = []
     if "modes_covered" in summary:
         spread = summary.get("modes_covered_sd", 0.0)
         lines.append(f"  modes covered {summary['modes_covered']:.2f} ± {spread:.2f} "
@@ -325,6 +398,52 @@ def _format_summary(summary: dict) -> str:
         lines.append(f"  saved {summary['checkpoint']}")
     if "generator_file" in summary:
         lines.append(f"  exported the generator to {summary['generator_file']} (model card beside it)")
+    return lines
+
+
+def _format_likelihood_summary(summary: dict) -> str:
+    """A VAE's or a flow's summary as text."""
+    lines = [f"ganlab train: {summary['dataset']} / {summary['model']} (seed {summary['seed']}, "
+             f"{summary['device']})",
+             f"  steps {summary['steps']} (total {summary['total_steps']}) in {summary['seconds']:.1f} s, "
+             f"{summary['steps_per_second']} steps/s"]
+    if summary["diverged"]:
+        lines.append(f"  DIVERGED: {summary['diverged_message']}")
+    what = "negative log-likelihood" if summary["model"] == "flow" else "-(recon - beta KL)"
+    unit = "nats per image" if summary["dataset"] in IMAGE_DATASETS else "nats per point"
+    if summary.get("train_loss") is not None:
+        lines.append(f"  training loss {summary['train_loss']:.4f} ({what} of the last batch, {unit})")
+    if "test_log_likelihood" in summary:
+        k = summary.get("importance_samples")
+        how = "exact" if k is None else f"importance sampling, k = {k:,.0f}"
+        own = summary.get("data_log_likelihood")
+        own_text = f"; the data's own: {own:.4f}" if own is not None else ""
+        lines.append(f"  test log-likelihood {_with_error(summary, 'test_log_likelihood')} {unit} "
+                     f"({how}{own_text})")
+    if "elbo" in summary:
+        lines.append(f"  ELBO {_with_error(summary, 'elbo')} = recon {summary['recon']:.4f} "
+                     f"- KL {summary['kl']:.4f} "
+                     "(beta = 1: a lower bound on the log-likelihood)")
+    if "kl_method" in summary:
+        lines.append(f"  KL(p_data || p_model) {_with_error(summary, 'forward_kl')}, KL(p_model || p_data) "
+                     f"{_with_error(summary, 'reverse_kl')} nats ({summary['kl_method']})")
+    lines.extend(_sample_lines(summary))
+    return "\n".join(lines)
+
+
+def _format_summary(summary: dict) -> str:
+    lines = [f"ganlab train: {summary['dataset']} / {summary['loss']} (seed {summary['seed']}, "
+             f"{summary['device']})",
+             f"  steps {summary['steps']} (total {summary['total_steps']}) in {summary['seconds']:.1f} s, "
+             f"{summary['steps_per_second']} steps/s"]
+    if summary["diverged"]:
+        lines.append(f"  DIVERGED: {summary['diverged_message']}")
+    for key in ("d_loss", "g_loss"):
+        if summary.get(key) is not None:
+            lines.append(f"  {key} {summary[key]:.4f}")
+    if summary.get("estimate") is not None:
+        lines.extend(_estimate_lines(summary))
+    lines.extend(_sample_lines(summary))
     return "\n".join(lines)
 
 
@@ -348,6 +467,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         trainer = restore_trainer(parse_payload(payload, repr(args.checkpoint)))
     del payload
     cfg = trainer.config
+    if cfg.model != "gan":
+        return _eval_likelihood(args, trainer)
     out = {"checkpoint": args.checkpoint, "dataset": cfg.data.name, "loss": cfg.loss.name,
            "steps": trainer.step_count, "device": str(trainer.device)}
     if is_image_run(cfg):
@@ -362,6 +483,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         values = trainer.evaluate()
     keys = GENERATOR_METRICS if generator_only else (*values.keys(),)
     out.update(metric_values(values, keys))
+    print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    return 0
+
+
+def _eval_likelihood(args: argparse.Namespace, trainer) -> int:
+    """`eval` of a VAE's or a flow's checkpoint: its likelihood metrics and the metrics of its samples."""
+    cfg = trainer.config
+    if args.samples:
+        cfg.eval_samples = args.samples
+    out = {"checkpoint": args.checkpoint, "model": cfg.model, "dataset": cfg.data.name,
+           "steps": trainer.step_count, "device": str(trainer.device)}
+    values = trainer.evaluate()
+    out.update(metric_values(values, LIKELIHOOD_SUMMARY_METRICS))
+    if "forward_kl" in out or "forward_kl" in out.get("infinite", ()):
+        from ganlab.likelihood.kl import kl_method
+
+        out["kl_method"] = kl_method(cfg.model, cfg.eval_samples, k=values.get("importance_samples"))
+    if trainer.images:
+        out.update(_image_sample_metrics(trainer))
     print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 
@@ -397,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_list_parser(sub: argparse._SubParsersAction) -> None:
     """The `list` subcommand: every registered name."""
-    p_list = sub.add_parser("list", help="print every dataset, loss, regulariser, trick, architecture and "
+    p_list = sub.add_parser("list", help="print every model, dataset, loss, regulariser, trick, architecture and "
                             "optimiser")
     p_list.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p_list.set_defaults(func=cmd_list)
@@ -405,7 +545,8 @@ def _add_list_parser(sub: argparse._SubParsersAction) -> None:
 
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     """The `train` subcommand: run, network and trick options, then config input and outputs."""
-    p = sub.add_parser("train", help="train a GAN on a toy dataset headless")
+    p = sub.add_parser("train", help="train a GAN (or, with --model vae or flow, a likelihood model) headless",
+                       description="Train a GAN, a VAE or a RealNVP flow (--model) on a toy data set or MNIST.")
     p.add_argument("--steps", type=int, default=3000, help="iterations to run (default 3000)")
     cli_flags.add_option_flags(p)
     _add_train_io_arguments(p)
@@ -430,7 +571,7 @@ def _add_train_io_arguments(p: argparse.ArgumentParser) -> None:
 def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
     """The `eval` subcommand: score a saved checkpoint or generator file."""
     p_eval = sub.add_parser("eval", help="evaluate a saved checkpoint or generator file "
-                            "(toy metrics, or FID (LeNet) for images)")
+                            "(toy metrics, or FID (LeNet) for images; a VAE's or a flow's likelihood metrics)")
     p_eval.add_argument("--checkpoint", required=True)
     p_eval.add_argument("--samples", type=int,
                         help="generated samples to evaluate (default: the run's eval_samples)")

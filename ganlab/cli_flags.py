@@ -2,15 +2,27 @@
 
 FLAGS says which flags exist and which dotted config paths each sets (--lr sets both learning rates); a
 flag's type, allowed values and help come from the option it sets: a number's NumberOption
-(ganlab.options, the config's bounds), a choice's registry, a true/false option's type. Every numeric
-parameter a toy data set declares gets its flag (--n-modes, --radius, --theta, --separation, ...).
+(ganlab.options, the config's bounds), a choice's registry, a true/false option's type (a switch that is
+on by default also gets its --no- form). Every numeric parameter a toy data set declares gets its flag
+(--n-modes, --radius, --theta, --separation, ...). `--model vae` or `--model flow` trains a likelihood
+model (ganlab.likelihood): the flags in GAN_ONLY are then unused, and their help says so.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from ganlab.config import DEVICES, LEAF_PATHS, NOISES, OPTIMIZERS, RunConfig, flatten
+from ganlab.config import (
+    DEVICES,
+    LEAF_PATHS,
+    MODELS,
+    NOISES,
+    OPTIMIZERS,
+    VAE_ARCHITECTURES,
+    VAE_DECODERS,
+    RunConfig,
+    flatten,
+)
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
 from ganlab.data.toy import PARAMETER_OPTIONS
@@ -26,7 +38,7 @@ def _both(leaf: str, nets: tuple[str, str] = ("g", "d")) -> tuple[str, ...]:
 
 FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
     "data and loss": {
-        "dataset": ("data.name",), "std": ("data.std",),
+        "model": ("model",), "dataset": ("data.name",), "std": ("data.std",),
         **{name: (f"data.{name}",) for name in PARAMETER_OPTIONS if name != "std"},
         "data_dir": ("data.data_dir",), "conditional": ("conditional",), "info_codes": ("info_codes",),
         "loss": ("loss.name",), "clip": ("loss.clip",), "gp_lambda": ("loss.gp_lambda",), "seed": ("seed",),
@@ -45,17 +57,43 @@ FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
         name: (f"tricks.{name}",) for name in ("feature_matching", "minibatch_discrimination",
                                                "virtual_batch_norm", "historical_averaging", "unrolled_steps")
     },
+    "likelihood models (--model vae or flow)": {
+        "vae_latent_dim": ("vae.latent_dim",), "beta": ("vae.beta",), "learn_variance": ("vae.learn_variance",),
+        "decoder_std": ("vae.decoder_std",), "decoder": ("vae.decoder",), "vae_arch": ("vae.arch",),
+        "vae_depth": ("vae.depth",), "vae_width": ("vae.width",),
+        "flow_depth": ("flow.depth",), "flow_width": ("flow.width",),
+        "flow_hidden_layers": ("flow.hidden_layers",),
+    },
 }
 """Group title -> flag (underscores; the flag is spelled with '-') -> the dotted paths it sets."""
+
+GAN_ONLY = frozenset({"conditional", "info_codes", "loss", "clip", "gp_lambda", "arch", "channels", "depth",
+                      "width", "activation", "norm", "spectral_norm", "latent_dim", "noise", "d_lr", "d_steps",
+                      "g_steps", "ema", *FLAGS["tricks"]})
+"""Flags a VAE or a flow leaves unused (it reads the data, --batch-size, --seed, --device and g_opt: --optimizer,
+--lr, --g-lr, --beta1, --beta2)."""
+
+GROUP_NOTES = {
+    "networks and optimisers": "--optimizer, --lr, --g-lr, --beta1 and --beta2 also set a VAE's or a flow's one "
+                               "optimiser (g_opt); flags marked [GAN only] are unused by --model vae or flow",
+    "tricks": "GAN training tricks: unused by --model vae or flow",
+    "likelihood models (--model vae or flow)": "unused by --model gan",
+}
 
 CHOICES: dict[str, list[str]] = {
     "data.name": [*DATASETS, *IMAGE_DATASETS], "loss.name": list(LOSSES), "g_opt.name": list(OPTIMIZERS),
     "g.arch": sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}), "g.activation": list(ACTIVATIONS),
-    "g.norm": list(NORMS), "noise": list(NOISES), "device": list(DEVICES),
+    "g.norm": list(NORMS), "noise": list(NOISES), "device": list(DEVICES), "model": list(MODELS),
+    "vae.decoder": list(VAE_DECODERS), "vae.arch": list(VAE_ARCHITECTURES),
 }
 """The registry of each choice option (d.* and d_opt.* read g.*'s and g_opt.*'s)."""
 
 _TEXT_HELP = {"data.data_dir": "folder with torchvision's MNIST (else the offline subset)"}
+_CHOICE_HELP = {
+    "model": "what to train: " + "; ".join(f"{name}: {text}" for name, text in MODELS.items()),
+    "vae.decoder": "the VAE's p(x | z): " + "; ".join(f"{name}: {text}" for name, text in VAE_DECODERS.items()),
+    "vae.arch": "the VAE's networks: " + "; ".join(f"{name}: {text}" for name, text in VAE_ARCHITECTURES.items()),
+}
 
 
 def _choices(path: str) -> list[str] | None:
@@ -76,7 +114,14 @@ def _help(paths: tuple[str, ...], default: object) -> str:
     if first in SWITCHES:
         text = SWITCHES[first] if len(paths) == 1 else "on for every path it sets: " + SWITCHES[first]
         return f"{text} ({where})"
+    if first in _CHOICE_HELP:
+        return f"{_CHOICE_HELP[first]} ({where}; default {default})"
     return f"{where}; default {default} (python -m ganlab list describes each)"
+
+
+def _on_by_default(path: str) -> bool:
+    """A true/false option whose default is true: its flag comes in two forms, --x and --no-x."""
+    return LEAF_PATHS[path] is bool and flatten(RunConfig()).get(path) is True
 
 
 def add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -84,11 +129,16 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
     given (store_true flags: False), so overrides() can tell given from default."""
     defaults = flatten(RunConfig())
     for title, flags in FLAGS.items():
-        group = parser.add_argument_group(title)
+        group = parser.add_argument_group(title, GROUP_NOTES.get(title))
         for flag, paths in flags.items():
             spelled, first = "--" + flag.replace("_", "-"), paths[0]
             help_text = _help(paths, defaults.get(first)).replace("%", "%%")
-            if LEAF_PATHS[first] is bool:
+            if flag in GAN_ONLY and title != "tricks":
+                help_text += " [GAN only]"
+            if _on_by_default(first):
+                group.add_argument(spelled, dest=flag, action=argparse.BooleanOptionalAction, default=None,
+                                   help=help_text)
+            elif LEAF_PATHS[first] is bool:
                 group.add_argument(spelled, dest=flag, action="store_true", help=help_text)
             elif first in OPTIONS:
                 kind = int if OPTIONS[first].integer else float
@@ -104,7 +154,8 @@ def overrides(args: argparse.Namespace) -> dict[str, str]:
     for flags in FLAGS.values():
         for flag, paths in flags.items():
             value = getattr(args, flag)
-            if value is None or value is False:
+            if value is None or (value is False and not _on_by_default(paths[0])):
                 continue
-            out.update({path: "true" if value is True else str(value) for path in paths})
+            text = {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+            out.update({path: text for path in paths})
     return out

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
-from ganlab.data.toy import PARAMETER_DEFAULTS, PARAMETER_OPTIONS
+from ganlab.data.toy import DATASET_CLASSES, PARAMETER_DEFAULTS, PARAMETER_OPTIONS
 from ganlab.losses import LOSSES
 from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.nets.mlp import ACTIVATIONS, ARCHITECTURES, NORMS
@@ -32,6 +32,25 @@ NOISES: dict[str, str] = {
     "uniform": "z ~ U[-1, 1]^k",
 }
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MODELS: dict[str, str] = {
+    "gan": "generative adversarial network (Goodfellow et al. 2014): G against D with the loss, networks and "
+           "tricks of the other options",
+    "vae": "variational autoencoder (Kingma & Welling 2014): maximises the ELBO; log-likelihood by importance "
+           "sampling (Burda et al. 2016); toy data and mnist; options vae.*",
+    "flow": "RealNVP normalising flow (Dinh et al. 2017): maximises the exact log-likelihood; 2-D toy data; "
+            "options flow.*",
+}
+"""What a run trains (`model`): the GAN Trainer (ganlab.train) or a likelihood model (ganlab.likelihood). A
+likelihood model reads data, batch_size, g_opt (its one optimiser), seed, device, history, eval_every,
+eval_samples and its own section; every other option is the GAN's and is unused by it."""
+VAE_DECODERS: dict[str, str] = {
+    "gaussian": "N(x; mu(z), sigma^2 I), one sigma for every coordinate (learnt or fixed)",
+    "bernoulli": "Bernoulli on the grey levels (x + 1) / 2 (images only)",
+}
+VAE_ARCHITECTURES: dict[str, str] = {
+    "mlp": "encoder and decoder MLPs (vae.depth hidden layers of vae.width units)",
+    "conv": "two stride-2 convolutions and their transposes (vae.width // 2 and vae.width channels; images only)",
+}
 MAX_CUSTOM_POINTS = 10_000
 
 
@@ -130,6 +149,32 @@ class TricksConfig:
 
 
 @dataclass
+class VAEConfig:
+    """The VAE's options (model "vae"; ganlab.likelihood.vae). `beta` weights the KL term of the loss (1: the
+    ELBO). The Gaussian decoder's sigma is learnt (starting at `decoder_std`) when `learn_variance`, else fixed
+    at `decoder_std`. `depth` 0 makes encoder and decoder linear (probabilistic PCA's model)."""
+
+    latent_dim: int = 2
+    beta: float = 1.0
+    learn_variance: bool = True
+    decoder_std: float = 0.1
+    decoder: str = "gaussian"
+    arch: str = "mlp"
+    depth: int = 2
+    width: int = 64
+
+
+@dataclass
+class FlowConfig:
+    """The normalising flow's options (model "flow"; ganlab.likelihood.flow): `depth` RealNVP affine coupling
+    layers, each with an MLP of `hidden_layers` hidden layers of `width` units."""
+
+    depth: int = 8
+    width: int = 64
+    hidden_layers: int = 2
+
+
+@dataclass
 class RunConfig:
     """Everything that defines a run.
 
@@ -137,9 +182,11 @@ class RunConfig:
     (PacGAN, Lin et al. 2018): D judges `pack` samples at once, so a batch is `batch_size` packs, i.e.
     `batch_size * pack` samples of each kind. Every `eval_every` iterations (0 = never) the run is
     evaluated on `eval_samples` generated points (ganlab.evaluation). `tricks` holds the training tricks
-    of TricksConfig (all off by default).
+    of TricksConfig (all off by default). `model` says what is trained (MODELS): "gan" (everything above),
+    or a likelihood model, "vae" or "flow", with its section `vae` or `flow`.
     """
 
+    model: str = "gan"
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     g: NetConfig = field(default_factory=NetConfig)
@@ -162,6 +209,8 @@ class RunConfig:
     eval_every: int = 500
     eval_samples: int = 2500
     tricks: TricksConfig = field(default_factory=TricksConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
 
 
 # --- bounds: declared once, in ganlab.options ---------------------------------------------------------
@@ -237,6 +286,49 @@ def _validate_tricks(cfg: RunConfig, images: bool) -> None:
                           "or drop the penalty")
 
 
+def _validate_likelihood_sections(cfg: RunConfig) -> None:
+    """The vae and flow sections' own values (checked whatever the model, like every option)."""
+    vae = cfg.vae
+    if not isinstance(vae, VAEConfig):
+        raise ConfigError("vae", "must be an object of VAE options")
+    if not isinstance(cfg.flow, FlowConfig):
+        raise ConfigError("flow", "must be an object of flow options")
+    for name in ("latent_dim", "beta", "decoder_std", "depth", "width"):
+        _check_number(f"vae.{name}", getattr(vae, name))
+    if not isinstance(vae.learn_variance, bool):
+        raise ConfigError("vae.learn_variance", f"must be true or false, got {vae.learn_variance!r}")
+    _check_choice("vae.decoder", vae.decoder, VAE_DECODERS)
+    _check_choice("vae.arch", vae.arch, VAE_ARCHITECTURES)
+    for name in ("depth", "width", "hidden_layers"):
+        _check_number(f"flow.{name}", getattr(cfg.flow, name))
+
+
+def _validate_model(cfg: RunConfig, images: bool) -> None:
+    """`model` and the combinations a likelihood model cannot do (the GAN's own options it simply leaves
+    unused)."""
+    _check_choice("model", cfg.model, MODELS)
+    _validate_likelihood_sections(cfg)
+    if cfg.model == "gan":
+        return
+    if cfg.conditional or cfg.info_codes:
+        raise ConfigError("conditional" if cfg.conditional else "info_codes",
+                          f"conditional runs and InfoGAN codes are GAN options; model {cfg.model!r} is "
+                          "unconditional")
+    if images and cfg.model == "flow":
+        raise ConfigError("model", f"the flow is for 2-D toy data, not {cfg.data.name!r}; for images use "
+                                   "model 'vae' or 'gan'")
+    if not images and not DATASET_CLASSES[cfg.data.name].has_density:
+        raise ConfigError("model", f"{cfg.data.name!r} has no 2-D density (its support is a line), so a "
+                                   f"likelihood model's log-likelihood is unbounded there; use model 'gan' or "
+                                   "another data set")
+    if cfg.model == "vae" and not images:
+        if cfg.vae.decoder != "gaussian":
+            raise ConfigError("vae.decoder", f"{cfg.vae.decoder!r} is for images (pixels in [0, 1]); toy data "
+                                             "use 'gaussian'")
+        if cfg.vae.arch != "mlp":
+            raise ConfigError("vae.arch", f"{cfg.vae.arch!r} is for images; toy data use 'mlp'")
+
+
 def validate(cfg: RunConfig) -> RunConfig:
     """Check every field; return `cfg` unchanged or raise ConfigError naming the first bad field."""
     data = cfg.data
@@ -260,6 +352,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     _validate_points(data.points)
     if data.name == "custom" and not data.points:
         raise ConfigError("data.points", "the custom dataset needs at least one [x, y] point")
+    _validate_model(cfg, images)
 
     _check_choice("loss.name", cfg.loss.name, LOSSES)
     _check_number("loss.clip", cfg.loss.clip)

@@ -56,6 +56,25 @@ OPTIONS: dict[str, NumberOption] = {
     "tricks.unrolled_steps": NumberOption("Unrolled D steps for G (0 = off)", 0, 10, True, "slider",
                                           help="G's loss against D after k differentiable updates of a copy of D "
                                                "(Metz et al. 2017); slower"),
+    # likelihood models (model "vae" or "flow"; ganlab.likelihood)
+    "vae.latent_dim": NumberOption("VAE latent size", 1, 8, True, "slider", help="dimensions of the VAE's z"),
+    "vae.beta": NumberOption("β (KL weight)", 0.0, 10.0, fmt="%.3f",
+                             help="weight of the KL term in the VAE's loss (1: the ELBO; β-VAE, Higgins et al. "
+                                  "2017)"),
+    "vae.decoder_std": NumberOption("Decoder σ", 0.001, 10.0, fmt="%.4f",
+                                    help="the Gaussian decoder's standard deviation: fixed, or where a learnt one "
+                                         "starts"),
+    "vae.depth": NumberOption("VAE layers", 0, 8, True, "slider",
+                              help="hidden layers of the VAE's encoder and decoder MLPs (0: linear, probabilistic "
+                                   "PCA's model)"),
+    "vae.width": NumberOption("VAE width", 1, 1024, True, step=8,
+                              help="units per hidden layer of the VAE (conv: channels of its second layer)"),
+    "flow.depth": NumberOption("Coupling layers", 2, 16, True, "slider",
+                               help="RealNVP affine coupling layers, alternating which half they transform"),
+    "flow.width": NumberOption("Coupling width", 1, 1024, True, step=8,
+                               help="units per hidden layer of each coupling's MLP"),
+    "flow.hidden_layers": NumberOption("Coupling hidden layers", 1, 4, True, "slider",
+                                       help="hidden layers of each coupling's MLP"),
 }
 
 SWITCHES: dict[str, str] = {
@@ -67,5 +86,6 @@ SWITCHES: dict[str, str] = {
                                        "(Salimans et al. 2016)",
     "tricks.virtual_batch_norm": "DCGAN G normalises with a fixed reference batch (Salimans et al. 2016; "
                                  "image runs)",
+    "vae.learn_variance": "the VAE's Gaussian decoder learns its σ (else σ stays vae.decoder_std); on by default",
 }
-"""The one declaration of every true/false option: its one-line help (off by default)."""
+"""The one declaration of every true/false option: its one-line help (off by default unless it says so)."""

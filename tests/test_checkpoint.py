@@ -1,3 +1,5 @@
+import copy
+import json
 import os
 import pickle
 
@@ -154,3 +156,64 @@ def test_a_save_killed_mid_way_leaves_the_previous_file_intact(tmp_path):
         else:  # or a save had completed (now or in an earlier round): that complete file, never a half one
             assert torch.load(path, weights_only=True)["blob"].numel() == 64 * 2**20 // 4
             before, holds = path.read_bytes(), "blob"
+
+
+# --- likelihood models (ganlab.likelihood): the same files, checked against the model their config builds ---
+
+def likelihood_run(model: str, steps: int = 0, **overrides):
+    from ganlab.likelihood import make_trainer
+
+    values = {"model": model, "eval_every": "0", **{k: str(v) for k, v in overrides.items()}}
+    trainer = make_trainer(with_overrides(RunConfig(device="cpu", batch_size=64), values))
+    trainer.step(steps)
+    return trainer
+
+
+@pytest.mark.parametrize("model", ["flow", "vae"])
+def test_a_likelihood_checkpoint_round_trip_gives_the_same_samples_and_continues_bit_for_bit(tmp_path, model):
+    from ganlab.likelihood.trainer import LikelihoodTrainer
+
+    full, half = likelihood_run(model, 60), likelihood_run(model, 30)
+    path = tmp_path / f"{model}.pt"
+    save_checkpoint(half, path, {"note": model})
+    assert set(torch.load(path, weights_only=True)["state"]) == {"model", "opt", "step_count", "rng", "history",
+                                                                 "metrics"}
+    loaded = load_checkpoint(path)
+    assert loaded["config"].model == model and loaded["metadata"]["note"] == model
+    resumed = restore_trainer(loaded)
+    assert isinstance(resumed, LikelihoodTrainer) and resumed.step_count == 30
+    assert torch.equal(resumed.sample(200, seed=11), half.sample(200, seed=11))
+    resumed.step(30)
+    for a, b in zip(resumed.model.parameters(), full.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert resumed.history.as_arrays()["loss"].tolist() == full.history.as_arrays()["loss"].tolist()
+
+
+def test_a_likelihood_checkpoint_is_checked_against_the_model_its_config_builds(tmp_path):
+    trainer = likelihood_run("flow", 5)
+    path = tmp_path / "flow.pt"
+    save_checkpoint(trainer, path)
+    payload = torch.load(path, weights_only=True)
+
+    def refused(edit) -> str:
+        bad = copy.deepcopy(payload)
+        edit(bad)
+        atomic_save(bad, tmp_path / "bad.pt")
+        with pytest.raises(CheckpointError) as info:
+            restore_trainer(load_checkpoint(tmp_path / "bad.pt"))
+        return str(info.value)
+
+    key = "layers.0.net.0.weight"
+    assert f"state.model.{key}: expected a tensor of shape (64, 1) float32" in refused(
+        lambda p: p["state"]["model"].__setitem__(key, torch.zeros(3, 3)))
+    assert "state.opt.state[0].exp_avg: expected a tensor of shape" in refused(
+        lambda p: p["state"]["opt"]["state"][0].__setitem__("exp_avg", torch.zeros(7)))
+    assert "finite values" in refused(lambda p: p["state"]["model"][key].fill_(float("nan")))
+    shallower = json.loads(payload["config"])
+    shallower["flow"]["depth"] = 6  # a config asking for another flow than the 8 layers the weights hold
+    assert "got an extra entry 'layers.6.scale'" in refused(
+        lambda p: p.__setitem__("config", json.dumps(shallower)))
+    gan = json.loads(payload["config"])
+    gan["model"] = "gan"  # the flow's weights under a GAN's config
+    assert "state: expected only the entries D, G, d_opt" in refused(
+        lambda p: p.__setitem__("config", json.dumps(gan)))

@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -186,3 +187,93 @@ def test_arch_choices_are_the_architectures_the_config_accepts():
     train = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
     arch = next(a for a in train._actions if "--arch" in a.option_strings)
     assert sorted(arch.choices) == sorted({**ARCHITECTURES, **IMAGE_ARCHITECTURES}) == ["dcgan", "mlp"]
+
+
+# --- likelihood models: train --model vae|flow (ganlab.likelihood) -------------------------------------------
+
+def last_json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_train_model_flow_json_prints_the_flows_metrics(capsys):
+    assert main(["train", "--model", "flow", "--steps", "200", "--json"]) == 0
+    summary = last_json(capsys)
+    assert (summary["model"], summary["dataset"]) == ("flow", "ring8")
+    assert summary["steps"] == summary["total_steps"] == 200
+    assert summary["diverged"] is False and "loss" not in summary and "d_loss" not in summary
+    assert "elbo" not in summary and "importance_samples" not in summary  # a VAE's, not a flow's
+    # measured: test log-likelihood 0.04 nats after 200 steps (the data's own 4.30); modes 7.5 of 8
+    assert -0.5 < summary["test_log_likelihood"] < 0.6 and 0 < summary["test_log_likelihood_se"] < 0.05
+    assert summary["data_log_likelihood"] == pytest.approx(4.30, abs=0.02)
+    assert summary["forward_kl"] == pytest.approx(summary["data_log_likelihood"] - summary["test_log_likelihood"],
+                                                  abs=1e-6)
+    assert summary["reverse_kl"] > 10 * summary["forward_kl"] > 0
+    assert summary["kl_method"].startswith("exact log densities of p_data and the flow")
+    assert summary["modes_total"] == 8 and summary["modes_covered"] >= 6
+    assert 0 <= summary["hq_fraction"] < 0.2 and summary["w1"] > summary["w1_floor"] > 0
+    assert math.isfinite(summary["train_loss"]) and summary["jsd"] <= math.log(2)
+
+
+def test_a_vae_saved_evaluated_and_resumed(tmp_path, capsys):
+    path = tmp_path / "vae.pt"
+    assert main(["train", "--model", "vae", "--steps", "64", "--batch-size", "64", "--json", "--save",
+                 str(path)]) == 0
+    trained = last_json(capsys)
+    assert trained["model"] == "vae" and trained["importance_samples"] == 256
+    assert trained["elbo"] == pytest.approx(trained["recon"] - trained["kl"], abs=1e-6)
+    assert trained["elbo"] < trained["test_log_likelihood"]
+    assert trained["train_loss"] == pytest.approx(-trained["train_elbo"], abs=1e-6)  # beta = 1
+    assert "importance sampling with k = 256" in trained["kl_method"]
+    assert main(["eval", "--checkpoint", str(path), "--json"]) == 0
+    evaluated = last_json(capsys)
+    assert (evaluated["model"], evaluated["steps"]) == ("vae", 64)
+    for key in ("test_log_likelihood", "elbo", "forward_kl", "reverse_kl", "w1", "modes_covered"):
+        assert evaluated[key] == trained[key]  # the same weights and seeds: the same numbers
+    assert main(["train", "--resume", str(path), "--steps", "64", "--json"]) == 0
+    assert last_json(capsys)["total_steps"] == 128
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--resume", str(path), "--model", "flow", "--steps", "1"])
+    assert info.value.code == 2
+    assert "refusing to resume" in capsys.readouterr().err
+
+
+def test_the_text_summary_of_a_vae(capsys):
+    assert main(["train", "--model", "vae", "--steps", "64", "--batch-size", "64", "--vae-latent-dim", "1",
+                 "--no-learn-variance", "--decoder-std", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "ganlab train: ring8 / vae (seed 0" in out
+    assert "(importance sampling, k = 256; the data's own: 4.30" in out
+    assert "ELBO" in out and "KL(p_data || p_model)" in out and "modes covered" in out
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--model", "bogus"], ["argument --model: invalid choice: 'bogus'", "gan", "vae", "flow"]),
+    (["--model", "flow", "--dataset", "mnist"], ["model: the flow is for 2-D toy data, not 'mnist'"]),
+    (["--model", "vae", "--decoder", "bernoulli"], ["vae.decoder: 'bernoulli' is for images"]),
+    (["--model", "flow", "--flow-depth", "20"], ["flow.depth: must be an integer in [2, 16], got 20"]),
+    (["--model", "vae", "--export", "vae_generator.pt"], ["--export writes a GAN's generator file; model 'vae'"]),
+])
+def test_bad_likelihood_input_exits_2_naming_the_flag_or_field(args, fragments, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--steps", "1", "--quiet", *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert all(fragment in err for fragment in fragments), err
+
+
+def test_a_gans_summary_names_its_model_and_its_kde_kl(capsys):
+    assert main(["train", "--steps", "40", "--batch-size", "32", "--json"]) == 0
+    summary = last_json(capsys)
+    assert summary["model"] == "gan"
+    assert summary["reverse_kl"] == summary["kl_fake_data"]
+    assert summary["reverse_kl_se"] == summary["kl_fake_data_se"]
+    assert summary["forward_kl"] == summary["kl_data_fake"]  # both null (infinite) when modes are dropped
+    assert f"h = {summary['divergence_bandwidth']:.3g}" in summary["kl_method"]
+    assert "KDE of 2,500 generator samples" in summary["kl_method"]
+
+
+def test_list_shows_the_models(capsys):
+    assert main(["list", "--json"]) == 0
+    models = json.loads(capsys.readouterr().out)["models"]
+    assert list(models) == ["gan", "vae", "flow"]
+    assert "Dinh et al. 2017" in models["flow"] and "--model vae" in models["vae"]

@@ -48,3 +48,17 @@ def test_a_value_outside_the_declared_range_is_refused_with_path_and_range(capsy
         main(["train", "--dataset", "ring", "--n-modes", "101", "--steps", "1", "--quiet"])
     assert info.value.code == 2
     assert "data.n_modes: must be an integer in [1, 100], got 101" in capsys.readouterr().err
+
+
+def test_a_switch_on_by_default_has_a_no_form_and_gan_only_flags_say_so():
+    assert cli_flags.overrides(parsed("--no-learn-variance")) == {"vae.learn_variance": "false"}
+    assert cli_flags.overrides(parsed("--learn-variance", "--model", "vae")) == {"vae.learn_variance": "true",
+                                                                               "model": "vae"}
+    assert cli_flags.overrides(parsed("--flow-depth", "4", "--beta", "0.5")) == {"flow.depth": "4",
+                                                                                "vae.beta": "0.5"}
+    parser = argparse.ArgumentParser()
+    cli_flags.add_option_flags(parser)
+    text = " ".join(parser.format_help().split())
+    assert "(sets d_steps; default 1) [GAN only]" in text and "list describes each) [GAN only]" in text
+    assert "an integer in [2, 16] (sets flow.depth; default 8)" in text
+    assert "(sets batch_size; default 256) [GAN only]" not in text  # a likelihood model reads it too

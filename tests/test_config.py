@@ -163,3 +163,54 @@ def test_image_options_are_checked_against_the_dataset():
     assert cfg.conditional and cfg.g.arch == "dcgan"
     with pytest.raises(ConfigError, match="not both"):
         with_overrides(cfg, {"info_codes": "10"})
+
+
+# --- model: the GAN, or a likelihood model (ganlab.likelihood) ---------------------------------------------
+
+def test_model_defaults_to_gan_with_vae_and_flow_sections_declared_once():
+    cfg = RunConfig()
+    assert cfg.model == "gan"
+    assert (cfg.vae.latent_dim, cfg.vae.beta, cfg.vae.learn_variance, cfg.vae.decoder_std) == (2, 1.0, True, 0.1)
+    assert (cfg.vae.decoder, cfg.vae.arch, cfg.vae.depth, cfg.vae.width) == ("gaussian", "mlp", 2, 64)
+    assert (cfg.flow.depth, cfg.flow.width, cfg.flow.hidden_layers) == (8, 64, 2)
+    flow = with_overrides(cfg, {"model": "flow", "flow.depth": "4", "vae.learn_variance": "false"})
+    assert from_query(to_query(flow)) == flow and from_json(to_json(flow)) == flow
+    assert to_query(flow) == "model=flow&vae.learn_variance=false&flow.depth=4"
+    assert diff(cfg, flow) == {"model": ("gan", "flow"), "vae.learn_variance": (True, False),
+                               "flow.depth": (8, 4)}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"model": "diffusion"}, "model: unknown value 'diffusion'; valid: gan, vae, flow"),
+    ({"vae.latent_dim": "9"}, "vae.latent_dim: must be an integer in [1, 8], got 9"),
+    ({"vae.beta": "-0.5"}, "vae.beta: must be a number in [0, 10], got -0.5"),
+    ({"vae.decoder_std": "0"}, "vae.decoder_std: must be a number in [0.001, 10], got 0.0"),
+    ({"flow.depth": "1"}, "flow.depth: must be an integer in [2, 16], got 1"),
+    ({"flow.depth": "17"}, "flow.depth: must be an integer in [2, 16], got 17"),
+    ({"flow.hidden_layers": "0"}, "flow.hidden_layers: must be an integer in [1, 4], got 0"),
+    ({"vae.decoder": "poisson"}, "vae.decoder: unknown value 'poisson'; valid: gaussian, bernoulli"),
+    ({"model": "flow", "data.name": "mnist"},
+     "model: the flow is for 2-D toy data, not 'mnist'; for images use model 'vae' or 'gan'"),
+    ({"model": "vae", "vae.decoder": "bernoulli"},
+     "vae.decoder: 'bernoulli' is for images (pixels in [0, 1]); toy data use 'gaussian'"),
+    ({"model": "vae", "vae.arch": "conv"}, "vae.arch: 'conv' is for images; toy data use 'mlp'"),
+    ({"model": "flow", "data.name": "parallel-lines"},
+     "model: 'parallel-lines' has no 2-D density (its support is a line)"),
+    ({"model": "vae", "data.name": "mnist", "conditional": "true"},
+     "conditional: conditional runs and InfoGAN codes are GAN options; model 'vae' is unconditional"),
+])
+def test_likelihood_options_and_combinations_are_refused_naming_the_field(overrides, message):
+    with pytest.raises(ConfigError) as info:
+        with_overrides(RunConfig(), overrides)
+    assert str(info.value).startswith(message)
+    assert info.value.field == message.split(":")[0]
+
+
+def test_options_a_model_does_not_use_are_accepted_and_left_alone():
+    # GAN options with a flow (and likelihood options with a GAN) are unused, not errors
+    flow = with_overrides(RunConfig(), {"model": "flow", "loss.name": "wgan-gp", "d_steps": "5", "pack": "2"})
+    assert (flow.loss.name, flow.d_steps, flow.pack) == ("wgan-gp", 5, 2)
+    gan = with_overrides(RunConfig(), {"vae.decoder": "bernoulli", "vae.arch": "conv", "flow.depth": "2"})
+    assert gan.model == "gan" and gan.vae.decoder == "bernoulli"
+    assert with_overrides(RunConfig(), {"model": "vae", "data.name": "mnist", "vae.arch": "conv",
+                                        "vae.decoder": "bernoulli"}).vae.arch == "conv"
