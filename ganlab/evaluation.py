@@ -180,6 +180,24 @@ class Evaluator:
             out[f"{key}_sd"] = float(np.std([row[key] for row in rows], ddof=1))
         return out
 
+    def sample_values(self, fake: np.ndarray) -> dict[str, float]:
+        """The metrics of generated samples `fake` (n, 2), finite: mode metrics (or precision / recall for a
+        data set without modes), W1, the divergence estimates and their floors. A likelihood model's
+        evaluator (ganlab.likelihood.evaluation) scores its samples with the same."""
+        dataset, out = self.trainer.dataset, {}
+        if dataset.centers is not None:
+            out.update(self._mode_metrics(fake))
+        else:
+            out.update(precision_recall(self.real_np[:PR_SAMPLES], fake[:PR_SAMPLES]))
+        w1_n = min(W1_SAMPLES, self.n_samples)
+        out["w1"] = wasserstein1(self.real_np[:w1_n], fake[:w1_n])
+        if self.divergences is not None:
+            values = self.divergences.estimate(fake)
+            out.update({k: v for k, v in values.items() if k in DIVERGENCE_COLUMNS})
+            out["divergence_bandwidth"] = values["bandwidth"]
+        out.update({f"{name}_floor": value for name, value in self.floors.items()})
+        return out
+
     def evaluate(self) -> dict[str, float]:
         """One evaluation: a dict with every METRIC_COLUMNS key (nan where a metric does not apply)."""
         t = self.trainer
@@ -190,18 +208,7 @@ class Evaluator:
         out.update(estimate=estimate, d_real=mean_real, d_fake=mean_fake)
         if not np.isfinite(fake).all():
             return out
-        dataset = t.dataset
-        if dataset.centers is not None:
-            out.update(self._mode_metrics(fake))
-        else:
-            out.update(precision_recall(self.real_np[:PR_SAMPLES], fake[:PR_SAMPLES]))
-        w1_n = min(W1_SAMPLES, self.n_samples)
-        out["w1"] = wasserstein1(self.real_np[:w1_n], fake[:w1_n])
-        if self.divergences is not None:
-            values = self.divergences.estimate(fake)
-            out.update({k: v for k, v in values.items() if k in out})
-            out["divergence_bandwidth"] = values["bandwidth"]
-        out.update({f"{name}_floor": value for name, value in self.floors.items()})
+        out.update(self.sample_values(fake))
         for suffix in ("", "_se", "_floor"):
             out[f"reference{suffix}"] = reference_value(t.loss.divergence_id, out, suffix)
         return out

@@ -27,10 +27,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganlab.evaluation import DIVERGENCE_COLUMNS, MODE_COLUMNS, PR_SAMPLES, W1_SAMPLES, Evaluator
+from ganlab.evaluation import DIVERGENCE_COLUMNS, MODE_COLUMNS, Evaluator
 from ganlab.likelihood.kl import KL_COLUMNS, kl_columns
 from ganlab.likelihood.vae import VAE
-from ganlab.metrics import precision_recall, wasserstein1
 
 TOY_IMPORTANCE_SAMPLES = 256   # importance samples per point for a toy VAE's log-likelihood (~0.15 s / 2,500)
 IMAGE_IMPORTANCE_SAMPLES = 32  # ... and per digit for an image VAE's
@@ -94,22 +93,6 @@ class ToyEvaluator(Evaluator):
         out.update(self.likelihood_values(fake_t, fake))
         if np.isfinite(fake).all():
             out.update(self.sample_values(fake))
-        return out
-
-    def sample_values(self, fake: np.ndarray) -> dict[str, float]:
-        """The GAN's toy metrics of the model's samples (ganlab.evaluation.Evaluator.evaluate, without D)."""
-        dataset, out = self.trainer.dataset, {}
-        if dataset.centers is not None:
-            out.update(self._mode_metrics(fake))
-        else:
-            out.update(precision_recall(self.real_np[:PR_SAMPLES], fake[:PR_SAMPLES]))
-        w1_n = min(W1_SAMPLES, self.n_samples)
-        out["w1"] = wasserstein1(self.real_np[:w1_n], fake[:w1_n])
-        if self.divergences is not None:
-            values = self.divergences.estimate(fake)
-            out.update({k: v for k, v in values.items() if k in DIVERGENCE_COLUMNS})
-            out["divergence_bandwidth"] = values["bandwidth"]
-        out.update({f"{name}_floor": value for name, value in self.floors.items()})
         return out
 
     @torch.no_grad()
