@@ -12,7 +12,9 @@ leaves visible; the others are hidden, keeping their values).
 An address is input like any other (issue 18): at most MAX_PARAMETERS parameters, each value at most
 MAX_VALUE_CHARS characters (custom points and a second run's overrides: LONG_VALUE_CHARS), numbers finite
 and within their declared range, every refusal one message naming the parameter. A Toy Lab link sets only
-the Toy Lab's own data: a toy data set, never a folder on the server (`data.data_dir`).
+the Toy Lab's own data: a toy data set, never a folder on the server (`data.data_dir`). The Toy Lab and the
+MNIST Lab train GANs: a link asking either for another `model` (a VAE or a flow), or setting a likelihood
+model's options (vae.*, flow.*), is refused naming the parameter rather than silently trained as a GAN.
 """
 
 import math
@@ -31,6 +33,7 @@ from ganlab.config import (
     with_overrides,
 )
 from ganlab.data import DATASETS
+from ganlab.family_presets import FAMILY_DATASETS, NO_PRESET, PRESETS
 from ganlab.file_checks import short_repr
 from ganlab.generator_file import generator_checkpoints
 from ganlab.losses import LOSSES
@@ -182,6 +185,10 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
         "mbd": Field("mn.tricks.minibatch_discrimination", "flag"),
         "vbn": Field("mn.tricks.virtual_batch_norm", "flag"),
     },
+    "gan-vae-flow": {
+        "dataset": _choice("fam_dataset", FAMILY_DATASETS),
+        "preset": _choice("fam_preset", (NO_PRESET, *PRESETS)),
+    },
     "latent-explorer": {
         "checkpoint": Field("lx_choice", "choice"),  # choices: the shipped files, known at run time
         "seed": Field("lx_seed", "int", 0, 10**6),
@@ -215,11 +222,27 @@ def _check_length(name: str, text: str) -> None:
         raise ConfigError(name, f"a value of {len(text):,} characters; at most {limit:,} are allowed here")
 
 
+GAN_PAGES = {"toy-lab": "the Toy Lab", "mnist-lab": "the MNIST Lab"}  # pages whose runs are GANs
+LIKELIHOOD_SECTIONS = ("vae.", "flow.")
+
+
+def check_gan_model(page: str, name: str, text: str) -> None:
+    """A GAN page's `model` parameter (or a `vs` pair, or a vae.* / flow.* option): only model "gan"."""
+    where = GAN_PAGES[page]
+    if name == "model" and text.strip() != "gan":
+        raise ConfigError(name, f"{_echo(text)} is not trained here: {where} trains GANs (model 'gan'); a VAE "
+                                "or a flow trains headless: python -m ganlab train --model vae|flow")
+    if name.startswith(LIKELIHOOD_SECTIONS):
+        raise ConfigError(name, f"an option of the VAE or the flow, which {where} does not train "
+                                f"(it trains GANs; python -m ganlab train --model vae|flow does)")
+
+
 def check_toy_option(path: str, text: str) -> None:
-    """What a Toy Lab link may set beyond the config's own checks: no server folder, a toy data set."""
+    """What a Toy Lab link may set beyond the config's own checks: no server folder, a toy data set, a GAN."""
     _check_length(path, text)
     if path in NOT_IN_LINKS:
         raise ConfigError(path, NOT_IN_LINKS[path])
+    check_gan_model("toy-lab", path, text)
     if path == "data.name" and text.strip() not in DATASETS:
         raise ConfigError(path, f"{_echo(text)} is not a toy data set; use {', '.join(DATASETS)} "
                                 "(image runs are the MNIST Lab's)")
@@ -278,6 +301,8 @@ def parse_link_partial(page: str, params: Mapping[str, str], checkpoints=None) -
             _check_length(name, text)
             if page == "toy-lab" and name == "vs":
                 values["vs"] = toy_overrides(text)
+            elif page == "mnist-lab" and name == "model":
+                check_gan_model(page, name, text)  # "gan" is what the page trains anyway
             elif name in fields:
                 values[fields[name].key] = fields[name].parse(name, text)
             elif page == "toy-lab" and name in LEAF_PATHS:

@@ -12,7 +12,7 @@ st.markdown(
     "--loss wgan-gp --steps 3000 --seed 0` trains from a terminal, a notebook or a script."
 )
 
-st.page_link("pages/lessons.py", label="**Lessons** — a GAN lecture in ten steps: each idea, a figure, a "
+st.page_link("pages/lessons.py", label="**Lessons** — a GAN lecture in eleven steps: each idea, a figure, a "
              "prediction, the run that settles it, and a button that opens the experiment; presenter mode",
              icon="🎓")
 st.page_link("pages/toy_lab.py", label="**Toy Lab** — train a GAN live on 2-D data and watch D and G move",

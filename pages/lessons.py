@@ -1,4 +1,4 @@
-"""Lessons: a GAN lecture in ten steps; each idea, a figure, a prediction, the run that settles it."""
+"""Lessons: a GAN lecture in eleven steps; each idea, a figure, a prediction, the run that settles it."""
 
 import streamlit as st
 

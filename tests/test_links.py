@@ -94,3 +94,20 @@ def test_the_mnist_lab_takes_dotted_config_paths_bounded_by_their_declarations()
     for path in ("d_steps", "batch_size", "g_opt.lr", "loss.clip", "ema", "tricks.historical_averaging"):
         field = PAGE_FIELDS["mnist-lab"][path]
         assert (field.key, field.low, field.high) == ("mn." + path, OPTIONS[path].low, OPTIONS[path].high)
+
+
+def test_the_gan_labs_refuse_a_link_asking_for_another_model_naming_model():
+    for page in ("toy-lab", "mnist-lab"):
+        for model in ("vae", "flow", "diffusion"):
+            with pytest.raises(ConfigError, match=rf"^model: '{model}' is not trained here: the (Toy|MNIST) Lab "
+                                                  r"trains GANs \(model 'gan'\)") as info:
+                parse_link(page, {"model": model})
+            assert info.value.field == "model"
+    assert parse_link("toy-lab", {"model": "gan", "loss.name": "hinge"})["config"].loss.name == "hinge"
+    assert parse_link("mnist-lab", {"model": "gan", "batch": "32"}) == {"mn.batch_size": 32}
+    with pytest.raises(ConfigError, match=r"^vs: model: 'flow' is not trained here"):
+        parse_link("toy-lab", {"vs": "loss.name=hinge;model=flow"})
+    with pytest.raises(ConfigError, match=r"^vae.beta: an option of the VAE or the flow, which the Toy Lab"):
+        parse_link("toy-lab", {"vae.beta": "2"})
+    values, errors = parse_link_partial("toy-lab", {"model": "vae", "loss.name": "hinge"})
+    assert [err.field for err in errors] == ["model"] and values["config"].model == "gan"

@@ -118,6 +118,74 @@ samples) next to the trained discriminator.
              "divergence that a classifier estimates.",
 )
 
+MAXIMUM_LIKELIHOOD = Lesson(
+    slug="maximum-likelihood",
+    title="Maximum likelihood beside the game",
+    body=r"""
+A GAN never writes $p_g(x)$ down. Likelihood models do, and maximise the average log-likelihood
+$\frac{1}{n}\sum_i \log p_\theta(x_i)$ of the data, which for many samples is the same as minimising the
+*forward* KL, in nats,
+$$
+\mathrm{KL}(p_{data}\,\|\,p_\theta) = \mathbb{E}_{x \sim p_{data}}\big[\log p_{data}(x) - \log p_\theta(x)\big].
+$$
+It is infinite as soon as $p_\theta = 0$ where there is data, so a model fitted by maximum likelihood is
+punished for *missing* data: it covers every mode and, when it cannot fit them exactly, puts mass between
+them (blurry samples). The *reverse* KL
+$$
+\mathrm{KL}(p_\theta\,\|\,p_{data}) = \mathbb{E}_{x \sim p_\theta}\big[\log p_\theta(x) - \log p_{data}(x)\big]
+$$
+punishes mass where there is *no* data, and charges only $\log(8/k)$ for covering $k$ of 8 equal modes
+exactly: it is mode seeking. A GAN has no likelihood, but it behaves closer to the reverse direction. Against
+the optimal discriminator the minimax game minimises the JSD, which stays below $\log 2$ however many modes
+are missed, and the next lesson's non-saturating loss follows
+$\mathrm{KL}(p_g\,\|\,p_{data}) - 2\,\mathrm{JSD}(p_{data}\,\|\,p_g)$ (Arjovsky & Bottou 2017): sharp
+samples, dropped modes.
+
+ganlab trains two likelihood models beside the GAN. A variational autoencoder (Kingma & Welling 2014) draws
+$z \sim p(z) = N(0, I)$ and decodes it through $p(x \mid z)$. Its likelihood $p(x) = \int p(x \mid z)\,p(z)\,dz$
+is intractable, so an encoder $q(z \mid x)$ gives the evidence lower bound that it maximises instead,
+$$
+\mathrm{ELBO}(x) = \mathbb{E}_{q(z \mid x)}\big[\log p(x \mid z)\big] - \mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big)
+\le \log p(x),
+$$
+with equality when $q(z \mid x)$ is the true posterior. A normalising flow (RealNVP, Dinh et al. 2017) is an
+invertible map $f$ from the data to $z = f(x) \sim N(0, I)$, and the change of variables gives its
+likelihood exactly,
+$$
+\log p(x) = \log N\big(f(x); 0, I\big) + \log\left|\det \frac{\partial f}{\partial x}\right|.
+$$
+A continuous invertible map of one Gaussian cannot tear it into separated modes: a flow leaves thin bridges
+of density between them.
+
+On the toy data $p_{data}$ is known exactly, so ganlab scores the three alike: modes covered and high-quality
+samples (the PacGAN protocol of the mode-collapse lesson), and both KLs, from the flow's exact density, the
+VAE's importance-weighted estimate (Burda et al. 2016; a lower bound) and, for the GAN, a kernel density
+estimate of its samples. The figure fits one Gaussian to two modes both ways: the maximum-likelihood
+(forward) fit matches the mixture's mean and variance and straddles both modes; once the modes are apart,
+the reverse fit sits on one of them.
+""",
+    question=Question(
+        prompt="A GAN playing the minimax game of the previous lesson, a VAE and a RealNVP flow each train for "
+               "3,000 steps on ring8. Which model drops modes, and which blurs between them?",
+        options=("The GAN drops modes, with sharper samples; the VAE and the flow cover every mode but blur "
+                 "mass between them",
+                 "The other way round: the VAE and the flow drop modes; the GAN covers every mode but blurs "
+                 "between them",
+                 "Neither: none of them trades modes for sharp samples"),
+        run_label="Train a GAN, a VAE and a flow for 3,000 steps each on ring8",
+        experiment=experiments.maximum_likelihood,
+    ),
+    links=(
+        link("the minimax GAN drops modes, the VAE and the flow cover them", "gan-vae-flow",
+             {"preset": "gan-dropped-modes"}),
+        link("a VAE with a strong KL weight blurs between the modes", "gan-vae-flow", {"preset": "vae-blur"}),
+        link("a shallow flow leaves bridges between grid25's modes", "gan-vae-flow", {"preset": "flow-bridges"}),
+    ),
+    slider=Slider("Half the distance d between the two modes of p_data", 0.0, 3.0, 1.5, 0.1),
+    takeaway="Maximum likelihood (the forward KL) makes a model cover every mode and pay with mass between "
+             "them; a GAN, closer to the reverse KL, keeps its samples sharp and can drop modes.",
+)
+
 SATURATION = Lesson(
     slug="saturation",
     title="Saturation: why the minimax generator loss stalls",
@@ -507,5 +575,5 @@ space with 10 classes: the slider sets the generator's within-class spread.
              "and neither metric notices a copy of the training set.",
 )
 
-LESSONS: tuple[Lesson, ...] = (ADVERSARIAL_IDEA, MINIMAX, SATURATION, MODE_COLLAPSE, DISJOINT, WGAN, GAME, TRICKS,
-                               DCGAN, EVALUATING)
+LESSONS: tuple[Lesson, ...] = (ADVERSARIAL_IDEA, MINIMAX, MAXIMUM_LIKELIHOOD, SATURATION, MODE_COLLAPSE, DISJOINT,
+                               WGAN, GAME, TRICKS, DCGAN, EVALUATING)

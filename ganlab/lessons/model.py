@@ -6,7 +6,7 @@ No Streamlit and no Plotly here: the Lessons page renders these, `ganlab.viz.les
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-PAGES = ("toy-lab", "mnist-lab", "latent-explorer", "divergences", "dynamics")
+PAGES = ("toy-lab", "mnist-lab", "gan-vae-flow", "latent-explorer", "divergences", "dynamics")
 
 
 @dataclass(frozen=True)

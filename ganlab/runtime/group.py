@@ -1,6 +1,8 @@
-"""A group of runs a training worker owns: one Toy Lab run, or compare mode's A and B, trained in lockstep
-(A then B, one iteration each at a time, so both are always at the same step). Pure Python and torch, no
-processes: the worker (ganlab.runtime.worker) drives it, and the tests drive it directly.
+"""A group of runs a training worker owns: one Toy Lab run, compare mode's A and B, or the GAN, VAE and flow
+of the page that compares them, trained in lockstep (one iteration of each in turn, so all are always at the
+same step). Pure Python and torch, no processes: the worker (ganlab.runtime.worker) drives it, and the tests
+drive it directly. Each run's trainer comes from ganlab.likelihood.make_trainer (the GAN Trainer, or the
+LikelihoodTrainer of a VAE or a flow, by the config's `model`), and its frames from `snapshot_of`.
 
 The group trains at full speed, up to `max_rate` iterations per second (the Toy Lab's speed setting), in
 slices of `slice_seconds` so that the worker can answer the server between slices. Every `check_every`
@@ -20,14 +22,34 @@ from dataclasses import dataclass, field
 
 from ganlab.config import RunConfig
 from ganlab.data.images import ImageDataset, load_mnist
+from ganlab.likelihood import LIKELIHOOD_MODELS, make_trainer
+from ganlab.likelihood.snapshot import take_likelihood_snapshot
 from ganlab.problems import is_image_run
 from ganlab.rollback import TrainingDiverged
 from ganlab.toy_snapshot import take_snapshot
-from ganlab.train import Trainer
 
 CHECK_EVERY = 128      # iterations between divergence checks (each copies the good state)
 MOMENT_SECONDS = 0.5   # a playing group keeps timeline moments at most this often
 PENDING_MOMENTS = 60   # timeline moments kept for the server, per run, while it does not collect them
+OPTIMISER_KEYS = ("g_opt", "d_opt", "opt")  # a light state leaves these out (a GAN's two, a VAE's or flow's one)
+
+
+def is_likelihood_run(trainer) -> bool:
+    """Whether `trainer` trains a VAE or a flow (ganlab.likelihood), not a GAN."""
+    return getattr(trainer.config, "model", "gan") in LIKELIHOOD_MODELS
+
+
+def snapshot_of(trainer, n_samples: int = 128, grid_size: int = 64) -> dict:
+    """A live frame's picture of one run, without its histories: the GAN's plane (ganlab.toy_snapshot, D's
+    surface on a grid_size grid) or a VAE's or flow's (ganlab.likelihood.snapshot, its density on that grid)."""
+    if is_likelihood_run(trainer):
+        return take_likelihood_snapshot(trainer, n_samples=n_samples, grid_size=grid_size)
+    return take_snapshot(trainer, n_samples=n_samples, grid_size=grid_size, histories=False)
+
+
+def moment_snapshot(trainer) -> dict:
+    """A timeline moment's picture: the Toy Lab's full snapshot of a GAN, a likelihood run's snapshot."""
+    return take_likelihood_snapshot(trainer) if is_likelihood_run(trainer) else take_snapshot(trainer)
 
 
 @dataclass
@@ -62,7 +84,8 @@ class Divergence:
 
 @dataclass
 class RunGroup:
-    """Trainers of one session's runs (A, and B in compare mode), trained in lockstep."""
+    """Trainers of one session's runs (A, and B in compare mode; or GAN, VAE and flow), trained in lockstep.
+    `labels` name the runs in a divergence's message (default "A", "B", "C", ...)."""
 
     specs: list[RunSpec]
     timeline_every: int = 100
@@ -71,7 +94,8 @@ class RunGroup:
     snapshot_samples: int = 128       # points per live frame
     snapshot_grid: int = 64           # D's surface resolution per live frame
     max_steps: int | None = None      # the group stops here (the operator's MNIST limit), None: never
-    trainers: list[Trainer] = field(init=False)
+    labels: list[str] | None = None   # each run's name in a divergence (default "A", "B", ...)
+    trainers: list = field(init=False)  # ganlab.train.Trainer or ganlab.likelihood's LikelihoodTrainer
     last_kept: list[int] = field(init=False)
     moments: list[list[dict]] = field(init=False)  # per run: moments kept since the server last collected
     divergence: Divergence | None = None
@@ -85,12 +109,14 @@ class RunGroup:
     def __post_init__(self):
         self.trainers = []
         for spec in self.specs:
-            trainer = Trainer(spec.config, data=image_data(spec.config))
+            trainer = make_trainer(spec.config, data=image_data(spec.config))
             trainer.load_state_dict(spec.state)
             trainer.rollback.keep()  # the state the server handed over is the last good one
             self.trainers.append(trainer)
         self.last_kept = [spec.last_kept for spec in self.specs]
         self.moments = [[] for _ in self.specs]
+        if self.labels is None or len(self.labels) != len(self.trainers):
+            self.labels = [chr(ord("A") + index) for index in range(len(self.trainers))]
         self.specs = []  # the states now live in the trainers
 
     @property
@@ -138,7 +164,7 @@ class RunGroup:
     def check(self) -> bool:
         """Check every run's steps since the last check; a divergence stops the group. Returns whether all
         are healthy."""
-        for label, trainer in zip("AB", self.trainers, strict=False):
+        for label, trainer in zip(self.labels, self.trainers, strict=True):
             try:
                 trainer.check()
             except TrainingDiverged as err:
@@ -151,7 +177,7 @@ class RunGroup:
         """A timeline moment of every run now (its snapshot to draw, its full state to branch from)."""
         for index, trainer in enumerate(self.trainers):
             pending = self.moments[index]
-            pending.append({"step": trainer.step_count, "snapshot": take_snapshot(trainer),
+            pending.append({"step": trainer.step_count, "snapshot": moment_snapshot(trainer),
                             "state": copy.deepcopy(trainer.state_dict())})
             del pending[:-PENDING_MOMENTS]
             self.last_kept[index] = trainer.step_count
@@ -171,20 +197,20 @@ class RunGroup:
         if self.trainable:
             self.check()
         started = time.thread_time()
-        snapshots = [take_snapshot(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid,
-                                   histories=False) for t in self.trainers]
+        snapshots = [snapshot_of(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
+                     for t in self.trainers]
         return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(),
                 "cpu_seconds": time.thread_time() - started, **self._status()}
 
     def states(self, light: bool = False) -> dict:
         """Every run's full state now (checked), with the new moments: what the server loads to read the
         histories, or to take the runs back. `light`: without the optimisers' states (a refresh of what a
-        page shows: a third of the bytes for Adam)."""
+        page shows: a third of the bytes for Adam; OPTIMISER_KEYS)."""
         if self.divergence is None and self.failure is None:
             self.check()
         states = [t.state_dict() for t in self.trainers]
         if light:
-            states = [{k: v for k, v in state.items() if k not in ("g_opt", "d_opt")} for state in states]
+            states = [{k: v for k, v in state.items() if k not in OPTIMISER_KEYS} for state in states]
         return {"step": self.step, "states": states, "moments": self.take_moments(), **self._status()}
 
     def _status(self) -> dict:

@@ -40,8 +40,8 @@ html, .stApp {font-size: 22px;}
 .stApp .stMainBlockContainer h1 {padding-top: 0.25rem; padding-bottom: 0.5rem;}
 div[data-testid="stAppDeployButton"] {display: none !important;}
 header [data-testid="stTopNav"] a, header [data-testid="stTopNav"] a *, header [data-testid="stTopNav"] button,
-header [data-testid="stTopNav"] button * {font-size: 15px !important;}
-header [data-testid="stTopNavLink"] {padding: 4px 8px !important;}
+header [data-testid="stTopNav"] button * {font-size: 13px !important;}
+header [data-testid="stTopNavLink"] {padding: 4px 5px !important;}
 .st-key-presenter_off {position: fixed; top: 14px; right: 56px; z-index: 999991; width: auto !important;}
 .st-key-presenter_off button p {font-size: 15px !important;}
 </style>

@@ -24,6 +24,7 @@ APP_PAGES = (
     PageSpec("pages/lessons.py", "Lessons", "🎓", "lessons"),
     PageSpec("pages/toy_lab.py", "Toy Lab", "🎯", "toy-lab", "iframe[title*=live_plot]"),
     PageSpec("pages/mnist_lab.py", "MNIST Lab", "✍️", "mnist-lab", "[data-testid=stImage]"),
+    PageSpec("pages/gan_vae_flow.py", "GAN, VAE and flow", "⚖️", "gan-vae-flow", "iframe[title*=live_plot]"),
     PageSpec("pages/latent_explorer.py", "Latent Explorer", "🧭", "latent-explorer"),
     # a sweep's charts, or the caption saying there is no finished run to chart yet
     PageSpec("pages/experiments.py", "Experiments", "📊", "experiments",

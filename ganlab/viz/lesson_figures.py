@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
+from scipy import integrate, optimize
 from scipy.stats import norm
 
 from ganlab.data import make_dataset
@@ -161,7 +162,100 @@ def minimax_and_optimal_d(value: float | None = None) -> go.Figure:
                    xaxis_title="mean of p_g (p_data = N(0, 1))", yaxis_title="nats")
 
 
-# --- 3. saturation --------------------------------------------------------------------------------
+# --- 3. maximum likelihood beside the game --------------------------------------------------------
+
+KL_MODE_STD = 0.5   # p_data = 1/2 N(-d, s^2) + 1/2 N(d, s^2) with s = KL_MODE_STD; d is the slider
+KL_GRID = 2001      # Simpson points over +-KL_SPAN standard deviations of the distribution integrated over
+KL_SPAN = 12.0
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _log_normal(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    return -0.5 * ((x - mean) / std) ** 2 - math.log(std) - HALF_LOG_2PI
+
+
+def bimodal_log_density(x, half_distance: float, std: float = KL_MODE_STD) -> np.ndarray:
+    """log p_data(x) of the 1-D mixture 1/2 N(-d, std^2) + 1/2 N(d, std^2), d = half_distance."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.logaddexp(_log_normal(x, -half_distance, std), _log_normal(x, half_distance, std)) - LOG2
+
+
+def gaussian_mixture_kls(mean: float, std: float, half_distance: float,
+                         mode_std: float = KL_MODE_STD) -> dict[str, float]:
+    """Both KLs between p_data = 1/2 N(-d, s^2) + 1/2 N(d, s^2) and q = N(mean, std^2), nats, by Simpson's rule:
+
+    {"forward": KL(p_data || q) = E_p[log p - log q] (on +-KL_SPAN s around each mode),
+     "reverse": KL(q || p_data) = E_q[log q - log p] (on +-KL_SPAN std around the mean)}.
+    """
+    d, s = half_distance, mode_std
+    x = np.linspace(-d - KL_SPAN * s, d + KL_SPAN * s, 2 * KL_GRID - 1)
+    log_p = bimodal_log_density(x, d, s)
+    forward = integrate.simpson(np.exp(log_p) * (log_p - _log_normal(x, mean, std)), x=x)
+    x = np.linspace(mean - KL_SPAN * std, mean + KL_SPAN * std, KL_GRID)
+    log_q = _log_normal(x, mean, std)
+    reverse = integrate.simpson(np.exp(log_q) * (log_q - bimodal_log_density(x, d, s)), x=x)
+    return {"forward": float(forward), "reverse": float(reverse)}
+
+
+def _minimise_kl(direction: str, half_distance: float, mode_std: float, starts) -> tuple[float, float]:
+    """(mean, std) of the Gaussian minimising the `direction` KL, by Nelder-Mead over (mean, log std) from
+    each start (mean, std); the best end point, mirrored to mean >= 0 (p_data is symmetric about 0)."""
+    def loss(theta: np.ndarray) -> float:
+        return gaussian_mixture_kls(theta[0], math.exp(theta[1]), half_distance, mode_std)[direction]
+
+    ends = [optimize.minimize(loss, np.array([m, math.log(sd)]), method="Nelder-Mead",
+                              options={"xatol": 1e-7, "fatol": 1e-12, "maxiter": 2000}) for m, sd in starts]
+    best = min(ends, key=lambda end: end.fun)
+    return abs(float(best.x[0])), math.exp(float(best.x[1]))
+
+
+@functools.lru_cache(maxsize=128)
+def _kl_fits(half_distance: float, mode_std: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    d, s = half_distance, mode_std
+    wide = math.sqrt(s * s + d * d)
+    fits = (_minimise_kl("forward", d, s, [(0.5 * d, s)]),
+            _minimise_kl("reverse", d, s, [(d, s), (0.0, wide), (-d, s)]))
+    return tuple((m, sd, *gaussian_mixture_kls(m, sd, d, s).values()) for m, sd in fits)
+
+
+def kl_fits(half_distance: float, mode_std: float = KL_MODE_STD) -> dict[str, dict[str, float]]:
+    """The single Gaussian closest to p_data = 1/2 N(-d, s^2) + 1/2 N(d, s^2) in each direction, found by
+    optimisation of the quadrature above: {"forward": the argmin of KL(p_data || q) (maximum likelihood; in
+    closed form, moment matching: mean 0, variance s^2 + d^2), "reverse": the argmin of KL(q || p_data)
+    (on one mode, mean >= 0, when the modes are apart)}, each {"mean", "std", "forward_kl", "reverse_kl"}."""
+    keys = ("mean", "std", "forward_kl", "reverse_kl")
+    fits = _kl_fits(round(float(half_distance), 9), round(float(mode_std), 9))
+    return {name: dict(zip(keys, fit, strict=True))
+            for name, fit in zip(("forward", "reverse"), fits, strict=True)}
+
+
+def maximum_likelihood(value: float | None = None) -> go.Figure:
+    """p_data = 1/2 N(-d, 0.5^2) + 1/2 N(d, 0.5^2) (d the slider) and the two single-Gaussian fits: the
+    forward-KL (maximum likelihood) one covers both modes, the reverse-KL one sits on one of them."""
+    d = _value(value, 1.5)
+    fits = kl_fits(d)
+    x = np.linspace(-8.0, 8.0, 801)
+    forward, reverse = fits["forward"], fits["reverse"]
+    fig = go.Figure([
+        go.Scatter(x=x, y=np.exp(bimodal_log_density(x, d)), name="p_data", line={"color": REAL},
+                   fill="tozeroy"),
+        go.Scatter(x=x, y=norm.pdf(x, forward["mean"], forward["std"]), name="argmin KL(p_data‖q): covers",
+                   line={"color": D_COLOUR, "width": 3}),
+        go.Scatter(x=x, y=norm.pdf(x, reverse["mean"], reverse["std"]), name="argmin KL(q‖p_data): seeks",
+                   line={"color": FAKE, "width": 3, "dash": "dash"}),
+    ])
+
+    def fit_text(fit: dict[str, float]) -> str:
+        return (f"N({fit['mean']:.2f}, {fit['std']:.2f}²): KL(p‖q) = {fit['forward_kl']:.2f}, "
+                f"KL(q‖p) = {fit['reverse_kl']:.2f}")
+
+    fig = _finish(fig, "maximum-likelihood", f"Forward fit {fit_text(forward)}<br>Reverse fit "
+                  f"{fit_text(reverse)} (nats)", xaxis_title="x",
+                  yaxis={"title": "density", "range": [0, 1.1 / (KL_MODE_STD * math.sqrt(2 * math.pi))]})
+    return fig.update_layout(margin={**MARGIN, "t": 70})
+
+
+# --- 4. saturation --------------------------------------------------------------------------------
 
 def saturation(value: float | None = None) -> go.Figure:
     """Both generator losses against D(G(z)) (left) and the size of their gradient w.r.t. D's logit (right):
@@ -182,7 +276,7 @@ def saturation(value: float | None = None) -> go.Figure:
                    f"{d_here / (1 - d_here):.3g} × the non-saturating one")
 
 
-# --- 4. mode collapse -----------------------------------------------------------------------------
+# --- 5. mode collapse -----------------------------------------------------------------------------
 
 def mode_collapse(value: float | None = None) -> go.Figure:
     """ring8 data and a generator that puts its mass evenly on `value` of the 8 modes (the rest missed)."""
@@ -211,7 +305,7 @@ def mode_collapse(value: float | None = None) -> go.Figure:
                    yaxis={"range": [-1.6, 1.6], "title": "y", "scaleanchor": "x"})
 
 
-# --- 5. disjoint supports -------------------------------------------------------------------------
+# --- 6. disjoint supports -------------------------------------------------------------------------
 
 def disjoint_supports(value: float | None = None) -> go.Figure:
     """Parallel lines (Arjovsky et al. 2017): JSD and W1 between P_0 and P_theta against theta."""
@@ -231,7 +325,7 @@ def disjoint_supports(value: float | None = None) -> go.Figure:
                    f"(slope ±1) — {JSD_NOTE}", xaxis_title="θ (P_θ is the line x = θ)", yaxis_title="distance")
 
 
-# --- 6. WGAN --------------------------------------------------------------------------------------
+# --- 7. WGAN --------------------------------------------------------------------------------------
 
 CLIP_REFERENCES = (0.1, 0.01, 0.001)
 CLIP_WIDTH = 512
@@ -259,7 +353,7 @@ def wgan(value: float | None = None) -> go.Figure:
                    yaxis=log_axis("gradient norm", *(trace.y for trace in fig.data)))
 
 
-# --- 7. game dynamics -----------------------------------------------------------------------------
+# --- 8. game dynamics -----------------------------------------------------------------------------
 
 DIRAC_START, DIRAC_STEP, DIRAC_STEPS = (1.0, 1.0), 0.1, 500
 
@@ -282,7 +376,7 @@ def game_dynamics(value: float | None = None) -> go.Figure:
                    f"equilibrium {standard:.2f} (standard) vs {r1:.2g} (R1, γ = {gamma:g})")
 
 
-# --- 8. training tricks ---------------------------------------------------------------------------
+# --- 9. training tricks ---------------------------------------------------------------------------
 
 def training_tricks(value: float | None = None) -> go.Figure:
     """One-sided label smoothing: D* with real target t is t p_data / (p_data + p_g)."""
@@ -302,7 +396,7 @@ def training_tricks(value: float | None = None) -> go.Figure:
                    xaxis_title="x", yaxis={"title": "density / D*(x)", "range": [0, 1.05]})
 
 
-# --- 9. DCGAN and the latent space ----------------------------------------------------------------
+# --- 10. DCGAN and the latent space ---------------------------------------------------------------
 
 @functools.lru_cache(maxsize=1)
 def shipped_dcgan():
@@ -331,7 +425,7 @@ def dcgan_latent(value: float | None = None) -> go.Figure:
                    plot_bgcolor="black")
 
 
-# --- 10. evaluating GANs --------------------------------------------------------------------------
+# --- 11. evaluating GANs --------------------------------------------------------------------------
 
 def evaluating_gans(value: float | None = None) -> go.Figure:
     """A blind spot: a toy feature space with 10 classes (features N(4 e_c, I)); the generator has every class
@@ -364,6 +458,7 @@ def evaluating_gans(value: float | None = None) -> go.Figure:
 FIGURES: dict[str, Callable[[float | None], go.Figure]] = {
     "adversarial-idea": adversarial_idea,
     "minimax-and-optimal-d": minimax_and_optimal_d,
+    "maximum-likelihood": maximum_likelihood,
     "saturation": saturation,
     "mode-collapse": mode_collapse,
     "disjoint-supports": disjoint_supports,

@@ -12,15 +12,16 @@ from ganlab.viz.lesson_figures import FIGURES
 
 links_module = pytest.importorskip("ganlab.links")
 
-ORDER = ("adversarial-idea", "minimax-and-optimal-d", "saturation", "mode-collapse", "disjoint-supports", "wgan",
-         "game-dynamics", "training-tricks", "dcgan-latent", "evaluating-gans")
+ORDER = ("adversarial-idea", "minimax-and-optimal-d", "maximum-likelihood", "saturation", "mode-collapse",
+         "disjoint-supports", "wgan", "game-dynamics", "training-tricks", "dcgan-latent", "evaluating-gans")
 BY_SLUG = {lesson.slug: lesson for lesson in LESSONS}
 ALL_LINKS = [(lesson.slug, i, link) for lesson in LESSONS for i, link in enumerate(lesson.links)]
 
 
-def test_the_ten_lessons_come_first_in_teaching_order():
-    assert len(LESSONS) >= 10
-    assert tuple(lesson.slug for lesson in LESSONS[:10]) == ORDER
+def test_the_eleven_lessons_come_first_in_teaching_order():
+    assert len(ORDER) == 11
+    assert len(LESSONS) >= len(ORDER)
+    assert tuple(lesson.slug for lesson in LESSONS[:len(ORDER)]) == ORDER
     assert all(isinstance(lesson, Lesson) for lesson in LESSONS)
 
 
@@ -213,5 +214,44 @@ def test_dynamics_links_start_where_the_experiment_starts():
 def test_option_counts_match_the_experiments_ranges():
     # the experiments map their measurement onto exactly this many options
     assert len(BY_SLUG["minimax-and-optimal-d"].question.options) == len(experiments.OPTIMAL_D_OPTIONS)
-    assert all(len(lesson.question.options) == 3 for lesson in LESSONS[:10])
+    assert all(len(lesson.question.options) == 3 for lesson in LESSONS[:len(ORDER)])
     assert experiments.OPTIMAL_D_OPTIONS[0] == pytest.approx(-math.log(4))
+
+
+def test_maximum_likelihood_follows_the_minimax_game_and_precedes_saturation():
+    slugs = [lesson.slug for lesson in LESSONS]
+    assert slugs.index("maximum-likelihood") == slugs.index("minimax-and-optimal-d") + 1 == 2
+    assert slugs.index("saturation") == 3
+    assert BY_SLUG["maximum-likelihood"].title == "Maximum likelihood beside the game"
+
+
+def test_maximum_likelihood_states_both_kls_the_elbo_and_the_change_of_variables():
+    body = BY_SLUG["maximum-likelihood"].body
+    assert r"\mathrm{KL}(p_{data}\,\|\,p_\theta) = \mathbb{E}_{x \sim p_{data}}" in body  # forward
+    assert r"\mathrm{KL}(p_\theta\,\|\,p_{data}) = \mathbb{E}_{x \sim p_\theta}" in body  # reverse
+    assert "nats" in body and r"\log(8/k)" in body
+    assert (r"\mathrm{ELBO}(x) = \mathbb{E}_{q(z \mid x)}\big[\log p(x \mid z)\big] - "
+            r"\mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big)") in body
+    assert r"\le \log p(x)" in body
+    assert r"\log p(x) = \log N\big(f(x); 0, I\big) + \log\left|\det \frac{\partial f}{\partial x}\right|" in body
+
+
+def test_maximum_likelihood_opens_the_families_page_with_its_presets():
+    families = pytest.importorskip("ganlab.ui.families_session")
+    links = BY_SLUG["maximum-likelihood"].links
+    assert {link.page for link in links} == {"gan-vae-flow"}
+    presets = [links_module.parse_link("gan-vae-flow", dict(link.params))["fam_preset"] for link in links]
+    assert presets == ["gan-dropped-modes", "vae-blur", "flow-bridges"]
+    # the first preset is the experiment's set-up, run longer: the minimax GAN on ring8
+    dropped = families.PRESETS["gan-dropped-modes"]
+    assert dropped.dataset == experiments.FAMILY_DATA
+    assert dropped.models["gan"]["loss.name"] == experiments.FAMILY_OPTIONS["gan"]["loss.name"] == "minimax"
+    assert dropped.steps >= experiments.FAMILY_STEPS
+
+
+def test_maximum_likelihood_question_names_the_experiments_budget():
+    question = BY_SLUG["maximum-likelihood"].question
+    assert f"{experiments.FAMILY_STEPS:,} steps" in question.prompt
+    assert f"{experiments.FAMILY_STEPS:,} steps" in question.run_label
+    assert experiments.FAMILY_DATA in question.prompt
+    assert question.experiment is experiments.maximum_likelihood

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from ganlab.config import RunConfig, with_overrides
+from ganlab.likelihood import make_trainer
+from ganlab.rollback import TrainingDiverged
 from ganlab.runtime.group import CHECK_EVERY, RunGroup, RunSpec
 from ganlab.train import Trainer
 
@@ -112,3 +114,86 @@ def test_moments_are_kept_every_so_many_steps_after_the_last_kept(every):
     group.train_slice(0.05)
     steps = [m["step"] for m in group.take_moments()[0]]
     assert steps and all(b - a >= every for a, b in zip([0, *steps], steps, strict=False))
+
+
+# --- a group of a GAN, a VAE and a flow (the GAN, VAE and flow page): make_trainer picks each trainer ---------
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread, as in a worker (a busy machine made two-thread steps hundreds of times slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def family(model: str) -> RunConfig:
+    return small(model=model, **{"vae.width": "32", "flow.depth": "4", "flow.width": "32"})
+
+
+def family_spec(config: RunConfig) -> RunSpec:
+    return RunSpec(config, copy.deepcopy(make_trainer(config).state_dict()), last_kept=0)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_a_group_of_gan_vae_and_flow_trains_each_bit_for_bit_as_its_own_trainer():
+    configs = [family(m) for m in ("gan", "vae", "flow")]
+    group = RunGroup([family_spec(c) for c in configs], timeline_every=2**62, max_rate=1e9, snapshot_grid=16,
+                     labels=["GAN", "VAE", "flow"])
+    assert [type(t).__name__ for t in group.trainers] == ["Trainer", "LikelihoodTrainer", "LikelihoodTrainer"]
+    train_to(group, 70)
+    steps = group.step
+    assert [t.step_count for t in group.trainers] == [steps] * 3
+    states = group.states()["states"]
+    for config, state in zip(configs, states, strict=True):
+        alone = make_trainer(config)
+        alone.step(steps)
+        expected = alone.state_dict()
+        nets = ("G", "D") if config.model == "gan" else ("model",)
+        for net in nets:
+            for name, value in expected[net].items():
+                assert torch.equal(state[net][name], value), (config.model, net, name)
+        assert torch.equal(state["rng"], expected["rng"]) and state["step_count"] == steps
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_frames_dispatch_each_run_to_its_snapshot_and_light_states_leave_every_optimiser_out():
+    group = RunGroup([family_spec(family(m)) for m in ("gan", "vae", "flow")], max_rate=1e9,
+                     snapshot_samples=40, snapshot_grid=12)
+    group.train_slice(0.05)
+    frame = group.frame()
+    gan, vae, flow = frame["snapshots"]
+    assert gan["fake"].shape == (40, 2) and gan["d_score"].shape == (12, 12) and "history" not in gan
+    assert vae["model"] == "vae" and vae["log_density"].shape == (12, 12) and vae["latent_means"].shape == (40, 2)
+    assert flow["model"] == "flow" and flow["warp"].shape[0] == 2 and flow["samples"].shape == (40, 2)
+    assert all(s["step"] == frame["step"] == group.step for s in frame["snapshots"])
+    light = group.states(light=True)["states"]
+    assert not {"g_opt", "d_opt"} & set(light[0]) and "G" in light[0]
+    assert "opt" not in light[1] and "opt" not in light[2] and "model" in light[1]
+    assert "opt" in group.states()["states"][1]  # the full state keeps it
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_every_run_of_a_group_of_three_is_checked_and_named_in_a_divergence(monkeypatch):
+    group = RunGroup([family_spec(family(m)) for m in ("gan", "vae", "flow")], max_rate=1e9,
+                     labels=["GAN", "VAE", "flow"])
+    assert RunGroup([family_spec(family("flow"))] * 3).labels == ["A", "B", "C"]  # the default names
+
+    def diverge():
+        raise TrainingDiverged(7, "loss", float("nan"), 5)
+
+    monkeypatch.setattr(group.trainers[2], "check", diverge)  # the third run (before: only A and B were)
+    assert group.check() is False
+    assert (group.divergence.label, group.divergence.step, group.divergence.restored_step) == ("flow", 7, 5)
+    assert group.train_slice(0.01) == 0 and group.frame()["divergence"].error().run_label == "flow"
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_moments_of_likelihood_runs_keep_their_snapshot():
+    group = RunGroup([family_spec(family("vae"))], timeline_every=5, moment_seconds=0, max_rate=1e9)
+    train_to(group, 12)
+    moments = group.take_moments()[0]
+    assert moments and all(m["snapshot"]["model"] == "vae" and "state" in m for m in moments)
+    assert [m["snapshot"]["step"] for m in moments] == [m["step"] for m in moments]

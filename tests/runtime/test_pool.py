@@ -53,6 +53,7 @@ def test_a_playing_run_trains_in_a_worker_process_and_pause_brings_every_step_ho
     pool = use_pool()
     session = ToySession(small(), background=True)
     session.play()
+    frames_until(session, 1)  # the group trains in its worker (the worker may have had to start first)
     started = time.monotonic()
     frames = frames_until(session, 300)
     time.sleep(max(0.0, started + 1.2 - time.monotonic()))  # moments: every 100 steps, at most two a second

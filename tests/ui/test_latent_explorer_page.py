@@ -115,7 +115,7 @@ def test_each_panel_uses_distinct_pins_pinned_one_by_one_and_the_ones_chosen(mon
     assert any(i.startswith("Pin 3 more samples to fill the four-corner sheet") for i in infos)
     assert any(i.startswith("Pin 2 more samples to compute A − B + C") for i in infos)
     assert record.calls == {}  # no panel repeats the one pin
-    for number in (5, 7, 11, 2, 13, 16, 1, 9):  # nine pins, one by one, as lesson 9 asks
+    for number in (5, 7, 11, 2, 13, 16, 1, 9):  # nine pins, one by one, as lesson 10 (the DCGAN) asks
         pin(app, number)
     z = [p.z for p in app.session_state["latent_session"].pins]
     assert len(z) == 9 and len({tuple(v.tolist()) for v in z}) == 9

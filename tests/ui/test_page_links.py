@@ -108,7 +108,7 @@ def test_a_page_opened_from_a_lesson_links_back_to_it():
     app.switch_page("pages/toy_lab.py").run()
     assert not app.exception
     back = [p for p in app.get("page_link") if p.proto.label.startswith("Back to lesson")]
-    assert [p.proto.label for p in back] == ["Back to lesson 3: Saturation: why the minimax generator loss stalls"]
+    assert [p.proto.label for p in back] == ["Back to lesson 4: Saturation: why the minimax generator loss stalls"]
     assert app.session_state["toy_session"].config.loss.name == "minimax"
 
 

@@ -216,3 +216,103 @@ def test_evaluating_gans_score_rises_as_diversity_collapses():
     assert xy(fig, "this generator (FD)")[1] == pytest.approx([lf.toy_fid(0.2)])
     s, fd = xy(fig, "Fréchet distance")
     assert fd[s == 0.0][0] > fd[s == 0.5][0] > fd[s == 1.0][0] == pytest.approx(0.0, abs=1e-12)
+
+
+# --- maximum likelihood beside the game: one Gaussian fitted to two modes, both ways ----------------
+
+MODE_STD = lf.KL_MODE_STD
+
+
+def kls_by_definition(mean: float, std: float, d: float, s: float = MODE_STD) -> tuple[float, float]:
+    """(KL(p || q), KL(q || p)) for p = 1/2 N(-d, s^2) + 1/2 N(d, s^2), q = N(mean, std^2), by scipy's quad."""
+    def log_p(x):
+        return np.logaddexp(stats.norm.logpdf(x, -d, s), stats.norm.logpdf(x, d, s)) - LOG2
+
+    def log_q(x):
+        return stats.norm.logpdf(x, mean, std)
+
+    forward = integrate.quad(lambda x: math.exp(log_p(x)) * (log_p(x) - log_q(x)), -d - 15 * s, d + 15 * s,
+                             points=[-d, d], limit=400)[0]
+    reverse = integrate.quad(lambda x: math.exp(log_q(x)) * (log_q(x) - log_p(x)), mean - 15 * std,
+                             mean + 15 * std, points=[mean], limit=400)[0]
+    return forward, reverse
+
+
+def test_bimodal_density_is_the_equal_mixture():
+    x = np.linspace(-5, 5, 11)
+    expected = 0.5 * stats.norm.pdf(x, -1.5, MODE_STD) + 0.5 * stats.norm.pdf(x, 1.5, MODE_STD)
+    np.testing.assert_allclose(np.exp(lf.bimodal_log_density(x, 1.5)), expected, rtol=1e-12)
+    assert integrate.quad(lambda t: math.exp(lf.bimodal_log_density(t, 2.0)), -10, 10)[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("mean,std,d", [(0.0, 1.0, 1.5), (1.2, 0.4, 1.5), (-0.3, 2.5, 3.0), (2.9, 0.6, 3.0)])
+def test_simpson_kls_match_scipy_quad(mean, std, d):
+    kls = lf.gaussian_mixture_kls(mean, std, d)
+    forward, reverse = kls_by_definition(mean, std, d)
+    assert kls["forward"] == pytest.approx(forward, rel=1e-7, abs=1e-9)
+    assert kls["reverse"] == pytest.approx(reverse, rel=1e-7, abs=1e-9)
+
+
+@pytest.mark.parametrize("d", [0.3, 1.0, 1.5, 2.0, 3.0])
+def test_forward_fit_is_moment_matching(d):
+    # argmin_q KL(p || q) over Gaussians: the mixture's mean (0) and variance s^2 + d^2, in closed form
+    fit = lf.kl_fits(d)["forward"]
+    assert fit["mean"] == pytest.approx(0.0, abs=1e-4)
+    assert fit["std"] == pytest.approx(math.sqrt(MODE_STD ** 2 + d * d), rel=1e-5)
+    forward, reverse = kls_by_definition(fit["mean"], fit["std"], d)
+    assert fit["forward_kl"] == pytest.approx(forward, rel=1e-6, abs=1e-9)
+    assert fit["reverse_kl"] == pytest.approx(reverse, rel=1e-6, abs=1e-9)
+
+
+def test_far_apart_modes_have_closed_form_kls():
+    # d = 3 = 6 mode std: the modes do not overlap. The reverse fit is one mode, N(d, s^2), with
+    # KL(q || p) = log 2 (q holds all its mass where p holds half); the forward fit's KL(p || q) is
+    # -H(p) + 1/2 log(2 pi e (s^2 + d^2)) with H(p) = log 2 + 1/2 log(2 pi e s^2).
+    d, s = 3.0, MODE_STD
+    fits = lf.kl_fits(d)
+    assert fits["reverse"]["mean"] == pytest.approx(d, abs=1e-5)
+    assert fits["reverse"]["std"] == pytest.approx(s, rel=1e-5)
+    assert fits["reverse"]["reverse_kl"] == pytest.approx(LOG2, abs=1e-8)
+    assert fits["forward"]["forward_kl"] == pytest.approx(0.5 * math.log((s * s + d * d) / (s * s)) - LOG2,
+                                                          abs=1e-8)
+    # each fit loses in the other's direction: the one-mode fit misses half the data, the wide one spills
+    assert fits["reverse"]["forward_kl"] > 30 * fits["forward"]["forward_kl"]
+    assert fits["forward"]["reverse_kl"] > 5 * fits["reverse"]["reverse_kl"]
+
+
+def test_one_mode_both_fits_are_exact():
+    fits = lf.kl_fits(0.0)
+    for fit in fits.values():
+        assert fit["mean"] == pytest.approx(0.0, abs=1e-5) and fit["std"] == pytest.approx(MODE_STD, rel=1e-5)
+        assert fit["forward_kl"] == pytest.approx(0.0, abs=1e-9)
+        assert fit["reverse_kl"] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("d", [0.5, 1.0, 1.5, 2.5])
+def test_reverse_fit_is_a_minimum_and_seeks_a_mode_once_they_are_apart(d):
+    fits = lf.kl_fits(d)
+    best = fits["reverse"]
+    assert best["reverse_kl"] <= fits["forward"]["reverse_kl"] + 1e-12
+    assert fits["forward"]["forward_kl"] <= best["forward_kl"] + 1e-12
+    for dm, ds in ((0.02, 0), (-0.02, 0), (0, 0.02), (0, -0.02)):
+        moved = lf.gaussian_mixture_kls(best["mean"] + dm, best["std"] + ds, d)["reverse"]
+        assert moved > best["reverse_kl"]
+    if d >= 1.5:
+        assert best["mean"] == pytest.approx(d, abs=0.05) and best["std"] == pytest.approx(MODE_STD, abs=0.03)
+    else:
+        assert best["mean"] == pytest.approx(0.0, abs=1e-4)  # close modes: one bump, fitted in the middle
+
+
+def test_maximum_likelihood_figure_draws_p_data_and_both_fits():
+    fig = lf.maximum_likelihood(2.0)
+    x, p = xy(fig, "p_data")
+    np.testing.assert_allclose(p, np.exp(lf.bimodal_log_density(x, 2.0)), rtol=1e-12)
+    fits = lf.kl_fits(2.0)
+    _, covering = xy(fig, "argmin KL(p_data‖q): covers")
+    _, seeking = xy(fig, "argmin KL(q‖p_data): seeks")
+    np.testing.assert_allclose(covering, stats.norm.pdf(x, 0.0, math.sqrt(0.25 + 4.0)), rtol=1e-4)
+    np.testing.assert_allclose(seeking, stats.norm.pdf(x, fits["reverse"]["mean"], fits["reverse"]["std"]))
+    assert x[np.argmax(seeking)] == pytest.approx(2.0, abs=0.03)
+    title = fig.layout.title.text
+    assert "N(0.00, 2.06²)" in title and "KL(q‖p) = 0.69" in title and "nats" in title
+    assert f"{fits['forward']['forward_kl']:.2f}" in title
