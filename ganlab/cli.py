@@ -118,14 +118,18 @@ def summarize(trainer, steps: int, seconds: float, diverged: str | None) -> dict
     }
     if diverged:
         summary["diverged_message"] = diverged
-    recorded = trainer.metrics.as_arrays()
-    if len(recorded["step"]) and recorded["step"][-1] == trainer.step_count:
-        metrics = trainer.metrics.last()
-    else:
-        metrics = trainer.evaluate()
+    metrics = final_metrics(trainer)
     summary.update(metric_values(metrics, SUMMARY_METRICS))
     summary.update(gan_kl_values(metrics, cfg.eval_samples))
     return summary
+
+
+def final_metrics(trainer) -> dict:
+    """The run's metrics at its last step: the evaluation already made there, else a new one."""
+    recorded = trainer.metrics.as_arrays()
+    if len(recorded["step"]) and recorded["step"][-1] == trainer.step_count:
+        return trainer.metrics.last()
+    return trainer.evaluate()
 
 
 def gan_kl_values(metrics: dict, n_samples: int) -> dict:
@@ -158,11 +162,7 @@ def summarize_likelihood(trainer, steps: int, seconds: float, diverged: str | No
     }
     if diverged:
         summary["diverged_message"] = diverged
-    recorded = trainer.metrics.as_arrays()
-    if len(recorded["step"]) and recorded["step"][-1] == trainer.step_count:
-        metrics = trainer.metrics.last()
-    else:
-        metrics = trainer.evaluate()
+    metrics = final_metrics(trainer)
     summary.update(metric_values(metrics, LIKELIHOOD_SUMMARY_METRICS))
     if "forward_kl" in summary or "forward_kl" in summary.get("infinite", ()):
         from ganlab.likelihood.kl import kl_method
