@@ -123,7 +123,7 @@ class FramePacer:
 
 
 ACTIVE_SECONDS = 2.0  # a feed that asked within this long counts as playing
-MIN_FRAME_RATE = 2.2  # frames per second every playing feed is paced for at least (so >= 2 arrive), however many play
+MIN_FRAME_RATE = 2.2  # frames/s every playing feed is paced for at least (so >= 2 arrive), however many play
 MAX_WAIT = 2.0        # the longest an early request waits
 PACER = FramePacer()
 
