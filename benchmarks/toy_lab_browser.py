@@ -44,6 +44,11 @@ WATCH_PLANE = """() => {
 }"""
 
 
+# The live plot's counters: frames drawn, and of them those patched in place (fast_frames.js).
+COUNTS = """() => { const plot = document.getElementById("plot");
+  return [Number(plot.dataset.frames || 0), Number(plot.dataset.patched || 0)]; }"""
+
+
 def plane_frame(page):
     """The live plot's frame (the first: the plane)."""
     return next(f for f in page.frames if "ganlab_live_plot" in f.url)
@@ -137,10 +142,12 @@ def main() -> None:
             time.sleep(3.0)  # warm-up
             plane = plane_frame(page)
             plane.evaluate(WATCH_PLANE)
+            counts_before = plane.evaluate(COUNTS)
             cpu_before = cpu_seconds(proc.pid), browser_cpu_seconds(), children_cpu_seconds(proc.pid)
             start = time.perf_counter()
             time.sleep(args.seconds)
             seen = plane.evaluate("window.__ganlabSteps")
+            counts = [after - before for after, before in zip(plane.evaluate(COUNTS), counts_before, strict=True)]
             elapsed = time.perf_counter() - start
             server_cores = (cpu_seconds(proc.pid) - cpu_before[0]) / elapsed
             browser_cores = (browser_cpu_seconds() - cpu_before[1]) / elapsed
@@ -158,7 +165,8 @@ def main() -> None:
     print(f"headless trainer (1 thread)  {headless:8.1f} steps/s  (before {before:.1f}, after {after:.1f})")
     print(f"in the browser               {app_rate:8.1f} steps/s  ({100 * app_rate / headless:.0f} % of headless; "
           "goal >= 95 %)")
-    print(f"frames drawn                 {fps:8.1f} per second (goal >= 12)")
+    print(f"frames drawn                 {fps:8.1f} per second (goal >= 12); {counts[1]} of {counts[0]} "
+          "patched in place (fast_frames.js), the rest redrawn by Plotly.react")
     print(f"CPU used                     server {server_cores:.2f} cores, training workers {worker_cores:.2f}, "
           f"browser {browser_cores:.2f} cores "
           f"(of {os.cpu_count()}); browser {1000 * browser_cores / max(fps, 1e-9):.0f} ms of CPU per frame")

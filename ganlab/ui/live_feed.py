@@ -112,13 +112,15 @@ class FramePacer:
             if delay > 0:
                 time.sleep(min(delay, MAX_WAIT))
 
-    def served(self, token: str, cpu_seconds: float | None) -> None:
-        """A frame was served to `token`, built with `cpu_seconds` of CPU (None: no frame, not playing)."""
+    def served(self, token: str, cpu_seconds: float | None, began: float | None = None) -> None:
+        """A frame was served to `token`, built with `cpu_seconds` of CPU (None: no frame, not playing),
+        starting at `began` (time.monotonic(); default now): frames are spaced start to start, so that the
+        time a frame takes to build does not lower the rate."""
         with self._lock:
             if cpu_seconds is None:
                 self._served.pop(token, None)
                 return
-            self._served[token] = time.monotonic()
+            self._served[token] = time.monotonic() if began is None else began
             self.frame_cpu += 0.05 * (cpu_seconds - self.frame_cpu)
 
 
@@ -131,9 +133,9 @@ PACER = FramePacer()
 def serve_frame(feed: PlaneFeed, pacer: FramePacer = PACER) -> tuple[str, int] | None:
     """feed.next_frame(), in the feed's turn (FramePacer)."""
     pacer.wait_turn(feed.token)
-    started = time.thread_time()
+    began, started = time.monotonic(), time.thread_time()
     frame = feed.next_frame()
-    pacer.served(feed.token, None if frame is None else time.thread_time() - started + feed.worker_cpu)
+    pacer.served(feed.token, None if frame is None else time.thread_time() - started + feed.worker_cpu, began)
     return frame
 
 

@@ -7,8 +7,9 @@ graph for a key and calls Plotly.react with each new figure, so `uirevision` kee
 While a run plays it also pulls frames itself from the run's live feed (ganlab.ui.live_feed), so frames
 do not each cost a Streamlit rerun.
 
-The browser side is live_plot_frontend/index.html (ganlab's own code); it loads the plotly.js bundle that
-plotly.py ships, copied next to it in a cache folder the first time it is needed (no network).
+The browser side is live_plot_frontend/index.html and fast_frames.js (ganlab's own code: a frame that only
+moves data is patched onto the drawn graph instead of redrawn, see fast_frames.js); it loads the plotly.js
+bundle that plotly.py ships, copied next to it in a cache folder the first time it is needed (no network).
 """
 
 from __future__ import annotations
@@ -31,17 +32,21 @@ def plotly_bundle() -> Path:
     return Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
 
 
+FRONTEND_FILES = ("index.html", "fast_frames.js")
+
+
 def frontend_dir(cache_root: Path | None = None) -> Path:
-    """A folder holding index.html and plotly.min.js, made once per version of both (atomic)."""
-    page = (FRONTEND / "index.html").read_bytes()
-    tag = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
+    """A folder holding FRONTEND_FILES and plotly.min.js, made once per version of them all (atomic)."""
+    files = {name: (FRONTEND / name).read_bytes() for name in FRONTEND_FILES}
+    tag = hashlib.sha256(b"".join(files.values()) + plotly.__version__.encode()).hexdigest()[:12]
     root = Path(cache_root or tempfile.gettempdir())
     target = root / f"ganlab-live-plot-{tag}"
-    if (target / "index.html").is_file() and (target / "plotly.min.js").is_file():
+    if all((target / name).is_file() for name in (*FRONTEND_FILES, "plotly.min.js")):
         return target
     staging = Path(tempfile.mkdtemp(prefix="ganlab-live-plot-", dir=root))
     shutil.copyfile(plotly_bundle(), staging / "plotly.min.js")
-    (staging / "index.html").write_bytes(page)
+    for name, content in files.items():
+        (staging / name).write_bytes(content)
     try:
         os.replace(staging, target)  # another process may have made it first: then keep theirs
     except OSError:

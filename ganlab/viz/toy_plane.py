@@ -291,7 +291,9 @@ def _mode_layer(centers: np.ndarray, covered, n_points: int | None = None, step:
     if covered.shape[0] != centers.shape[0]:
         raise ValueError(f"covered has {covered.shape[0]} entries but there are {centers.shape[0]} centres")
     k, total = int(covered.sum()), len(centers)
-    hit, miss = centers[covered], centers[~covered]
+    # every centre in both traces, NaN (not drawn) where it is in the other one: the traces keep their
+    # length as modes are won and lost, so a live frame can move them in place (live_plot's fast_frames.js)
+    hit, miss = np.where(covered[:, None], centers, np.nan), np.where(covered[:, None], np.nan, centers)
     hit_name, miss_name = mode_legend(k, total, n_points, step)
     shown = f"the {n_points:,} points shown" if n_points is not None else "the points shown"
     return [

@@ -118,3 +118,20 @@ def test_a_frames_cost_counts_the_workers_snapshot_too():
         assert pacer.frame_cpu >= 0.05 * feed.worker_cpu
     finally:
         session.close()
+
+
+def test_frames_are_spaced_start_to_start_so_building_one_does_not_lower_the_rate(monkeypatch):
+    from ganlab.ui import live_feed
+
+    clock = [100.0]
+    monkeypatch.setattr(live_feed.time, "monotonic", lambda: clock[0])
+    slept = []
+    monkeypatch.setattr(live_feed.time, "sleep", lambda seconds: slept.append(seconds))
+    pacer = live_feed.FramePacer(share=0.2, cores=2)
+    pacer.frame_cpu = 0.0
+    clock[0] = 100.02
+    pacer.served("feed0", 0.001, began=100.0)  # began at 100.00, went out 20 ms later
+    clock[0] = 100.05  # the next request comes 30 ms after the frame went out
+    pacer.wait_turn("feed0")
+    # it waits for 100.00 + FRAME_SECONDS, not for 100.02 + FRAME_SECONDS
+    assert slept == [pytest.approx(100.0 + live_feed.FRAME_SECONDS - 100.05)]

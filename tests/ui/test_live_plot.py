@@ -10,7 +10,8 @@ from ganlab.viz.spec import figure_spec
 
 def test_frontend_folder_holds_our_page_and_plotlys_own_bundle(tmp_path):
     folder = frontend_dir(tmp_path)
-    assert (folder / "index.html").read_bytes() == (FRONTEND / "index.html").read_bytes()
+    for name in ("index.html", "fast_frames.js"):
+        assert (folder / name).read_bytes() == (FRONTEND / name).read_bytes()
     assert (folder / "plotly.min.js").read_bytes() == plotly_bundle().read_bytes()
     assert frontend_dir(tmp_path) == folder  # made once: a second call finds it
     assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no staging folder left behind
@@ -22,6 +23,7 @@ def test_the_page_speaks_the_component_protocol_and_updates_in_place():
         assert message in page
     assert "Plotly.react" in page and "Plotly.newPlot" not in page
     assert '<script src="plotly.min.js">' in page  # the local copy: no network
+    assert '<script src="fast_frames.js">' in page
 
 
 def test_figure_spec_sends_float32_arrays_as_base64_that_decode_to_the_same_values():

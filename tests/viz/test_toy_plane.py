@@ -295,7 +295,15 @@ def test_modes_unknown_coverage_is_neutral(snap, extras):
     covered[:3] = True
     hit, miss = by_group(plane_figure(snap, layers={"modes"}, centers=extras["centers"], covered=covered),
                          "modes")
-    assert len(hit.x) == 3 and len(miss.x) == 5
+    # both traces hold every centre, NaN where it belongs to the other: the hit ones drawn black, the
+    # missed ones as open circles, and a live frame keeps the traces' lengths as modes are won and lost
+    centers = extras["centers"]
+    assert len(hit.x) == len(miss.x) == 8
+    np.testing.assert_allclose(np.asarray(hit.x)[:3], centers[:3, 0], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(hit.y)[:3], centers[:3, 1], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(miss.x)[3:], centers[3:, 0], atol=1e-6)
+    assert np.isnan(np.asarray(hit.x)[3:]).all() and np.isnan(np.asarray(miss.x)[:3]).all()
+    assert np.isnan(np.asarray(hit.y)[3:]).all() and np.isnan(np.asarray(miss.y)[:3]).all()
     assert miss.marker.symbol == "circle-open"
 
 
