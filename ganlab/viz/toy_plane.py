@@ -230,8 +230,8 @@ def _manifold_layer(manifold: np.ndarray) -> list:
     return traces
 
 
-def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
-    """Each arrow as one polyline: tail, tip, left barb, tip, right barb, then a None separator.
+def arrow_path_points(fake, tips, width: float) -> np.ndarray:
+    """Each arrow as one polyline: tail, tip, left barb, tip, right barb, then a NaN separator.
 
     One subpath per arrow (not three: shaft and two barbs) makes plotly.js draw the arrow layer about
     three times faster; all arrows still share one SVG path. Arrows shorter than 1e-3 of the plot width
@@ -241,7 +241,7 @@ def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
         fake: (n, 2) tails; tips: (n, 2) heads (see arrow_tips); width: the plot's data width.
 
     Returns:
-        (xs, ys): lists of length 6n, rounded to COORD_DECIMALS.
+        (6n, 2) points.
     """
     fake = np.asarray(fake, dtype=np.float64).reshape(-1, 2)
     tips = np.asarray(tips, dtype=np.float64).reshape(-1, 2)
@@ -259,15 +259,21 @@ def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
         barbs.append(tips + head * np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]],
                                             axis=1))
     gap = np.full_like(fake, np.nan)
-    path = np.stack([fake, tips, barbs[0], tips, barbs[1], gap], axis=1).reshape(-1, 2)
+    return np.stack([fake, tips, barbs[0], tips, barbs[1], gap], axis=1).reshape(-1, 2)
+
+
+def arrow_paths(fake, tips, width: float) -> tuple[list, list]:
+    """arrow_path_points as two lists (xs, ys) rounded to COORD_DECIMALS, None for the gaps."""
+    path = arrow_path_points(fake, tips, width)
     return _rounded(path[:, 0].tolist()), _rounded(path[:, 1].tolist())
 
 
 def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float, auto: bool) -> list:
     label = "auto" if auto else "frozen"
     name = f"G's push -grad (scaled ×{scale:.3g}, {label})"
-    xs, ys = arrow_paths(fake, arrow_tips(fake, grad, scale), width)
-    return [fast.Scatter(x=xs, y=ys, mode="lines", name=name, legendgroup="arrows",
+    # float32 with NaN gaps: sent as base64 (ganlab.viz.spec), a gap in plotly.js's line as None would be
+    path = _f32(arrow_path_points(fake, arrow_tips(fake, grad, scale), width))
+    return [fast.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name, legendgroup="arrows",
                          line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip")]
 
 
@@ -421,5 +427,5 @@ def frame_size_bytes(fig: go.Figure) -> int:
 
 __all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "auto_arrow_scale", "arrow_tips",
            "mode_legend",
-           "arrow_paths",
+           "arrow_paths", "arrow_path_points",
            "manifold_cell_areas", "density_bins", "frame_size_bytes"]
