@@ -202,7 +202,12 @@ CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 def generator_checkpoints(folder: Path = CHECKPOINT_DIR) -> dict[str, Path]:
     """name -> path of every shipped generator in `folder`: a .pt file with its model card (a readable
     .json card) beside it, not the classifier. Files saved there without a card (old MNIST Lab saves)
-    are not shipped and are not listed."""
+    are not shipped and are not listed, nor are a VAE's or a flow's (their card's "model" names one: they
+    hold no generator; the GAN, VAE and flow page shows the shipped VAE)."""
     return {p.name: p for p in sorted(folder.glob("*.pt"))
-            if p.name != "mnist_classifier.pt" and p.is_file() and not p.is_symlink()
-            and read_card_file(p) is not None}
+            if p.name != "mnist_classifier.pt" and p.is_file() and not p.is_symlink() and _is_generator_card(p)}
+
+
+def _is_generator_card(path: Path) -> bool:
+    card = read_card_file(path)
+    return card is not None and card.get("model", "gan") == "gan"

@@ -2,8 +2,25 @@
 
 import streamlit as st
 
+from ganlab.checkpoint import CheckpointError
 from ganlab.data import DATASETS
 from ganlab.ui.classroom import controls_area, presenter_on, take_preset
+from ganlab.ui.families_mnist import (
+    METRIC_SAMPLES,
+    RECONSTRUCTION_CAPTION,
+    SHIPPED_GAN,
+    SHIPPED_VAE,
+    FreshVAE,
+    ModelReport,
+    file_key,
+    fresh_status,
+    grid_image,
+    metrics_table,
+    reconstruction_image,
+    sample_caption,
+    shipped_reports,
+    table_caption,
+)
 from ganlab.ui.families_session import (
     DEFAULT_DATASET,
     EVAL_EVERY,
@@ -176,3 +193,85 @@ def preset_row(preset) -> str:
 st.markdown("#### The failure presets")
 st.markdown("| preset | data | option | stops at | what it shows |\n|---|---|---|---|---|\n"
             + "\n".join(preset_row(p) for p in PRESETS.values()))
+
+
+# --- On MNIST: a VAE beside a DCGAN (ganlab.ui.families_mnist) ------------------------------------------------
+
+@st.cache_data(show_spinner=f"Scoring the shipped VAE and DCGAN on {METRIC_SAMPLES:,} digits each (once)…",
+               max_entries=2)
+def shipped_mnist_reports(vae_file: tuple, gan_file: tuple) -> list[ModelReport]:
+    """The shipped models' reports, computed once per version of the two files (their keys: file_key)."""
+    return shipped_reports()
+
+
+SAMPLE_COLUMNS, IMAGE_PX = 8, 300  # the sample grids: digits a row, width in pixels
+MNIST_INTRO = (r"The same comparison on digits, where no density can be drawn: a convolutional VAE (an "
+               r"8-dimensional $z$, a Bernoulli decoder on the grey levels), the DCGAN of the Latent Explorer, "
+               r"and a VAE you can train here, all trained on the same 4,000 digits of the offline MNIST subset. "
+               r"The VAE maximises a lower bound of $\log p(x)$, so it must give every training digit "
+               r"probability (forward KL: mode covering); its samples are the decoder's means, averages over "
+               r"what it is unsure of, so they blur. The GAN's samples are sharper, and it has no likelihood to "
+               r"report. The same LeNet metrics score both. Values in nats.")
+st.markdown("#### On MNIST")
+st.markdown(MNIST_INTRO)
+if "families_fresh_vae" not in st.session_state:
+    st.session_state["families_fresh_vae"] = FreshVAE(background=True)
+fresh: FreshVAE = resources.track("families_fresh_vae", st.session_state["families_fresh_vae"])
+try:
+    shipped = shipped_mnist_reports(file_key(SHIPPED_VAE), file_key(SHIPPED_GAN))
+except (CheckpointError, OSError) as err:  # a missing or damaged file: say which, the page goes on
+    shipped = []
+    st.error(f"The shipped MNIST models could not be read: {err}")
+
+
+def show_report(report: ModelReport, heading: bool = True) -> None:
+    """One model's column: its heading, samples and (a VAE) reconstructions, each captioned."""
+    if heading:
+        st.markdown(f"**{report.title}** · {report.source}")
+    st.image(grid_image(report.samples, SAMPLE_COLUMNS), width=IMAGE_PX,
+             caption=sample_caption(report))
+    if report.originals is not None:
+        st.image(reconstruction_image(report), width=IMAGE_PX, caption=RECONSTRUCTION_CAPTION)
+
+
+@st.fragment(run_every=1.0 if fresh.running else None)
+def fresh_panel() -> None:
+    """The fresh VAE's column: Train / Cancel, its progress and live samples, then its report."""
+    was_running = fresh.running
+    fresh.poll()
+    st.markdown(f"**Fresh VAE** · the shipped VAE's options, {fresh.steps:,} steps from scratch, here")
+    left, right = st.columns([3, 2])
+    if left.button(f"Train {fresh.steps:,} steps", key="fam_fresh_train", disabled=fresh.running,
+                   help="A new VAE from step 0, trained in a worker process (about half a minute on one CPU "
+                        "core); the page stays usable"):
+        fresh.start()
+        st.rerun()
+    if right.button("Cancel", key="fam_fresh_cancel", disabled=not fresh.running):
+        fresh.cancel()
+        st.rerun()
+    if fresh.status == "trained":
+        with st.spinner(f"Scoring the fresh VAE on {METRIC_SAMPLES:,} digits…"):
+            fresh.score()
+        st.rerun()
+    st.caption(fresh_status(fresh))
+    if fresh.running:
+        st.progress(fresh.step / fresh.steps, text=f"step {fresh.step:,} of {fresh.steps:,}")
+    if fresh.report is not None:
+        show_report(fresh.report, heading=False)  # the column's heading says what it is
+    elif fresh.images is not None:
+        st.image(grid_image(fresh.images, SAMPLE_COLUMNS), width=IMAGE_PX,
+                 caption=f"Decoder means of {len(fresh.images)} fixed z ~ N(0, I) at step {fresh.step:,}")
+    if was_running and not fresh.running:
+        st.rerun()  # trained, cancelled or stopped: the whole page (the table, the polling) follows
+
+
+columns = st.columns(3)
+for column, report in zip(columns, shipped, strict=False):
+    with column:
+        show_report(report)
+with columns[2]:
+    fresh_panel()
+reports = [*shipped, *([fresh.report] if fresh.report is not None else [])]
+if reports:
+    st.markdown(metrics_table(reports))
+    st.caption(table_caption(reports))

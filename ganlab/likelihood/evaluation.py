@@ -115,12 +115,18 @@ class ToyEvaluator(Evaluator):
 
 
 class ImageEvaluator:
-    """Evaluates an image VAE on the first `n_samples` held-out test digits (the trainer's `test_data`)."""
+    """Evaluates an image VAE on `n_samples` held-out test digits (the trainer's `test_data`): all of them, or
+    a fixed random subset of that many (the offline test set is sorted by class: its first digits are all
+    zeros)."""
 
     def __init__(self, trainer, n_samples: int = 1000):
         self.trainer, self.n_samples = trainer, n_samples
-        self.images = trainer.test_data().images[:n_samples].to(trainer.device)
         self.seed = trainer.config.seed + MODEL_SEED_OFFSET
+        images = trainer.test_data().images
+        if n_samples < len(images):
+            pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.seed))[:n_samples]
+            images = images[pick.sort().values]
+        self.images = images.to(trainer.device)
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:

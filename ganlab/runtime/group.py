@@ -7,7 +7,8 @@ LikelihoodTrainer of a VAE or a flow, by the config's `model`), and its frames f
 The group trains at full speed, up to `max_rate` iterations per second (the Toy Lab's speed setting), in
 slices of `slice_seconds` so that the worker can answer the server between slices. Every `check_every`
 iterations, and before every frame, each trainer checks its staged losses and weights (ganlab.rollback): a
-divergence stops the group, the trainer back at its last good state, and the group says which run it was.
+divergence stops the group, the trainer back at its last good state, and the group says which run it was; the
+other runs go back to the same step (ganlab.rollback.realign), so the runs stay in lockstep.
 Every `timeline_every` iterations, but at most one every `moment_seconds`, it keeps a timeline moment of every
 run (the same moment the Toy Lab keeps: ganlab.ui.toy_timeline), which the server collects with the next frame:
 at full speed (hundreds of iterations a second) the Toy Lab's 60 moments then span half a minute, not 9 s,
@@ -25,7 +26,7 @@ from ganlab.data.images import ImageDataset, load_mnist
 from ganlab.likelihood import LIKELIHOOD_MODELS, make_trainer
 from ganlab.likelihood.snapshot import take_likelihood_snapshot
 from ganlab.problems import is_image_run
-from ganlab.rollback import TrainingDiverged
+from ganlab.rollback import TrainingDiverged, realign
 from ganlab.toy_snapshot import take_snapshot
 
 CHECK_EVERY = 128      # iterations between divergence checks (each copies the good state)
@@ -112,6 +113,7 @@ class RunGroup:
             trainer = make_trainer(spec.config, data=image_data(spec.config))
             trainer.load_state_dict(spec.state)
             trainer.rollback.keep()  # the state the server handed over is the last good one
+            trainer.rollback.keep_previous = len(self.specs) > 1  # lockstep: a divergence realigns the runs
             self.trainers.append(trainer)
         self.last_kept = [spec.last_kept for spec in self.specs]
         self.moments = [[] for _ in self.specs]
@@ -147,8 +149,12 @@ class RunGroup:
         start, done = time.perf_counter(), 0
         while (self._allowance >= 1 and not self.finished
                and (done == 0 or time.perf_counter() - start < seconds)):
-            for trainer in self.trainers:
-                trainer.step(1, check=False)
+            for index, trainer in enumerate(self.trainers):
+                try:
+                    trainer.step(1, check=False)  # a trainer checks by itself every so often
+                except TrainingDiverged as err:
+                    self._diverged(index, err)
+                    return done
             done += 1
             self._allowance -= 1
         self._unchecked += done
@@ -164,14 +170,21 @@ class RunGroup:
     def check(self) -> bool:
         """Check every run's steps since the last check; a divergence stops the group. Returns whether all
         are healthy."""
-        for label, trainer in zip(self.labels, self.trainers, strict=True):
+        for index, trainer in enumerate(self.trainers):
             try:
                 trainer.check()
             except TrainingDiverged as err:
-                self.divergence = Divergence.of(label, err)
+                self._diverged(index, err)
                 return False
         self._unchecked = 0
         return True
+
+    def _diverged(self, index: int, err: TrainingDiverged) -> None:
+        """Run `index` diverged (and went back to its last good state): the group stops, every run back at
+        one step (ganlab.rollback.realign: the latest step all keep)."""
+        self.divergence = Divergence.of(self.labels[index], err)
+        if len(self.trainers) > 1:
+            realign(self.trainers)
 
     def keep_moment(self) -> None:
         """A timeline moment of every run now (its snapshot to draw, its full state to branch from)."""

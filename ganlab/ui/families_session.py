@@ -7,8 +7,10 @@ trains them at full speed; the page's live fragment only asks it for a frame (`l
 snapshots, taken in the worker) and, at most every REFRESH_SECONDS, for the runs' light states (`refresh`: the
 weights and histories the key numbers and the KL chart read, without the optimisers). Any command takes the
 group back whole first (its full states loaded here). A lost worker pauses the runs with a message, at the
-last state this session had. `background` False (the tests) plays in this process instead, through the same
-RunGroup, one training slice per frame.
+last state this session had. A run that diverges (in the worker, or on Step here) takes all three back to the
+latest step all of them keep (ganlab.rollback.realign), so they stay in lockstep, and Play continues all
+three. `background` False (the tests) plays in this process instead, through the same RunGroup, one training
+slice per frame.
 
 Configs: one base (the data set, seed 0, batch size 256, an evaluation every EVAL_EVERY = 250 steps on 2,500
 samples so the KL chart fills in, the CPU: the toy networks are too small to gain from a GPU) and the three
@@ -33,7 +35,7 @@ from ganlab.family_presets import DEFAULT_DATASET, FAMILY_DATASETS, NO_PRESET, P
 from ganlab.likelihood import make_trainer
 from ganlab.likelihood.kl import KL_COLUMNS, kde_kl_columns, kl_method
 from ganlab.metrics import grid_centres, kde_grid
-from ganlab.rollback import TrainingDiverged
+from ganlab.rollback import TrainingDiverged, realign
 from ganlab.runtime.group import RunGroup, RunSpec, snapshot_of
 from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerLost, start_or_queue, stop_quietly, take_remote
 from ganlab.viz.families import FAMILIES, FAMILY_TITLES
@@ -46,7 +48,8 @@ SNAPSHOT_GRID = 48        # grid cells per axis of D's surface and of the densit
 DATA_CONTOUR_GRID = 40    # p_data's contour grid
 REFRESH_SECONDS = 1.0     # a playing session's local copy (weights, histories) is updated at most this often
 LOCAL_SLICE = 0.2         # seconds of training per frame when the runs play in this process (tests)
-DIVERGED_ADVICE = "Reset to start the three runs again."
+DIVERGED_ADVICE = ("Play trains all three on from there (the same steps may diverge again); Reset starts three "
+                   "new runs.")
 
 
 def family_configs(dataset: str = DEFAULT_DATASET, preset: FailurePreset | None = None) -> dict[str, RunConfig]:
@@ -160,6 +163,8 @@ class FamilySession:
         preset = PRESETS.get(self.preset) if self.preset else None
         self.configs = family_configs(self.dataset, preset)
         self.trainers = {family: make_trainer(config) for family, config in self.configs.items()}
+        for trainer in self.trainers.values():
+            trainer.rollback.keep_previous = True  # a divergence takes all three back to one step (realign)
         self.max_steps = preset.steps if preset is not None else None
         self._frame = None
 
@@ -189,7 +194,8 @@ class FamilySession:
                 try:
                     trainer.step(1)
                 except TrainingDiverged as err:
-                    self.error = f"The {FAMILY_TITLES[family]} run: {err}. {DIVERGED_ADVICE}"
+                    realign(list(self.trainers.values()))  # the runs stepped before it go back too
+                    self._diverged(FAMILY_TITLES[family], err)
                     return
 
     def reset(self, notice: str | None = "Reset: three new runs from step 0.") -> None:
@@ -265,7 +271,7 @@ class FamilySession:
         self._bring_home()
         if result["divergence"] is not None:
             err = result["divergence"].error()
-            self.error = f"The {err.run_label} run: {err}. {DIVERGED_ADVICE}"
+            self._diverged(err.run_label, err)  # the worker took the three back to one step
         elif result["failure"] is not None:
             self.error = f"Training stopped: {result['failure']}. Press Play to try again, or Reset."
         else:
@@ -274,6 +280,18 @@ class FamilySession:
                            + (f" ({preset.name}): {preset.explanation}" if preset else ".") + " Play trains on.")
             self.max_steps = None
         return True
+
+    def _diverged(self, label: str, err: TrainingDiverged) -> None:
+        """The message of a divergence of run `label`, once the three runs are back at one step (ganlab.rollback
+        .realign; should they not be, they start again, so that they never leave lockstep)."""
+        steps = {t.step_count for t in self.trainers.values()}
+        if len(steps) == 1:
+            self.error = (f"The {label} run: {err}. To stay in lockstep, all three runs are back at step "
+                          f"{self.step_count:,}. {DIVERGED_ADVICE}")
+            return
+        self.reset(notice=None)
+        self.error = (f"The {label} run: {err}. The three runs kept no common step to go back to, so they "
+                      "started again from step 0.")
 
     def _lost(self, err: WorkerLost) -> None:
         self.remote, self.queue_position, self.playing = None, None, False

@@ -22,11 +22,18 @@ from torch import Tensor
 
 from ganlab import file_checks as fc
 from ganlab import latent
-from ganlab.checkpoint import CheckpointError
+from ganlab.checkpoint import CheckpointError, parse_payload, read_payload
 from ganlab.data import DATASETS
 from ganlab.data.images import IMAGE_DATASETS
-from ganlab.generator_file import CHECKPOINT_DIR, LoadedGenerator, generator_checkpoints, load_generator
+from ganlab.generator_file import (
+    CHECKPOINT_DIR,
+    LoadedGenerator,
+    generator_checkpoints,
+    generator_from_payload,
+    is_generator_payload,
+)
 from ganlab.model_card import read_card_file
+from ganlab.problems import is_image_run
 
 GRID_SAMPLES = 16
 MAX_PINS = 12
@@ -77,6 +84,31 @@ def session_checkpoints(folder: Path | None) -> dict[str, Path]:
 def checkpoint_label(key: str) -> str:
     """What the checkpoint selector shows for a choice: a shipped file's name, or "NAME (your saves)"."""
     return f"{key.removeprefix(SESSION_KEY)} ({YOUR_SAVES})" if key.startswith(SESSION_KEY) else key
+
+
+LIKELIHOOD_NAMES = {"vae": "VAE (variational autoencoder)", "flow": "RealNVP normalising flow"}
+
+
+def likelihood_refusal(payload, name: str) -> CheckpointError | None:
+    """The message for a training checkpoint of a VAE or a flow (ganlab.likelihood: it holds no GAN generator),
+    naming its model, data set and step and where such a model is shown; None for anything else (a generator
+    file, a GAN's checkpoint, or a file the generator loader will refuse with its own message)."""
+    if is_generator_payload(payload):
+        return None
+    try:
+        loaded = parse_payload(payload, name)
+    except CheckpointError:
+        return None
+    config = loaded["config"]
+    if config.model not in LIKELIHOOD_NAMES:
+        return None
+    step = loaded["state"]["step_count"]
+    where = ("The GAN, VAE and flow page shows the shipped MNIST VAE's samples and reconstructions beside the "
+             "DCGAN's" if is_image_run(config) else
+             "The GAN, VAE and flow page trains a VAE and a flow beside a GAN on toy data")
+    return CheckpointError(f"{name} holds a {LIKELIHOOD_NAMES[config.model]} trained on {config.data.name} "
+                           f"(step {step:,}), not a GAN generator: the Latent Explorer browses GAN generators. "
+                           f"{where}; python -m ganlab eval --checkpoint FILE gives a file's metrics")
 
 
 def read_digit_image(data: bytes, name: str) -> Tensor:
@@ -235,7 +267,11 @@ class LatentSession:
         if isinstance(source, bytes) and len(source) > MAX_UPLOAD_BYTES:
             raise CheckpointError(f"{name} is {len(source) / 2**20:.0f} MiB; uploads are limited to "
                                   f"{MAX_UPLOAD_BYTES // 2**20} MiB")
-        loaded = load_generator(source, name=name)
+        payload = read_payload(source, name=name)
+        refusal = likelihood_refusal(payload, name)
+        if refusal is not None:
+            raise refusal
+        loaded = generator_from_payload(payload, name)
         if not loaded.is_image:
             raise CheckpointError(f"{name} holds a toy (2-D) generator; the Latent Explorer browses image "
                                   "generators (open toy runs in the Toy Lab)")

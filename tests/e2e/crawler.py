@@ -39,7 +39,7 @@ from ganlab.ui.navigation import APP_PAGES
 # The figure each page must keep showing, by url path ("" is Home), as ganlab.ui.navigation declares it
 MAIN_FIGURE = {spec.url_path: spec.main_figure for spec in APP_PAGES}
 # Buttons that stop what another button started; the crawler lets a run go on for RUN_SECONDS first.
-STOP_LABELS = ("Pause", "Cancel sweep", "Stop")
+STOP_LABELS = ("Pause", "Cancel sweep", "Stop", "Cancel")
 RUN_SECONDS = 2.0
 MIN_ACTIONS = 4  # done on each page however slow it is (the time budget may end sooner)
 # Chromium reports these for reasons outside the app (no network, the headless sandbox).

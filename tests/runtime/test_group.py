@@ -197,3 +197,64 @@ def test_moments_of_likelihood_runs_keep_their_snapshot():
     moments = group.take_moments()[0]
     assert moments and all(m["snapshot"]["model"] == "vae" and "state" in m for m in moments)
     assert [m["snapshot"]["step"] for m in moments] == [m["step"] for m in moments]
+
+
+def _diverging_spec(config: RunConfig, good_steps: int) -> RunSpec:
+    """A run trained `good_steps` steps, handed over with its learning rate raised to 10 (it diverges within a
+    few steps: the loss turns non-finite)."""
+    trainer = make_trainer(config)
+    trainer.step(good_steps)
+    state = copy.deepcopy(trainer.state_dict())
+    state["opt"]["param_groups"][0]["lr"] = 10.0
+    return RunSpec(config, state, last_kept=0)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("via_frames", [False, True])
+def test_a_divergence_in_one_run_of_three_takes_all_three_back_to_one_step(via_frames):
+    """The diverging VAE is found either by its own check inside a slice (every 64 steps) or by the group's
+    check before a frame; either way the GAN, checked before it, and the flow go back to the VAE's step."""
+    configs = [family(m) for m in ("gan", "vae", "flow")]
+    specs = [family_spec(configs[0]), _diverging_spec(configs[1], 0), family_spec(configs[2])]
+    group = RunGroup(specs, timeline_every=2**62, max_rate=1e9, labels=["GAN", "VAE", "flow"])
+    assert all(t.rollback.keep_previous for t in group.trainers)
+    deadline = time.monotonic() + 60
+    while group.trainable and time.monotonic() < deadline:
+        group.train_slice(0.002 if via_frames else 5.0)
+        if via_frames:
+            group.frame()
+    assert group.divergence is not None and group.divergence.label == "VAE"
+    err = group.divergence.error()
+    back = err.restored_step
+    assert [t.step_count for t in group.trainers] == [back] * 3 and back < err.step
+    assert group.step == back and group.states()["step"] == back and group.train_slice(0.01) == 0
+    for trainer in group.trainers:  # no history row after the step they are back at
+        assert trainer.history.as_arrays()["step"].tolist() == list(range(1, back + 1))
+        assert trainer.rollback.step == back  # its last good state: the one it is at
+    for trainer, config in zip(group.trainers[::2], configs[::2], strict=True):  # the healthy ones, as if alone
+        alone = make_trainer(config)
+        alone.step(back)
+        net = "G" if config.model == "gan" else "model"
+        for name, value in alone.state_dict()[net].items():
+            assert torch.equal(trainer.state_dict()[net][name], value), (config.model, name)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_after_a_later_divergence_the_healthy_runs_keep_their_history_up_to_the_common_step():
+    configs = [family(m) for m in ("gan", "vae", "flow")]
+    states = []
+    for config in configs:  # 70 good steps each, then the VAE's learning rate raised
+        trainer = make_trainer(config)
+        trainer.step(70)
+        states.append(copy.deepcopy(trainer.state_dict()))
+    states[1]["opt"]["param_groups"][0]["lr"] = 10.0
+    group = RunGroup([RunSpec(c, s, 0) for c, s in zip(configs, states, strict=True)], timeline_every=2**62,
+                     max_rate=1e9, labels=["GAN", "VAE", "flow"])
+    deadline = time.monotonic() + 60
+    while group.trainable and time.monotonic() < deadline:
+        group.train_slice(5.0)
+    assert group.divergence.label == "VAE" and group.divergence.error().restored_step == 70
+    assert [t.step_count for t in group.trainers] == [70] * 3
+    for trainer in group.trainers:
+        steps = trainer.history.as_arrays()["step"]
+        assert steps[-1] == 70 and len(steps) == 70  # rows 1..70 kept, the rows checked after them gone

@@ -9,6 +9,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from ganlab.links import PAGE_FIELDS
+from ganlab.ui.families_mnist import FreshVAE, metrics_table, shipped_reports
 from ganlab.ui.families_session import FAMILY_DATASETS, NO_PRESET, PRESETS
 from ganlab.ui.navigation import APP_PAGES
 from tests.ui.apptest import open_with_query
@@ -128,3 +129,31 @@ def test_the_page_is_in_the_menu_with_its_main_figure():
     spec = next(p for p in APP_PAGES if p.url_path == "gan-vae-flow")
     assert (spec.file, spec.title, spec.main_figure) == ("pages/gan_vae_flow.py", "GAN, VAE and flow",
                                                          "iframe[title*=live_plot]")
+
+
+def test_the_mnist_section_shows_the_vae_beside_the_dcgan_with_one_table_and_trains_a_fresh_vae():
+    app = AppTest.from_file(PAGE, default_timeout=300)
+    app.session_state["families_fresh_vae"] = FreshVAE(steps=8)  # trained here, not in a worker
+    app.run()
+    assert not app.exception and not app.error
+    texts = [m.value for m in app.markdown]
+    section = texts[texts.index("#### On MNIST"):]
+    assert "4,000 digits of the offline MNIST subset" in section[1]
+    assert section[2] == "**VAE** · checkpoints/mnist_vae.pt, 2,500 steps (85 s on a CPU)"
+    assert section[3] == "**DCGAN** · checkpoints/mnist_dcgan.pt, 15,000 steps (20 min on a CPU)"
+    shipped = shipped_reports()  # what the page cached: the same numbers
+    assert section[5] == metrics_table(shipped) and section[5].startswith("| metric | VAE | DCGAN | note |")
+    captions = [c for image in app.get("image") for c in image.captions]
+    assert captions[0].startswith("32 of the 1,000 samples scored below: the decoder's means")
+    assert captions[1].startswith("Top: the first held-out digit of each class, 0 to 9")
+    assert captions[2].startswith("32 of the 1,000 samples scored below: the generator's (EMA) digits G(z)")
+    assert any(c.value.startswith("LeNet metrics (ganlab.image_eval") and "1,000 samples of each" in c.value
+               for c in app.caption)
+
+    next(b for b in app.button if b.label == "Train 8 steps").click().run()
+    fresh = app.session_state["families_fresh_vae"]
+    assert not app.exception and fresh.status == "done" and fresh.trainer.step_count == 8
+    table = next(m.value for m in app.markdown if m.value.startswith("| metric |"))
+    assert table == metrics_table([*shipped, fresh.report]) and "| Fresh VAE | note |" in table.splitlines()[0]
+    assert any(c.value.startswith("Trained here for 8 steps") for c in app.caption)
+    assert len(app.get("image")) == 5  # the fresh VAE's samples and reconstructions joined the shipped ones

@@ -183,3 +183,80 @@ def test_kl_series_reads_the_gans_sample_estimates_and_key_numbers_say_what_appl
                                            "KL fwd 3.36, rev 45.2 nats"]
     assert key_numbers("flow", {"w1": 0.1, "test_log_likelihood": 1.887})[1] == \
         "test log-likelihood 1.89 nats (exact)"
+
+
+def _raise_lr(session: FamilySession, family: str, lr: float) -> None:
+    """Set one run's learning rate (its optimiser state carries it to the worker's group)."""
+    session.trainers[family].opt.param_groups[0]["lr"] = lr
+
+
+def _steps(session: FamilySession) -> list[int]:
+    return [t.step_count for t in session.trainers.values()]
+
+
+def _play_until_stopped(session: FamilySession, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while session.playing and time.monotonic() < deadline:
+        session.live_frame()
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_divergence_while_playing_keeps_the_three_runs_in_lockstep_and_play_goes_on(background, request):
+    if background:
+        request.getfixturevalue("use_pool")
+    session = FamilySession(background=background)
+    for _ in range(3):
+        session.step()
+    _raise_lr(session, "vae", 1e39)  # its next step makes the VAE's weights infinite: it diverges at once
+    session.play()
+    _play_until_stopped(session)
+    assert not session.playing and session.remote is None
+    back = session.step_count
+    assert _steps(session) == [back] * 3 == [3] * 3  # the VAE's last good state: the step it was handed at
+    assert session.error.startswith("The VAE run: training diverged at step ")
+    assert f"To stay in lockstep, all three runs are back at step {back}." in session.error
+    assert session.live_frame()["step"] == back
+    assert all(s["step"] == back for s in session.live_frame()["snapshots"].values())
+    for trainer in session.trainers.values():  # nothing recorded past the step they are back at
+        assert trainer.history.as_arrays()["step"].tolist() == list(range(1, back + 1))
+    _raise_lr(session, "vae", 1e-3)  # as configured: Play trains all three on together
+    session.play()
+    assert session.error is None
+    play_until(session, back + 20)
+    session.pause()
+    assert _steps(session)[0] >= back + 20 and _steps(session) == [_steps(session)[0]] * 3
+    assert session.error is None
+
+
+def test_a_divergence_on_step_takes_the_runs_stepped_before_it_back_too():
+    session = FamilySession()
+    session.step()
+    _raise_lr(session, "flow", 1e39)  # the last of the three: the GAN and the VAE step before it
+    session.step()  # the GAN and the VAE step, the flow's weights turn nan: all three go back to step 1
+    assert _steps(session) == [1, 1, 1]
+    assert session.error.startswith("The Flow run: training diverged at step 2: model weights became nan")
+    assert "all three runs are back at step 1." in session.error
+    for family in ("gan", "vae"):  # as if they had trained one step alone
+        alone = make_trainer(session.configs[family])
+        alone.step(1)
+        assert_same_run(session.trainers[family], alone)
+        assert session.trainers[family].history.as_arrays()["step"].tolist() == [1]
+    assert session.trainers["flow"].opt.param_groups[0]["lr"] == 1e-3  # its last good state's
+    session.step()
+    session.step()
+    assert _steps(session) == [3, 3, 3]
+
+
+def test_runs_that_keep_no_common_step_after_a_divergence_start_again_together(monkeypatch):
+    import ganlab.ui.families_session as families_session
+
+    monkeypatch.setattr(families_session, "realign", lambda trainers: None)  # as if no step were kept by all
+    session = FamilySession()
+    session.step()
+    _raise_lr(session, "flow", 1e39)
+    session.step()  # the GAN and the VAE at step 2, the flow back at 1: never shown out of step
+    assert _steps(session) == [0, 0, 0]
+    assert session.error.startswith("The Flow run: training diverged at step 2: ")
+    assert session.error.endswith("The three runs kept no common step to go back to, so they started again "
+                                  "from step 0.")

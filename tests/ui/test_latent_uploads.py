@@ -146,3 +146,61 @@ def test_messages_show_as_typed_not_as_markdown():
 
     shown = as_plain_markdown("upload:$x$ [a](b) *c*.pt: state[0]: expected `x`.", "Kept.")
     assert shown == r"upload:\$x\$ \[a\](b) \*c\*.pt: state\[0\]: expected \`x\`. Kept."
+
+
+# --- a VAE's or a flow's file (ganlab.likelihood) holds no generator: a message naming its model ---------------
+
+def test_the_shipped_vae_is_not_listed_as_a_generator():
+    from ganlab.generator_file import CHECKPOINT_DIR, generator_checkpoints
+    from ganlab.links import parse_link_partial
+
+    assert (CHECKPOINT_DIR / "mnist_vae.pt").is_file() and (CHECKPOINT_DIR / "mnist_vae.json").is_file()
+    assert "mnist_vae.pt" not in generator_checkpoints() and "mnist_vae.pt" not in image_checkpoints()
+    assert "mnist_dcgan.pt" in image_checkpoints()
+    _, errors = parse_link_partial("latent-explorer", {"checkpoint": "mnist_vae"})  # nor offered by a link
+    assert len(errors) == 1 and errors[0].field == "checkpoint" and "mnist_dcgan" in str(errors[0])
+    shipped_link = parse_link_partial("latent-explorer", {"checkpoint": "mnist_dcgan"})
+    assert shipped_link == ({"lx_choice": "mnist_dcgan.pt"}, [])
+
+
+def test_a_vae_or_a_flow_file_is_refused_with_a_message_naming_its_model():
+    from ganlab.checkpoint import CheckpointError, checkpoint_bytes
+    from ganlab.config import RunConfig, with_overrides
+    from ganlab.generator_file import CHECKPOINT_DIR
+    from ganlab.likelihood import make_trainer
+    from ganlab.ui.latent_session import LatentSession
+
+    with pytest.raises(CheckpointError) as info:
+        LatentSession.open(CHECKPOINT_DIR / "mnist_vae.pt", "mnist_vae.pt")
+    assert str(info.value).startswith("mnist_vae.pt holds a VAE (variational autoencoder) trained on mnist "
+                                      "(step 2,500), not a GAN generator: the Latent Explorer browses GAN "
+                                      "generators.")
+    assert "flow page shows the shipped MNIST VAE's samples and reconstructions" in str(info.value)
+    assert str(info.value).endswith("python -m ganlab eval --checkpoint FILE gives a file's metrics")
+    flow = make_trainer(with_overrides(RunConfig(device="cpu"), {"model": "flow", "flow.depth": "2",
+                                                                "flow.width": "8", "batch_size": "16"}))
+    flow.step(3)
+    with pytest.raises(CheckpointError) as info:
+        LatentSession.open(checkpoint_bytes(flow), "upload:flow.pt")
+    message = str(info.value)
+    assert message.startswith("upload:flow.pt holds a RealNVP normalising flow trained on ring8 (step 3), not a "
+                              "GAN generator") and "trains a VAE and a flow beside a GAN on toy data" in message
+    assert "\n" not in message
+
+
+def test_opening_a_vae_save_keeps_the_open_generator_and_says_what_the_file_holds(session_dir):
+    from ganlab.generator_file import CHECKPOINT_DIR
+
+    name, folder = session_dir
+    shutil.copyfile(CHECKPOINT_DIR / "mnist_vae.pt", folder / "my-vae.pt")
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["session_folder_name"] = name
+    app.run()
+    before = app.session_state["latent_session"]
+    app.selectbox(key="lx_choice").set_value("session:my-vae.pt").run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and errors[0].startswith("my-vae.pt (your saves) holds a VAE (variational "
+                                                     "autoencoder) trained on mnist (step 2,500)")
+    assert errors[0].endswith("The generator you had open is still loaded.")
+    assert app.session_state["latent_session"] is before  # nothing the user had is lost
