@@ -14,6 +14,7 @@ from ganlab.runtime.memory import fix_malloc_thresholds
 from ganlab.runtime.pool import training_pool
 from ganlab.ui.live_feed import LIVE_ROUTES
 from ganlab.ui.runtime import freeze_imported_objects_once
+from ganlab.ui.tcp_nodelay import nodelay_on_listening_sockets
 
 # Freeze what the imports allocated once, here, before any session exists: a freeze in the first session's
 # script would also freeze that session's own objects, and they would outlive it (issue 18).
@@ -22,6 +23,9 @@ freeze_imported_objects_once()
 fix_malloc_thresholds()
 # A bad operator setting (GANLAB_*, README "Running it for a class") stops the server here, naming it.
 operator_settings()
+# Responses leave at once, not after the client's delayed ACK (about 40 ms a request: ganlab.ui.tcp_nodelay).
+# The server's socket is bound before uvicorn imports this file, and it accepts nothing until after.
+nodelay_on_listening_sockets()
 # The training workers start now (each takes seconds to import torch), so the first Play does not wait.
 training_pool().warm()
 
