@@ -204,12 +204,12 @@ class RunGroup:
     def frame(self) -> dict:
         """What a live frame shows, checked first (never a non-finite state): {"step", "snapshots" (one per
         run, the plane's arrays without the histories: the page's charts read those from `states`),
-        "moments" (new, per run), "cpu_seconds" (the snapshots' CPU time here, for the server's frame
-        pacing), "divergence" (a Divergence or None)}."""
+        "moments" (new, per run), "cpu_seconds" (the check's and the snapshots' CPU time here, for the
+        server's frame pacing), "divergence" (a Divergence or None)}."""
         self.last_frame = time.monotonic()
+        started = time.thread_time()  # the check is the frame's work too (it copies every run's good state)
         if self.trainable:
             self.check()
-        started = time.thread_time()
         snapshots = [snapshot_of(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
                      for t in self.trainers]
         return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(),
