@@ -11,6 +11,7 @@ from ganlab.likelihood import make_trainer
 from ganlab.rollback import TrainingDiverged
 from ganlab.runtime.group import CHECK_EVERY, RunGroup, RunSpec
 from ganlab.train import Trainer
+from tests.torch_threads import torch_threads
 
 
 def small(**overrides) -> RunConfig:
@@ -121,12 +122,8 @@ def test_moments_are_kept_every_so_many_steps_after_the_last_kept(every):
 @pytest.fixture
 def one_torch_thread():
     """Torch on one thread, as in a worker (a busy machine made two-thread steps hundreds of times slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def family(model: str) -> RunConfig:

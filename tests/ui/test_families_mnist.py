@@ -37,16 +37,7 @@ from ganlab.ui.families_mnist import (
     vae_config,
     vae_report,
 )
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
 
 
 @pytest.fixture(scope="module")

@@ -4,29 +4,17 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from ganlab.links import PAGE_FIELDS
 from ganlab.ui.families_mnist import FreshVAE, metrics_table, shipped_reports
 from ganlab.ui.families_session import FAMILY_DATASETS, NO_PRESET, PRESETS
 from ganlab.ui.navigation import APP_PAGES
+from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
 from tests.ui.apptest import open_with_query
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "gan_vae_flow.py")
 HEADING = re.compile(r"(GAN|VAE|Flow) · step (\d+)$")
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Torch on one thread (a busy machine made two-thread steps of these tiny networks far slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def live_plots(app: AppTest) -> list[dict]:

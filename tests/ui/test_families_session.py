@@ -23,18 +23,7 @@ from ganlab.ui.families_session import (
     key_numbers,
     kl_series,
 )
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Torch on one thread here, as in the workers: a second intra-op thread mostly waits on these tiny
-    networks, and on a busy machine it made each step hundreds of times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
 
 
 @pytest.fixture

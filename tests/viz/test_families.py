@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from ganlab.config import RunConfig, with_overrides
 from ganlab.likelihood import make_trainer
@@ -27,17 +26,7 @@ from ganlab.viz.families import (
     shown_log_density,
     warp_lines,
 )
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Torch on one thread (a busy machine made two-thread steps of these tiny networks far slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
 
 
 @pytest.fixture(scope="module")
