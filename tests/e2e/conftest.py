@@ -3,7 +3,11 @@ Debian's headless Chromium. Skips, saying how to install, when Chromium or Playw
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,35 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+        # Leaving the block stops Playwright's driver (a node process) by closing its stdin, then waits for
+        # it to exit. Once, at the end of a whole CI run with every test passed, it never did and the run
+        # hung; if the driver is still there DRIVER_STOP_SECONDS later, it is killed, which ends the wait.
+        watchdog = threading.Timer(DRIVER_STOP_SECONDS, kill_driver, args=(driver_pid(p),))
+        watchdog.daemon = True
+        watchdog.start()
+    watchdog.cancel()
+
+
+DRIVER_STOP_SECONDS = 30.0
+
+
+def driver_pid(playwright) -> int | None:
+    """The pid of Playwright's driver process: its `stop` is the context manager's __exit__, whose client
+    holds the pipe to the driver (private attributes of playwright 1.65; None if they moved)."""
+    manager = getattr(getattr(playwright, "stop", None), "__self__", None)
+    proc = getattr(getattr(getattr(manager, "_client", None), "_transport", None), "_proc", None)
+    return getattr(proc, "pid", None)
+
+
+def kill_driver(pid: int | None) -> None:
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return  # it had exited
+    print(f"Playwright's driver (pid {pid}) had not exited {DRIVER_STOP_SECONDS:.0f} s after the browser "
+          "closed: killed", file=sys.__stderr__)
 
 
 @pytest.fixture
