@@ -4,6 +4,7 @@ import streamlit as st
 
 from ganlab.checkpoint import CheckpointError
 from ganlab.data import DATASETS
+from ganlab.runtime.pool import queued_message
 from ganlab.ui.classroom import controls_area, presenter_on, take_preset
 from ganlab.ui.families_mnist import (
     METRIC_SAMPLES,
@@ -118,8 +119,7 @@ if session.notice:
 if session.error:
     st.error(session.error)
 if session.queue_position is not None:
-    st.info(f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): these runs wait "
-            f"their turn, number {session.queue_position} in the queue. They start by themselves.", icon="⏳")
+    st.info(queued_message(session.queue_position, runs=3), icon="⏳")
 
 PANEL_NOTES = {
     "gan": f"heatmap: D on the plane; dotted: a kernel density estimate of p_g from the {LIVE_SAMPLES} samples "

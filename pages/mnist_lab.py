@@ -12,6 +12,7 @@ from ganlab.nets.images import IMAGE_ARCHITECTURES
 from ganlab.penalties import REGULARIZERS
 from ganlab.problems.images import sample_grid
 from ganlab.run_cost import check_live_cost
+from ganlab.runtime.pool import queued_message
 from ganlab.ui.classroom import controls_area, mark_address_applied, take_preset
 from ganlab.ui.mnist_controls import (
     ARCH,
@@ -124,8 +125,7 @@ if session.notice:
 if session.error:
     st.error(session.error)
 if session.queue_position is not None:
-    st.info(f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): this run waits "
-            f"its turn, number {session.queue_position} in the queue. It starts by itself.", icon="⏳")
+    st.info(queued_message(session.queue_position), icon="⏳")
 
 # Streamlit fades every element of a run in progress that the run has not redrawn yet (after 0.5 s). The
 # live view therefore draws first and trains after: each of its reruns redraws everything within a few

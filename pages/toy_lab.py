@@ -12,6 +12,7 @@ from ganlab.losses import LOSSES
 from ganlab.nets.mlp import ACTIVATIONS
 from ganlab.penalties import REGULARIZERS
 from ganlab.run_cost import check_live_cost
+from ganlab.runtime.pool import queued_message
 from ganlab.ui.classroom import (
     apply_widget_values,
     arriving_preset,
@@ -296,7 +297,6 @@ if session.lost and st.button("Restart from the last moment kept", type="primary
     session.restart()
     st.rerun()
 if session.queue_position is not None:
-    st.info(f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): this run waits "
-            f"its turn, number {session.queue_position} in the queue. It starts by itself.", icon="⏳")
+    st.info(queued_message(session.queue_position), icon="⏳")
 
 render_live(session, pair, show_layers=shown("layers") and not presenting)

@@ -296,6 +296,15 @@ def training_pool() -> TrainingPool:
 # A session holds `remote` (its RemoteGroup or None), `queue_position` (None unless waiting) and `_ticket`.
 
 
+def queued_message(position: int, runs: int = 1) -> str:
+    """What a page says while its run(s) wait for a training slot, number `position` in the queue."""
+    if runs == 1:
+        return (f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): this run waits "
+                f"its turn, number {position} in the queue. It starts by itself.")
+    return (f"The server is training as many runs as its operator allows (GANLAB_MAX_RUNS): these runs wait "
+            f"their turn, number {position} in the queue. They start by themselves.")
+
+
 def start_or_queue(ticket: Ticket, payload: dict) -> tuple[RemoteGroup | None, int | None]:
     """(the group now training, None) or (None, the ticket's place in the queue). WorkerLost passes."""
     pool = training_pool()

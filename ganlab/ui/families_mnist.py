@@ -169,10 +169,12 @@ def gan_report(loaded: LoadedGenerator, title: str, source: str, n: int = METRIC
 
 def _source(path: Path, steps: int) -> str:
     """Which shipped file, its steps and its training time (from its model card)."""
-    card = read_card_file(path) or {}
-    seconds = card.get("seconds")
-    took = "" if not seconds else f" ({seconds:.0f} s" if seconds < 120 else f" ({seconds / 60:.0f} min"
-    return f"checkpoints/{path.name}, {steps:,} steps" + (f"{took} on a CPU)" if took else "")
+    seconds = (read_card_file(path) or {}).get("seconds")
+    source = f"checkpoints/{path.name}, {steps:,} steps"
+    if not seconds:
+        return source
+    took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    return f"{source} ({took} on a CPU)"
 
 
 def shipped_reports() -> list[ModelReport]:

@@ -85,8 +85,8 @@ def assert_same_picture(a: np.ndarray, b: np.ndarray):
     assert differ.mean() < 1e-3, f"{differ.sum()} pixels differ"
 
 
-@pytest.fixture
-def harness(browser, harness_url):
+def harness_page(browser, harness_url):
+    """A page of its own browser context on the harness (closed after the test)."""
     context = browser.new_context(viewport={"width": 900, "height": 800})
     page = context.new_page()
     page.harness_url = harness_url
@@ -94,13 +94,8 @@ def harness(browser, harness_url):
     context.close()
 
 
-@pytest.fixture
-def fresh(browser, harness_url):
-    context = browser.new_context(viewport={"width": 900, "height": 800})
-    page = context.new_page()
-    page.harness_url = harness_url
-    yield page
-    context.close()
+harness = pytest.fixture(harness_page)  # the page that draws the frames in turn
+fresh = pytest.fixture(harness_page)    # a second one: a fresh graph of the last frame, to compare with
 
 
 def patched_count(frame) -> int:
