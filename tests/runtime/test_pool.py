@@ -52,6 +52,7 @@ def frames_until(session: ToySession, step: int, seconds: float = 60) -> list[di
 def test_a_playing_run_trains_in_a_worker_process_and_pause_brings_every_step_home(use_pool):
     pool = use_pool()
     session = ToySession(small(), background=True)
+    session.steps_per_tick = 100  # at most 1,000 steps/s: the run stays under the history's 2,000 rows
     session.play()
     frames_until(session, 1)  # the group trains in its worker (the worker may have had to start first)
     started = time.monotonic()
