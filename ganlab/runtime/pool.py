@@ -94,7 +94,7 @@ class WorkerHandle:
         while True:
             try:
                 request_id, ok, result = receive(self.conn)
-            except (EOFError, OSError):
+            except Exception:  # noqa: BLE001 - EOF, a closed socket, a torn message: the worker is gone to us
                 self._fail_all()
                 return
             future = self._pending.pop(request_id, None)
@@ -111,9 +111,12 @@ class WorkerHandle:
         return f"the training worker process stopped{how}: it crashed, was killed or ran out of memory"
 
     def _fail_all(self) -> None:
+        """The reader's last act: the socket is closed here, by the only thread that reads it, so no thread
+        ever reads, writes or shuts down a descriptor number the system has since given to another file."""
         with self._lock:
             self.alive = False
             pending, self._pending = self._pending, {}
+            self.conn.close()
         try:
             self.process.wait(1.0)
         except subprocess.TimeoutExpired:
@@ -123,14 +126,16 @@ class WorkerHandle:
                 future.set_exception(WorkerLost(self._lost_text()))
 
     def close(self) -> None:
-        """Close the server's end of the socket: the worker sees the end of its input and exits. (A shutdown
-        first: the reader thread's pending receive keeps the socket open past a bare close.)"""
-        try:
+        """End the conversation: shut the socket down, so the worker sees the end of its input and exits and
+        the reader thread sees it too and closes the socket (_fail_all)."""
+        with self._lock:
+            if self.conn.closed:
+                return
             with socket.socket(fileno=os.dup(self.conn.fileno())) as duplicate:
-                duplicate.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # closed already
-        self.conn.close()
+                try:
+                    duplicate.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # the worker's end is gone already
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 
 FD_FOLDERS = ("/proc/self/fd", "/dev/fd")  # Linux, then macOS and the BSDs
 
@@ -30,14 +31,28 @@ def open_descriptors() -> list[int]:
     return []
 
 
+def is_socket(fd: int) -> bool:
+    try:
+        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except OSError:
+        return False  # closed meanwhile
+
+
 def nodelay_on_listening_sockets() -> int:
-    """Set TCP_NODELAY on every listening TCP socket this process holds; returns how many."""
+    """Set TCP_NODELAY on every listening TCP socket this process holds; returns how many. Opens nothing that
+    outlives the call: only sockets are looked at, each through a duplicate descriptor closed again at once
+    (a duplicate left open of a pipe would keep the pipe's other end from ever seeing its end)."""
     done = 0
-    for fd in open_descriptors():
+    for fd in filter(is_socket, open_descriptors()):
         try:
-            sock = socket.socket(fileno=os.dup(fd))  # a second handle on the same socket: options are shared
+            duplicate = os.dup(fd)
         except OSError:
-            continue  # not a socket (or closed meanwhile)
+            continue  # closed meanwhile
+        try:
+            sock = socket.socket(fileno=duplicate)  # a second handle on the same socket: options are shared
+        except OSError:
+            os.close(duplicate)  # socket() does not take over a descriptor it refused
+            continue
         with sock:
             try:
                 listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
@@ -50,4 +65,4 @@ def nodelay_on_listening_sockets() -> int:
     return done
 
 
-__all__ = ["nodelay_on_listening_sockets", "open_descriptors"]
+__all__ = ["is_socket", "nodelay_on_listening_sockets", "open_descriptors"]

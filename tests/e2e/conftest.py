@@ -4,8 +4,10 @@ Debian's headless Chromium. Skips, saying how to install, when Chromium or Playw
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -76,3 +78,35 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report says what the page showed and what the machine was busy with, and
+    leaves a screenshot in tests/e2e/artifacts (a failure on CI can only be read from its log)."""
+    report = yield
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and page is not None:
+        report.sections.append(("what the page showed", page_state(page, item.name)))
+        report.sections.append(("the busiest processes", busiest_processes()))
+    return report
+
+
+def page_state(page, test_name: str) -> str:
+    try:
+        shot = ARTIFACTS / f"failed-{re.sub(r'[^A-Za-z0-9_.-]+', '_', test_name)[:80]}.png"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), timeout=10_000)
+        text = page.evaluate("() => document.body.innerText")
+        return f"url {page.url}\nscreenshot {shot}\n" + re.sub(r"\n\s*\n+", "\n", text)[:2500]
+    except Exception as err:  # noqa: BLE001 - a report of a failure must not fail itself
+        return f"(could not read the page: {type(err).__name__}: {err})"
+
+
+def busiest_processes(count: int = 12) -> str:
+    try:
+        lines = subprocess.run(["ps", "-eo", "pid,ppid,pcpu,rss,etimes,args", "--sort=-pcpu"], capture_output=True,
+                               text=True, timeout=10).stdout.splitlines()
+        return "\n".join(line[:200] for line in lines[: count + 1])
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"(ps failed: {err})"

@@ -49,7 +49,9 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_the_type(page, app_url):
     heading.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stSidebar']").is_visible()
     normal = page.locator(".stMarkdown p").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
-    page.get_by_text("Presenter mode").first.click()
+    # the toggle itself: the teachers' expander below holds a checkbox of the same name, hidden while closed
+    switch = page.get_by_role("switch", name="Presenter mode")
+    page.get_by_test_id("stCheckbox").filter(has=switch).click()  # its label: the input lies under it
     page.get_by_role("button", name="Leave presenter mode").wait_for(timeout=60_000)
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     # the larger type comes with the rerun's style element: wait for it (a slow machine draws it later)

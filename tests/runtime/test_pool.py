@@ -10,7 +10,7 @@ import torch
 
 import ganlab.runtime.pool as pool_module
 from ganlab.config import RunConfig, with_overrides
-from ganlab.runtime.pool import TrainingPool, WorkerHandle
+from ganlab.runtime.pool import TrainingPool, WorkerHandle, WorkerLost
 from ganlab.train import Trainer
 from ganlab.ui.toy_session import ComparePair, ToySession
 
@@ -176,6 +176,22 @@ def test_a_worker_exits_when_the_server_end_of_its_socket_closes():
     assert worker.call("stats")["groups"] == 0
     worker.close()
     assert worker.process.wait(30) == 0
+
+
+def test_a_dead_workers_socket_is_closed_by_its_reader_and_every_call_after_fails_at_once():
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    worker = WorkerHandle()
+    assert worker.call("stats")["pid"] == worker.pid
+    os.kill(worker.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not worker.conn.closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.conn.closed and not worker.alive  # closed by the reader, not left to the garbage collector
+    with pytest.raises(WorkerLost, match="exit code -9"):
+        worker.call("stats")
+    worker.kill()  # and the pool's shutdown after it: nothing left to close, no error
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
 
 
 def small_mnist(**extra: str):
