@@ -36,8 +36,9 @@ def browser():
         yield browser
         browser.close()
         # Leaving the block stops Playwright's driver (a node process) by closing its stdin, then waits for
-        # it to exit. Once, at the end of a whole CI run with every test passed, it never did and the run
-        # hung; if the driver is still there DRIVER_STOP_SECONDS later, it is killed, which ends the wait.
+        # it to exit. A full run once hung here: a test had left a copy of that pipe open in this process
+        # (the descriptor leak ganlab.ui.tcp_nodelay had, tests/ui/test_tcp_nodelay.py). Should anything do
+        # that again, the driver is killed DRIVER_STOP_SECONDS later and the run ends, saying so.
         watchdog = threading.Timer(DRIVER_STOP_SECONDS, kill_driver, args=(driver_pid(p),))
         watchdog.daemon = True
         watchdog.start()
