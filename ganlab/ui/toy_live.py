@@ -29,6 +29,7 @@ from ganlab.ui.toy_frames import config_changes, divergence_segments, live_snaps
 from ganlab.ui.toy_handoff import FRAME_SECONDS
 from ganlab.ui.toy_session import ComparePair, ToySession
 from ganlab.viz.export import animation_html, metrics_csv
+from ganlab.viz.spec import figure_spec
 from ganlab.viz.toy_charts import (
     WASSERSTEIN_NOTE,
     RunSeries,
@@ -248,6 +249,13 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
                     _step_header(pair.other, frame.other_snap["step"]))
 
 
+def chart(key: str, fig) -> None:
+    """A side chart, updated in place every CHART_SECONDS (ganlab.ui.live_plot): st.plotly_chart would mount a
+    new graph each time (Plotly.newPlot, about 80 ms of the browser's main thread per chart, and a zoom lost),
+    which is what made in-app training fall behind headless with the browser on the same machine."""
+    live_plot(key=key, spec=figure_spec(fig))
+
+
 def _render_charts(session: ToySession) -> None:
     """One run's charts: losses, the divergence estimate, D's mean outputs and the metrics."""
     session.refresh()  # a playing run's histories, from its worker
@@ -256,21 +264,18 @@ def _render_charts(session: ToySession) -> None:
         run = _run_series("A", trainer)
         sizes = _chart_sizes(trainer)
     history, metrics, changes = run.history, run.metrics, run.changes
-    st.plotly_chart(loss_chart(history, changes=changes), key="toy_losses", width="stretch")
+    chart("toy_losses", loss_chart(history, changes=changes))
     reference = metrics if len(metrics["step"]) else None
-    st.plotly_chart(divergence_chart(history, trainer.loss.divergence_id, trainer.loss.estimate_formula,
-                                     reference, changes=changes, segments=run.divergences,
-                                     w1_samples=sizes["w1_samples"]),
-                    key="toy_divergence", width="stretch")
+    chart("toy_divergence", divergence_chart(history, trainer.loss.divergence_id, trainer.loss.estimate_formula,
+                                             reference, changes=changes, segments=run.divergences,
+                                             w1_samples=sizes["w1_samples"]))
     note = negative_critic_note([run])
     if note:
         st.caption(note)
     if len(metrics["step"]):
-        st.plotly_chart(d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"], changes=changes,
-                                      segments=output_segments(changes, run.loss_name)),
-                        key="toy_d_means", width="stretch")
-        st.plotly_chart(metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes),
-                        key="toy_metrics", width="stretch")
+        chart("toy_d_means", d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"], changes=changes,
+                                           segments=output_segments(changes, run.loss_name)))
+        chart("toy_metrics", metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes))
     else:
         st.caption(f"Metrics (modes, W1, JSD, ...) appear every {session.config.eval_every} steps.")
 
@@ -285,16 +290,15 @@ def _render_compare_charts(session: ToySession, pair: ComparePair) -> None:
         runs.append(_run_series("B", pair.other.trainer))
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(compare_loss_chart(runs), key="toy_compare_losses", width="stretch")
+        chart("toy_compare_losses", compare_loss_chart(runs))
     with right:
-        st.plotly_chart(compare_divergence_chart(runs, w1_samples=sizes["w1_samples"]),
-                        key="toy_compare_divergence", width="stretch")
+        chart("toy_compare_divergence", compare_divergence_chart(runs, w1_samples=sizes["w1_samples"]))
         note = negative_critic_note(runs)
         if note:
             st.caption(note)
     if all(len(r.metrics["step"]) for r in runs):
         keys = _metric_keys(*(r.metrics for r in runs))
-        st.plotly_chart(compare_metrics_chart(runs, keys, **sizes), key="toy_compare_metrics", width="stretch")
+        chart("toy_compare_metrics", compare_metrics_chart(runs, keys, **sizes))
     else:
         st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
 

@@ -95,6 +95,30 @@ def test_zoom_is_kept_while_the_run_plays(page, app_url):
     assert ranges == zoomed  # ten frames later the view is still the user's (uirevision)
 
 
+def test_a_side_chart_updates_in_place_and_keeps_its_zoom_while_the_run_plays(page, app_url):
+    open_page(page, app_url, "toy-lab")
+    live_plane(page)[1].wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play").click()
+    losses = live_chart(page, "D loss")
+    toy_step_deadline = time.time() + 60
+    while time.time() < toy_step_deadline and toy_step(page) < 3000:  # a few refreshes' worth of history
+        time.sleep(0.5)
+    box = losses.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.4 * box["width"], box["y"] + 0.8 * box["height"], steps=8)
+    page.mouse.up()  # a box zoom on the loss chart, mid-run
+    zoomed = losses.evaluate("gd => { gd.dataset.original = 'yes'; return gd._fullLayout.xaxis.range; }")
+    frames = losses.evaluate("gd => Number(gd.dataset.frames)")  # the graph is the live plot's #plot
+    deadline = time.time() + 30
+    while time.time() < deadline and losses.evaluate("gd => Number(gd.dataset.frames)") < frames + 2:
+        time.sleep(0.5)
+    after = losses.evaluate("gd => [Number(gd.dataset.frames), gd.dataset.original, gd._fullLayout.xaxis.range]")
+    page.get_by_role("button", name="Pause").click()
+    assert after[0] >= frames + 2  # two refreshes with new history later (every CHART_SECONDS)
+    assert after[1] == "yes" and after[2] == zoomed  # the same graph, still at the user's zoom (uirevision)
+
+
 def test_step_shows_d_then_g(page, app_url):
     open_page(page, app_url, "toy-lab")
     toy_heading(page).wait_for(timeout=60_000)
@@ -149,17 +173,29 @@ def test_compare_mode_shows_both_runs_losses_and_one_overlaid_chart_per_metric(p
     while time.time() < deadline and toy_step(page) < 110:
         time.sleep(0.5)
     page.get_by_role("button", name="Pause").click()
-    metrics = page.locator(".js-plotly-plot").filter(has_text="Metrics over steps: runs overlaid")
-    metrics.wait_for(timeout=30_000)
-    losses = page.locator(".js-plotly-plot").filter(has_text="A: losses (nonsaturating)")
+    metrics = live_chart(page, "Metrics over steps: runs overlaid")
+    losses = live_chart(page, "A: losses (nonsaturating)")
     assert losses.get_by_text("B: losses (wgan-gp)").count() == 1
-    divergence = page.locator(".js-plotly-plot").filter(has_text="one panel per divergence")
+    divergence = live_chart(page, "one panel per divergence")
     assert divergence.get_by_text("Wasserstein-1: D's estimate").count() == 1
     legend = [t.strip() for t in metrics.locator(".legendtext").all_text_contents()]
     assert legend == ["A", "B"]
     metrics.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "toy_lab_compare.png"))
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def live_chart(page, text: str, seconds: float = 30.0):
+    """The side chart (a live plot in its own frame, ganlab.ui.live_plot) whose graph shows `text`."""
+    deadline = time.time() + seconds
+    while True:
+        frames = page.locator("iframe[title*=live_plot]")
+        for index in range(frames.count()):
+            graph = frames.nth(index).content_frame.locator(".js-plotly-plot").filter(has_text=text)
+            if graph.count():
+                return graph
+        assert time.time() < deadline, f"no chart shows {text!r}"
+        time.sleep(0.5)
 
 
 def settled_step(heading, seconds: float = 20.0) -> int:

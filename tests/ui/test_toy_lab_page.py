@@ -173,10 +173,10 @@ def test_training_tricks_apply_live_and_reach_the_share_link():
 
 
 def chart(app: AppTest, key: str) -> dict:
-    """The figure of the st.plotly_chart with widget key `key`."""
-    found = [c for c in app.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
-    assert len(found) == 1, [c.proto.id for c in app.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    """The figure of the side chart `key` (a live plot, ganlab.ui.live_plot, updated in place)."""
+    found = [c for c in app.get("component_instance") if c.proto.id.endswith(f"-{key}")]
+    assert len(found) == 1, [c.proto.id for c in app.get("component_instance")]
+    return json.loads(json.loads(found[0].proto.json_args)["spec"])
 
 
 def change_lines(figure: dict) -> list[tuple[float, str]]:
