@@ -90,6 +90,7 @@ def _layout(fig: go.Figure, title: str, uirevision: str, yaxis_title: str | None
         height=height, margin=dict(l=50, r=10, t=40, b=35), hovermode="x unified",
         legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0, xanchor="left",
                     font=dict(size=11), tracegroupgap=0))
+    fig.update_xaxes(automargin=True)  # a legend that wraps onto more rows pushes the axis title, not over it
     if xaxis_title is not None:
         fig.update_xaxes(title_text=xaxis_title)
     if yaxis_title is not None:

@@ -119,6 +119,18 @@ def test_a_side_chart_updates_in_place_and_keeps_its_zoom_while_the_run_plays(pa
     assert after[1] == "yes" and after[2] == zoomed  # the same graph, still at the user's zoom (uirevision)
 
 
+def test_the_live_plots_draw_their_text_in_the_pages_own_font(page, app_url):
+    open_page(page, app_url, "toy-lab")
+    frame, plane = live_plane(page)
+    plane.wait_for(timeout=60_000)
+    body_font = page.locator("[data-testid=stMain] p").first.evaluate("p => getComputedStyle(p).fontFamily")
+    first = body_font.split(",")[0].strip().strip('"')  # Streamlit's "Source Sans"
+    drawn = plane.evaluate("""gd => [gd._fullLayout.font.family,
+        [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family.replace(/["']/g, ''))]""")
+    assert drawn[0].split(",")[0].strip().strip('"') == first  # the figure's text is set in it
+    assert first in drawn[1]  # and the frame has the page's font loaded, not a fallback
+
+
 def test_step_shows_d_then_g(page, app_url):
     open_page(page, app_url, "toy-lab")
     toy_heading(page).wait_for(timeout=60_000)
