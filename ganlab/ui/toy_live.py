@@ -250,9 +250,9 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
 
 
 def chart(key: str, fig) -> None:
-    """A side chart, updated in place every CHART_SECONDS (ganlab.ui.live_plot): st.plotly_chart would mount a
-    new graph each time (Plotly.newPlot, about 80 ms of the browser's main thread per chart, and a zoom lost),
-    which is what made in-app training fall behind headless with the browser on the same machine."""
+    """A side chart, updated in place every CHART_SECONDS (ganlab.ui.live_plot), so a zoom on it survives:
+    st.plotly_chart mounts a new graph each time (Plotly.newPlot, about 80 ms of the browser's main thread
+    per chart, and the zoom lost)."""
     live_plot(key=key, spec=figure_spec(fig))
 
 
