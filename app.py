@@ -5,6 +5,11 @@ route the Toy Lab's plane pulls frames from while a run plays, and the training 
 operator (ganlab.ui.live_feed). Live runs train in worker processes (ganlab.runtime), started here.
 """
 
+# pandas whole, before the server runs any script: Streamlit imports it lazily (a data frame), and plotly's
+# validators look it up in sys.modules without waiting for an import in progress, so two sessions' first
+# scripts at once (Home and Dynamics on a fresh server) had plotly find it half-imported ("partially
+# initialized module 'pandas' has no attribute 'Series'", seen on CI).
+import pandas  # noqa: F401
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 

@@ -31,7 +31,7 @@ def toy_step(page) -> int:
 def test_home_page_says_what_ganlab_is(page, app_url):
     page.goto(app_url)
     page.get_by_text("laboratory for generative adversarial networks").wait_for(timeout=60_000)
-    assert page.get_by_text("Training device:").count() >= 1
+    page.get_by_text("Training device:").first.wait_for(timeout=30_000)  # drawn a moment after the title
 
 
 def live_plane(page):
