@@ -5,10 +5,11 @@ drive it directly. Each run's trainer comes from ganlab.likelihood.make_trainer 
 LikelihoodTrainer of a VAE or a flow, by the config's `model`), and its frames from `snapshot_of`.
 
 The group trains at full speed, up to `max_rate` iterations per second (the Toy Lab's speed setting), in
-slices of `slice_seconds` so that the worker can answer the server between slices. Every `check_every`
-iterations, and before every frame, each trainer checks its staged losses and weights (ganlab.rollback): a
-divergence stops the group, the trainer back at its last good state, and the group says which run it was; the
-other runs go back to the same step (ganlab.rollback.realign), so the runs stay in lockstep.
+slices of `slice_seconds` so that the worker can answer the server between slices. Every CHECK_EVERY
+iterations, and before a frame whose picture is not finite, each trainer checks its staged losses and
+weights (ganlab.rollback): a divergence stops the group, the trainer back at its last good state, and the
+group says which run it was; the other runs go back to the same step (ganlab.rollback.realign), so the runs
+stay in lockstep.
 Every `timeline_every` iterations, but at most one every `moment_seconds`, it keeps a timeline moment of every
 run (the same moment the Toy Lab keeps: ganlab.ui.toy_timeline), which the server collects with the next frame:
 at full speed (hundreds of iterations a second) the Toy Lab's 60 moments then span half a minute, not 9 s,
@@ -20,6 +21,8 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ganlab.config import RunConfig
 from ganlab.data.images import ImageDataset, load_mnist
@@ -46,6 +49,12 @@ def snapshot_of(trainer, n_samples: int = 128, grid_size: int = 64) -> dict:
     if is_likelihood_run(trainer):
         return take_likelihood_snapshot(trainer, n_samples=n_samples, grid_size=grid_size)
     return take_snapshot(trainer, n_samples=n_samples, grid_size=grid_size, histories=False)
+
+
+def is_finite_snapshot(snapshot: dict) -> bool:
+    """Whether every float array of a frame's `snapshot` is finite (nothing NaN or infinite to draw)."""
+    return all(np.isfinite(value).all() for value in snapshot.values()
+               if isinstance(value, np.ndarray) and value.dtype.kind == "f")
 
 
 def moment_snapshot(trainer) -> dict:
@@ -202,18 +211,23 @@ class RunGroup:
         return moments
 
     def frame(self) -> dict:
-        """What a live frame shows, checked first (never a non-finite state): {"step", "snapshots" (one per
+        """What a live frame shows, never a non-finite picture (a snapshot with a NaN or an infinity checks
+        the runs first, and a divergence found shows their last good states): {"step", "snapshots" (one per
         run, the plane's arrays without the histories: the page's charts read those from `states`),
-        "moments" (new, per run), "cpu_seconds" (the check's and the snapshots' CPU time here, for the
-        server's frame pacing), "divergence" (a Divergence or None)}."""
+        "moments" (new, per run), "cpu_seconds" (the snapshots' and any check's CPU time here, for the
+        server's frame pacing), "divergence" (a Divergence or None)}. Healthy runs are checked every
+        CHECK_EVERY iterations in `train_slice`, not at each frame (a check copies every run's state)."""
         self.last_frame = time.monotonic()
-        started = time.thread_time()  # the check is the frame's work too (it copies every run's good state)
-        if self.trainable:
-            self.check()
-        snapshots = [snapshot_of(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
-                     for t in self.trainers]
+        started = time.thread_time()  # a check is the frame's work too (it copies every run's good state)
+        snapshots = self._snapshots()
+        if self.trainable and not all(map(is_finite_snapshot, snapshots)) and not self.check():
+            snapshots = self._snapshots()  # diverged: the runs' last good states
         return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(),
                 "cpu_seconds": time.thread_time() - started, **self._status()}
+
+    def _snapshots(self) -> list[dict]:
+        return [snapshot_of(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
+                for t in self.trainers]
 
     def states(self, light: bool = False) -> dict:
         """Every run's full state now (checked), with the new moments: what the server loads to read the

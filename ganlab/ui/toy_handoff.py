@@ -78,16 +78,18 @@ class RunsInWorker:
         except WorkerLost as err:
             self._lost(err)
 
-    def _absorb(self, result: dict, states: bool) -> None:
-        """Load what a worker sent: new timeline moments, the full states (`states`), and a divergence or a
-        failure (the group then comes home, paused, with the message)."""
+    def _absorb(self, result: dict, states: bool, light: bool = False) -> None:
+        """Load what a worker sent: new timeline moments, the states (`states`; `light`: without the
+        optimisers', which stay as they were here), and a divergence or a failure (the group then comes
+        home, paused, with the message)."""
         runs = self.lockstep.runs()
         for run, moments in zip(runs, result["moments"], strict=True):
             run.timeline.extend(m for m in moments if m["step"] > run.timeline[-1]["step"])
         if states:
             for run, state in zip(runs, result["states"], strict=True):
                 run.trainer.load_state_dict(state)
-                run.trainer.rollback.keep()  # the worker checked it
+                if not light:
+                    run.trainer.rollback.keep()  # the worker checked it (a light state is no whole one)
         self.shown_step = int(result["step"])
         stopped = result.get("divergence") or result.get("failure")
         if stopped is None:
@@ -159,15 +161,17 @@ class RunsInWorker:
             return {"step": frame["step"], "snapshots": frame["snapshots"],
                     "cpu_seconds": frame.get("cpu_seconds", 0.0)}
 
-    def refresh(self) -> None:
+    def refresh(self, full: bool = False) -> None:
         """Bring a playing run's local copy (weights, histories, timeline) up to date with its worker, at
-        most every REFRESH_SECONDS (the charts read the histories, a save reads the weights)."""
+        most every REFRESH_SECONDS (the charts and the alarms read the histories). Without the optimisers'
+        states (a third of the bytes with Adam) unless `full` (a checkpoint: then now, however recent the
+        last refresh)."""
         lead = self.leader or self
         with self.lock:
-            if lead.remote is None or time.monotonic() - lead._refreshed < REFRESH_SECONDS:
+            if lead.remote is None or (not full and time.monotonic() - lead._refreshed < REFRESH_SECONDS):
                 return
             lead._refreshed = time.monotonic()
             try:
-                lead._absorb(lead.remote.states(), states=True)
+                lead._absorb(lead.remote.states(light=not full), states=True, light=not full)
             except WorkerLost as err:
                 lead._lost(err)

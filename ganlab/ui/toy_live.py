@@ -344,19 +344,20 @@ def render_timeline(session: ToySession) -> None:
 def render_export(session: ToySession, layers: set[str]) -> None:
     """Downloads: the timeline as an interactive HTML animation, the metrics as CSV, a checkpoint."""
     with st.expander("Export"):
-        session.refresh()  # a playing run's weights and histories, from its worker
-        trainer = session.trainer
-        name = f"ganlab-{session.config.data.name}-{session.config.loss.name}-step{trainer.step_count}"
         if st.button("Prepare downloads", key="toy_export"):
+            session.refresh(full=True)  # a playing run's state now, the optimisers' too (the checkpoint)
+            trainer = session.trainer
             snaps = [m["snapshot"] for m in session.timeline]
             st.session_state["toy_downloads"] = {
                 "html": animation_html(snaps, layers=frozenset(layers)),
                 "csv": metrics_csv(trainer.metrics.as_arrays()),
                 "losses": metrics_csv(trainer.history.as_arrays()),
                 "pt": checkpoint_bytes(trainer, {"source": "Toy Lab"}),
+                "name": f"ganlab-{session.config.data.name}-{session.config.loss.name}-step{trainer.step_count}",
             }
         files = st.session_state.get("toy_downloads")
         if files:
+            name = files["name"]  # the step the files were prepared at
             cols = st.columns(4)
             cols[0].download_button("Animation (HTML)", files["html"], f"{name}.html", "text/html")
             cols[1].download_button("Metrics (CSV)", files["csv"], f"{name}-metrics.csv", "text/csv")

@@ -3,6 +3,7 @@
 import copy
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -255,3 +256,30 @@ def test_after_a_later_divergence_the_healthy_runs_keep_their_history_up_to_the_
     for trainer in group.trainers:
         steps = trainer.history.as_arrays()["step"]
         assert steps[-1] == 70 and len(steps) == 70  # rows 1..70 kept, the rows checked after them gone
+
+
+def test_a_frame_of_healthy_runs_copies_no_state_and_the_regular_checks_still_run():
+    group = RunGroup([spec(small())], timeline_every=10**6, max_rate=1e9)
+    group.train_slice(0.0)  # one iteration
+    trainer = group.trainers[0]
+    kept_at = trainer.rollback.step
+    frame = group.frame()
+    assert frame["step"] == group.step == 1 and frame["divergence"] is None
+    assert trainer.rollback.step == kept_at == 0  # not checked (a check keeps this state as the good one)
+    train_to(group, CHECK_EVERY + 1)
+    assert trainer.rollback.step >= CHECK_EVERY  # checked on the way, without a frame
+
+
+def test_a_frame_whose_picture_is_not_finite_checks_first_and_shows_the_last_good_state():
+    group = RunGroup([spec(small())], timeline_every=10**6, max_rate=1e9)
+    train_to(group, 40)
+    assert group.check()
+    trainer, good = group.trainers[0], group.step
+    assert trainer.rollback.step == good
+    with torch.no_grad():
+        next(trainer.D.parameters()).fill_(float("nan"))  # D's surface turns NaN
+    group.train_slice(0.0)  # one more iteration, unchecked (fewer than CHECK_EVERY)
+    assert group.step == good + 1 and group.divergence is None
+    frame = group.frame()
+    assert frame["divergence"] is not None and frame["divergence"].restored_step == good
+    assert frame["step"] == good and np.isfinite(frame["snapshots"][0]["d_score"]).all()

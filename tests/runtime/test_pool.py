@@ -83,8 +83,15 @@ def test_refresh_brings_a_playing_runs_histories_without_stopping_it(use_pool):
     session.refresh()
     first = session.trainer.step_count
     assert first >= 200 and len(session.trainer.history) == first and session.remote is not None
+    trainer = session.trainer
+    assert trainer.g_opt.state_dict()["state"] == {}  # a light refresh: the optimisers stay as they were here
+    assert trainer.rollback.step == 0  # and it is no whole state to go back to
     frames = frames_until(session, first + 100)
     assert frames[-1]["step"] >= first + 100  # still training there
+    session.refresh(full=True)  # at once, however recent the last refresh: a checkpoint's whole state
+    adam = trainer.g_opt.state_dict()["state"][0]
+    assert trainer.step_count >= first + 100 and int(adam["step"]) == trainer.g_updates == trainer.step_count
+    assert trainer.rollback.step == trainer.step_count
     session.close()
 
 

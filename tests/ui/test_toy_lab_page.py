@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ganlab.checkpoint import load_checkpoint
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.ui.toy_controls import NO_POINTS_YET, PREFIX
@@ -421,3 +422,22 @@ def test_the_data_section_shows_the_chosen_datasets_own_parameters(dataset, show
     keys = {w.key[len(PREFIX):] for kind in ("number_input", "slider") for w in app.get(kind)
             if w.key and w.key.startswith(PREFIX + "data.")}
     assert keys == shown
+
+
+def test_prepared_downloads_hold_the_run_at_the_step_their_names_give(tmp_path):
+    app = open_page()
+    for _ in range(3):
+        button(app, "Step").click().run()
+        app.session_state["toy_session"].step_generator()
+        app.run()
+    assert step_number(app) == 3
+    button(app, "Prepare downloads").click().run()
+    files = app.session_state["toy_downloads"]
+    assert files["name"].endswith("-step3")
+    path = tmp_path / f"{files['name']}.pt"
+    path.write_bytes(files["pt"])
+    state = load_checkpoint(path)["state"]
+    assert state["step_count"] == 3 and int(state["g_opt"]["state"][0]["step"]) == 3  # the optimisers' too
+    assert files["losses"].splitlines()[-1].startswith("3,")  # the losses up to that step
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Animation (HTML)", "Metrics (CSV)", "Losses (CSV)", "Checkpoint (.pt)"]
