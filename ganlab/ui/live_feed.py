@@ -11,16 +11,22 @@ A request trains nothing itself: the run trains in a worker process (ganlab.runt
 it for the run's snapshot now (ToySession.live_frame), from which the server builds the figure. In compare
 mode run A's feed drives: the worker sends A's and B's snapshots of the same step, A's feed builds both
 figures, and run B's feed serves its one, so the two planes show the same step.
+
+The Toy Lab's side charts (losses, divergence, D's outputs, metrics) are fed the same way while a run plays,
+every few seconds: a ChartFeed per chart, all served from one ChartBoard that builds the page's charts
+from the run's histories once per refresh.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -82,6 +88,60 @@ class PlaneFeed:
         return plane_spec(session, snaps[0], self.layers, self.uirevision), step
 
 
+class ChartBoard:
+    """Every side chart of a page while its run plays, as figure JSON by chart key, built by `build` (which
+    returns ({key: spec}, step, shape), or None when the run is not playing) and kept for `max_age` seconds,
+    so that the charts' requests of one refresh share one build (one read of the run's histories). `shape`
+    is the page's to define (what decides the layout around the charts); the latest built is kept."""
+
+    def __init__(self, build: Callable[[], tuple[dict[str, str], int, object] | None] | None = None,
+                 max_age: float = 1.0):
+        self.build = build
+        self.max_age = max_age
+        self.shape = None
+        self._built: tuple[dict[str, str], int] | None = None
+        self._built_at = -math.inf
+        self._lock = threading.Lock()
+
+    def specs(self) -> tuple[dict[str, str], int] | None:
+        """({key: figure JSON}, step) now, or None when the run is not playing."""
+        with self._lock:
+            if time.monotonic() - self._built_at >= self.max_age:
+                built = self.build() if self.build is not None else None
+                self._built = None if built is None else built[:2]
+                if built is not None:
+                    self.shape = built[2]
+                self._built_at = time.monotonic()
+            return self._built
+
+
+@dataclass(eq=False)
+class ChartFeed:
+    """One side chart's feed while its run plays: the chart fetches its figure from here every few seconds
+    (ganlab.ui.toy_live.CHART_SECONDS) instead of through a Streamlit rerun of the charts' fragment, which
+    cost the browser a React pass over the page and the server a script run per refresh."""
+
+    board: ChartBoard
+    key: str
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+    def __post_init__(self):
+        with _FEEDS_LOCK:
+            _FEEDS[self.token] = self
+
+    @property
+    def path(self) -> str:
+        return f"{FEED_PATH}/{self.token}"
+
+    def next_frame(self) -> tuple[str, int] | None:
+        """This chart's figure now (JSON, the run's step), or None when the run is not playing or the chart
+        has nothing to show yet."""
+        built = self.board.specs()
+        if built is None or self.key not in built[0]:
+            return None
+        return built[0][self.key], built[1]
+
+
 class FramePacer:
     """Keeps the work on live frames (the worker's snapshot and the server's figure) to about `share` of the
     machine's cores, so that many sessions playing at once leave the cores to training (issue 19): each
@@ -139,7 +199,7 @@ def serve_frame(feed: PlaneFeed, pacer: FramePacer = PACER) -> tuple[str, int] |
     return frame
 
 
-def find_feed(token: str) -> PlaneFeed | None:
+def find_feed(token: str) -> PlaneFeed | ChartFeed | None:
     with _FEEDS_LOCK:
         return _FEEDS.get(token)
 
@@ -150,7 +210,7 @@ def frame_endpoint(request: Request) -> Response:
     feed = find_feed(request.path_params["token"])
     if feed is None:
         return Response("unknown or expired live feed", status_code=404, media_type="text/plain")
-    frame = serve_frame(feed)
+    frame = serve_frame(feed) if isinstance(feed, PlaneFeed) else feed.next_frame()  # a chart: not paced
     if frame is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     spec, step = frame

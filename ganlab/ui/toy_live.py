@@ -23,7 +23,7 @@ from ganlab.diagnostics import health_alarms
 from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
 from ganlab.losses import is_wasserstein
 from ganlab.ui.classroom import presenter_on
-from ganlab.ui.live_feed import PlaneFeed
+from ganlab.ui.live_feed import ChartBoard, ChartFeed, PlaneFeed
 from ganlab.ui.live_plot import live_plot
 from ganlab.ui.toy_frames import config_changes, divergence_segments, live_snapshot, output_segments, plane_spec
 from ganlab.ui.toy_handoff import FRAME_SECONDS
@@ -102,7 +102,8 @@ def _chart_sizes(trainer) -> dict:
 
 
 def negative_critic_note(runs: list[RunSeries]) -> str | None:
-    """Why D's Wasserstein estimate is below 0, when it is anywhere in these runs; else None."""
+    """Why D's Wasserstein estimate is below 0, when it is anywhere in these runs (its lowest value, and the
+    step the histories reach: while the run plays the note is not redrawn at each chart refresh); else None."""
     lowest = np.inf
     for run in runs:
         steps = run.history["step"]
@@ -112,7 +113,8 @@ def negative_critic_note(runs: list[RunSeries]) -> str | None:
                 lowest = min(lowest, float(np.nanmin(values)))
     if lowest >= 0:
         return None
-    return f"D's Wasserstein estimate went below 0 (lowest {lowest:.3g}): {WASSERSTEIN_NOTE}."
+    by = max(int(run.history["step"][-1]) for run in runs if len(run.history["step"]))
+    return f"D's Wasserstein estimate went below 0 (lowest {lowest:.3g} by step {by}): {WASSERSTEIN_NOTE}."
 
 
 class LiveFrame(NamedTuple):
@@ -132,29 +134,21 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
     st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
     every = LIVE_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
-    charts_every = CHART_SECONDS if session.playing else None
 
     @st.fragment(run_every=every)
     def live() -> None:
         _render_live_area(session, pair, layers, every)
 
-    @st.fragment(run_every=charts_every)
-    def charts() -> None:
-        _render_charts(session)
-
-    @st.fragment(run_every=charts_every)
-    def compare_charts() -> None:
-        _render_compare_charts(session, pair)
-
+    charts, board = _charts_now(session, pair)  # before the live fragment: it compares their layout
     if pair is not None:
         live()
-        compare_charts()
+        _render_compare_charts(session, charts, board)
     else:
         left, right = st.columns([7, 3] if presenter_on() else [3, 2])  # presenter: a larger plane
         with left:
             live()
         with right:
-            charts()
+            _render_charts(session, charts, board)
     render_export(session, layers)
 
 
@@ -165,6 +159,8 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     _finish_shown_step(session)
     frame = _read_frame(session, pair, every)
     playing = session.playing
+    if playing and every == LIVE_SECONDS and _charts_outgrown():
+        st.rerun(scope="app")  # the charts' layout changed (the first metrics, a note): draw it
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
     for alarm in health_alarms(_with_history(session, frame.snap)):
         notes.warning(alarm, icon="⚠️")
@@ -249,56 +245,154 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
                     _step_header(pair.other, frame.other_snap["step"]))
 
 
-def chart(key: str, fig) -> None:
-    """A side chart, updated in place every CHART_SECONDS (ganlab.ui.live_plot), so a zoom on it survives:
+CHART_BOARD = "_toy_chart_board"  # st.session_state: the ChartBoard the side charts' feeds share
+CHARTS_SHOWN = "_toy_charts_shape"  # st.session_state: the charts' layout the page drew (ChartSet.shape)
+
+
+class ChartSet(NamedTuple):
+    """The side charts of the run(s) now: figures by live plot key, the step, and the negative critic
+    note (or None)."""
+
+    figures: dict
+    step: int
+    note: str | None
+
+    @property
+    def shape(self) -> tuple:
+        """What decides the layout around the charts: which charts there are, and whether the note is."""
+        return tuple(self.figures), self.note is not None
+
+
+def _board(build) -> ChartBoard:
+    """The page's ChartBoard (kept for the browser session), building with `build` from now on."""
+    board = st.session_state.get(CHART_BOARD)
+    if board is None:
+        board = st.session_state[CHART_BOARD] = ChartBoard(max_age=CHART_SECONDS / 3)
+    board.build = build
+    return board
+
+
+def _drawn(board: ChartBoard, charts: ChartSet) -> None:
+    """The page draws `charts` now: their layout is the one shown, and the board's latest."""
+    board.shape = st.session_state[CHARTS_SHOWN] = charts.shape
+
+
+def _board_build(session: ToySession, charts_of):
+    """What the board builds while the run plays: ({key: figure JSON}, step, ChartSet.shape); None when it
+    does not play (the feeds then answer "nothing new")."""
+
+    def build():
+        if not session.playing:
+            return None
+        charts = charts_of()
+        return {key: figure_spec(fig) for key, fig in charts.figures.items()}, charts.step, charts.shape
+
+    return build
+
+
+def _charts_outgrown() -> bool:
+    """Whether the charts' feeds have built a layout other than the one the page drew (their board's shape
+    differs from the one kept when the charts were drawn)."""
+    board = st.session_state.get(CHART_BOARD)
+    shape = board.shape if board is not None else None
+    return shape is not None and shape != st.session_state.get(CHARTS_SHOWN)
+
+
+def _show_charts(session: ToySession, charts: ChartSet, board: ChartBoard, keys) -> None:
+    """The charts `keys` of `charts` (those it has), each a live plot fed by its ChartFeed while the run
+    plays (ganlab.ui.live_feed): they update in place every CHART_SECONDS without a Streamlit rerun, and a
+    zoom on one survives."""
+    for key in keys:
+        if key in charts.figures:
+            chart(key, charts.figures[key], board if session.playing else None)
+
+
+def chart(key: str, fig, board: ChartBoard | None = None) -> None:
+    """A side chart drawn now and, with a `board` (the run plays), fetching its figure from the board's
+    feed every CHART_SECONDS, updated in place (ganlab.ui.live_plot), so a zoom on it survives:
     st.plotly_chart mounts a new graph each time (Plotly.newPlot, about 80 ms of the browser's main thread
     per chart, and the zoom lost)."""
-    live_plot(key=key, spec=figure_spec(fig))
+    feed = None
+    if board is not None:
+        name = f"_chart_feed_{key}"
+        feed = st.session_state.get(name)
+        if feed is None or feed.board is not board:
+            feed = st.session_state[name] = ChartFeed(board, key)
+    live_plot(key=key, spec=figure_spec(fig), feed=feed.path if feed is not None else None, period=CHART_SECONDS)
 
 
-def _render_charts(session: ToySession) -> None:
-    """One run's charts: losses, the divergence estimate, D's mean outputs and the metrics."""
+def _run_charts(session: ToySession) -> ChartSet:
+    """One run's charts: losses, the divergence estimate and, once evaluated, D's mean outputs and the
+    metrics."""
     session.refresh()  # a playing run's histories, from its worker
     trainer = session.trainer
     with session.reading():
         run = _run_series("A", trainer)
         sizes = _chart_sizes(trainer)
+        step = trainer.step_count
     history, metrics, changes = run.history, run.metrics, run.changes
-    chart("toy_losses", loss_chart(history, changes=changes))
+    figures = {"toy_losses": loss_chart(history, changes=changes)}
     reference = metrics if len(metrics["step"]) else None
-    chart("toy_divergence", divergence_chart(history, trainer.loss.divergence_id, trainer.loss.estimate_formula,
-                                             reference, changes=changes, segments=run.divergences,
-                                             w1_samples=sizes["w1_samples"]))
-    note = negative_critic_note([run])
-    if note:
-        st.caption(note)
+    figures["toy_divergence"] = divergence_chart(
+        history, trainer.loss.divergence_id, trainer.loss.estimate_formula, reference, changes=changes,
+        segments=run.divergences, w1_samples=sizes["w1_samples"])
     if len(metrics["step"]):
-        chart("toy_d_means", d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"], changes=changes,
-                                           segments=output_segments(changes, run.loss_name)))
-        chart("toy_metrics", metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes))
+        figures["toy_d_means"] = d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"],
+                                               changes=changes, segments=output_segments(changes, run.loss_name))
+        figures["toy_metrics"] = metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes)
+    return ChartSet(figures, step, negative_critic_note([run]))
+
+
+def _charts_now(session: ToySession, pair: ComparePair | None) -> tuple[ChartSet, ChartBoard]:
+    """The side charts the page draws now (one run's, or compare mode's shared ones), and the board their
+    feeds share while the run plays, whose layout is now theirs."""
+    charts_of = (lambda: _run_charts(session)) if pair is None else (lambda: _pair_charts(session, pair))
+    charts = charts_of()
+    board = _board(_board_build(session, charts_of))
+    _drawn(board, charts)
+    return charts, board
+
+
+def _render_charts(session: ToySession, charts: ChartSet, board: ChartBoard) -> None:
+    """One run's charts: losses, the divergence estimate, D's mean outputs and the metrics."""
+    _show_charts(session, charts, board, ("toy_losses", "toy_divergence"))
+    if charts.note:
+        st.caption(charts.note)
+    if "toy_metrics" in charts.figures:
+        _show_charts(session, charts, board, ("toy_d_means", "toy_metrics"))
     else:
         st.caption(f"Metrics (modes, W1, JSD, ...) appear every {session.config.eval_every} steps.")
 
 
-def _render_compare_charts(session: ToySession, pair: ComparePair) -> None:
-    """Runs A and B on shared charts: losses, the divergence estimates and the metrics."""
+def _pair_charts(session: ToySession, pair: ComparePair) -> ChartSet:
+    """Runs A and B on shared charts: losses, the divergence estimates and, once both are evaluated, the
+    metrics."""
     session.refresh()  # both runs' histories, from their worker
     with session.reading():
         runs = [_run_series("A", session.trainer)]
         sizes = _chart_sizes(session.trainer)
+        step = session.trainer.step_count
     with pair.other.reading():
         runs.append(_run_series("B", pair.other.trainer))
-    left, right = st.columns(2)
-    with left:
-        chart("toy_compare_losses", compare_loss_chart(runs))
-    with right:
-        chart("toy_compare_divergence", compare_divergence_chart(runs, w1_samples=sizes["w1_samples"]))
-        note = negative_critic_note(runs)
-        if note:
-            st.caption(note)
+    figures = {"toy_compare_losses": compare_loss_chart(runs),
+               "toy_compare_divergence": compare_divergence_chart(runs, w1_samples=sizes["w1_samples"])}
     if all(len(r.metrics["step"]) for r in runs):
         keys = _metric_keys(*(r.metrics for r in runs))
-        chart("toy_compare_metrics", compare_metrics_chart(runs, keys, **sizes))
+        figures["toy_compare_metrics"] = compare_metrics_chart(runs, keys, **sizes)
+    return ChartSet(figures, step, negative_critic_note(runs))
+
+
+def _render_compare_charts(session: ToySession, charts: ChartSet, board: ChartBoard) -> None:
+    """Runs A and B on shared charts: losses, the divergence estimates and the metrics."""
+    left, right = st.columns(2)
+    with left:
+        _show_charts(session, charts, board, ("toy_compare_losses",))
+    with right:
+        _show_charts(session, charts, board, ("toy_compare_divergence",))
+        if charts.note:
+            st.caption(charts.note)
+    if "toy_compare_metrics" in charts.figures:
+        _show_charts(session, charts, board, ("toy_compare_metrics",))
     else:
         st.caption(f"Shared metric plots appear every {session.config.eval_every} steps.")
 

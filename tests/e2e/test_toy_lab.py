@@ -119,6 +119,30 @@ def test_a_side_chart_updates_in_place_and_keeps_its_zoom_while_the_run_plays(pa
     assert after[1] == "yes" and after[2] == zoomed  # the same graph, still at the user's zoom (uirevision)
 
 
+COUNT_RENDERS = """gd => { window.__renders = 0; window.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "streamlit:render") window.__renders += 1; }); }"""
+
+
+def test_while_playing_the_side_charts_refresh_from_their_feeds_and_the_metric_charts_appear_by_themselves(
+        page, app_url):
+    open_page(page, app_url, "toy-lab")
+    live_plane(page)[1].wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play").click()
+    d_means = live_chart(page, "mean D(real)", seconds=90)  # after the first evaluation (step 500), unasked
+    losses = live_chart(page, "D loss")
+    losses.evaluate(COUNT_RENDERS)
+    frames = losses.evaluate("gd => Number(gd.dataset.frames)")
+    means_frames = d_means.evaluate("gd => Number(gd.dataset.frames)")
+    deadline = time.time() + 30
+    while time.time() < deadline and losses.evaluate("gd => Number(gd.dataset.frames)") < frames + 2:
+        time.sleep(0.5)
+    after = losses.evaluate("gd => [Number(gd.dataset.frames), window.__renders]")
+    means_after = d_means.evaluate("gd => Number(gd.dataset.frames)")
+    page.get_by_role("button", name="Pause").click()
+    assert after[0] >= frames + 2 and means_after > means_frames  # refreshed with new history, in place
+    assert after[1] == 0  # ... fetched from the chart's feed: no Streamlit rerun sent them
+
+
 def test_the_live_plots_draw_their_text_in_the_pages_own_font(page, app_url):
     open_page(page, app_url, "toy-lab")
     frame, plane = live_plane(page)

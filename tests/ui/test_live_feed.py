@@ -6,7 +6,16 @@ import pytest
 from starlette.requests import Request
 
 from ganlab.config import RunConfig
-from ganlab.ui.live_feed import FEED_PATH, LIVE_ROUTES, RUNTIME_PATH, PlaneFeed, find_feed, frame_endpoint
+from ganlab.ui.live_feed import (
+    FEED_PATH,
+    LIVE_ROUTES,
+    RUNTIME_PATH,
+    ChartBoard,
+    ChartFeed,
+    PlaneFeed,
+    find_feed,
+    frame_endpoint,
+)
 from ganlab.ui.toy_session import ComparePair, ToySession
 
 LAYERS = frozenset({"discriminator", "real", "fake", "arrows"})
@@ -135,3 +144,42 @@ def test_frames_are_spaced_start_to_start_so_building_one_does_not_lower_the_rat
     pacer.wait_turn("feed0")
     # it waits for 100.00 + FRAME_SECONDS, not for 100.02 + FRAME_SECONDS
     assert slept == [pytest.approx(100.0 + live_feed.FRAME_SECONDS - 100.05)]
+
+
+def test_a_chart_board_builds_once_per_refresh_and_keeps_the_latest_shape(monkeypatch):
+    import ganlab.ui.live_feed as live_feed
+
+    clock = [100.0]
+    monkeypatch.setattr(live_feed.time, "monotonic", lambda: clock[0])
+    calls = []
+
+    def build():
+        calls.append(clock[0])
+        if len(calls) == 3:
+            return None  # the run paused
+        return {"losses": f'{{"n": {len(calls)}}}'}, 10 * len(calls), ("losses", len(calls))
+
+    board = ChartBoard(build, max_age=1.0)
+    losses, missing = ChartFeed(board, "losses"), ChartFeed(board, "metrics")
+    assert losses.next_frame() == ('{"n": 1}', 10) and missing.next_frame() is None
+    clock[0] += 0.9
+    assert losses.next_frame() == ('{"n": 1}', 10) and len(calls) == 1  # within max_age: the same build
+    clock[0] += 0.1
+    assert losses.next_frame() == ('{"n": 2}', 20) and board.shape == ("losses", 2)
+    clock[0] += 1.0
+    assert losses.next_frame() is None and board.shape == ("losses", 2)  # paused: nothing, the shape kept
+    monkeypatch.undo()  # the clock moves on: a new build, playing again
+    assert get(losses.token).status_code == 200 and get(missing.token).status_code == 204
+    assert ChartFeed(ChartBoard(None), "losses").next_frame() is None
+
+
+def test_a_chart_feed_serves_its_figure_over_http_unpaced():
+    board = ChartBoard(lambda: ({"losses": '{"data": []}'}, 42, None))
+    feed = ChartFeed(board, "losses")
+    assert find_feed(feed.token) is feed and feed.path == f"{FEED_PATH}/{feed.token}"
+    started = time.monotonic()
+    for _ in range(5):  # a plane's feed would be paced (FramePacer); a chart asks every few seconds itself
+        response = get(feed.token)
+        assert response.status_code == 200 and response.body == b'{"data": []}'
+        assert response.headers["x-ganlab-step"] == "42"
+    assert time.monotonic() - started < 1.0

@@ -1,9 +1,12 @@
 """The Toy Lab page through streamlit's AppTest (no browser)."""
 
+import base64
 import json
 import re
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -178,6 +181,46 @@ def chart(app: AppTest, key: str) -> dict:
     found = [c for c in app.get("component_instance") if c.proto.id.endswith(f"-{key}")]
     assert len(found) == 1, [c.proto.id for c in app.get("component_instance")]
     return json.loads(json.loads(found[0].proto.json_args)["spec"])
+
+
+def chart_args(app: AppTest, key: str) -> dict:
+    found = [c for c in app.get("component_instance") if c.proto.id.endswith(f"-{key}")]
+    assert len(found) == 1
+    return json.loads(found[0].proto.json_args)
+
+
+def test_while_playing_the_side_charts_fetch_their_figures_from_the_server_not_through_reruns():
+    from ganlab.ui.live_feed import FEED_PATH, find_feed
+
+    app = open_page()
+    assert chart_args(app, "toy_losses")["feed"] is None
+    button(app, "Play").click().run()
+    session = app.session_state["toy_session"]
+    try:
+        args = chart_args(app, "toy_losses")
+        assert args["feed"].startswith(FEED_PATH + "/") and args["period_ms"] == 3000  # CHART_SECONDS
+        assert json.loads(args["spec"])["data"]  # drawn at once, then fed
+        feed = find_feed(args["feed"].rsplit("/", 1)[1])
+        assert chart_args(app, "toy_divergence")["feed"] != args["feed"]
+        deadline, step = time.monotonic() + 60, 0
+        while step < 30 and time.monotonic() < deadline:  # the run trains in a worker meanwhile
+            session.live_frame()  # what the plane's feed does (a worker drops a group nobody looks at)
+            spec, step = feed.next_frame()
+            time.sleep(0.2)
+        figure = json.loads(spec)
+        assert step == session.trainer.step_count >= 30  # the histories were brought from the worker
+        assert figure["layout"]["uirevision"] == "losses"
+        assert len(figure["data"]) == len(chart(app, "toy_losses")["data"])
+        steps = figure["data"][0]["x"]  # D's loss over the steps the run has trained (a typed array)
+        if isinstance(steps, dict):
+            steps = np.frombuffer(base64.b64decode(steps["bdata"]), steps["dtype"])
+        assert 0 < steps[-1] <= step
+    finally:
+        session.pause()
+    time.sleep(1.1)  # the board keeps a build for CHART_SECONDS / 3
+    assert feed.next_frame() is None  # paused: the chart keeps what it shows
+    button(app, "Pause").click().run()
+    assert chart_args(app, "toy_losses")["feed"] is None
 
 
 def change_lines(figure: dict) -> list[tuple[float, str]]:
