@@ -362,8 +362,10 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     if title is None:
         title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
                 f"G updates {int(snap['g_updates'])}"
-    # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame)
-    return fast.Figure(data=traces, layout=_plane_layout(title, uirevision, bounds))
+    # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame); an
+    # empty template spares plotly.py a deep copy of its default one (a fifth of a live frame's figure
+    # time), which the live plot's spec drops (ganlab.viz.spec) and the HTML export replaces
+    return fast.Figure(data=traces, layout={**_plane_layout(title, uirevision, bounds), "template": {}})
 
 
 def _density_layers(layers: frozenset, data_density, fake_density, d_star) -> list:

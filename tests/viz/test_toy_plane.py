@@ -331,3 +331,14 @@ def test_default_frame_json_is_small(snap, extras):
 
 def test_default_layers_are_layers():
     assert DEFAULT_LAYERS <= set(LAYERS)
+
+
+def test_the_plane_copies_no_default_template_and_its_spec_is_plotly_pys_own(snap):
+    import plotly.io as pio
+
+    from ganlab.viz.spec import figure_spec, figure_spec_public
+
+    assert pio.templates.default is not None  # plotly.py would deep-copy this into every frame's figure
+    fig = plane_figure(snap)
+    assert fig.layout.template.to_plotly_json() == {}
+    assert figure_spec(fig) == figure_spec_public(fig) and "template" not in json.loads(figure_spec(fig))["layout"]
