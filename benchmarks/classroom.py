@@ -11,11 +11,11 @@ the run's snapshot and builds the plane's figure JSON), then asks again FRAME_SE
 the last. So the figures are the server's and the workers', not a browser's.
 
 Prints, per N: total training steps/s and its ratio to one headless run (the same default run trained in one
-process with one torch thread, as a worker does), per-student steps/s (min / median), frames served per
-student per second (min / median), and memory: the server process (this one) and the workers (resident
-set), and the growth per student over the empty server. Goals on the 2-core machine (issue 19): at N = 30
-total >= 1.6x headless, min / median of the per-student steps/s >= 0.8 (fairness), >= 2 frames/s to every
-student, <= 40 MB per student.
+process with one torch thread, as a worker does, measured just before and after the row), per-student steps/s
+(min / median), frames served per student per second (min / median), and memory: the server process (this one)
+and the workers (resident set), and the growth per student over the empty server. Goals on the 2-core machine
+(issue 19): at N = 30 total >= 1.6x headless, min / median of the per-student steps/s >= 0.8 (fairness), >= 2
+frames/s to every student, <= 40 MB per student.
 """
 
 from __future__ import annotations
@@ -154,22 +154,26 @@ def main() -> None:
     from ganlab.runtime.pool import TrainingPool
     from ganlab.ui.runtime import configure_torch_for_app
 
-    headless = headless_rate(5.0)
     configure_torch_for_app()  # the server's own settings
     workers, max_runs = args.workers or training_workers(), args.max_runs or max_training_runs()
     pool = pool_module._POOL = TrainingPool(workers, max_runs)
     pool.warm()
     time.sleep(1.0)
     try:
-        print(f"{os.cpu_count()} cores; {pool.size} workers; GANLAB_MAX_RUNS {pool.max_runs}; one headless run: "
-              f"{headless:.0f} steps/s; {args.seconds:.0f} s measured after {args.warmup:.0f} s")
-        print(f"{'N':>3} {'total/s':>8} {'x head':>7} {'min/s':>7} {'median/s':>9} {'min/med':>8} {'fps min':>8} "
+        print(f"{os.cpu_count()} cores; {pool.size} workers; GANLAB_MAX_RUNS {pool.max_runs}; "
+              f"{args.seconds:.0f} s measured after {args.warmup:.0f} s; 'head': one headless run's steps/s, "
+              "measured just before and just after each row (the machine's speed drifts), their mean")
+        print(f"{'N':>3} {'head':>6} {'total/s':>8} {'x head':>7} {'min/s':>7} {'median/s':>9} {'min/med':>8} "
+              f"{'fps min':>8} "
               f"{'fps med':>8} {'cores srv/wrk':>14} {'server MB':>10} {'workers MB':>11} {'MB/student':>11} "
               f"{'queued':>7}")
         for n in args.students:
+            before = headless_rate(5.0)
             row = measure(pool, n, args.seconds, args.warmup)
+            headless = (before + headless_rate(5.0)) / 2
             median = statistics.median(row["rates"])
-            print(f"{n:>3} {row['total']:>8.0f} {row['total'] / headless:>7.2f} {min(row['rates']):>7.0f} "
+            print(f"{n:>3} {headless:>6.0f} {row['total']:>8.0f} {row['total'] / headless:>7.2f} "
+                  f"{min(row['rates']):>7.0f} "
                   f"{median:>9.0f} {min(row['rates']) / max(median, 1e-9):>8.2f} {min(row['fps']):>8.1f} "
                   f"{statistics.median(row['fps']):>8.1f} {row['server_cores']:>7.2f}/{row['worker_cores']:<6.2f} "
                   f"{row['server_mb']:>10.0f} {row['workers_mb']:>11.0f} "
