@@ -45,8 +45,23 @@ _FEEDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # token -> 
 _FEEDS_LOCK = threading.Lock()
 
 
+class _Feed:
+    """What a live plot fetches from: registered under its unguessable `token` (a field of each feed) for
+    find_feed, while the page's session state holds it."""
+
+    token: str
+
+    def __post_init__(self):
+        with _FEEDS_LOCK:
+            _FEEDS[self.token] = self
+
+    @property
+    def path(self) -> str:
+        return f"{FEED_PATH}/{self.token}"
+
+
 @dataclass(eq=False)
-class PlaneFeed:
+class PlaneFeed(_Feed):
     """What one plane shows: a run, its layers, and (for run A of a compare pair) run B's feed, which it
     builds frames for."""
 
@@ -58,14 +73,6 @@ class PlaneFeed:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _built: tuple[str, int] | None = field(default=None, init=False, repr=False)  # B: the frame A's built
     worker_cpu: float = field(default=0.0, init=False, repr=False)  # the worker's CPU for the last frame
-
-    def __post_init__(self):
-        with _FEEDS_LOCK:
-            _FEEDS[self.token] = self
-
-    @property
-    def path(self) -> str:
-        return f"{FEED_PATH}/{self.token}"
 
     def next_frame(self) -> tuple[str, int] | None:
         """The run's frame now (figure JSON, step), or None when it is not playing (paused, diverged) or
@@ -116,7 +123,7 @@ class ChartBoard:
 
 
 @dataclass(eq=False)
-class ChartFeed:
+class ChartFeed(_Feed):
     """One side chart's feed while its run plays: the chart fetches its figure from here every few seconds
     (ganlab.ui.toy_live.CHART_SECONDS) instead of through a Streamlit rerun of the charts' fragment, which
     cost the browser a React pass over the page and the server a script run per refresh."""
@@ -124,14 +131,6 @@ class ChartFeed:
     board: ChartBoard
     key: str
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
-
-    def __post_init__(self):
-        with _FEEDS_LOCK:
-            _FEEDS[self.token] = self
-
-    @property
-    def path(self) -> str:
-        return f"{FEED_PATH}/{self.token}"
 
     def next_frame(self) -> tuple[str, int] | None:
         """This chart's figure now (JSON, the run's step), or None when the run is not playing or the chart
