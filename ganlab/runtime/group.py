@@ -211,8 +211,8 @@ class RunGroup:
         return moments
 
     def frame(self) -> dict:
-        """What a live frame shows, never a non-finite picture (a snapshot with a NaN or an infinity checks
-        the runs first, and a divergence found shows their last good states): {"step", "snapshots" (one per
+        """What a live frame shows (a snapshot with a NaN or an infinity checks the runs first, and a
+        divergence found shows their last good states instead): {"step", "snapshots" (one per
         run, the plane's arrays without the histories: the page's charts read those from `states`),
         "moments" (new, per run), "cpu_seconds" (the snapshots' and any check's CPU time here, for the
         server's frame pacing), "divergence" (a Divergence or None)}. Healthy runs are checked every
