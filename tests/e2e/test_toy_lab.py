@@ -24,8 +24,16 @@ def toy_heading(page):
     return page.frame_locator("iframe[title*=live_plot]").first.locator("#header")
 
 
-def toy_step(page) -> int:
-    return int(STEP.search(toy_heading(page).inner_text(timeout=60_000)).group(1))
+def toy_step(page, seconds: float = 60.0) -> int:
+    """The step in the plane's heading (read again while it holds no "Step N": a heading caught mid-update,
+    as one CI run did right after Play in compare mode)."""
+    deadline = time.time() + seconds
+    while True:
+        match = STEP.search(toy_heading(page).inner_text(timeout=60_000))
+        if match:
+            return int(match.group(1))
+        assert time.time() < deadline, "the plane's heading shows no step"
+        time.sleep(0.2)
 
 
 def test_home_page_says_what_ganlab_is(page, app_url):
