@@ -202,8 +202,9 @@ def test_train_model_flow_json_prints_the_flows_metrics(capsys):
     assert summary["steps"] == summary["total_steps"] == 200
     assert summary["diverged"] is False and "loss" not in summary and "d_loss" not in summary
     assert "elbo" not in summary and "importance_samples" not in summary  # a VAE's, not a flow's
-    # measured: test log-likelihood 0.04 nats after 200 steps (the data's own 4.30); modes 7.5 of 8
-    assert -0.5 < summary["test_log_likelihood"] < 0.6 and 0 < summary["test_log_likelihood_se"] < 0.05
+    # measured after 200 steps: test log-likelihood 0.04 nats on one CPU, -1.00 on an AVX-512 one (torch's
+    # kernels differ, and so does the trajectory); the untrained flow (1 step) scores -2.30, the data's own 4.30
+    assert -1.8 < summary["test_log_likelihood"] < 1.5 and 0 < summary["test_log_likelihood_se"] < 0.05
     assert summary["data_log_likelihood"] == pytest.approx(4.30, abs=0.02)
     assert summary["forward_kl"] == pytest.approx(summary["data_log_likelihood"] - summary["test_log_likelihood"],
                                                   abs=1e-6)

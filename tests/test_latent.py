@@ -281,10 +281,13 @@ def test_nearest_neighbours_self_match_and_chunking():
     assert idx[:, 0].tolist() == [3, 17, 42]
     assert_close(dist[:, 0], torch.zeros(3))
     assert (dist[:, 1:] >= dist[:, :-1]).all()
-    full = torch.cdist(queries.flatten(1), data.flatten(1))
+    # reference by the definition, in float64 (torch.cdist's default switches to the |a|^2 - 2ab + |b|^2
+    # expansion above 25 dimensions, which puts a self-distance at ~0.01 in float32 on some CPUs)
+    q64, d64 = queries.flatten(1).double(), data.flatten(1).double()
+    full = ((q64[:, None, :] - d64[None, :, :]) ** 2).sum(-1).sqrt()
     ref_d, ref_i = torch.topk(full, 4, dim=1, largest=False)
     assert torch.equal(idx, ref_i)
-    assert_close(dist, ref_d, atol=1e-4, rtol=1e-4)
+    assert_close(dist.double(), ref_d, atol=1e-4, rtol=1e-4)
     with pytest.raises(ValueError, match="k must be"):
         nearest_neighbours(queries, data, k=51)
 

@@ -151,7 +151,8 @@ class RunGroup:
 
     def train_slice(self, seconds: float) -> int:
         """Iterations of every run, one each at a time, for about `seconds` (at least one when the rate
-        allows); then the checks and timeline moments that fell due. Returns the iterations done."""
+        allows); then the checks and timeline moments that fell due (a check at the last step of `max_steps`
+        too, so a finished run's histories are complete). Returns the iterations done."""
         if not self.trainable:
             return 0
         self._refill()
@@ -170,7 +171,7 @@ class RunGroup:
         if done:
             due = (self.step - self.last_kept[0] >= self.timeline_every
                    and time.monotonic() - self._moment_at >= self.moment_seconds)
-            if due or self._unchecked >= CHECK_EVERY:
+            if due or self._unchecked >= CHECK_EVERY or self.finished:  # a run home at its budget is checked
                 self.check()
             if due and self.trainable:
                 self.keep_moment()
