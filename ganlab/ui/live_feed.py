@@ -4,7 +4,10 @@ Drawing a frame through a Streamlit rerun costs the browser a React pass over th
 Plotly's own drawing (a Chromium trace of the Toy Lab: about 45 ms a frame, 40 % of the renderer), and
 the server a script run. Instead, each plane registers a PlaneFeed under an unguessable token; the live
 plot (ganlab.ui.live_plot) fetches FEED_PATH/<token> in a loop and draws what comes back with
-Plotly.react, while the page's fragment reruns only about once a second for the counter and the alarms.
+Plotly.react. The page does not rerun while the run plays: each answer also names the version of what the
+page around the plane shows (the charts' layout, the health alarms, whether the run still plays, an error,
+a place in the queue; PlaneFeed.watch), and the live plot asks Streamlit for a rerun only when that is no
+longer the version the page drew.
 `app.py` serves LIVE_ROUTES next to the Streamlit app (st.App).
 
 A request trains nothing itself: the run trains in a worker process (ganlab.runtime), and the request asks
@@ -70,6 +73,9 @@ class PlaneFeed(_Feed):
     uirevision: str = "plane"
     drives: bool = True  # this feed asks the worker for frames (run B's of a pair is served by run A's)
     follower: PlaneFeed | None = None  # run B's feed: each of this feed's frames builds B's at the same step
+    # what the page around the plane shows now, as a short version string (None: not watched); each answer
+    # names it (PAGE_HEADER), and the live plot asks for a rerun when it is not the one the page drew
+    watch: Callable[[], str] | None = field(default=None, repr=False)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _built: tuple[str, int] | None = field(default=None, init=False, repr=False)  # B: the frame A's built
     worker_cpu: float = field(default=0.0, init=False, repr=False)  # the worker's CPU for the last frame
@@ -110,10 +116,11 @@ class ChartBoard:
         self._built_at = -math.inf
         self._lock = threading.Lock()
 
-    def specs(self) -> tuple[dict[str, str], int] | None:
-        """({key: figure JSON}, step) now, or None when the run is not playing."""
+    def specs(self, max_age: float | None = None) -> tuple[dict[str, str], int] | None:
+        """({key: figure JSON}, step) now, or None when the run is not playing; built again when the last
+        build is older than `max_age` (default: the board's)."""
         with self._lock:
-            if time.monotonic() - self._built_at >= self.max_age:
+            if time.monotonic() - self._built_at >= (self.max_age if max_age is None else max_age):
                 built = self.build() if self.build is not None else None
                 self._built = None if built is None else built[:2]
                 if built is not None:
@@ -203,18 +210,24 @@ def find_feed(token: str) -> PlaneFeed | ChartFeed | None:
         return _FEEDS.get(token)
 
 
+PAGE_HEADER = "X-Ganlab-Page"  # a watched plane's answers: the version of the page around it now (PlaneFeed.watch)
+
+
 def frame_endpoint(request: Request) -> Response:
     """GET FEED_PATH/<token>: 200 with the figure JSON (header X-Ganlab-Step), 204 when the run is not
-    playing, 404 for a token no live page holds (for example after the browser session ended)."""
+    playing, 404 for a token no live page holds (for example after the browser session ended). A watched
+    plane's 200 and 204 name the page's version now (PAGE_HEADER)."""
     feed = find_feed(request.path_params["token"])
     if feed is None:
         return Response("unknown or expired live feed", status_code=404, media_type="text/plain")
     frame = serve_frame(feed) if isinstance(feed, PlaneFeed) else feed.next_frame()  # a chart: not paced
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(feed, PlaneFeed) and feed.watch is not None:
+        headers[PAGE_HEADER] = feed.watch()
     if frame is None:
-        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+        return Response(status_code=204, headers=headers)
     spec, step = frame
-    return Response(spec, media_type="application/json",
-                    headers={"Cache-Control": "no-store", "X-Ganlab-Step": str(step)})
+    return Response(spec, media_type="application/json", headers={**headers, "X-Ganlab-Step": str(step)})
 
 
 def runtime_endpoint(request: Request) -> Response:

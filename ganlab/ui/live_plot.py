@@ -60,7 +60,8 @@ def _component():
 
 
 def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: float = 0.1,
-              header: str | None = None, header_scale: float = 1.0, height: int | None = None) -> None:
+              header: str | None = None, header_scale: float = 1.0, height: int | None = None,
+              page: str | None = None) -> None:
     """The live plot `key`: the first call mounts it, later calls update it in place.
 
     Args:
@@ -70,6 +71,9 @@ def live_plot(*, key: str, spec: str | None, feed: str | None = None, period: fl
         header: a heading above the plot, e.g. "Step 12"; while fed, its step follows each frame drawn.
         header_scale: the heading's size relative to a Streamlit h3 (presenter mode enlarges it).
         height: the plot's height in px, over the one every figure (and live frame) names; None keeps theirs.
+        page: with a watched feed (ganlab.ui.live_feed.PlaneFeed.watch), the version of the page around the
+            plot that this run draws: when the feed names another, the plot asks for a rerun (once per
+            version; the script then runs again from the enclosing fragment, or the whole page).
     """
-    _component()(spec=spec, feed=feed, period_ms=int(1000 * period), header=header,
+    _component()(spec=spec, feed=feed, period_ms=int(1000 * period), header=header, page=page,
                  header_scale=header_scale, plot_height=height, key=key, default=None)

@@ -145,6 +145,7 @@ class RunsInWorker:
                     return None
                 snaps = [take_snapshot(run.trainer, n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
                          for run in self.lockstep.runs()]
+                self.live_snap = snaps[0]
                 return {"step": self.trainer.step_count, "snapshots": snaps}
             if self.remote is None:
                 self._resume()  # waiting in the queue: ask again
@@ -158,6 +159,7 @@ class RunsInWorker:
             self._absorb(frame, states=False)
             if self.remote is None:
                 return None
+            self.live_snap = frame["snapshots"][0]
             return {"step": frame["step"], "snapshots": frame["snapshots"],
                     "cpu_seconds": frame.get("cpu_seconds", 0.0)}
 

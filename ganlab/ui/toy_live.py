@@ -3,16 +3,19 @@
 The run lives in st.session_state (ToySession) and, while playing, trains in a worker process
 (ganlab.runtime) at full speed. The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot):
 while the run plays it pulls a frame about every FRAME_SECONDS from the run's live feed
-(ganlab.ui.live_feed), which asks the worker for the run's snapshot; the fragment here reruns every
-LIVE_SECONDS for the health alarms and a divergence,
-and hands the plane its figure itself when paused (Step, the timeline). The loss and metric charts
-refresh every CHART_SECONDS. Play / Pause / Step / Reset live outside the fragments. While paused, the
+(ganlab.ui.live_feed), which asks the worker for the run's snapshot. The loss and metric charts fetch
+theirs every CHART_SECONDS from one ChartBoard. Nothing here reruns on a timer while the run plays: the
+plane's feed names the version of what the page shows around it (the charts' layout, the health alarms,
+whether the run plays, an error, the queue: `_page_version`), and the plane asks for a rerun when that is
+not the version the page drew. The live fragment hands the plane its figure itself when paused (Step, the
+timeline). Play / Pause / Step / Reset live outside the fragments. While paused, the
 timeline slider sits right under the plane, inside the live fragment, so scrubbing redraws only the plane.
 In compare mode run A drives run B (ComparePair): both planes show the same step.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 import numpy as np
@@ -52,10 +55,10 @@ LAYER_LABELS = {
     "modes": "mode centres (hit / missed by the points shown)",
 }
 STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen before G's half
-LIVE_SECONDS = 2.0  # while playing: alarms and divergence checks this often; plane and "Step N" every frame
 PRESENTER_SCALE = 22 / 16  # presenter mode sets the page's base font to 22 px (ganlab.ui.classroom)
 PRESENTER_PLANE_HEIGHT = 620  # px; the figure's own 560 elsewhere (ganlab.viz.toy_plane)
 CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
+PAGE_SHOWN = "_toy_page_shown"  # st.session_state: the page's version drawn while playing (None: not yet)
 METRIC_KEYS = ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
 
 
@@ -72,12 +75,15 @@ def _feed(key: str, session: ToySession, layers: set[str], follower: PlaneFeed |
 
 
 def _show_plane(key: str, session: ToySession, snap: dict, layers: set[str], playing: bool = False,
-                header: str | None = None, follower: PlaneFeed | None = None) -> None:
+                header: str | None = None, follower: PlaneFeed | None = None, page: str | None = None,
+                board: ChartBoard | None = None) -> None:
     """The plane under its "Step N" heading: fed by the server while playing (the heading follows each
-    frame); this snapshot's figure otherwise."""
+    frame); this snapshot's figure otherwise. With the `page` version drawn and the `board`, its feed watches
+    the page (PlaneFeed.watch): the plane asks for a rerun when the version changes."""
     feed = _feed(key, session, layers, follower)
+    feed.watch = None if page is None or board is None else (lambda: _watched_version(session, board))
     spec = None if playing else plane_spec(session, snap, feed.layers, key)
-    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=FRAME_SECONDS,
+    live_plot(key=key, spec=spec, feed=feed.path if playing else None, period=FRAME_SECONDS, page=page,
               header=header or f"Step {snap['step']}", header_scale=PRESENTER_SCALE if presenter_on() else 1.0,
               height=PRESENTER_PLANE_HEIGHT if presenter_on() else None)
 
@@ -133,13 +139,14 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         layer_pills()
     st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
-    every = LIVE_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
+    every = STEP_REVEAL_SECONDS if session.phase == "d" and not session.playing else None
+    charts, board = _charts_now(session, pair)  # before the live fragment: their layout is in its version
+    st.session_state[PAGE_SHOWN] = None  # the live fragment draws the page's version in this run
 
     @st.fragment(run_every=every)
     def live() -> None:
-        _render_live_area(session, pair, layers, every)
+        _render_live_area(session, pair, layers, charts.shape)
 
-    charts, board = _charts_now(session, pair)  # before the live fragment: it compares their layout
     if pair is not None:
         live()
         _render_compare_charts(session, charts, board)
@@ -153,24 +160,33 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
 
 
 def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set[str],
-                      every: float | None) -> None:
+                      charts_shape: tuple) -> None:
     """One turn of the live fragment: Step's G half once its D half was shown, a frame, the health alarms,
-    the plane(s) and, while paused, the timeline under them."""
+    the plane(s) and, while paused, the timeline under them. While the run plays the fragment runs again only
+    when the plane asks (the page's version changed): then the whole page follows."""
+    drawn = st.session_state.get(PAGE_SHOWN)  # None in the page's own run
+    board = st.session_state.get(CHART_BOARD)
+    if drawn is not None and board is not None and _page_version(session, board) != drawn:
+        st.session_state[PAGE_SHOWN] = None
+        st.rerun(scope="app")  # stopped, an error, the queue, new alarms or charts: draw them
     _finish_shown_step(session)
-    frame = _read_frame(session, pair, every)
+    frame = _read_frame(session, pair)
     playing = session.playing
-    if playing and every == LIVE_SECONDS and _charts_outgrown():
-        st.rerun(scope="app")  # the charts' layout changed (the first metrics, a note): draw it
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-    for alarm in health_alarms(_with_history(session, frame.snap)):
+    alarms = health_alarms(_with_history(session, frame.snap))
+    for alarm in alarms:
         notes.warning(alarm, icon="⚠️")
+    page = drawn
+    if playing and drawn is None and board is not None:  # the version of what this run draws
+        board.shape = (charts_shape, tuple(alarms))
+        page = st.session_state[PAGE_SHOWN] = _page_version(session, board)
     header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.step)
     if session.phase == "d":
         st.session_state["toy_d_shown"] = True
     if pair is None:
-        _show_plane("toy_plane", session, frame.snap, layers, playing, header)
+        _show_plane("toy_plane", session, frame.snap, layers, playing, header, page=page, board=board)
     else:
-        _show_compare_planes(session, pair, frame, layers, playing, header)
+        _show_compare_planes(session, pair, frame, layers, playing, header, page, board)
     if not playing:
         render_timeline(session)  # right under the plane(s): scrub and watch the plane
     if frame.viewing_past:  # under the slider, so scrubbing never moves the plane or the slider
@@ -198,16 +214,11 @@ def _finish_shown_step(session: ToySession) -> None:
         st.rerun(scope="app")
 
 
-def _read_frame(session: ToySession, pair: ComparePair | None, every: float | None) -> LiveFrame:
+def _read_frame(session: ToySession, pair: ComparePair | None) -> LiveFrame:
     """Under one hold of the run (and its run B): a playing run's frame from its worker, else what the
     plane(s) show of the run here (the run now, or the timeline moment the slider chose)."""
     with session.reading():
-        queued = session.queue_position is not None
         frame = session.live_frame() if session.playing else None
-        if session.error and not session.playing and every == LIVE_SECONDS:
-            st.rerun(scope="app")  # diverged or lost mid-play: redraw the controls with the message
-        if queued and session.queue_position is None and every == LIVE_SECONDS:
-            st.rerun(scope="app")  # its turn came: the queue's note goes
         if frame is not None:
             snaps = frame["snapshots"]
             return LiveFrame(int(frame["step"]), snaps[0], snaps[1] if len(snaps) > 1 else None, False)
@@ -230,7 +241,7 @@ def _step_header(run: ToySession, step: int) -> str:
 
 
 def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFrame, layers: set[str], playing: bool,
-                         header: str) -> None:
+                         header: str, page: str | None = None, board: ChartBoard | None = None) -> None:
     """Run A's plane and run B's side by side, each under its caption; A's feed drives B's."""
     label_a = f"A: this run (loss {session.config.loss.name})"
     label_b = "B: the same with " + ", ".join(f"{k} = {v}" for k, v in pair.overrides.items())
@@ -238,7 +249,8 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
     cols = st.columns(2)
     with cols[0]:
         st.caption(label_a)
-        _show_plane("toy_plane", session, frame.snap, layers, playing, header, follower=feed_b)
+        _show_plane("toy_plane", session, frame.snap, layers, playing, header, follower=feed_b, page=page,
+                    board=board)
     with cols[1]:
         st.caption(label_b)
         _show_plane("toy_plane_b", pair.other, frame.other_snap, layers, playing,
@@ -246,7 +258,6 @@ def _show_compare_planes(session: ToySession, pair: ComparePair, frame: LiveFram
 
 
 CHART_BOARD = "_toy_chart_board"  # st.session_state: the ChartBoard the side charts' feeds share
-CHARTS_SHOWN = "_toy_charts_shape"  # st.session_state: the charts' layout the page drew (ChartSet.shape)
 
 
 class ChartSet(NamedTuple):
@@ -272,30 +283,38 @@ def _board(build) -> ChartBoard:
     return board
 
 
-def _drawn(board: ChartBoard, charts: ChartSet) -> None:
-    """The page draws `charts` now: their layout is the one shown, and the board's latest."""
-    board.shape = st.session_state[CHARTS_SHOWN] = charts.shape
-
-
 def _board_build(session: ToySession, charts_of):
-    """What the board builds while the run plays: ({key: figure JSON}, step, ChartSet.shape); None when it
-    does not play (the feeds then answer "nothing new")."""
+    """What the board builds while the run plays: ({key: figure JSON}, step, (ChartSet.shape, the health
+    alarms)); None when it does not play (the feeds then answer "nothing new")."""
 
     def build():
         if not session.playing:
             return None
         charts = charts_of()
-        return {key: figure_spec(fig) for key, fig in charts.figures.items()}, charts.step, charts.shape
+        specs = {key: figure_spec(fig) for key, fig in charts.figures.items()}
+        return specs, charts.step, (charts.shape, _alarms_now(session))
 
     return build
 
 
-def _charts_outgrown() -> bool:
-    """Whether the charts' feeds have built a layout other than the one the page drew (their board's shape
-    differs from the one kept when the charts were drawn)."""
-    board = st.session_state.get(CHART_BOARD)
-    shape = board.shape if board is not None else None
-    return shape is not None and shape != st.session_state.get(CHARTS_SHOWN)
+def _alarms_now(session: ToySession) -> tuple[str, ...]:
+    """The health alarms of the run's latest live frame, with its histories (none before a frame)."""
+    snap = session.live_snap
+    return () if snap is None else tuple(health_alarms(_with_history(session, snap)))
+
+
+def _page_version(session: ToySession, board: ChartBoard) -> str:
+    """A short version of what the page around a playing plane shows: the board's latest shape (the charts'
+    layout and the alarms), whether the run plays, its error and its place in the queue."""
+    facts = (board.shape, session.playing, session.error, session.queue_position)
+    return hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
+
+
+def _watched_version(session: ToySession, board: ChartBoard) -> str:
+    """The page's version now, for the plane's feed: the board is built again when its charts' feeds have not
+    asked for 2 x CHART_SECONDS (the charts hidden by a teacher's link), so the alarms still follow."""
+    board.specs(max_age=2 * CHART_SECONDS)
+    return _page_version(session, board)
 
 
 def _show_charts(session: ToySession, charts: ChartSet, board: ChartBoard, keys) -> None:
@@ -348,9 +367,7 @@ def _charts_now(session: ToySession, pair: ComparePair | None) -> tuple[ChartSet
     feeds share while the run plays, whose layout is now theirs."""
     charts_of = (lambda: _run_charts(session)) if pair is None else (lambda: _pair_charts(session, pair))
     charts = charts_of()
-    board = _board(_board_build(session, charts_of))
-    _drawn(board, charts)
-    return charts, board
+    return charts, _board(_board_build(session, charts_of))
 
 
 def _render_charts(session: ToySession, charts: ChartSet, board: ChartBoard) -> None:

@@ -141,6 +141,7 @@ class ToySession(RunsInWorker):
     lost: bool = field(default=False, init=False)  # the worker that trained the run died
     queue_position: int | None = field(default=None, init=False)  # waiting for a training slot (1: next)
     shown_step: int = field(default=0, init=False)  # the step of the latest live frame
+    live_snap: dict | None = field(default=None, init=False, repr=False, compare=False)  # that frame's A snapshot
     _ticket: Ticket = field(default_factory=Ticket, init=False, repr=False, compare=False)
     _depth: int = field(default=0, init=False, repr=False)  # commands in progress (see _command)
     _refreshed: float = field(default=0.0, init=False, repr=False)

@@ -162,6 +162,42 @@ def test_while_playing_the_side_charts_refresh_from_their_feeds_and_only_in_sigh
     assert seen == unseen + 1  # in view: the newest drawn at once, the ones before it skipped
 
 
+def test_while_playing_the_page_reruns_only_when_what_it_shows_changes(page, app_url):
+    """No rerun on a timer while the run plays: the plane's frame gets a Streamlit render only after its
+    feed named a new version of the page (X-Ganlab-Page), that is, when the charts, the alarms or the run's
+    state changed."""
+    versions: list[str] = []
+    page.on("response", lambda r: versions.append(r.headers.get("x-ganlab-page"))
+            if "/api/ganlab/frame/" in r.url and r.headers.get("x-ganlab-page") else None)
+    open_page(page, app_url, "toy-lab")
+    live_plane(page)[1].wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play").click()
+    live_chart(page, "mean D(real)", seconds=90)  # the first evaluation's charts: a version change, drawn
+    page.wait_for_timeout(2000)
+    plane_frame = page.frame_locator("iframe[title*=live_plot]").first.locator("#plot")
+    plane_frame.evaluate(COUNT_RENDERS)
+    seen = len(versions)
+    page.wait_for_timeout(8000)  # four of the old 2 s timer's reruns
+    renders = plane_frame.evaluate("gd => window.__renders")
+    window = set(versions[seen:])
+    page.get_by_role("button", name="Pause").click()
+    assert len(versions) > seen + 20  # the plane kept fetching frames, each naming the page's version
+    if len(window) == 1:
+        assert renders == 0, (renders, window)  # nothing changed: no rerun
+    else:
+        assert renders >= 1, (renders, window)  # something changed: the page followed
+
+
+def test_a_run_that_diverges_mid_play_stops_and_says_so_without_a_click(page, app_url):
+    open_page(page, app_url, "toy-lab?g_opt.name=sgd&d_opt.name=sgd&g_opt.lr=10&d_opt.lr=10&loss.name=wgan-gp"
+                             "&loss.gp_lambda=10000")
+    live_plane(page)[1].wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text("diverged at step").first.wait_for(timeout=60_000)  # drawn by the page's own rerun
+    page.get_by_role("button", name="Play").and_(page.locator(":enabled")).wait_for(timeout=10_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
 def test_the_live_plots_draw_their_text_in_the_pages_own_font(page, app_url):
     open_page(page, app_url, "toy-lab")
     frame, plane = live_plane(page)

@@ -183,3 +183,34 @@ def test_a_chart_feed_serves_its_figure_over_http_unpaced():
         assert response.status_code == 200 and response.body == b'{"data": []}'
         assert response.headers["x-ganlab-step"] == "42"
     assert time.monotonic() - started < 1.0
+
+
+def test_a_watched_plane_names_the_pages_version_in_every_answer_and_an_unwatched_one_does_not():
+    session = background_session()
+    versions = iter(["v1", "v2"])
+    watched, plain = PlaneFeed(session, LAYERS, watch=lambda: next(versions)), PlaneFeed(session, LAYERS)
+    paused = get(watched.token)
+    assert paused.status_code == 204 and paused.headers["x-ganlab-page"] == "v1"  # stopped: the page must know
+    assert "x-ganlab-page" not in get(plain.token).headers
+    session.play()
+    try:
+        playing = get(watched.token)
+        assert playing.status_code == 200 and playing.headers["x-ganlab-page"] == "v2"
+        assert "x-ganlab-page" not in get(plain.token).headers
+    finally:
+        session.pause()
+
+
+def test_a_chart_board_builds_again_when_older_than_the_age_asked(monkeypatch):
+    import ganlab.ui.live_feed as live_feed
+
+    clock = [100.0]
+    monkeypatch.setattr(live_feed.time, "monotonic", lambda: clock[0])
+    calls = []
+    board = ChartBoard(lambda: calls.append(clock[0]) or ({"losses": "{}"}, 1, "shape"), max_age=1.0)
+    board.specs()
+    clock[0] += 2.0
+    assert board.specs(max_age=6.0) == ({"losses": "{}"}, 1) and len(calls) == 1  # 2 s old: young enough
+    clock[0] += 4.0
+    board.specs(max_age=6.0)
+    assert calls == [100.0, 106.0] and board.shape == "shape"

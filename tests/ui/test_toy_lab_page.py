@@ -189,6 +189,36 @@ def chart_args(app: AppTest, key: str) -> dict:
     return json.loads(found[0].proto.json_args)
 
 
+def test_while_playing_the_plane_watches_the_page_and_the_version_changes_with_what_the_page_shows():
+    from ganlab.ui.live_feed import find_feed
+    from ganlab.ui.toy_live import PAGE_SHOWN
+
+    app = open_page()
+    assert plane_args(app)["page"] is None  # paused: nothing to watch
+    button(app, "Play").click().run()
+    session = app.session_state["toy_session"]
+    try:
+        args = plane_args(app)
+        assert re.fullmatch(r"[0-9a-f]{16}", args["page"]) and args["page"] == app.session_state[PAGE_SHOWN]
+        feed = find_feed(args["feed"].rsplit("/", 1)[1])
+        assert feed.watch() == args["page"]  # the board's first build: the charts and alarms the page drew
+        board = app.session_state["_toy_chart_board"]
+        charts, alarms = board.shape
+        board.shape = (charts, (*alarms, "G's gradient norms reach ..."))
+        assert feed.watch() != args["page"]  # a new alarm: the plane asks for a rerun
+        board.shape = (charts, alarms)
+        assert feed.watch() == args["page"]
+        session.error = "diverged"
+        assert feed.watch() != args["page"]
+        session.error = None
+    finally:
+        session.pause()
+    assert feed.watch() != args["page"]  # stopped (a divergence, the worker lost): the page must redraw
+    app.run()  # the rerun the plane asked for
+    assert plane_args(app)["page"] is None and plane_args(app)["feed"] is None and plane(app)["data"]
+    assert button(app, "Play").disabled is False
+
+
 def test_while_playing_the_side_charts_fetch_their_figures_from_the_server_not_through_reruns():
     from ganlab.ui.live_feed import FEED_PATH, find_feed
 
