@@ -116,6 +116,11 @@ class ChartBoard:
         self._built_at = -math.inf
         self._lock = threading.Lock()
 
+    def seed(self, specs: dict[str, str], step: int) -> None:
+        """The page has just built and drawn these figures: the feeds answer with them until `max_age`."""
+        with self._lock:
+            self._built, self._built_at = (specs, step), time.monotonic()
+
     def specs(self, max_age: float | None = None) -> tuple[dict[str, str], int] | None:
         """({key: figure JSON}, step) now, or None when the run is not playing; built again when the last
         build is older than `max_age` (default: the board's)."""

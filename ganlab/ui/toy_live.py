@@ -261,10 +261,10 @@ CHART_BOARD = "_toy_chart_board"  # st.session_state: the ChartBoard the side ch
 
 
 class ChartSet(NamedTuple):
-    """The side charts of the run(s) now: figures by live plot key, the step, and the negative critic
-    note (or None)."""
+    """The side charts of the run(s) now: figures as JSON (ganlab.viz.spec.figure_spec) by live plot key, the
+    step, and the negative critic note (or None)."""
 
-    figures: dict
+    figures: dict[str, str]
     step: int
     note: str | None
 
@@ -291,8 +291,7 @@ def _board_build(session: ToySession, charts_of):
         if not session.playing:
             return None
         charts = charts_of()
-        specs = {key: figure_spec(fig) for key, fig in charts.figures.items()}
-        return specs, charts.step, (charts.shape, _alarms_now(session))
+        return charts.figures, charts.step, (charts.shape, _alarms_now(session))
 
     return build
 
@@ -326,7 +325,7 @@ def _show_charts(session: ToySession, charts: ChartSet, board: ChartBoard, keys)
             chart(key, charts.figures[key], board if session.playing else None)
 
 
-def chart(key: str, fig, board: ChartBoard | None = None) -> None:
+def chart(key: str, spec: str, board: ChartBoard | None = None) -> None:
     """A side chart drawn now and, with a `board` (the run plays), fetching its figure from the board's
     feed every CHART_SECONDS, updated in place (ganlab.ui.live_plot), so a zoom on it survives:
     st.plotly_chart mounts a new graph each time (Plotly.newPlot, about 80 ms of the browser's main thread
@@ -337,7 +336,7 @@ def chart(key: str, fig, board: ChartBoard | None = None) -> None:
         feed = st.session_state.get(name)
         if feed is None or feed.board is not board:
             feed = st.session_state[name] = ChartFeed(board, key)
-    live_plot(key=key, spec=figure_spec(fig), feed=feed.path if feed is not None else None, period=CHART_SECONDS)
+    live_plot(key=key, spec=spec, feed=feed.path if feed is not None else None, period=CHART_SECONDS)
 
 
 def _run_charts(session: ToySession) -> ChartSet:
@@ -359,7 +358,7 @@ def _run_charts(session: ToySession) -> ChartSet:
         figures["toy_d_means"] = d_means_chart(metrics["step"], metrics["d_real"], metrics["d_fake"],
                                                changes=changes, segments=output_segments(changes, run.loss_name))
         figures["toy_metrics"] = metrics_chart(metrics, _metric_keys(metrics), cols=2, changes=changes, **sizes)
-    return ChartSet(figures, step, negative_critic_note([run]))
+    return ChartSet(_specs(figures), step, negative_critic_note([run]))
 
 
 def _charts_now(session: ToySession, pair: ComparePair | None) -> tuple[ChartSet, ChartBoard]:
@@ -367,7 +366,10 @@ def _charts_now(session: ToySession, pair: ComparePair | None) -> tuple[ChartSet
     feeds share while the run plays, whose layout is now theirs."""
     charts_of = (lambda: _run_charts(session)) if pair is None else (lambda: _pair_charts(session, pair))
     charts = charts_of()
-    return charts, _board(_board_build(session, charts_of))
+    board = _board(_board_build(session, charts_of))
+    if session.playing:
+        board.seed(charts.figures, charts.step)  # the feeds' first answers: these figures, not a new build
+    return charts, board
 
 
 def _render_charts(session: ToySession, charts: ChartSet, board: ChartBoard) -> None:
@@ -396,7 +398,11 @@ def _pair_charts(session: ToySession, pair: ComparePair) -> ChartSet:
     if all(len(r.metrics["step"]) for r in runs):
         keys = _metric_keys(*(r.metrics for r in runs))
         figures["toy_compare_metrics"] = compare_metrics_chart(runs, keys, **sizes)
-    return ChartSet(figures, step, negative_critic_note(runs))
+    return ChartSet(_specs(figures), step, negative_critic_note(runs))
+
+
+def _specs(figures: dict) -> dict[str, str]:
+    return {key: figure_spec(fig) for key, fig in figures.items()}
 
 
 def _render_compare_charts(session: ToySession, charts: ChartSet, board: ChartBoard) -> None:

@@ -214,3 +214,8 @@ def test_a_chart_board_builds_again_when_older_than_the_age_asked(monkeypatch):
     clock[0] += 4.0
     board.specs(max_age=6.0)
     assert calls == [100.0, 106.0] and board.shape == "shape"
+    board.seed({"losses": "drawn"}, 7)  # the page built and drew these: the feeds answer with them at first
+    clock[0] += 0.9
+    assert ChartFeed(board, "losses").next_frame() == ("drawn", 7) and len(calls) == 2
+    clock[0] += 0.1
+    assert ChartFeed(board, "losses").next_frame() == ("{}", 1) and len(calls) == 3
