@@ -129,11 +129,19 @@ def test_a_frames_cost_counts_the_workers_snapshot_too():
         session.close()
 
 
-def test_frames_are_spaced_start_to_start_so_building_one_does_not_lower_the_rate(monkeypatch):
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """live_feed's time.monotonic() reads clock[0] (100.0 at first); a test moves it."""
     from ganlab.ui import live_feed
 
-    clock = [100.0]
-    monkeypatch.setattr(live_feed.time, "monotonic", lambda: clock[0])
+    now = [100.0]
+    monkeypatch.setattr(live_feed.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_frames_are_spaced_start_to_start_so_building_one_does_not_lower_the_rate(monkeypatch, clock):
+    from ganlab.ui import live_feed
+
     slept = []
     monkeypatch.setattr(live_feed.time, "sleep", lambda seconds: slept.append(seconds))
     pacer = live_feed.FramePacer(share=0.2, cores=2)
@@ -146,11 +154,7 @@ def test_frames_are_spaced_start_to_start_so_building_one_does_not_lower_the_rat
     assert slept == [pytest.approx(100.0 + live_feed.FRAME_SECONDS - 100.05)]
 
 
-def test_a_chart_board_builds_once_per_refresh_and_keeps_the_latest_shape(monkeypatch):
-    import ganlab.ui.live_feed as live_feed
-
-    clock = [100.0]
-    monkeypatch.setattr(live_feed.time, "monotonic", lambda: clock[0])
+def test_a_chart_board_builds_once_per_refresh_and_keeps_the_latest_shape(monkeypatch, clock):
     calls = []
 
     def build():
@@ -201,11 +205,7 @@ def test_a_watched_plane_names_the_pages_version_in_every_answer_and_an_unwatche
         session.pause()
 
 
-def test_a_chart_board_builds_again_when_older_than_the_age_asked(monkeypatch):
-    import ganlab.ui.live_feed as live_feed
-
-    clock = [100.0]
-    monkeypatch.setattr(live_feed.time, "monotonic", lambda: clock[0])
+def test_a_chart_board_builds_again_when_older_than_the_age_asked(clock):
     calls = []
     board = ChartBoard(lambda: calls.append(clock[0]) or ({"losses": "{}"}, 1, "shape"), max_age=1.0)
     board.specs()
