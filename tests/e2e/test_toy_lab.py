@@ -198,6 +198,18 @@ def test_a_run_that_diverges_mid_play_stops_and_says_so_without_a_click(page, ap
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+def test_a_health_alarm_that_fires_mid_play_is_shown_without_a_click(page, app_url):
+    """D far faster than G: G's gradient norms pass the alarm's limit after about 125 steps (none at step 0)."""
+    open_page(page, app_url, "toy-lab?g_opt.lr=0.000001&d_opt.lr=0.005&loss.name=nonsaturating")
+    live_plane(page)[1].wait_for(timeout=60_000)
+    alarm = page.get_by_text("G's gradient norms reach")
+    assert alarm.count() == 0
+    page.get_by_role("button", name="Play").click()
+    alarm.first.wait_for(timeout=60_000)  # the page reran when the plane's feed named new alarms
+    page.get_by_role("button", name="Pause").click()
+    assert toy_step(page) > 100 and page.locator("[data-testid='stException']").count() == 0
+
+
 def test_the_live_plots_draw_their_text_in_the_pages_own_font(page, app_url):
     open_page(page, app_url, "toy-lab")
     frame, plane = live_plane(page)
