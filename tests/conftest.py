@@ -11,7 +11,6 @@ import pytest
 GROUPS = {"e2e": "e2e", "test_sweep_ray.py": "ray"}  # a folder or file under tests/ -> its xdist group
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(items):
     tests = Path(__file__).resolve().parent
     for item in items:
