@@ -58,6 +58,7 @@ STEP_REVEAL_SECONDS = 0.8  # how long the D half of a Step stays on screen befor
 PRESENTER_SCALE = 22 / 16  # presenter mode sets the page's base font to 22 px (ganlab.ui.classroom)
 PRESENTER_PLANE_HEIGHT = 620  # px; the figure's own 560 elsewhere (ganlab.viz.toy_plane)
 CHART_SECONDS = 3.0  # the loss and metric charts refresh every 3 s
+SAFETY_SECONDS = 10.0  # while playing, the live fragment still reruns this often, in case a version was missed
 PAGE_SHOWN = "_toy_page_shown"  # st.session_state: the page's version drawn while playing (None: not yet)
 METRIC_KEYS = ("modes_covered", "hq_fraction", "w1", "jsd", "precision", "recall")
 
@@ -139,13 +140,18 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
         layer_pills()
     st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
-    every = STEP_REVEAL_SECONDS if session.phase == "d" and not session.playing else None
+    # playing: a slow safety net only (the plane asks for reruns when the page's version changes)
+    every = SAFETY_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
     charts, board = _charts_now(session, pair)  # before the live fragment: their layout is in its version
     st.session_state[PAGE_SHOWN] = None  # the live fragment draws the page's version in this run
+
+    drawn_playing = session.playing  # the controls above were drawn for a playing run
 
     @st.fragment(run_every=every)
     def live() -> None:
         _render_live_area(session, pair, layers, charts.shape)
+        if drawn_playing and not session.playing:
+            st.rerun(scope="app")  # it stopped (diverged, lost) while this page was drawn: redraw it all
 
     if pair is not None:
         live()

@@ -177,7 +177,7 @@ def test_while_playing_the_page_reruns_only_when_what_it_shows_changes(page, app
     plane_frame = page.frame_locator("iframe[title*=live_plot]").first.locator("#plot")
     plane_frame.evaluate(COUNT_RENDERS)
     seen = len(versions)
-    page.wait_for_timeout(8000)  # four of the old 2 s timer's reruns
+    page.wait_for_timeout(6000)  # three of the old 2 s timer's reruns (the 10 s safety net not yet due)
     renders = plane_frame.evaluate("gd => window.__renders")
     window = set(versions[seen:])
     page.get_by_role("button", name="Pause").click()
