@@ -183,7 +183,7 @@ def test_while_playing_the_page_reruns_only_when_what_it_shows_changes(page, app
     page.get_by_role("button", name="Pause").click()
     assert len(versions) > seen + 20  # the plane kept fetching frames, each naming the page's version
     if len(window) == 1:
-        assert renders == 0, (renders, window)  # nothing changed: no rerun
+        assert renders <= 1, (renders, window)  # nothing changed: at most the 10 s safety net (the 2 s timer: 3)
     else:
         assert renders >= 1, (renders, window)  # something changed: the page followed
 
