@@ -33,7 +33,7 @@ from ganlab.ui.toy_controls import (
     parse_points_csv,
     widget_values,
 )
-from ganlab.ui.toy_live import DEFAULT_LAYERS, layer_pills, render_live
+from ganlab.ui.toy_live import DEFAULT_LAYERS, controls_facts, layer_pills, render_live
 from ganlab.ui.toy_presets import PRESETS
 from ganlab.ui.toy_session import MAX_STEPS_PER_TICK, ComparePair, ToySession
 from ganlab.viz.draw_canvas import canvas_figure
@@ -264,6 +264,7 @@ session.set_speed(speed)
 # --- transport controls -----------------------------------------------------------------------------
 if preset is not None and preset.get("toy_autoplay") and not session.error:
     session.play()
+controls = controls_facts(session)  # what the controls below show: the live part redraws the page when it changes
 cols = st.columns([1, 1, 1, 1, 2, 3])
 if shown("play") and cols[0].button("Play", type="primary", disabled=session.playing):
     session.notice = None  # a notice (reset, restart, branch) stays until the next Play or Step
@@ -299,4 +300,4 @@ if session.lost and st.button("Restart from the last moment kept", type="primary
 if session.queue_position is not None:
     st.info(queued_message(session.queue_position), icon="⏳")
 
-render_live(session, pair, show_layers=shown("layers") and not presenting)
+render_live(session, pair, show_layers=shown("layers") and not presenting, controls=controls)

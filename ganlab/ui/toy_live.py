@@ -4,12 +4,15 @@ The run lives in st.session_state (ToySession) and, while playing, trains in a w
 (ganlab.runtime) at full speed. The plane and its "Step N" heading are a live plot (ganlab.ui.live_plot):
 while the run plays it pulls a frame about every FRAME_SECONDS from the run's live feed
 (ganlab.ui.live_feed), which asks the worker for the run's snapshot. The loss and metric charts fetch
-theirs every CHART_SECONDS from one ChartBoard. Nothing here reruns on a timer while the run plays: the
-plane's feed names the version of what the page shows around it (the charts' layout, the health alarms,
-whether the run plays, an error, the queue: `_page_version`), and the plane asks for a rerun when that is
-not the version the page drew. The live fragment hands the plane its figure itself when paused (Step, the
-timeline). Play / Pause / Step / Reset live outside the fragments. While paused, the
-timeline slider sits right under the plane, inside the live fragment, so scrubbing redraws only the plane.
+theirs every CHART_SECONDS from one ChartBoard. While the run plays nothing here reruns on a timer but a
+slow safety net (SAFETY_SECONDS): the plane's feed names the version of what the page shows around it (the
+charts' layout, the health alarms, whether the run plays, an error, the queue: `_page_version`), and the
+plane asks for a rerun when that is not the version the page drew. What the page's controls were drawn for
+(whether the run plays, its error, a lost worker, the queue: `controls_facts`) is read by the page just
+before it draws them and handed to `render_live`, so a run that stops while the rest of the page is drawn
+is noticed too. The live fragment hands the plane its figure itself when paused (Step, the timeline). Play /
+Pause / Step / Reset live outside the fragments. While paused, the timeline slider sits right under the
+plane, inside the live fragment, so scrubbing redraws only the plane.
 In compare mode run A drives run B (ComparePair): both planes show the same step.
 """
 
@@ -133,25 +136,26 @@ class LiveFrame(NamedTuple):
     viewing_past: bool  # paused on a timeline moment before now
 
 
-def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True) -> None:
+def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True,
+                controls: tuple | None = None) -> None:
     """Layer toggles (outside; not here when `show_layers` is False: hidden by a teacher's link, or among the
-    presenter's controls, see layer_pills), the live fragment, the charts' fragment and the downloads."""
+    presenter's controls, see layer_pills), the live fragment, the charts' fragment and the downloads.
+    `controls`: controls_facts(session) when the page drew its controls (None: now)."""
     if show_layers:
         layer_pills()
     st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
+    controls = controls_facts(session) if controls is None else controls
     # playing: a slow safety net only (the plane asks for reruns when the page's version changes)
     every = SAFETY_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
     charts, board = _charts_now(session, pair)  # before the live fragment: their layout is in its version
     st.session_state[PAGE_SHOWN] = None  # the live fragment draws the page's version in this run
 
-    drawn_playing = session.playing  # the controls above were drawn for a playing run
-
     @st.fragment(run_every=every)
     def live() -> None:
-        _render_live_area(session, pair, layers, charts.shape)
-        if drawn_playing and not session.playing:
-            st.rerun(scope="app")  # it stopped (diverged, lost) while this page was drawn: redraw it all
+        _follow_controls(session, controls)  # the run stopped, queued or was lost since the controls were drawn
+        _render_live_area(session, pair, layers, charts.shape, controls)
+        _follow_controls(session, controls)  # ... or while this frame was read
 
     if pair is not None:
         live()
@@ -166,13 +170,13 @@ def render_live(session: ToySession, pair: ComparePair | None = None, show_layer
 
 
 def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set[str],
-                      charts_shape: tuple) -> None:
+                      charts_shape: tuple, controls: tuple) -> None:
     """One turn of the live fragment: Step's G half once its D half was shown, a frame, the health alarms,
     the plane(s) and, while paused, the timeline under them. While the run plays the fragment runs again only
     when the plane asks (the page's version changed): then the whole page follows."""
     drawn = st.session_state.get(PAGE_SHOWN)  # None in the page's own run
     board = st.session_state.get(CHART_BOARD)
-    if drawn is not None and board is not None and _page_version(session, board) != drawn:
+    if drawn is not None and board is not None and _watched_version(session, board, rebuild=False) != drawn:
         st.session_state[PAGE_SHOWN] = None
         st.rerun(scope="app")  # stopped, an error, the queue, new alarms or charts: draw them
     _finish_shown_step(session)
@@ -185,7 +189,7 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     page = drawn
     if playing and drawn is None and board is not None:  # the version of what this run draws
         board.shape = (charts_shape, tuple(alarms))
-        page = st.session_state[PAGE_SHOWN] = _page_version(session, board)
+        page = st.session_state[PAGE_SHOWN] = _page_version(board.shape, controls)
     header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.step)
     if session.phase == "d":
         st.session_state["toy_d_shown"] = True
@@ -308,18 +312,33 @@ def _alarms_now(session: ToySession) -> tuple[str, ...]:
     return () if snap is None else tuple(health_alarms(_with_history(session, snap)))
 
 
-def _page_version(session: ToySession, board: ChartBoard) -> str:
-    """A short version of what the page around a playing plane shows: the board's latest shape (the charts'
-    layout and the alarms), whether the run plays, its error and its place in the queue."""
-    facts = (board.shape, session.playing, session.error, session.queue_position)
-    return hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
+def controls_facts(session: ToySession) -> tuple:
+    """What the page outside the live fragment shows of the run: whether it plays (Play, Pause), its error, a
+    lost worker (Restart) and its place in the queue."""
+    return session.playing, session.error, session.lost, session.queue_position
 
 
-def _watched_version(session: ToySession, board: ChartBoard) -> str:
-    """The page's version now, for the plane's feed: the board is built again when its charts' feeds have not
-    asked for 2 x CHART_SECONDS (the charts hidden by a teacher's link), so the alarms still follow."""
-    board.specs(max_age=2 * CHART_SECONDS)
-    return _page_version(session, board)
+def _follow_controls(session: ToySession, controls: tuple) -> None:
+    """Draw the whole page again when the run is no longer what its controls were drawn for (`controls`):
+    a change made after the page read them (a frame, a refresh of the charts, a worker's answer)."""
+    if controls_facts(session) != controls:
+        st.session_state[PAGE_SHOWN] = None
+        st.rerun(scope="app")
+
+
+def _page_version(shape, facts: tuple) -> str:
+    """A short version of what the page around a playing plane shows: the board's shape (the charts' layout
+    and the health alarms) and controls_facts."""
+    return hashlib.blake2b(repr((shape, facts)).encode(), digest_size=8).hexdigest()
+
+
+def _watched_version(session: ToySession, board: ChartBoard, rebuild: bool = True) -> str:
+    """The page's version now, for the plane's feed: with `rebuild`, the board is built again when its charts'
+    feeds have not asked for 2 x CHART_SECONDS (the charts hidden by a teacher's link), so the alarms still
+    follow."""
+    if rebuild:
+        board.specs(max_age=2 * CHART_SECONDS)
+    return _page_version(board.shape, controls_facts(session))
 
 
 def _show_charts(session: ToySession, charts: ChartSet, board: ChartBoard, keys) -> None:

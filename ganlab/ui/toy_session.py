@@ -293,11 +293,17 @@ class ToySession(RunsInWorker):
 
     # --- config ----------------------------------------------------------------------------------
 
-    @_command
     def set_config(self, config: RunConfig) -> list[str]:
         """Apply a new config, a validated one (with_overrides, from_dict or validate made it): live where
         possible, else restart. Returns the options that forced a restart. ConfigError, and no change, when
-        one iteration would cost more than a live run may (ganlab.run_cost)."""
+        one iteration would cost more than a live run may (ganlab.run_cost). The same config (every page run
+        passes it) changes nothing: a playing run stays in its worker."""
+        if not diff(self.config, config):
+            return []
+        return self._change_config(config)
+
+    @_command
+    def _change_config(self, config: RunConfig) -> list[str]:
         if not diff(self.config, config):
             return []
         check_live_cost(config, "run B: " if self.leader is not None else "")
@@ -349,6 +355,8 @@ class ComparePair:
         from ganlab.config import with_overrides
 
         check_live_cost(with_overrides(config, self.overrides), "run B: ")  # raises before either run changes
+        if not diff(self.main.config, config):
+            return []  # nothing changes (B's follows A's): a playing pair stays in its worker
         with self.main.holding():
             restart = self.main.set_config(config)
             self.sync(restart)

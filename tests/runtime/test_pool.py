@@ -111,6 +111,23 @@ def test_a_config_change_while_playing_applies_live_and_training_goes_on(use_poo
     assert session.trainer.step_count >= at_change + 100
 
 
+def test_the_same_config_again_leaves_a_playing_run_and_pair_in_their_worker(use_pool):
+    """Every page run passes the config: when it has not changed, the group is not taken home and sent back
+    (the same remote, no step lost)."""
+    use_pool()
+    session = ToySession(small(), background=True)
+    session.play()
+    frames_until(session, 50)
+    remote = session.remote
+    assert session.set_config(small()) == [] and session.remote is remote
+    pair = ComparePair(session, {"loss.name": "wgan-gp"})
+    session.play()
+    frames_until(session, 50)
+    remote = session.remote
+    assert pair.set_config(small()) == [] and session.remote is remote and session.playing
+    session.pause()
+
+
 def test_a_compare_pair_trains_in_one_worker_and_every_frame_shows_both_at_the_same_step(use_pool):
     pool = use_pool()
     main = ToySession(small(**{"tricks.unrolled_steps": "2"}), background=True)

@@ -219,6 +219,32 @@ def test_while_playing_the_plane_watches_the_page_and_the_version_changes_with_w
     assert button(app, "Play").disabled is False
 
 
+def test_a_run_that_stops_while_the_page_is_drawn_gets_the_page_drawn_again_with_its_message():
+    """The divergence found by the charts' refresh, after the controls and the (empty) error line were drawn
+    for a playing run: the page runs again, so the message shows and Play is enabled."""
+    app = open_page()
+    button(app, "Play").click().run()
+    session = app.session_state["toy_session"]
+    refresh = session.refresh
+    message = "training diverged at step 3: D's loss became nan (a stand-in for the worker's answer)"
+
+    def diverge_once(full: bool = False) -> None:  # what a refresh finds when the worker's run diverged
+        session.refresh = refresh
+        session.pause()
+        session.error = message
+
+    try:
+        session.refresh = diverge_once
+        app.run()
+        assert session.refresh == refresh  # the stop was found during this page run
+        assert [e.value for e in app.error] == [message]
+        assert button(app, "Play").disabled is False and button(app, "Pause").disabled is True
+        assert plane_args(app)["feed"] is None and plane_args(app)["page"] is None
+    finally:
+        session.refresh = refresh
+        session.pause()
+
+
 def test_while_playing_the_side_charts_fetch_their_figures_from_the_server_not_through_reruns():
     from ganlab.ui.live_feed import FEED_PATH, find_feed
 
