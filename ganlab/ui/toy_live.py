@@ -183,12 +183,12 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     frame = _read_frame(session, pair)
     playing = session.playing
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-    alarms = health_alarms(_with_history(session, frame.snap))
+    alarms = _alarms_of(session, frame.snap)
     for alarm in alarms:
         notes.warning(alarm, icon="⚠️")
     page = drawn
     if playing and drawn is None and board is not None:  # the version of what this run draws
-        board.shape = (charts_shape, tuple(alarms))
+        board.shape = (charts_shape, alarms)
         page = st.session_state[PAGE_SHOWN] = _page_version(board.shape, controls)
     header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.step)
     if session.phase == "d":
@@ -309,7 +309,12 @@ def _board_build(session: ToySession, charts_of):
 def _alarms_now(session: ToySession) -> tuple[str, ...]:
     """The health alarms of the run's latest live frame, with its histories (none before a frame)."""
     snap = session.live_snap
-    return () if snap is None else tuple(health_alarms(_with_history(session, snap)))
+    return () if snap is None else _alarms_of(session, snap)
+
+
+def _alarms_of(session: ToySession, snap: dict) -> tuple[str, ...]:
+    """The health alarms (ganlab.diagnostics) of the run's snapshot `snap`, read with the run's histories."""
+    return tuple(health_alarms(_with_history(session, snap)))
 
 
 def controls_facts(session: ToySession) -> tuple:

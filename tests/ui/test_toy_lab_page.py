@@ -61,6 +61,21 @@ def test_step_advances_the_counter_by_one_and_reset_returns_to_zero():
     assert step_number(app) == 0
 
 
+def test_step_while_playing_pauses_and_the_controls_say_so():
+    """Step is handled after Play was drawn disabled for the playing run: the page is drawn again, paused."""
+    app = open_page()
+    button(app, "Play").click().run()
+    session = app.session_state["toy_session"]
+    try:
+        assert button(app, "Play").disabled is True
+        button(app, "Step").click().run()
+        assert not session.playing and session.phase == "d"
+        assert button(app, "Play").disabled is False and button(app, "Pause").disabled is True
+        assert plane_args(app)["feed"] is None and plane_args(app)["header"].endswith("(G's update follows)")
+    finally:
+        session.pause()
+
+
 def test_while_playing_the_plane_is_fed_by_the_server_and_paused_it_gets_the_figure():
     from ganlab.ui.live_feed import FEED_PATH, find_feed
 
