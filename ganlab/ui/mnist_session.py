@@ -107,7 +107,7 @@ class MnistSession:
                 action()
         except TrainingDiverged as err:
             self.playing = False
-            self.error = f"{err} {MNIST_DIVERGED_ADVICE}"
+            self.error = f"{err}. {MNIST_DIVERGED_ADVICE}"
 
     def steps_left(self) -> int:
         """Steps the run may still train before it reaches `max_steps`."""
@@ -268,7 +268,7 @@ class MnistSession:
             self.trainer.rollback.keep()
         self.playing = False
         if result["divergence"] is not None:
-            self.error = f"{result['divergence'].error()} {MNIST_DIVERGED_ADVICE}"
+            self.error = f"{result['divergence'].error()}. {MNIST_DIVERGED_ADVICE}"
         elif result["failure"] is not None:
             self.error = f"Training stopped: {result['failure']}. Press Play to try again, or Reset."
         else:

@@ -103,7 +103,7 @@ class Lockstep:
         self.set_playing(False)
         self.set_phase("idle")
         if self.partner is None:
-            return f"{err} {DIVERGED_ADVICE}"
+            return f"{err}. {DIVERGED_ADVICE}"
         step = self.common_step(min(run.trainer.step_count for run in self.runs()))
         if step is None:
             self.lead.reset()

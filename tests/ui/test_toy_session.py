@@ -1,4 +1,6 @@
 
+import re
+
 import pytest
 import torch
 
@@ -62,6 +64,7 @@ def test_divergence_pauses_with_a_message_and_keeps_the_last_good_state():
         session.tick()
     assert not session.playing
     assert "diverged at step" in session.error and "Reset" in session.error
+    assert re.search(r"last good state, step \d+\. Lower the learning rates", session.error)  # two sentences
     session.reset()
     assert session.error is None and session.trainer.step_count == 0
 
