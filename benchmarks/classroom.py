@@ -16,6 +16,11 @@ process with one torch thread, as a worker does, measured just before and after 
 and the workers (resident set), and the growth per student over the empty server. Goals on the 2-core machine
 (issue 19): at N = 30 total >= 1.6x headless, min / median of the per-student steps/s >= 0.8 (fairness), >= 2
 frames/s to every student, <= 40 MB per student.
+
+First it prints the machine's ceiling for that total: one headless run per worker, each in its own process,
+all at once, with no server and no frames; their summed steps/s over one headless run alone. On a VM whose
+cores share caches, memory bandwidth or a physical core, this is below the worker count, and no server can
+do better than it.
 """
 
 from __future__ import annotations
@@ -71,6 +76,28 @@ def headless_rate(seconds: float) -> float:
         return done / (time.perf_counter() - start)
     finally:
         torch.set_num_threads(threads)
+
+
+CEILING_CODE = """
+import sys, time
+sys.path.insert(0, {root!r})
+from benchmarks.classroom import headless_rate
+headless_rate(1.0)  # imports and first steps out of the way
+print(headless_rate({seconds!r}), flush=True)
+"""
+
+
+def ceiling(processes: int, seconds: float) -> tuple[float, float]:
+    """(one headless run's steps/s alone, the summed steps/s of `processes` headless runs in as many processes at
+    once): what the machine's cores give trainers that share nothing but the machine."""
+    import subprocess
+
+    alone = headless_rate(seconds)
+    code = CEILING_CODE.format(root=str(ROOT), seconds=seconds)
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+            for _ in range(processes)]
+    together = sum(float(run.communicate()[0].strip().splitlines()[-1]) for run in runs)
+    return alone, together
 
 
 def serve_frame(feed):
@@ -156,6 +183,9 @@ def main() -> None:
 
     configure_torch_for_app()  # the server's own settings
     workers, max_runs = args.workers or training_workers(), args.max_runs or max_training_runs()
+    alone, together = ceiling(workers, 8.0)
+    print(f"ceiling: {workers} headless runs in {workers} processes at once: {together:.0f} steps/s in all, "
+          f"{together / alone:.2f}x one alone ({alone:.0f} steps/s)", flush=True)
     pool = pool_module._POOL = TrainingPool(workers, max_runs)
     pool.warm()
     time.sleep(1.0)

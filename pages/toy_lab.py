@@ -300,4 +300,4 @@ if session.lost and st.button("Restart from the last moment kept", type="primary
 if session.queue_position is not None:
     st.info(queued_message(session.queue_position), icon="⏳")
 
-render_live(session, pair, show_layers=shown("layers") and not presenting, controls=controls)
+render_live(session, controls, pair, show_layers=shown("layers") and not presenting)

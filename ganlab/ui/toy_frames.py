@@ -17,7 +17,7 @@ from ganlab.toy_snapshot import take_snapshot
 from ganlab.ui.toy_handoff import LIVE_SAMPLES, SNAPSHOT_GRID
 from ganlab.ui.toy_session import ToySession
 from ganlab.viz.spec import figure_spec
-from ganlab.viz.toy_plane import auto_arrow_scale, plane_figure
+from ganlab.viz.toy_plane import auto_arrow_scale, plane_plain
 
 DATA_CONTOUR_GRID = 40  # p_data contours are traced by plotly.js in every frame: a coarser grid is cheaper
 _DENSITY_CACHE_SIZE = 16
@@ -76,8 +76,7 @@ def live_snapshot(session: ToySession) -> dict:
 def plane_spec(session: ToySession, snap: dict, layers, uirevision: str = "plane") -> str:
     """The plane figure of `snap` with the chosen layers, as the JSON plotly.js reads."""
     layers = frozenset(layers)
-    return figure_spec(plane_figure(snap, layers=layers, uirevision=uirevision,
-                                    **overlays(session, snap, layers)))
+    return figure_spec(plane_plain(snap, layers=layers, uirevision=uirevision, **overlays(session, snap, layers)))
 
 
 # --- what the charts need to know about mid-run changes ----------------------------------------------

@@ -136,16 +136,16 @@ class LiveFrame(NamedTuple):
     viewing_past: bool  # paused on a timeline moment before now
 
 
-def render_live(session: ToySession, pair: ComparePair | None = None, show_layers: bool = True,
-                controls: tuple | None = None) -> None:
+def render_live(session: ToySession, controls: tuple, pair: ComparePair | None = None,
+                show_layers: bool = True) -> None:
     """Layer toggles (outside; not here when `show_layers` is False: hidden by a teacher's link, or among the
     presenter's controls, see layer_pills), the live fragment, the charts' fragment and the downloads.
-    `controls`: controls_facts(session) when the page drew its controls (None: now)."""
+    `controls`: controls_facts(session) read just before the page drew its transport controls (the live fragment
+    redraws the page when the run no longer matches them)."""
     if show_layers:
         layer_pills()
     st.session_state.setdefault("toy_layers", list(DEFAULT_LAYERS))
     layers = set(st.session_state["toy_layers"] or [])
-    controls = controls_facts(session) if controls is None else controls
     # playing: a slow safety net only (the plane asks for reruns when the page's version changes)
     every = SAFETY_SECONDS if session.playing else (STEP_REVEAL_SECONDS if session.phase == "d" else None)
     charts, board = _charts_now(session, pair)  # before the live fragment: their layout is in its version

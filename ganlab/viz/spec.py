@@ -18,6 +18,7 @@ import plotly.io as pio
 # numpy dtype -> plotly.js typed-array code (plotly.js's "dtype" of a {"dtype", "bdata", "shape"} array)
 TYPED_ARRAY_CODES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
                      "float32": "f4", "float64": "f8"}
+_CODES_BY_DTYPE = {np.dtype(name): code for name, code in TYPED_ARRAY_CODES.items()}  # str(dtype) is slow
 UNENCODED_KEYS = frozenset({"geojson", "layer", "layers", "range"})  # plotly.py leaves these as they are
 
 
@@ -65,7 +66,7 @@ def typed_array(array: np.ndarray):
         return array
     if array.dtype.kind in "iu" and array.dtype.itemsize == 8:
         array = _narrowed(array)
-    code = TYPED_ARRAY_CODES.get(str(array.dtype))
+    code = _CODES_BY_DTYPE.get(array.dtype)
     if code is None:
         return array
     spec = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}

@@ -23,7 +23,7 @@ import numpy as np
 import plotly.colors as pcolors
 import plotly.graph_objects as go
 
-from ganlab.viz import unvalidated as fast
+from ganlab.viz import plain
 
 LAYERS = ("discriminator", "d_contours", "d_star", "data_density", "fake_density", "real", "fake",
           "arrows", "manifold", "modes")
@@ -165,8 +165,8 @@ def _fraction_levels(dens: np.ndarray, fractions=(0.1, 0.5, 0.9)) -> dict:
 
 
 def _line_contour(x, y, z, *, name: str, group: str, colour: str, levels: dict, dash: str = "solid",
-                  width: float = 1.2, labels: bool = False, showlegend: bool = True) -> go.Contour:
-    return fast.Contour(
+                  width: float = 1.2, labels: bool = False, showlegend: bool = True) -> dict:
+    return plain.Contour(
         x=_f32(x), y=_f32(y), z=_f32(z), name=name, legendgroup=group, showlegend=showlegend,
         showscale=False, autocontour=False, contours=dict(coloring="none", showlabels=labels, **levels),
         line=dict(color=colour, width=width, dash=dash), hoverinfo="skip")
@@ -178,7 +178,7 @@ def _discriminator_layer(snap: dict) -> list:
     gx, gy = _f32(snap["grid_x"]), _f32(snap["grid_y"])
     if snap.get("d_prob") is not None:
         z = _f32(snap["d_prob"])
-        return [fast.Heatmap(
+        return [plain.Heatmap(
             x=gx, y=gy, z=z, zmin=0.0, zmax=1.0, colorscale=D_SCALE, opacity=0.8, name="D(x) = P(real)",
             legendgroup="discriminator", showlegend=True, zsmooth="fast",
             colorbar=dict(title=dict(text="D(x) = P(real)", side="right"), thickness=12, len=0.75),
@@ -186,7 +186,7 @@ def _discriminator_layer(snap: dict) -> list:
     z = _f32(snap["d_score"])
     finite = np.abs(z[np.isfinite(z)])
     bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    return [fast.Heatmap(
+    return [plain.Heatmap(
         x=gx, y=gy, z=z, zmin=-bound, zmax=bound, zmid=0.0, colorscale=D_SCALE, opacity=0.8,
         name="critic value f(x)", legendgroup="discriminator", showlegend=True, zsmooth="fast",
         colorbar=dict(title=dict(text="critic value f(x)", side="right"), thickness=12, len=0.75),
@@ -219,13 +219,13 @@ def _manifold_layer(manifold: np.ndarray) -> list:
         for b in range(MANIFOLD_BINS):
             xs, ys = _cell_polygons(manifold, bins == b)
             alpha = 0.06 + 0.34 * b / max(MANIFOLD_BINS - 1, 1)
-            traces.append(fast.Scatter(
+            traces.append(plain.Scatter(
                 x=_rounded(xs), y=_rounded(ys), mode="lines", fill="toself", line=dict(width=0),
                 fillcolor=f"rgba(30, 30, 30, {alpha:.3f})", name=f"manifold density bin {b + 1}/{MANIFOLD_BINS}",
                 legendgroup="manifold", showlegend=False, hoverinfo="skip"))
     xs, ys = _mesh_lines(manifold)
     name = "G manifold (mesh, darker = denser)" if rows >= 2 else "G manifold (curve)"
-    traces.append(fast.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="manifold",
+    traces.append(plain.Scatter(x=_rounded(xs), y=_rounded(ys), mode="lines", name=name, legendgroup="manifold",
                              line=dict(color=MESH_COLOUR, width=1), hoverinfo="skip"))
     return traces
 
@@ -273,7 +273,7 @@ def _arrow_layer(fake: np.ndarray, grad: np.ndarray, scale: float, width: float,
     name = f"G's push -grad (scaled ×{scale:.3g}, {label})"
     # float32 with NaN gaps: sent as base64 (ganlab.viz.spec), a gap in plotly.js's line as None would be
     path = _f32(arrow_path_points(fake, arrow_tips(fake, grad, scale), width))
-    return [fast.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name, legendgroup="arrows",
+    return [plain.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=name, legendgroup="arrows",
                          line=dict(color=ARROW_COLOUR, width=1.1), hoverinfo="skip")]
 
 
@@ -289,7 +289,7 @@ def mode_legend(k: int, total: int, n_points: int | None = None, step: int | Non
 def _mode_layer(centers: np.ndarray, covered, n_points: int | None = None, step: int | None = None) -> list:
     centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
     if covered is None:
-        return [fast.Scatter(x=_f32(centers[:, 0]), y=_f32(centers[:, 1]), mode="markers", name="mode centres",
+        return [plain.Scatter(x=_f32(centers[:, 0]), y=_f32(centers[:, 1]), mode="markers", name="mode centres",
                            legendgroup="modes", marker=dict(symbol="x-thin-open", size=10,
                                                             line=dict(color="#333333", width=2)),
                            hovertemplate="mode (%{x:.2f}, %{y:.2f})<extra></extra>")]
@@ -303,11 +303,11 @@ def _mode_layer(centers: np.ndarray, covered, n_points: int | None = None, step:
     hit_name, miss_name = mode_legend(k, total, n_points, step)
     shown = f"the {n_points:,} points shown" if n_points is not None else "the points shown"
     return [
-        fast.Scatter(x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=hit_name,
+        plain.Scatter(x=_f32(hit[:, 0]), y=_f32(hit[:, 1]), mode="markers", name=hit_name,
                    legendgroup="modes", marker=dict(symbol="circle", size=11, color="#1a1a1a",
                                                     line=dict(color="white", width=1.5)),
                    hovertemplate=f"mode (%{{x:.2f}}, %{{y:.2f}}) hit by {shown}<extra></extra>"),
-        fast.Scatter(x=_f32(miss[:, 0]), y=_f32(miss[:, 1]), mode="markers",
+        plain.Scatter(x=_f32(miss[:, 0]), y=_f32(miss[:, 1]), mode="markers",
                    name=miss_name, legendgroup="modes",
                    marker=dict(symbol="circle-open", size=12, color="#d7191c", line=dict(width=2.5)),
                    hovertemplate=f"mode (%{{x:.2f}}, %{{y:.2f}}) missed by {shown}<extra></extra>"),
@@ -319,7 +319,17 @@ def _mode_layer(centers: np.ndarray, covered, n_points: int | None = None, step:
 def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_density=None, d_star=None,
                  fake_density=None, centers=None, covered=None, arrow_scale: float | None = None,
                  uirevision: str = "plane", title: str | None = None) -> go.Figure:
-    """The 2-D plane of a toy run: one trace group per layer, axes fixed to the data bounds.
+    """The 2-D plane of a toy run as a plotly.py Figure: plane_plain's figure (its arguments and traces)."""
+    return plane_plain(snap, layers=layers, data_density=data_density, d_star=d_star, fake_density=fake_density,
+                       centers=centers, covered=covered, arrow_scale=arrow_scale, uirevision=uirevision,
+                       title=title).figure()
+
+
+def plane_plain(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_density=None, d_star=None,
+                fake_density=None, centers=None, covered=None, arrow_scale: float | None = None,
+                uirevision: str = "plane", title: str | None = None) -> plain.PlainFigure:
+    """The 2-D plane of a toy run: one trace group per layer, axes fixed to the data bounds, as plain dicts
+    (ganlab.viz.plain: what a live frame sends, at a tenth of a plotly.py Figure's cost).
 
     Args:
         snap: a take_snapshot(Trainer) dict (see ganlab.train).
@@ -335,8 +345,9 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
         title: figure title (default: the step and update counts).
 
     Returns:
-        A plotly Figure. Traces carry legendgroup == their layer key, except the EMA generator's samples
-        (drawn with the "fake" layer when the snapshot has fake_ema): group "fake_ema", legend-only.
+        A PlainFigure (its trace dicts in `_data`). Traces carry legendgroup == their layer key, except the EMA
+        generator's samples (drawn with the "fake" layer when the snapshot has fake_ema): group "fake_ema",
+        legend-only.
     """
     layers = frozenset(layers)
     unknown = layers - set(LAYERS)
@@ -362,10 +373,9 @@ def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_den
     if title is None:
         title = f"step {int(snap['step'])}  ·  D updates {int(snap['d_updates'])}  ·  " \
                 f"G updates {int(snap['g_updates'])}"
-    # the layout goes in with the constructor: fig.update_layout validates every key (~5 ms a frame); an
-    # empty template spares plotly.py a deep copy of its default one (a fifth of a live frame's figure
-    # time), which the live plot's spec drops (ganlab.viz.spec) and the HTML export replaces
-    return fast.Figure(data=traces, layout={**_plane_layout(title, uirevision, bounds), "template": {}})
+    # an empty template spares plotly.py a deep copy of its default one when figure() builds a Figure (the
+    # live plot's spec drops it, ganlab.viz.spec, and the HTML export replaces it)
+    return plain.PlainFigure(traces, {**_plane_layout(title, uirevision, bounds), "template": {}})
 
 
 def _density_layers(layers: frozenset, data_density, fake_density, d_star) -> list:
@@ -393,17 +403,17 @@ def _sample_layers(snap: dict, layers: frozenset) -> list:
     traces: list = []
     if "real" in layers:
         real = _f32(snap["real"])
-        traces.append(fast.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
+        traces.append(plain.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
                                  legendgroup="real", marker=dict(color=REAL_COLOUR, size=4, opacity=0.8),
                                  hoverinfo="skip"))
     if "fake" in layers:
         fake = _f32(snap["fake"])
-        traces.append(fast.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="fake samples G(z)",
+        traces.append(plain.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="fake samples G(z)",
                                  legendgroup="fake", marker=dict(color=FAKE_COLOUR, size=4, opacity=0.85,
                                                                  symbol="diamond"), hoverinfo="skip"))
         if snap.get("fake_ema") is not None:
             ema = _f32(snap["fake_ema"])
-            traces.append(fast.Scatter(x=ema[:, 0], y=ema[:, 1], mode="markers", name="fake samples (EMA G)",
+            traces.append(plain.Scatter(x=ema[:, 0], y=ema[:, 1], mode="markers", name="fake samples (EMA G)",
                                      legendgroup="fake_ema", visible="legendonly", hoverinfo="skip",
                                      marker=dict(color=EMA_COLOUR, size=4, symbol="diamond-open")))
     return traces
@@ -427,7 +437,8 @@ def frame_size_bytes(fig: go.Figure) -> int:
     return len(fig.to_json().encode())
 
 
-__all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "auto_arrow_scale", "arrow_tips",
+__all__ = ["LAYERS", "DEFAULT_LAYERS", "ARROW_FRACTION", "plane_figure", "plane_plain", "auto_arrow_scale",
+           "arrow_tips",
            "mode_legend",
            "arrow_paths", "arrow_path_points",
            "manifold_cell_areas", "density_bins", "frame_size_bytes"]

@@ -14,7 +14,7 @@ from tests.e2e.crawler import MAIN_FIGURE, Crawler
 from tests.e2e.server import ROOT, serve_app
 
 SEED = int(os.environ.get("GANLAB_CRAWL_SEED", "20261130"))
-SECONDS = float(os.environ.get("GANLAB_CRAWL_SECONDS", "240"))  # CI runs under 30 minutes: 390 took 7 min
+SECONDS = float(os.environ.get("GANLAB_CRAWL_SECONDS", "150"))  # CI under 30 minutes: 240 took 5 min
 PRESENTER_SHARE = 0.25
 CHECKPOINTS = ROOT / "checkpoints"  # of the time, for the pass in presenter mode
 

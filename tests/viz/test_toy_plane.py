@@ -119,18 +119,18 @@ def test_tiny_cell_lands_in_darkest_bin_and_its_own_trace():
     snap = {"manifold": mesh}
     from ganlab.viz.toy_plane import _manifold_layer
     traces = _manifold_layer(snap["manifold"])
-    fills = [t for t in traces if t.fill == "toself"]
+    fills = [t for t in traces if t.get("fill") == "toself"]  # plain trace dicts (ganlab.viz.plain)
     assert len(fills) == MANIFOLD_BINS                       # a few traces, not one per cell
     darkest = fills[-1]
     # the darkest trace has the darkest fill colour and contains the tiny cell's corner
-    alphas = [float(t.fillcolor.rsplit(",", 1)[1].rstrip(") ")) for t in fills]
+    alphas = [float(t["fillcolor"].rsplit(",", 1)[1].rstrip(") ")) for t in fills]
     assert alphas == sorted(alphas) and alphas[-1] > alphas[0]
-    xs = [x for x in darkest.x if x is not None]
-    ys = [y for y in darkest.y if y is not None]
+    xs = [x for x in darkest["x"] if x is not None]
+    ys = [y for y in darkest["y"] if y is not None]
     corner = mesh[2, 2]
     assert any(abs(x - corner[0]) < 1e-9 and abs(y - corner[1]) < 1e-9 for x, y in zip(xs, ys, strict=True))
     # polygons are closed (5 points) and None-separated
-    assert darkest.x[5] is None and darkest.x[0] == darkest.x[4]
+    assert darkest["x"][5] is None and darkest["x"][0] == darkest["x"][4]
 
 
 def test_arrow_tips_are_exact_and_paths_draw_one_polyline_per_arrow():
