@@ -18,7 +18,7 @@ and the workers (resident set), and the growth per student over the empty server
 frames/s to every student, <= 40 MB per student.
 
 First it prints the machine's ceiling for that total: one headless run per worker, each in its own process,
-all at once, with no server and no frames; their summed steps/s over one headless run alone. On a VM whose
+all at once, with no server and no frames; their summed steps/s over one such run alone. On a VM whose
 cores share caches, memory bandwidth or a physical core, this is below the worker count, and no server can
 do better than it.
 """
@@ -88,16 +88,18 @@ print(headless_rate({seconds!r}), flush=True)
 
 
 def ceiling(processes: int, seconds: float) -> tuple[float, float]:
-    """(one headless run's steps/s alone, the summed steps/s of `processes` headless runs in as many processes at
+    """(one headless run's steps/s in a process of its own, the summed steps/s of `processes` such runs at
     once): what the machine's cores give trainers that share nothing but the machine."""
     import subprocess
 
-    alone = headless_rate(seconds)
     code = CEILING_CODE.format(root=str(ROOT), seconds=seconds)
-    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-            for _ in range(processes)]
-    together = sum(float(run.communicate()[0].strip().splitlines()[-1]) for run in runs)
-    return alone, together
+
+    def together(count: int) -> float:
+        runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+                for _ in range(count)]
+        return sum(float(run.communicate()[0].strip().splitlines()[-1]) for run in runs)
+
+    return together(1), together(processes)
 
 
 def serve_frame(feed):
