@@ -4,7 +4,7 @@ A live frame of the Toy Lab's plane is built, turned into the JSON plotly.js rea
 dropped, several times a second per session. plotly.py's figure objects cost most of that even with
 validation off (ganlab.viz.unvalidated): the Figure constructor rebuilds every trace object and deep-copies
 its properties, about 2 ms of a frame's 2.8 ms. Built as dicts the same figure costs a tenth of that and
-serialises to the same JSON (tests/viz/test_plain.py), since plotly.py without validation passes the
+serialises to the same JSON (tests/viz/test_spec.py), since plotly.py without validation passes the
 properties through as given. Builders pass nested properties as dicts (marker=dict(...)), never plotly.py's
 magic underscores (marker_color=...), which only plotly.py expands.
 """

@@ -316,13 +316,10 @@ def _mode_layer(centers: np.ndarray, covered, n_points: int | None = None, step:
 
 # -------------------------------------------------------------------------------------------- the figure
 
-def plane_figure(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_density=None, d_star=None,
-                 fake_density=None, centers=None, covered=None, arrow_scale: float | None = None,
-                 uirevision: str = "plane", title: str | None = None) -> go.Figure:
-    """The 2-D plane of a toy run as a plotly.py Figure: plane_plain's figure (its arguments and traces)."""
-    return plane_plain(snap, layers=layers, data_density=data_density, d_star=d_star, fake_density=fake_density,
-                       centers=centers, covered=covered, arrow_scale=arrow_scale, uirevision=uirevision,
-                       title=title).figure()
+def plane_figure(snap: dict, **arguments) -> go.Figure:
+    """The 2-D plane of a toy run as a plotly.py Figure: plane_plain(snap, **arguments) (its arguments and
+    traces), for the pages and the exports."""
+    return plane_plain(snap, **arguments).figure()
 
 
 def plane_plain(snap: dict, *, layers: Iterable[str] = DEFAULT_LAYERS, data_density=None, d_star=None,
