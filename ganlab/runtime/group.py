@@ -211,8 +211,9 @@ class RunGroup:
         moments, self.moments = self.moments, [[] for _ in self.trainers]
         return moments
 
-    def frame(self) -> dict:
-        """What a live frame shows (a snapshot with a NaN or an infinity checks the runs first, and a
+    def frame(self, grid_size: int | None = None) -> dict:
+        """What a live frame shows, D's surface (or a likelihood run's density) on a `grid_size` grid (default
+        the group's snapshot_grid) (a snapshot with a NaN or an infinity checks the runs first, and a
         divergence found shows their last good states instead): {"step", "snapshots" (one per
         run, the plane's arrays without the histories: the page's charts read those from `states`),
         "moments" (new, per run), "cpu_seconds" (the snapshots' and any check's CPU time here, for the
@@ -220,14 +221,14 @@ class RunGroup:
         CHECK_EVERY iterations in `train_slice`, not at each frame (a check copies every run's state)."""
         self.last_frame = time.monotonic()
         started = time.thread_time()  # a check is the frame's work too (it copies every run's good state)
-        snapshots = self._snapshots()
+        snapshots = self._snapshots(grid_size)
         if self.trainable and not all(map(is_finite_snapshot, snapshots)) and not self.check():
-            snapshots = self._snapshots()  # diverged: the runs' last good states
+            snapshots = self._snapshots(grid_size)  # diverged: the runs' last good states
         return {"step": self.step, "snapshots": snapshots, "moments": self.take_moments(),
                 "cpu_seconds": time.thread_time() - started, **self._status()}
 
-    def _snapshots(self) -> list[dict]:
-        return [snapshot_of(t, n_samples=self.snapshot_samples, grid_size=self.snapshot_grid)
+    def _snapshots(self, grid_size: int | None = None) -> list[dict]:
+        return [snapshot_of(t, n_samples=self.snapshot_samples, grid_size=grid_size or self.snapshot_grid)
                 for t in self.trainers]
 
     def states(self, light: bool = False) -> dict:

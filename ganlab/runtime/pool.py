@@ -265,8 +265,9 @@ class RemoteGroup:
             self.pool.forget(self.group_id)
             raise
 
-    def frame(self) -> dict:
-        return self._call("frame")
+    def frame(self, grid_size: int | None = None) -> dict:
+        """RunGroup.frame(grid_size) of the group, from its worker."""
+        return self._call("frame", grid_size)
 
     def states(self, light: bool = False) -> dict:
         return self._call("states", light)

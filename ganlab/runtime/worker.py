@@ -11,7 +11,7 @@ the server and the processes it started itself: never a file, never a user's upl
     "start"   {"specs": [RunSpec], "timeline_every",   None: the group trains from now on
                "max_rate", "snapshot_samples",
                "snapshot_grid"}
-    "frame"   None                                     RunGroup.frame(): step, snapshots, new moments, divergence
+    "frame"   grid (int) or None (the group's own)     RunGroup.frame(grid): step, snapshots, new moments, ...
     "states"  light (bool)                             RunGroup.states(): step, full states, new moments, ...
     "stop"    None                                     RunGroup.states(), and the group is dropped
     "rate"    iterations per second                    None
@@ -65,7 +65,7 @@ class WorkerState:
         if group is None:
             raise KeyError(f"no run group {group_id} on this worker")
         if command == "frame":
-            return group.frame()
+            return group.frame(payload)
         if command == "states":
             return group.states(light=bool(payload))
         if command == "stop":

@@ -80,17 +80,17 @@ class PlaneFeed(_Feed):
     _built: tuple[str, int] | None = field(default=None, init=False, repr=False)  # B: the frame A's built
     worker_cpu: float = field(default=0.0, init=False, repr=False)  # the worker's CPU for the last frame
 
-    def next_frame(self) -> tuple[str, int] | None:
-        """The run's frame now (figure JSON, step), or None when it is not playing (paused, diverged) or
-        waits for a training slot. A feed that does not drive (run B's) serves the frame its driver last
-        built for it (None until the first)."""
+    def next_frame(self, grid_size: int | None = None) -> tuple[str, int] | None:
+        """The run's frame now (figure JSON, step), D's surface on a `grid_size` grid (default the session's),
+        or None when it is not playing (paused, diverged) or waits for a training slot. A feed that does not
+        drive (run B's) serves the frame its driver last built for it (None until the first)."""
         session = self.session
         if not session.playing:
             self._built = None
             return None
         if not self.drives:
             return self._built
-        frame = session.live_frame()  # from the worker that trains the run(s): A's and, paired, B's
+        frame = session.live_frame(grid_size)  # from the worker that trains the run(s): A's and, paired, B's
         if frame is None:
             return None
         self.worker_cpu = float(frame.get("cpu_seconds", 0.0))
@@ -159,21 +159,35 @@ class FramePacer:
     feed's frames are spaced at least max(FRAME_SECONDS, feeds playing x CPU seconds per frame / (share x
     cores)) apart, but never more than 1 / MIN_FRAME_RATE, and a request that comes early waits for its
     turn. One session gets every frame it asks for; thirty get a few each per second, and at least
-    MIN_FRAME_RATE."""
+    MIN_FRAME_RATE.
+
+    In a crowd, when the frames' share would need them further apart than the floor allows, D's surface is
+    drawn on a CROWD_GRID grid instead of the session's (`grid_size`): 48 x 48 points through D cost the
+    worker 60 % of 64 x 64 (a default run's snapshot: 2.35 ms against 3.0), and the heatmap is drawn
+    smoothed either way (zsmooth "fast"). It
+    goes back to full resolution only when the wanted spacing falls below FINE_AGAIN of the floor's, so that
+    the cheaper frames it brings do not flip it back and forth."""
 
     def __init__(self, share: float = 0.15, cores: int | None = None):
         self.share, self.cores = share, cores or os.cpu_count() or 1
-        self.frame_cpu = 0.005  # CPU seconds the server spends on one frame (running mean)
+        self.frame_cpu = 0.005  # CPU seconds the server and the worker spend on one frame (running mean)
+        self.crowded = False    # frames at their floor rate: D's surface on the CROWD_GRID
         self._served: dict[str, float] = {}  # feed token -> when it was last served
         self._lock = threading.Lock()
 
     def interval(self) -> float:
         now = time.monotonic()
+        floor = 1.0 / MIN_FRAME_RATE
         with self._lock:
             self._served = {t: at for t, at in self._served.items() if now - at < ACTIVE_SECONDS}
-            active = max(1, len(self._served))
-            return min(max(FRAME_SECONDS, active * self.frame_cpu / (self.share * self.cores)),
-                       1.0 / MIN_FRAME_RATE)
+            wanted = max(1, len(self._served)) * self.frame_cpu / (self.share * self.cores)
+            self.crowded = wanted >= floor or (self.crowded and wanted >= FINE_AGAIN * floor)
+            return min(max(FRAME_SECONDS, wanted), floor)
+
+    def grid_size(self) -> int | None:
+        """D's surface resolution for the next frame: CROWD_GRID in a crowd, else None (the session's)."""
+        self.interval()
+        return CROWD_GRID if self.crowded else None
 
     def wait_turn(self, token: str) -> None:
         with self._lock:
@@ -198,14 +212,16 @@ class FramePacer:
 ACTIVE_SECONDS = 2.0  # a feed that asked within this long counts as playing
 MIN_FRAME_RATE = 2.2  # frames/s every playing feed is paced for at least (so >= 2 arrive), however many play
 MAX_WAIT = 2.0        # the longest an early request waits
+CROWD_GRID = 48       # D's surface resolution while frames are held at their floor rate (FramePacer)
+FINE_AGAIN = 0.7      # ... until the wanted spacing falls below this share of the floor's
 PACER = FramePacer()
 
 
 def serve_frame(feed: PlaneFeed, pacer: FramePacer = PACER) -> tuple[str, int] | None:
-    """feed.next_frame(), in the feed's turn (FramePacer)."""
+    """feed.next_frame(), in the feed's turn and at the grid the crowd allows (FramePacer)."""
     pacer.wait_turn(feed.token)
     began, started = time.monotonic(), time.thread_time()
-    frame = feed.next_frame()
+    frame = feed.next_frame(pacer.grid_size())
     pacer.served(feed.token, None if frame is None else time.thread_time() - started + feed.worker_cpu, began)
     return frame
 

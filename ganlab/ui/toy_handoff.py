@@ -20,7 +20,7 @@ from ganlab.toy_snapshot import take_snapshot
 
 TICK_SECONDS = 0.1        # the speed setting's unit: a run trains at most steps_per_tick per TICK_SECONDS
 FRAME_SECONDS = 1 / 15    # a playing plane asks for a new frame this often (ganlab.ui.live_feed): 15 a second
-SNAPSHOT_GRID = 64        # D's surface resolution in a live frame
+SNAPSHOT_GRID = 64        # D's surface resolution in a live frame (CROWD_GRID in a crowd: ganlab.ui.live_feed)
 LIVE_SAMPLES = 128        # fake (and real) points per live frame: each is an SVG element the browser redraws
 REFRESH_SECONDS = 0.5     # a playing run's local copy (histories, weights) is updated at most this often
 
@@ -130,12 +130,12 @@ class RunsInWorker:
             self.notice = f"Restarted from step {self.trainer.step_count}."
             self.play()
 
-    def live_frame(self) -> dict | None:
+    def live_frame(self, grid_size: int | None = None) -> dict | None:
         """What a playing run's plane(s) show now: {"step", "snapshots": [A's, B's (compare mode)]}, each
-        snapshot at the live size (from a worker: without the histories, and with "cpu_seconds", the
-        worker's CPU time for them); None when not playing (paused, diverged, lost) or waiting for a slot.
-        In the background a worker trains the runs and sends the frame; in the foreground this trains a
-        tick first."""
+        snapshot at the live size, D's surface on a `grid_size` grid (default SNAPSHOT_GRID); from a worker,
+        without the histories and with "cpu_seconds" (the worker's CPU time for them). None when not
+        playing (paused, diverged, lost) or waiting for a slot. In the background a worker trains the runs
+        and sends the frame; in the foreground this trains a tick first."""
         with self.lock:
             if not self.playing:
                 return None
@@ -143,7 +143,7 @@ class RunsInWorker:
                 self.tick()
                 if not self.playing:
                     return None
-                snaps = [take_snapshot(run.trainer, n_samples=LIVE_SAMPLES, grid_size=SNAPSHOT_GRID)
+                snaps = [take_snapshot(run.trainer, n_samples=LIVE_SAMPLES, grid_size=grid_size or SNAPSHOT_GRID)
                          for run in self.lockstep.runs()]
                 self.live_snap = snaps[0]
                 return {"step": self.trainer.step_count, "snapshots": snaps}
@@ -152,7 +152,7 @@ class RunsInWorker:
                 if self.remote is None:
                     return None
             try:
-                frame = self.remote.frame()
+                frame = self.remote.frame(grid_size)
             except WorkerLost as err:
                 self._lost(err)
                 return None

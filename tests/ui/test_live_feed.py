@@ -111,8 +111,34 @@ def test_the_pacer_spaces_frames_by_their_cost_with_a_floor_of_min_frame_rate():
     assert pacer.frame_cpu == pytest.approx(0.05 * 0.010)
 
 
-def test_a_frames_cost_counts_the_workers_snapshot_too():
-    from ganlab.ui.live_feed import FramePacer, serve_frame
+def test_in_a_crowd_the_pacer_asks_for_a_coarser_surface_and_gives_full_resolution_back_below_a_margin():
+    from ganlab.ui.live_feed import CROWD_GRID, FINE_AGAIN, MIN_FRAME_RATE, FramePacer
+
+    pacer = FramePacer(share=0.2, cores=2)
+    for k in range(30):
+        pacer._served[f"feed{k}"] = time.monotonic()
+    floor_cpu = 0.4 / (30 * MIN_FRAME_RATE)  # the frame cost at which 30 feeds reach the floor
+    pacer.frame_cpu = 0.99 * floor_cpu
+    assert pacer.grid_size() is None  # above the floor rate: the session's own grid
+    pacer.frame_cpu = 1.01 * floor_cpu
+    assert pacer.grid_size() == CROWD_GRID and CROWD_GRID < 64
+    pacer.frame_cpu = (FINE_AGAIN + 0.01) * floor_cpu  # the cheaper frames alone do not flip it back
+    assert pacer.grid_size() == CROWD_GRID
+    pacer.frame_cpu = (FINE_AGAIN - 0.01) * floor_cpu
+    assert pacer.grid_size() is None
+    pacer.frame_cpu = (FINE_AGAIN + 0.01) * floor_cpu  # nor do dearer ones below the floor
+    assert pacer.grid_size() is None
+
+
+def heatmap_shape(spec: str) -> tuple[int, int]:
+    (heatmap,) = [t for t in json.loads(spec)["data"] if t["type"] == "heatmap"]
+    shape = heatmap["z"]["shape"]
+    return tuple(map(int, shape.split(",") if isinstance(shape, str) else shape))
+
+
+def test_a_frames_cost_counts_the_workers_snapshot_and_a_crowd_gets_the_surface_from_the_worker_coarser():
+    from ganlab.ui.live_feed import CROWD_GRID, FramePacer, serve_frame
+    from ganlab.ui.toy_handoff import SNAPSHOT_GRID
 
     session = background_session()
     feed = PlaneFeed(session, LAYERS)
@@ -121,10 +147,17 @@ def test_a_frames_cost_counts_the_workers_snapshot_too():
     session.play()
     try:
         deadline = time.monotonic() + 60
-        while serve_frame(feed, pacer) is None and time.monotonic() < deadline:
+        while (frame := serve_frame(feed, pacer)) is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert feed.worker_cpu > 0  # the worker's CPU for the snapshot came with the frame
         assert pacer.frame_cpu >= 0.05 * feed.worker_cpu
+        assert heatmap_shape(frame[0]) == (SNAPSHOT_GRID, SNAPSHOT_GRID)
+        for k in range(30):  # 29 more feeds playing, with dear frames
+            pacer._served[f"other{k}"] = time.monotonic()
+        pacer.frame_cpu = 0.05
+        crowded = serve_frame(feed, pacer)
+        assert heatmap_shape(crowded[0]) == (CROWD_GRID, CROWD_GRID) and crowded[1] >= frame[1]
+        assert session.live_snap["d_score"].shape == (CROWD_GRID, CROWD_GRID)
     finally:
         session.close()
 
