@@ -2,24 +2,20 @@
 
 import streamlit as st
 
-from ganlab.checkpoint import CheckpointError
 from ganlab.data import DATASETS
-from ganlab.runtime.pool import queued_message
+from ganlab.runtime.pool import WorkerError, WorkerLost, queued_message
 from ganlab.ui.classroom import controls_area, presenter_on, take_preset
 from ganlab.ui.families_mnist import (
     METRIC_SAMPLES,
     RECONSTRUCTION_CAPTION,
-    SHIPPED_GAN,
-    SHIPPED_VAE,
     FreshVAE,
     ModelReport,
-    file_key,
     fresh_status,
     grid_image,
     metrics_table,
     reconstruction_image,
     sample_caption,
-    shipped_reports,
+    shipped_reports_job,
     table_caption,
 )
 from ganlab.ui.families_session import (
@@ -197,13 +193,6 @@ st.markdown("| preset | data | option | stops at | what it shows |\n|---|---|---
 
 # --- On MNIST: a VAE beside a DCGAN (ganlab.ui.families_mnist) ------------------------------------------------
 
-@st.cache_data(show_spinner=f"Scoring the shipped VAE and DCGAN on {METRIC_SAMPLES:,} digits each (once)…",
-               max_entries=2)
-def shipped_mnist_reports(vae_file: tuple, gan_file: tuple) -> list[ModelReport]:
-    """The shipped models' reports, computed once per version of the two files (their keys: file_key)."""
-    return shipped_reports()
-
-
 SAMPLE_COLUMNS, IMAGE_PX = 8, 300  # the sample grids: digits a row, width in pixels
 MNIST_INTRO = (r"The same comparison on digits, where no density can be drawn: a convolutional VAE (an "
                r"8-dimensional $z$, a Bernoulli decoder on the grey levels), the DCGAN of the Latent Explorer, "
@@ -217,11 +206,24 @@ st.markdown(MNIST_INTRO)
 if "families_fresh_vae" not in st.session_state:
     st.session_state["families_fresh_vae"] = FreshVAE(background=True)
 fresh: FreshVAE = resources.track("families_fresh_vae", st.session_state["families_fresh_vae"])
+shipped: list[ModelReport] = []
+scoring = None  # the shipped models' scoring while it runs (a process apart from this server)
 try:
-    shipped = shipped_mnist_reports(file_key(SHIPPED_VAE), file_key(SHIPPED_GAN))
-except (CheckpointError, OSError) as err:  # a missing or damaged file: say which, the page goes on
-    shipped = []
-    st.error(f"The shipped MNIST models could not be read: {err}")
+    scoring = shipped_reports_job()
+    if scoring.done():
+        shipped, scoring = scoring.result(), None
+except (OSError, WorkerError, WorkerLost) as err:  # a missing or damaged file: say which, the page goes on
+    scoring = None
+    st.error(f"The shipped MNIST models could not be scored: {err}")
+
+
+@st.fragment(run_every=1.0)
+def shipped_scoring() -> None:
+    """Where the shipped models' columns will be: a note while they are scored; the page reruns when done."""
+    if scoring.done():
+        st.rerun()
+    st.info(f"Scoring the shipped VAE and DCGAN on {METRIC_SAMPLES:,} digits each, in a process of its own (once "
+            "per server, about a minute on one core). The rest of the page works meanwhile.", icon="⏳")
 
 
 def show_report(report: ModelReport, heading: bool = True) -> None:
@@ -249,10 +251,6 @@ def fresh_panel() -> None:
     if right.button("Cancel", key="fam_fresh_cancel", disabled=not fresh.running):
         fresh.cancel()
         st.rerun()
-    if fresh.status == "trained":
-        with st.spinner(f"Scoring the fresh VAE on {METRIC_SAMPLES:,} digits…"):
-            fresh.score()
-        st.rerun()
     st.caption(fresh_status(fresh))
     if fresh.running:
         st.progress(fresh.step / fresh.steps, text=f"step {fresh.step:,} of {fresh.steps:,}")
@@ -269,6 +267,9 @@ columns = st.columns(3)
 for column, report in zip(columns, shipped, strict=False):
     with column:
         show_report(report)
+if scoring is not None:
+    with columns[0]:
+        shipped_scoring()
 with columns[2]:
     fresh_panel()
 reports = [*shipped, *([fresh.report] if fresh.report is not None else [])]

@@ -4,6 +4,7 @@
   trained in lockstep at full speed, checked, with timeline moments kept.
 - worker.py: the worker process (`python -m ganlab.runtime.worker`) and its protocol.
 - pool.py: the server's side: TrainingPool (the workers, the queue for a training slot) and RemoteGroup.
+- jobs.py: one-off computations (scoring a model) in a worker process of their own, one at a time.
 - memory.py: giving freed memory back to the system.
 
 The Toy Lab's side of the hand-off is ganlab.ui.toy_handoff.

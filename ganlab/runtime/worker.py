@@ -16,6 +16,8 @@ the server and the processes it started itself: never a file, never a user's upl
     "stop"    None                                     RunGroup.states(), and the group is dropped
     "rate"    iterations per second                    None
     "stats"   None                                     {"groups", "training", "pid"}
+    "job"     (module, function name, args)            module.function(*args), in a ganlab module
+                                                       (ganlab.runtime.jobs: a worker of its own)
 
 A group nobody has asked a frame of for IDLE_SECONDS (its page closed or hidden) stops training until the
 next frame. When the server's end of the socket closes (the server exited, even by kill -9) the worker exits.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import pickle
 import time
@@ -48,6 +51,13 @@ def receive(conn: Connection) -> tuple:
     return pickle.loads(conn.recv_bytes())  # noqa: S301 - the server's own messages (see the docstring)
 
 
+def run_job(module: str, name: str, args: tuple):
+    """module.name(*args), for a function of ganlab's (ganlab.runtime.jobs)."""
+    if not module.startswith("ganlab.") or not name.isidentifier():
+        raise ValueError(f"a job is a function of ganlab's, not {module}.{name}")
+    return getattr(importlib.import_module(module), name)(*args)
+
+
 class WorkerState:
     """The groups one worker owns, and what each command does to them."""
 
@@ -61,6 +71,8 @@ class WorkerState:
             return None
         if command == "stats":
             return {"groups": len(self.groups), "training": len(self.training()), "pid": os.getpid()}
+        if command == "job":
+            return run_job(*payload)
         group = self.groups.get(group_id)
         if group is None:
             raise KeyError(f"no run group {group_id} on this worker")

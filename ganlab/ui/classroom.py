@@ -44,6 +44,7 @@ header [data-testid="stTopNav"] button * {font-size: 13px !important;}
 header [data-testid="stTopNavLink"] {padding: 4px 5px !important;}
 .st-key-presenter_off {position: fixed; top: 14px; right: 56px; z-index: 999991; width: auto !important;}
 .st-key-presenter_off button p {font-size: 15px !important;}
+div[data-testid="stStatusWidget"] {margin-right: 160px !important;}
 </style>
 """
 

@@ -13,6 +13,9 @@ DCGAN's samples, with the same LeNet metrics for both, and the VAE's likelihood 
 - `FreshVAE`: a VAE of the shipped one's options trained from step 0 for FRESH_STEPS steps in a training worker
   (ganlab.runtime: a group of one run, as the other pages' runs), its samples shown as it trains; Cancel
   stops it; once trained it is scored as the shipped one.
+- Scoring takes a core for tens of seconds, so the app scores in a process apart from the server
+  (ganlab.runtime.jobs): the shipped models once per server and file version (`shipped_reports_job`), a fresh
+  VAE once trained (`score_vae`); the page polls and stays usable meanwhile.
 
 Images are (n, 28, 28) grey levels in [0, 1] for display; the models work in [-1, 1].
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +41,7 @@ from ganlab.likelihood.evaluation import ImageEvaluator
 from ganlab.model_card import read_card_file
 from ganlab.problems import is_image_run
 from ganlab.runtime.group import RunSpec
+from ganlab.runtime.jobs import job_runner
 from ganlab.runtime.pool import Ticket, WorkerLost, start_or_queue, stop_quietly, take_remote
 from ganlab.ui.families_session import LocalGroup
 from ganlab.viz.image_grid import tile
@@ -178,10 +183,25 @@ def _source(path: Path, steps: int) -> str:
 
 
 def shipped_reports() -> list[ModelReport]:
-    """The shipped VAE's and DCGAN's reports (seconds: the page caches them by file)."""
+    """The shipped VAE's and DCGAN's reports (tens of seconds: the app runs it as a job, shipped_reports_job)."""
     vae, gan = load_vae(), load_gan()
     return [vae_report(vae, "VAE", _source(SHIPPED_VAE, vae.step_count)),
             gan_report(gan, "DCGAN", _source(SHIPPED_GAN, int(gan.card.get("steps") or 0)))]
+
+
+def shipped_reports_job() -> Future:
+    """shipped_reports() in a process apart from the server, once per version of the two files (file_key: a
+    changed file is scored again); OSError now for a missing file. The Future's exception is a WorkerError
+    naming the job's own (a damaged file's CheckpointError), or WorkerLost."""
+    key = ("shipped_reports", file_key(SHIPPED_VAE), file_key(SHIPPED_GAN))
+    return job_runner().cached(key, shipped_reports)
+
+
+def score_vae(config: RunConfig, state: dict, title: str, source: str) -> ModelReport:
+    """vae_report of the VAE of `config` with its trainer's `state` (a job: ganlab.runtime.jobs)."""
+    trainer = make_trainer(config)
+    trainer.load_state_dict(state)
+    return vae_report(trainer, title, source)
 
 
 # --- what the page shows: images and captions -----------------------------------------------------------
@@ -222,8 +242,9 @@ def fresh_status(fresh: FreshVAE) -> str:
         elbo = "" if not math.isfinite(fresh.train_elbo) else \
             f"; ELBO of the latest training batch {fresh.train_elbo:.1f} nats per digit"
         return f"Training: step {fresh.step:,} of {fresh.steps:,}{elbo}."
-    if fresh.status == "trained":
-        return "Trained: scoring it."
+    if fresh.status in ("trained", "scoring"):
+        return (f"Trained: scoring it on {METRIC_SAMPLES:,} digits in a process of its own (about a minute on one "
+                "core); the rest of the page stays usable.")
     if fresh.status == "done":
         return (f"Trained here for {fresh.step:,} steps, then scored as the shipped ones (the table's last "
                 "column). Train again for another from scratch.")
@@ -291,8 +312,9 @@ class FreshVAE:
     """A VAE with the shipped one's options trained from step 0 for `steps` steps (see the module docstring).
 
     `status`: "idle", "queued" (waiting for a training slot), "training", "trained" (its weights home, to be
-    scored: `score`), "done" (`report` set), "cancelled" or "failed" (`message` says why). `background` False
-    (the tests) trains in this process, through the same run group, a slice per `poll`.
+    scored: the next `poll` scores it), "scoring" (in a job's process), "done" (`report` set), "cancelled" or
+    "failed" (`message` says why). `background` False (the tests) trains in this process, through the same run
+    group, a slice per `poll`, and scores here.
     """
 
     steps: int = FRESH_STEPS
@@ -308,10 +330,12 @@ class FreshVAE:
     remote: object = field(default=None, repr=False, compare=False)
     queue_position: int | None = None
     _ticket: Ticket = field(default_factory=Ticket, repr=False, compare=False)
+    _scoring: Future | None = field(default=None, repr=False, compare=False)
 
     @property
     def running(self) -> bool:
-        return self.status in ("queued", "training")
+        """Training, waiting to, or being scored: the page polls, and Train waits."""
+        return self.status in ("queued", "training", "trained", "scoring")
 
     def start(self) -> None:
         """A new VAE from step 0 (the one before, if any, is stopped and dropped)."""
@@ -338,8 +362,13 @@ class FreshVAE:
         self.status = "training" if self.remote is not None else "queued"
 
     def poll(self) -> None:
-        """While training: the latest frame (step, samples); home once at `steps` (status "trained")."""
+        """While training: the latest frame (step, samples); home once at `steps` (status "trained"). Once
+        trained: scored (in the background, a job: "scoring", then "done" when it is back)."""
         with self.lock:
+            if self.status == "trained":
+                self._start_scoring()
+            if self.status == "scoring":
+                self._take_score()
             if self.status == "queued":
                 self._launch()
             if self.status != "training":
@@ -369,19 +398,42 @@ class FreshVAE:
         self.step, self.status = self.trainer.step_count, "trained"
 
     def score(self) -> ModelReport:
-        """The trained VAE's report (seconds), as the shipped one's; status "done"."""
+        """The trained VAE's report (tens of seconds), as the shipped one's, scored in this process; status
+        "done"."""
         with self.lock:
             if self.status != "trained":
                 raise RuntimeError(f"nothing to score: the fresh VAE is {self.status}")
-            self.report = vae_report(self.trainer, "Fresh VAE", f"trained here, {self.step:,} steps")
+            self.report = vae_report(self.trainer, *self._titles())
             self.status = "done"
             return self.report
 
+    def _titles(self) -> tuple[str, str]:
+        return "Fresh VAE", f"trained here, {self.step:,} steps"
+
+    def _start_scoring(self) -> None:
+        if not self.background:
+            self.score()
+            return
+        self._scoring = job_runner().submit(score_vae, self.trainer.config, self.trainer.state_dict(),
+                                            *self._titles())
+        self.status = "scoring"
+
+    def _take_score(self) -> None:
+        future = self._scoring
+        if future is None or not future.done():
+            return
+        self._scoring = None
+        try:
+            self.report, self.status = future.result(), "done"
+        except Exception as err:  # noqa: BLE001 - WorkerError (the job's own error) or WorkerLost: said, not raised
+            self._fail(f"scoring failed ({err})")
+
     def cancel(self) -> None:
-        """Stop training; the run is dropped (status "cancelled", at the step it had reached)."""
+        """Stop training (or scoring); the run is dropped (status "cancelled", at the step it had reached)."""
         with self.lock:
             if self.running:
                 self.close()
+                self._scoring = None  # a score still coming is not shown
                 self.status, self.message = "cancelled", f"Cancelled at step {self.step:,} of {self.steps:,}."
 
     def close(self) -> None:
@@ -397,5 +449,6 @@ class FreshVAE:
 __all__ = ["FRESH_STEPS", "METRIC_SAMPLES", "RECONSTRUCTION_CAPTION", "SAMPLE_SEED", "SHIPPED_GAN", "SHIPPED_VAE",
            "SHOWN_SAMPLES", "VAE_OPTIONS", "FreshVAE", "ModelReport", "file_key", "first_of_each_digit",
            "fresh_status", "gan_report", "grid_image", "load_gan", "load_vae", "metrics_table", "reconstruct",
-           "reconstruction_image", "sample_caption", "shipped_reports", "table_caption", "to_display",
+           "reconstruction_image", "sample_caption", "score_vae", "shipped_reports", "shipped_reports_job",
+           "table_caption", "to_display",
            "vae_config", "vae_likelihood", "vae_report"]

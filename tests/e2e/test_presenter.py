@@ -67,6 +67,24 @@ def test_presenter_mode_puts_the_toy_labs_demo_and_every_page_on_the_first_scree
         assert link.is_visible(), spec.title
         assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH and box["y"] < 100, spec.title
 
+    # while the script runs, Streamlit's "Stop" sits in the header too: beside "Leave presenter mode" and the
+    # menu's links, not under them (it was hidden behind the button)
+    leave = screen.get_by_role("button", name="Leave presenter mode").bounding_box()
+    links = [menu.locator("[data-testid=stTopNavLink]", has_text=s.title).bounding_box() for s in APP_PAGES]
+    screen.get_by_role("button", name="Play").click()
+    status = screen.locator("[data-testid=stStatusWidget]", has_text="Stop")
+    status.wait_for(timeout=10_000)
+    shown = status.bounding_box()
+    assert shown["x"] + shown["width"] <= WIDTH and shown["y"] < 100
+    for other in [leave, *links]:
+        assert not overlap(shown, other), (shown, other)
+
+
+def overlap(a: dict, b: dict) -> bool:
+    """Whether two bounding boxes share any area."""
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
 
 def test_presenter_mode_puts_the_dynamics_plane_on_the_first_screen(screen, app_url):
     open_page(screen, app_url, "dynamics?presenter=1")

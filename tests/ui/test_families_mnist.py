@@ -176,6 +176,13 @@ def test_a_fresh_vae_trains_in_a_worker_process():
         alone.step(30)
         for name, value in alone.model.state_dict().items():
             assert torch.equal(fresh.trainer.model.state_dict()[name], value), name
+        fresh.poll()  # scored in a process of its own (ganlab.runtime.jobs): the page polls meanwhile
+        assert fresh.status == "scoring" and fresh.running and fresh_status(fresh).startswith("Trained: scoring")
+        _poll_until(fresh, ("done", "failed"), seconds=600)
+        report = fresh.report
+        assert fresh.status == "done" and (report.title, report.step) == ("Fresh VAE", 30)
+        expected = evaluate_images(alone.sample(1000, seed=SAMPLE_SEED))  # the same VAE, scored here
+        assert report.lenet == pytest.approx({k: expected[k] for k in IMAGE_METRIC_TITLES}, rel=1e-4, abs=1e-6)
     finally:
         pool.shutdown()
         pool_module._POOL = saved

@@ -3,12 +3,15 @@
 import json
 import re
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from ganlab.links import PAGE_FIELDS
-from ganlab.ui.families_mnist import FreshVAE, metrics_table, shipped_reports
+from ganlab.runtime.pool import WorkerError
+from ganlab.ui import families_mnist
+from ganlab.ui.families_mnist import FreshVAE, metrics_table, shipped_reports_job
 from ganlab.ui.families_session import FAMILY_DATASETS, NO_PRESET, PRESETS
 from ganlab.ui.navigation import APP_PAGES
 from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
@@ -27,6 +30,15 @@ def panel_steps(app: AppTest) -> dict[str, int]:
     """The panels' headings: family -> step."""
     return {m.group(1): int(m.group(2)) for m in (HEADING.match(a.get("header") or "") for a in live_plots(app))
             if m}
+
+
+def notices(app: AppTest) -> list[str]:
+    """The page's info boxes, but for the note shown while the shipped MNIST models are being scored (in a
+    process apart: whether it is still there depends on how far that got)."""
+    return [i.value for i in app.info if not i.value.startswith(SCORING_NOTE)]
+
+
+SCORING_NOTE = "Scoring the shipped VAE and DCGAN"
 
 
 def charts(app: AppTest) -> dict[str, dict]:
@@ -65,7 +77,7 @@ def test_the_page_draws_three_panels_and_the_kl_chart_and_step_moves_all_three()
     assert [t.step_count for t in session.trainers.values()] == [1, 1, 1] and not session.playing
     next(b for b in app.button if b.label == "Reset").click().run()
     assert panel_steps(app) == {"GAN": 0, "VAE": 0, "Flow": 0}
-    assert [i.value for i in app.info] == ["Reset: three new runs from step 0."]
+    assert notices(app) == ["Reset: three new runs from step 0."]
     assert not app.exception
 
 
@@ -76,7 +88,7 @@ def test_a_preset_sets_the_data_set_and_another_data_set_leaves_the_preset():
     session = app.session_state["families_session"]
     assert app.selectbox(key="fam_dataset").value == "grid25" and session.preset == "flow-bridges"
     assert session.configs["flow"].flow.depth == 4 and session.max_steps == 3000
-    assert [i.value for i in app.info] == ["Preset Flow bridges: press Play; the runs stop at step 3,000, where "
+    assert notices(app) == ["Preset Flow bridges: press Play; the runs stop at step 3,000, where "
                                            "the failure shows."]
     table = next(md.value for md in app.markdown if md.value.startswith("| preset |"))
     assert "| Flow bridges | grid25 | flow.depth = 4 | step 3,000 |" in table
@@ -125,12 +137,13 @@ def test_the_mnist_section_shows_the_vae_beside_the_dcgan_with_one_table_and_tra
     app.session_state["families_fresh_vae"] = FreshVAE(steps=8)  # trained here, not in a worker
     app.run()
     assert not app.exception and not app.error
+    shipped = shipped_reports_job().result(timeout=600)  # scored in a process apart; the page's own job
+    app.run()
     texts = [m.value for m in app.markdown]
     section = texts[texts.index("#### On MNIST"):]
     assert "4,000 digits of the offline MNIST subset" in section[1]
     assert section[2] == "**VAE** · checkpoints/mnist_vae.pt, 2,500 steps (85 s on a CPU)"
     assert section[3] == "**DCGAN** · checkpoints/mnist_dcgan.pt, 15,000 steps (20 min on a CPU)"
-    shipped = shipped_reports()  # what the page cached: the same numbers
     assert section[5] == metrics_table(shipped) and section[5].startswith("| metric | VAE | DCGAN | note |")
     captions = [c for image in app.get("image") for c in image.captions]
     assert captions[0].startswith("32 of the 1,000 samples scored below: the decoder's means")
@@ -149,3 +162,39 @@ def test_the_mnist_section_shows_the_vae_beside_the_dcgan_with_one_table_and_tra
     assert table == metrics_table([*shipped, fresh.report]) and "| Fresh VAE | note |" in table.splitlines()[0]
     assert any(c.value.startswith("Trained here for 8 steps") for c in app.caption)
     assert len(app.get("image")) == 5  # the fresh VAE's samples and reconstructions joined the shipped ones
+
+
+def test_while_the_shipped_models_are_scored_the_page_says_so_works_and_shows_them_once_scored(monkeypatch):
+    scoring: Future = Future()
+    monkeypatch.setattr(families_mnist, "shipped_reports_job", lambda: scoring)
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["families_fresh_vae"] = FreshVAE(steps=8)
+    app.run()
+    assert not app.exception and not app.error
+    (note,) = [i.value for i in app.info if i.value.startswith(SCORING_NOTE)]
+    assert "on 1,000 digits each, in a process of its own" in note
+    assert not any(m.value.startswith("| metric |") for m in app.markdown)  # no table yet
+    next(b for b in app.button if b.label == "Step").click().run()  # the rest of the page works meanwhile
+    assert panel_steps(app) == {"GAN": 1, "VAE": 1, "Flow": 1}
+    assert any(b.label == "Train 8 steps" for b in app.button)
+
+    scoring.set_result(shipped_reports_job().result(timeout=600))  # the real reports, scored apart
+    app.run()
+    assert not app.exception and len(notices(app)) == len(app.info)
+    table = next(m.value for m in app.markdown if m.value.startswith("| metric |"))
+    assert table == metrics_table(scoring.result()) and table.startswith("| metric | VAE | DCGAN | note |")
+
+
+def test_a_shipped_model_that_cannot_be_scored_is_named_and_the_page_goes_on(monkeypatch):
+    failed: Future = Future()
+    failed.set_exception(WorkerError("CheckpointError: mnist_vae.pt holds a gan run on ring8, not a VAE "
+                                     "trained on MNIST"))
+    monkeypatch.setattr(families_mnist, "shipped_reports_job", lambda: failed)
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["families_fresh_vae"] = FreshVAE(steps=8)
+    app.run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["The shipped MNIST models could not be scored: CheckpointError: "
+                                            "mnist_vae.pt holds a gan run on ring8, not a VAE trained on MNIST"]
+    assert panel_steps(app) == {"GAN": 0, "VAE": 0, "Flow": 0}
+    assert any(b.label == "Train 8 steps" for b in app.button)

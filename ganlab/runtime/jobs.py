@@ -1,0 +1,84 @@
+"""One-off computations in a process apart from the server (issue 19): scoring a model on a thousand digits takes
+a core for tens of seconds, and done in the Streamlit server it held up every session's clicks and frames.
+
+A job is a function of ganlab's, called with picklable arguments, in a fresh worker process (the training
+workers' `python -m ganlab.runtime.worker`, its "job" command); the process exits when the job is done, so its
+memory goes back to the system. Jobs run one at a time, in the order submitted: at most one core of the machine
+scores while the training workers train. `submit` returns a Future at once; a page polls it.
+
+`cached(key, ...)` keeps a job's future by `key` for the server's life: the same key submitted again (another
+session, a rerun) shares the one computation and its result, and a key whose job failed is tried again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from ganlab.runtime.pool import WorkerHandle
+
+JOB_TIMEOUT = 900.0  # seconds a job may take before its process is stopped (WorkerLost)
+
+
+def job_target(function: Callable) -> tuple[str, str]:
+    """(module, name) of a ganlab module-level function, which the worker imports and calls. ValueError for
+    anything else (a lambda, a method, another package's function)."""
+    module, name = getattr(function, "__module__", ""), getattr(function, "__qualname__", "")
+    if not module.startswith("ganlab.") or not name.isidentifier():
+        raise ValueError(f"a job is a module-level function of ganlab's, not {function!r}")
+    return module, name
+
+
+class JobRunner:
+    """Runs jobs one at a time, each in a worker process of its own (thread-safe)."""
+
+    def __init__(self, threads: int = 1, timeout: float = JOB_TIMEOUT):
+        self.threads, self.timeout = threads, timeout
+        self._queue = ThreadPoolExecutor(1, thread_name_prefix="ganlab-jobs")
+        self._cached: dict[object, Future] = {}
+        self._lock = threading.Lock()
+        self.worker: WorkerHandle | None = None  # the process of the job running now
+
+    def submit(self, function: Callable, *args) -> Future:
+        """function(*args) in a worker process; the Future holds its result, or its exception (the job's own,
+        sent back as a WorkerError with its text, or WorkerLost when the process died)."""
+        target = job_target(function)
+        return self._queue.submit(self._run, target, args)
+
+    def cached(self, key, function: Callable, *args) -> Future:
+        """submit(function, *args), once per `key` while it has not failed (see the module docstring)."""
+        with self._lock:
+            known = self._cached.get(key)
+            if known is not None and not (known.done() and (known.cancelled() or known.exception() is not None)):
+                return known
+            future = self._cached[key] = self.submit(function, *args)
+            return future
+
+    def _run(self, target: tuple[str, str], args: tuple):
+        worker = self.worker = WorkerHandle(self.threads)
+        try:
+            return worker.call("job", 0, (*target, args), timeout=self.timeout)
+        finally:
+            self.worker = None
+            worker.kill()  # done: the process and its memory go
+
+    def shutdown(self) -> None:
+        """Stop the job running now (its future fails with WorkerLost) and drop the queued ones."""
+        self._queue.shutdown(wait=False, cancel_futures=True)
+        worker = self.worker
+        if worker is not None:
+            worker.kill()
+
+
+_RUNNER: JobRunner | None = None
+_RUNNER_LOCK = threading.Lock()
+
+
+def job_runner() -> JobRunner:
+    """The server's job runner, made on first use."""
+    global _RUNNER
+    with _RUNNER_LOCK:
+        if _RUNNER is None:
+            _RUNNER = JobRunner()
+        return _RUNNER
