@@ -4,6 +4,7 @@ import streamlit as st
 
 from ganlab.lessons.catalogue import LESSONS
 from ganlab.links import TOY_CONTROLS
+from ganlab.runtime.jobs import job_runner
 from ganlab.ui.classroom import PRESENTER, next_open_counter, presenter_on
 from ganlab.ui.lesson_progress import LessonProgress, link_params, share_url
 from ganlab.ui.navigation import PAGE_FILES, PAGE_TITLES
@@ -22,6 +23,9 @@ if wanted and st.session_state.get("lesson_address") != wanted:
     st.session_state["lesson_address"] = wanted
     if not progress.go_to(wanted):
         st.error(f"lesson: {wanted!r} is not a lesson; use one of {', '.join(SLUGS)}")
+
+
+progress.collect(progress.slug)  # a run that finished since the last look (before the picker marks it done)
 
 
 def on_pick() -> None:
@@ -69,14 +73,31 @@ for i, link in enumerate(lesson.links):
 question = lesson.question
 st.subheader("Predict, then run")
 outcome = progress.outcomes.get(lesson.slug)
+running = lesson.slug in progress.running
 prediction = st.radio(question.prompt, range(len(question.options)), index=progress.predictions.get(lesson.slug),
                       format_func=lambda i: question.options[i], key=f"lesson_prediction_{lesson.slug}",
-                      disabled=outcome is not None)
-if outcome is None:
+                      disabled=outcome is not None or running)
+
+
+@st.fragment(run_every=1.0)
+def run_in_progress(slug: str) -> None:
+    """While the lesson's run goes on in a process of its own: where it stands; the page reruns when it ends."""
+    if progress.collect(slug):
+        st.rerun()
+    place = job_runner().ahead(progress.running[slug][1])
+    where = f"number {place} in the queue behind other readers' runs" if place else "running"
+    st.info(f"The experiment is {where}, in a process of its own: the page stays usable, and the answer appears "
+            "here when it is done.", icon="⏳")
+
+
+if running:
+    run_in_progress(lesson.slug)
+elif outcome is None:
+    if lesson.slug in progress.failures:
+        st.error(f"The run did not finish: {progress.failures[lesson.slug]}. Run it again.")
     if st.button(question.run_label, key=f"lesson_run_{lesson.slug}", type="primary", disabled=prediction is None,
                  help="Pick your prediction first" if prediction is None else None):
-        with st.spinner("Running…"):
-            progress.record(lesson.slug, prediction, question.experiment())
+        progress.start(lesson.slug, prediction, job_runner().submit(question.experiment))
         st.rerun()
     if prediction is None:
         st.caption("Pick your prediction first; the answer appears after the run.")

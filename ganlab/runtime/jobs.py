@@ -3,8 +3,9 @@ a core for tens of seconds, and done in the Streamlit server it held up every se
 
 A job is a function of ganlab's, called with picklable arguments, in a fresh worker process (the training
 workers' `python -m ganlab.runtime.worker`, its "job" command); the process exits when the job is done, so its
-memory goes back to the system. Jobs run one at a time, in the order submitted: at most one core of the machine
-scores while the training workers train. `submit` returns a Future at once; a page polls it.
+memory goes back to the system. Jobs run `workers` at a time (half the machine's cores, at least one), in the
+order submitted, so that the training workers keep most of the cores; `submit` returns a Future at once, a page
+polls it and shows its place in the queue (`ahead`).
 
 `cached(key, ...)` keeps a job's future by `key` for the server's life: the same key submitted again (another
 session, a rerun) shares the one computation and its result, and a key whose job failed is tried again.
@@ -12,6 +13,7 @@ session, a rerun) shares the one computation and its result, and a key whose job
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,21 +32,38 @@ def job_target(function: Callable) -> tuple[str, str]:
     return module, name
 
 
-class JobRunner:
-    """Runs jobs one at a time, each in a worker process of its own (thread-safe)."""
+def default_job_workers() -> int:
+    """Jobs at once: half the machine's cores, at least one."""
+    return max(1, (os.cpu_count() or 1) // 2)
 
-    def __init__(self, threads: int = 1, timeout: float = JOB_TIMEOUT):
+
+class JobRunner:
+    """Runs jobs `workers` at a time, each in a worker process of its own (thread-safe)."""
+
+    def __init__(self, workers: int | None = None, threads: int = 1, timeout: float = JOB_TIMEOUT):
         self.threads, self.timeout = threads, timeout
-        self._queue = ThreadPoolExecutor(1, thread_name_prefix="ganlab-jobs")
+        self._queue = ThreadPoolExecutor(workers or default_job_workers(), thread_name_prefix="ganlab-jobs")
         self._cached: dict[object, Future] = {}
-        self._lock = threading.Lock()
-        self.worker: WorkerHandle | None = None  # the process of the job running now
+        self._waiting: list[Future] = []  # submitted and not started, oldest first
+        self._lock = threading.RLock()  # cached() submits under it
+        self.workers: set[WorkerHandle] = set()  # the processes of the jobs running now
 
     def submit(self, function: Callable, *args) -> Future:
         """function(*args) in a worker process; the Future holds its result, or its exception (the job's own,
         sent back as a WorkerError with its text, or WorkerLost when the process died)."""
         target = job_target(function)
-        return self._queue.submit(self._run, target, args)
+        with self._lock:
+            future = self._queue.submit(self._run, target, args)
+            if not future.running() and not future.done():
+                self._waiting.append(future)
+            return future
+
+    def ahead(self, future: Future) -> int:
+        """How many jobs submitted before `future` wait to start, plus one while it waits itself (its place in
+        the queue); 0 once it runs or is done."""
+        with self._lock:
+            self._waiting = [f for f in self._waiting if not (f.running() or f.done())]
+            return self._waiting.index(future) + 1 if future in self._waiting else 0
 
     def cached(self, key, function: Callable, *args) -> Future:
         """submit(function, *args), once per `key` while it has not failed (see the module docstring)."""
@@ -56,18 +75,22 @@ class JobRunner:
             return future
 
     def _run(self, target: tuple[str, str], args: tuple):
-        worker = self.worker = WorkerHandle(self.threads)
+        worker = WorkerHandle(self.threads)
+        with self._lock:
+            self.workers.add(worker)
         try:
             return worker.call("job", 0, (*target, args), timeout=self.timeout)
         finally:
-            self.worker = None
+            with self._lock:
+                self.workers.discard(worker)
             worker.kill()  # done: the process and its memory go
 
     def shutdown(self) -> None:
-        """Stop the job running now (its future fails with WorkerLost) and drop the queued ones."""
+        """Stop the jobs running now (their futures fail with WorkerLost) and drop the queued ones."""
         self._queue.shutdown(wait=False, cancel_futures=True)
-        worker = self.worker
-        if worker is not None:
+        with self._lock:
+            workers = list(self.workers)
+        for worker in workers:
             worker.kill()
 
 

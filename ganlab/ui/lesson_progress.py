@@ -1,5 +1,6 @@
 """The Lessons page's state: where the reader is, what they predicted, what the runs measured; link building."""
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -15,6 +16,27 @@ class LessonProgress:
     predictions: dict[str, int] = field(default_factory=dict)   # slug -> option index chosen before the run
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # slug -> what the run measured
     done: set[str] = field(default_factory=set)
+    # slug -> (the prediction, the run's Future): runs in a job's process (ganlab.runtime.jobs), not the server's
+    running: dict[str, tuple[int, Future]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # slug -> why its last run did not finish
+
+    def start(self, slug: str, prediction: int, future: Future) -> None:
+        """A "predict, then run" started: `future` will hold its Outcome."""
+        self.failures.pop(slug, None)
+        self.running[slug] = (prediction, future)
+
+    def collect(self, slug: str) -> bool:
+        """When `slug`'s run has finished: its outcome recorded (or its failure's text kept, in `failures`), and
+        True; False while it runs or when none does."""
+        prediction, future = self.running.get(slug, (None, None))
+        if future is None or not future.done():
+            return False
+        del self.running[slug]
+        try:
+            self.record(slug, prediction, future.result())
+        except Exception as err:  # noqa: BLE001 - the job's error (WorkerError, WorkerLost): said, not raised
+            self.failures[slug] = str(err) or type(err).__name__
+        return True
 
     def go(self, index: int) -> None:
         self.current = max(0, min(len(self.slugs) - 1, index))

@@ -14,22 +14,27 @@ from ganlab.ui.families_mnist import first_of_each_digit, shipped_reports
 
 @pytest.fixture
 def runner():
-    jobs = JobRunner()
+    jobs = JobRunner(workers=1)
     yield jobs
     jobs.shutdown()
+
+
+def running_worker(runner: JobRunner, seconds: float = 60):
+    """The worker process of the job running now (waits for it to start)."""
+    deadline = time.monotonic() + seconds
+    while not runner.workers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (worker,) = runner.workers
+    return worker
 
 
 def test_a_job_runs_in_a_process_of_its_own_which_exits_when_it_is_done(runner):
     labels = torch.tensor([3, 0, 3, 1, 0, 9])
     future = runner.submit(first_of_each_digit, labels)
-    deadline = time.monotonic() + 60
-    while runner.worker is None and not future.done() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    process = runner.worker.process if runner.worker is not None else None
+    process = running_worker(runner).process
     assert future.result(timeout=120) == [1, 3, 0, 5]  # the first 0, 1, 3 and 9
-    if process is not None:
-        assert process.pid != os.getpid() and process.wait(timeout=30) is not None  # gone once done
-    assert runner.worker is None
+    assert process.pid != os.getpid() and process.wait(timeout=30) is not None  # gone once done
+    assert runner.workers == set()
 
 
 def test_a_jobs_own_error_comes_back_with_its_text_and_a_cached_key_that_failed_is_tried_again(runner):
@@ -42,16 +47,18 @@ def test_a_jobs_own_error_comes_back_with_its_text_and_a_cached_key_that_failed_
     assert good.result(timeout=120) == [2, 0]
 
 
-def test_a_killed_job_process_fails_its_job_with_worker_lost_and_the_next_runs(runner):
-    future = runner.cached("shipped", shipped_reports)  # tens of seconds: killed long before it ends
-    deadline = time.monotonic() + 60
-    while runner.worker is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+def test_jobs_queue_in_order_with_their_places_and_a_killed_one_fails_with_worker_lost_and_the_next_run(runner):
+    long = runner.cached("shipped", shipped_reports)  # tens of seconds: killed long before it ends
+    worker = running_worker(runner)
+    second = runner.submit(first_of_each_digit, torch.tensor([0, 1]))
+    third = runner.submit(first_of_each_digit, torch.tensor([1, 0]))
+    assert (runner.ahead(long), runner.ahead(second), runner.ahead(third)) == (0, 1, 2)
     time.sleep(0.5)
-    os.kill(runner.worker.pid, signal.SIGKILL)
+    os.kill(worker.pid, signal.SIGKILL)
     with pytest.raises(WorkerLost):
-        future.result(timeout=120)
-    assert runner.submit(first_of_each_digit, torch.tensor([0, 1])).result(timeout=120) == [0, 1]
+        long.result(timeout=120)
+    assert second.result(timeout=120) == [0, 1] and third.result(timeout=120) == [1, 0]
+    assert runner.ahead(third) == 0
 
 
 @pytest.mark.parametrize("function", [lambda: 1, os.getpid, print])

@@ -1,6 +1,8 @@
 """The Lessons page through AppTest: every lesson renders; predict, then run; progress; presenter mode."""
 
 import textwrap
+import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,18 @@ PAGE = str(ROOT / "pages" / "lessons.py")
 
 def open_lessons(**params: str) -> AppTest:
     return open_with_query(PAGE, 120, **params)
+
+
+def run_until_answered(app: AppTest, slug: str, seconds: float = 300) -> None:
+    """Click the lesson's run button, then rerun the page (the fragment's 1 s timer, which AppTest does not
+    run) until the run, in a job's process, has come back."""
+    lesson = next(item for item in LESSONS if item.slug == slug)
+    next(b for b in app.button if b.label == lesson.question.run_label).click().run()
+    progress = app.session_state["lesson_progress"]
+    deadline = time.monotonic() + seconds
+    while slug in progress.running and time.monotonic() < deadline:
+        time.sleep(0.2)
+        app.run()
 
 
 @pytest.mark.parametrize("index", range(len(LESSONS)), ids=[lesson.slug for lesson in LESSONS])
@@ -44,6 +58,13 @@ def test_predict_then_run_reveals_the_measured_answer_and_counts_the_lesson_done
     assert app.session_state["lesson_progress"].done == set()
     app.radio(key=f"lesson_prediction_{lesson.slug}").set_value(wrong).run()
     next(b for b in app.button if b.label == lesson.question.run_label).click().run()
+    assert app.radio(key=f"lesson_prediction_{lesson.slug}").disabled  # locked while it runs
+    assert any(i.value.startswith("The experiment is ") and "in a process of its own" in i.value for i in app.info)
+    assert not any(b.label == lesson.question.run_label for b in app.button)
+    deadline = time.monotonic() + 300
+    while lesson.slug in app.session_state["lesson_progress"].running and time.monotonic() < deadline:
+        time.sleep(0.2)
+        app.run()
     assert not app.exception
     assert [w.value for w in app.warning] == [
         f"You predicted **{lesson.question.options[wrong]}**; the run says "
@@ -53,7 +74,7 @@ def test_predict_then_run_reveals_the_measured_answer_and_counts_the_lesson_done
     assert app.radio(key=f"lesson_prediction_{lesson.slug}").disabled
     next(b for b in app.button if b.label == "Predict and run again").click().run()
     app.radio(key=f"lesson_prediction_{lesson.slug}").set_value(expected.answer).run()
-    next(b for b in app.button if b.label == lesson.question.run_label).click().run()
+    run_until_answered(app, lesson.slug)
     assert [s.value for s in app.success] == [
         f"You predicted **{lesson.question.options[expected.answer]}**; the run says "
         f"**{lesson.question.options[expected.answer]}**."]
@@ -99,3 +120,32 @@ def test_presenter_mode_hides_the_sidebar_and_moves_the_navigation_to_the_top():
     assert any(b.label == "Leave presenter mode" for b in app.button)
     next(b for b in app.button if b.label == "Leave presenter mode").click().run()
     assert app.session_state["presenter"] is False and not app.get("html")
+
+
+def test_a_run_that_fails_in_its_process_is_named_and_can_be_run_again(monkeypatch):
+    from ganlab.runtime import jobs
+    from ganlab.runtime.pool import WorkerLost
+
+    lesson = LESSONS[0]
+    lost: Future = Future()
+    lost.set_exception(WorkerLost("the training worker exited (exit code -9)"))
+
+    class Failing:
+        def submit(self, function, *args):
+            assert function is lesson.question.experiment
+            return lost
+
+        def ahead(self, future):
+            return 0
+
+    monkeypatch.setattr(jobs, "_RUNNER", Failing())
+    app = open_lessons(lesson=lesson.slug)
+    app.radio(key=f"lesson_prediction_{lesson.slug}").set_value(0).run()
+    next(b for b in app.button if b.label == lesson.question.run_label).click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "The run did not finish: the training worker exited (exit code -9). Run it again."]
+    progress = app.session_state["lesson_progress"]
+    assert progress.done == set() and lesson.slug not in progress.outcomes
+    again = next(b for b in app.button if b.label == lesson.question.run_label)
+    assert not again.disabled and app.radio(key=f"lesson_prediction_{lesson.slug}").value == 0
