@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ganlab.losses import F_DIVERGENCES
+from ganlab.runtime.jobs import job_runner
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
 from ganlab.theory.race import Race
@@ -70,35 +71,59 @@ st.markdown("Real samples $\\sim N(0, 0.1^2)$, fake samples $\\sim N(d, 0.1^2)$:
             "to (near) optimality from the same seed. The discriminator saturates and its gradient at the "
             "fakes vanishes; a Wasserstein critic stays nearly linear and keeps pulling.")
 distance = st.slider("Distance d between the two", 0.5, 5.0, step=0.5, key="div_distance")
+fitting = job_runner().cached(("fit_discriminators", distance), fit_discriminators, distance)  # once per d
 
 
-@st.cache_data(max_entries=20, show_spinner="Training the discriminator and the critics…")
-def _fits(d: float) -> dict:
-    return fit_discriminators(d)
+@st.fragment(run_every=1.0)
+def fitting_note(d: float) -> None:
+    """While the networks for `d` train in a process of their own: where that stands; the page reruns once
+    done."""
+    if fitting.done():
+        st.rerun()
+    place = job_runner().ahead(fitting)
+    where = f", number {place} in the queue" if place else ""
+    st.info(f"Training the discriminator and the critics for d = {d:g} in a process of its own{where} (about ten "
+            "seconds, once per distance on this server). The rest of the page works meanwhile.", icon="⏳")
 
 
-fits = _fits(distance)
-left, right = st.columns([3, 2])
-with left:
-    fig = go.Figure()
-    for kind in KINDS:
-        output = fits[kind]["output"]
-        if not kind.startswith("discriminator"):  # critics are defined up to a constant and scale
-            spread = float(output.max() - output.min()) or 1.0
-            output = (output - output.min()) / spread
-        fig.add_trace(go.Scatter(x=fits["x"], y=output, name=kind))
-    fig.add_trace(go.Histogram(x=fits["real"], name="real", opacity=0.4, histnorm="probability", yaxis="y2"))
-    fig.add_trace(go.Histogram(x=fits["fake"], name="fake", opacity=0.4, histnorm="probability", yaxis="y2"))
-    fig.update_layout(height=380, xaxis_title="x", yaxis_title="D(x) (probability) / critic rescaled to [0, 1]",
-                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "visible": False},
-                      margin={"t": 30, "b": 40}, uirevision="disjoint")
-    st.plotly_chart(fig, key="div_disjoint", width="stretch")
-with right:
-    gradients = [fits[k]["grad_at_fake"] for k in KINDS]
-    bars = go.Figure(go.Bar(x=gradients, y=list(KINDS), orientation="h"))
-    bars.update_layout(height=380, xaxis=log_axis("mean |gradient|<br>at the fake samples", gradients),
-                       margin={"t": 30, "b": 60, "l": 10}, uirevision="grads")
-    st.plotly_chart(bars, key="div_grads", width="stretch")
+fits = None
+if not fitting.done():
+    fitting_note(distance)
+elif fitting.exception() is not None:
+    st.error(f"The networks for d = {distance:g} could not be trained: {fitting.exception()}. Move the slider "
+             "or reload the page to try again.")
+else:
+    fits = fitting.result()
+
+
+def draw_fits(fitted: dict) -> None:
+    """The trained networks' outputs over x (left), and their mean gradients at the fakes (right)."""
+    left, right = st.columns([3, 2])
+    with left:
+        fig = go.Figure()
+        for kind in KINDS:
+            output = fitted[kind]["output"]
+            if not kind.startswith("discriminator"):  # critics are defined up to a constant and scale
+                spread = float(output.max() - output.min()) or 1.0
+                output = (output - output.min()) / spread
+            fig.add_trace(go.Scatter(x=fitted["x"], y=output, name=kind))
+        fig.add_trace(go.Histogram(x=fitted["real"], name="real", opacity=0.4, histnorm="probability", yaxis="y2"))
+        fig.add_trace(go.Histogram(x=fitted["fake"], name="fake", opacity=0.4, histnorm="probability", yaxis="y2"))
+        fig.update_layout(height=380, xaxis_title="x",
+                          yaxis_title="D(x) (probability) / critic rescaled to [0, 1]",
+                          yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "visible": False},
+                          margin={"t": 30, "b": 40}, uirevision="disjoint")
+        st.plotly_chart(fig, key="div_disjoint", width="stretch")
+    with right:
+        gradients = [fitted[k]["grad_at_fake"] for k in KINDS]
+        bars = go.Figure(go.Bar(x=gradients, y=list(KINDS), orientation="h"))
+        bars.update_layout(height=380, xaxis=log_axis("mean |gradient|<br>at the fake samples", gradients),
+                           margin={"t": 30, "b": 60, "l": 10}, uirevision="grads")
+        st.plotly_chart(bars, key="div_grads", width="stretch")
+
+
+if fits is not None:
+    draw_fits(fits)
 
 # --- 3. the race -----------------------------------------------------------------------------------------
 st.header("3. The race")
