@@ -223,7 +223,7 @@ def shipped_scoring() -> None:
     if scoring.done():
         st.rerun()
     st.info(f"Scoring the shipped VAE and DCGAN on {METRIC_SAMPLES:,} digits each, in a process of its own (once "
-            "per server, about a minute on one core). The rest of the page works meanwhile.", icon="⏳")
+            "per server, under a minute on one core). The rest of the page works meanwhile.", icon="⏳")
 
 
 def show_report(report: ModelReport, heading: bool = True) -> None:

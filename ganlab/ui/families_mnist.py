@@ -243,7 +243,7 @@ def fresh_status(fresh: FreshVAE) -> str:
             f"; ELBO of the latest training batch {fresh.train_elbo:.1f} nats per digit"
         return f"Training: step {fresh.step:,} of {fresh.steps:,}{elbo}."
     if fresh.status in ("trained", "scoring"):
-        return (f"Trained: scoring it on {METRIC_SAMPLES:,} digits in a process of its own (about a minute on one "
+        return (f"Trained: scoring it on {METRIC_SAMPLES:,} digits in a process of its own (half a minute on one "
                 "core); the rest of the page stays usable.")
     if fresh.status == "done":
         return (f"Trained here for {fresh.step:,} steps, then scored as the shipped ones (the table's last "
