@@ -86,16 +86,6 @@ def fitting_note(d: float) -> None:
             "seconds, once per distance on this server). The rest of the page works meanwhile.", icon="⏳")
 
 
-fits = None
-if not fitting.done():
-    fitting_note(distance)
-elif fitting.exception() is not None:
-    st.error(f"The networks for d = {distance:g} could not be trained: {fitting.exception()}. Move the slider "
-             "or reload the page to try again.")
-else:
-    fits = fitting.result()
-
-
 def draw_fits(fitted: dict) -> None:
     """The trained networks' outputs over x (left), and their mean gradients at the fakes (right)."""
     left, right = st.columns([3, 2])
@@ -122,8 +112,13 @@ def draw_fits(fitted: dict) -> None:
         st.plotly_chart(bars, key="div_grads", width="stretch")
 
 
-if fits is not None:
-    draw_fits(fits)
+if not fitting.done():
+    fitting_note(distance)
+elif fitting.exception() is not None:
+    st.error(f"The networks for d = {distance:g} could not be trained: {fitting.exception()}. Move the slider "
+             "or reload the page to try again.")
+else:
+    draw_fits(fitting.result())
 
 # --- 3. the race -----------------------------------------------------------------------------------------
 st.header("3. The race")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from ganlab.runtime.pool import WorkerHandle
+from ganlab.runtime.worker import is_job_target
 
 JOB_TIMEOUT = 900.0  # seconds a job may take before its process is stopped (WorkerLost)
 
@@ -27,7 +28,7 @@ def job_target(function: Callable) -> tuple[str, str]:
     """(module, name) of a ganlab module-level function, which the worker imports and calls. ValueError for
     anything else (a lambda, a method, another package's function)."""
     module, name = getattr(function, "__module__", ""), getattr(function, "__qualname__", "")
-    if not module.startswith("ganlab.") or not name.isidentifier():
+    if not is_job_target(module, name):
         raise ValueError(f"a job is a module-level function of ganlab's, not {function!r}")
     return module, name
 

@@ -51,9 +51,14 @@ def receive(conn: Connection) -> tuple:
     return pickle.loads(conn.recv_bytes())  # noqa: S301 - the server's own messages (see the docstring)
 
 
+def is_job_target(module: str, name: str) -> bool:
+    """Whether module.name may be run as a job: a module-level function's name in a ganlab module."""
+    return module.startswith("ganlab.") and name.isidentifier()
+
+
 def run_job(module: str, name: str, args: tuple):
     """module.name(*args), for a function of ganlab's (ganlab.runtime.jobs)."""
-    if not module.startswith("ganlab.") or not name.isidentifier():
+    if not is_job_target(module, name):
         raise ValueError(f"a job is a function of ganlab's, not {module}.{name}")
     return getattr(importlib.import_module(module), name)(*args)
 

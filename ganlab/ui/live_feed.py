@@ -164,9 +164,8 @@ class FramePacer:
     In a crowd, when the frames' share would need them further apart than the floor allows, D's surface is
     drawn on a CROWD_GRID grid instead of the session's (`grid_size`): 48 x 48 points through D cost the
     worker 60 % of 64 x 64 (a default run's snapshot: 2.35 ms against 3.0), and the heatmap is drawn
-    smoothed either way (zsmooth "fast"). It
-    goes back to full resolution only when the wanted spacing falls below FINE_AGAIN of the floor's, so that
-    the cheaper frames it brings do not flip it back and forth."""
+    smoothed either way (zsmooth "fast"). It goes back to full resolution only when the wanted spacing falls
+    below FINE_AGAIN of the floor's, so that the cheaper frames it brings do not flip it back and forth."""
 
     def __init__(self, share: float = 0.15, cores: int | None = None):
         self.share, self.cores = share, cores or os.cpu_count() or 1
