@@ -31,9 +31,15 @@ PAGES = [  # (url path, text that shows the page is drawn, main control, text af
     ("mnist-lab", "Step 0", press("Step"), "Step 1"),
     ("latent-explorer", "Click a sample", click_first_sample, "Interpolation"),
     ("experiments", "Experiments", press("Run sweep"), "Cancel sweep"),
-    ("divergences", "The derivations", press("Play"), None),
-    ("dynamics", "The Dirac-GAN", None, None),
+    ("divergences", lambda page: plots_drawn(page, "The derivations", 4), press("Play"), None),
+    ("dynamics", lambda page: plots_drawn(page, "The Dirac-GAN", 6), None, None),
 ]
+
+
+def plots_drawn(page, text: str, count: int) -> None:
+    """Wait for `text`, then for the page's first `count` Plotly figures."""
+    page.get_by_text(text).first.wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").nth(count - 1).wait_for(timeout=120_000)
 
 
 def wait_for(page, shown) -> None:

@@ -234,21 +234,6 @@ def test_step_shows_d_then_g(page, app_url):
     assert toy_step(page) == start + 1
 
 
-def test_dynamics_page_opens_without_errors(page, app_url):
-    open_page(page, app_url, "dynamics")
-    page.get_by_text("The Dirac-GAN").first.wait_for(timeout=60_000)
-    page.locator(".js-plotly-plot").nth(5).wait_for(timeout=60_000)
-    assert page.get_by_text("Traceback").count() == 0
-    assert page.locator("[data-testid='stException']").count() == 0
-
-
-def test_divergences_page_opens_without_errors(page, app_url):
-    open_page(page, app_url, "divergences")
-    page.get_by_text("The derivations").first.wait_for(timeout=120_000)
-    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=120_000)
-    assert page.locator("[data-testid='stException']").count() == 0
-
-
 def test_mnist_lab_plays_and_pauses(page, app_url, artifacts):
     open_page(page, app_url, "mnist-lab")
     page.get_by_text(STEP).first.wait_for(timeout=120_000)
