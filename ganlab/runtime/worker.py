@@ -1,5 +1,6 @@
-"""A training worker: a process that owns whole run groups (ganlab.runtime.group) and trains them, round-robin,
-one slice at a time, answering the server between slices.
+"""A training worker: a process that owns whole run groups (ganlab.runtime.group; the Divergences page's race:
+ganlab.runtime.race_group) and trains them, round-robin, one slice at a time, answering the server between
+slices.
 
 The protocol (one socket pair per worker; every message is a pickled tuple, sent with send_bytes, between
 the server and the processes it started itself: never a file, never a user's upload):
@@ -11,8 +12,13 @@ the server and the processes it started itself: never a file, never a user's upl
     "start"   {"specs": [RunSpec], "timeline_every",   None: the group trains from now on
                "max_rate", "snapshot_samples",
                "snapshot_grid"}
+              or {"kind": "race", "settings": Race      None: a RaceGroup (the race) trains from now on
+               settings, "state": Race.state() or None}
     "frame"   grid (int) or None (the group's own)     RunGroup.frame(grid): step, snapshots, new moments, ...
+              a race: {loss: rows the server has}      RaceGroup.frame(have): step, new (step, W1) rows per
+                                                       loss, stopped runners, finished, failure
     "states"  light (bool)                             RunGroup.states(): step, full states, new moments, ...
+                                                       (a race: RaceGroup.states(): step, Race.state(), ...)
     "stop"    None                                     RunGroup.states(), and the group is dropped
     "rate"    iterations per second                    None
     "stats"   None                                     {"groups", "training", "pid"}
@@ -37,6 +43,7 @@ import torch
 
 from ganlab.runtime.group import RunGroup
 from ganlab.runtime.memory import collect_garbage, fix_malloc_thresholds
+from ganlab.runtime.race_group import RaceGroup
 
 SLICE_SECONDS = 0.01   # training between two looks at the pipe
 IDLE_SECONDS = 10.0    # no frame asked for this long: the group waits
@@ -63,16 +70,23 @@ def run_job(module: str, name: str, args: tuple):
     return getattr(importlib.import_module(module), name)(*args)
 
 
+def start_group(payload: dict) -> RunGroup | RaceGroup:
+    """The group a "start" payload describes: a RaceGroup for {"kind": "race", ...}, else a RunGroup."""
+    if payload.get("kind") == "race":
+        return RaceGroup(payload["settings"], payload.get("state"))
+    return RunGroup(**payload)
+
+
 class WorkerState:
     """The groups one worker owns, and what each command does to them."""
 
     def __init__(self):
-        self.groups: dict[int, RunGroup] = {}
+        self.groups: dict[int, RunGroup | RaceGroup] = {}
         self._turn = 0
 
     def handle(self, command: str, group_id: int, payload):
         if command == "start":
-            self.groups[group_id] = RunGroup(**payload)
+            self.groups[group_id] = start_group(payload)
             return None
         if command == "stats":
             return {"groups": len(self.groups), "training": len(self.training()), "pid": os.getpid()}
@@ -93,11 +107,11 @@ class WorkerState:
             return None
         raise ValueError(f"unknown command {command!r}")
 
-    def training(self) -> list[RunGroup]:
+    def training(self) -> list[RunGroup | RaceGroup]:
         now = time.monotonic()
         return [g for g in self.groups.values() if g.trainable and now - g.last_frame < IDLE_SECONDS]
 
-    def train_next(self, groups: list[RunGroup]) -> int:
+    def train_next(self, groups: list[RunGroup | RaceGroup]) -> int:
         """One slice of the next of `groups` (those training) in turn, round-robin; returns the iterations
         done."""
         self._turn = (self._turn + 1) % len(groups)

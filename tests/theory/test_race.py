@@ -1,6 +1,7 @@
 import numpy as np
 
 from ganlab.theory.race import Race
+from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
 
 
 def test_the_race_leaves_minimax_behind():
