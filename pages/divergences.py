@@ -8,13 +8,16 @@ import streamlit as st
 
 from ganlab.losses import F_DIVERGENCES
 from ganlab.runtime.jobs import job_runner
+from ganlab.runtime.pool import queued_message
+from ganlab.runtime.race_group import MEASURE_EVERY
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.parallel_lines import parallel_lines, parallel_lines_gradients
-from ganlab.theory.race import Race
 from ganlab.ui.classroom import presenter_on, take_preset
+from ganlab.ui.race_session import RaceSession
+from ganlab.ui.session_resources import session_resources
 from ganlab.viz.log_axis import log_axis
 
-RACE_STEPS_PER_TICK = 25
+RACE_TICK_SECONDS = 0.5  # the race's fragment asks its worker for the new rows this often while playing
 
 st.title("Divergences on disjoint supports")
 take_preset("divergences", {"div_theta": 0.5, "div_distance": 3.0})  # kept settings, then a link's preset
@@ -122,41 +125,46 @@ else:
 
 # --- 3. the race -----------------------------------------------------------------------------------------
 st.header("3. The race")
-st.markdown("Six losses train side by side from the same seed, each generator starting around (4, 0), far from "
-            "the data N(0, 0.1²I). The curve is the exact W1 between 256 generated and 256 data points. The "
-            "saturating minimax loss gives almost no gradient while D wins, so it falls behind.")
 if "div_race" not in st.session_state:
-    st.session_state["div_race"] = Race()
-st.session_state.setdefault("div_race_playing", False)
-race: Race = st.session_state["div_race"]
+    st.session_state["div_race"] = RaceSession()
+race: RaceSession = session_resources().track("race", st.session_state["div_race"])  # stops when the session ends
+st.markdown("Six losses train side by side from the same seed, each generator starting around (4, 0), far from "
+            "the data N(0, 0.1²I). The curve is the exact W1 between 256 generated and 256 data points, measured "
+            f"every {MEASURE_EVERY} steps; the race ends at step {race.max_steps:,}. The saturating minimax loss "
+            "gives almost no gradient while D wins, so it falls behind. The race trains in a worker process of "
+            "the server, at its full speed.")
 cols = st.columns([1, 1, 1, 5])
-if cols[0].button("Play", key="race_play", disabled=st.session_state["div_race_playing"]):
-    st.session_state["div_race_playing"] = True
+if cols[0].button("Play", key="race_play", disabled=race.playing or race.finished):
+    race.play()
     st.rerun()
-if cols[1].button("Pause", key="race_pause", disabled=not st.session_state["div_race_playing"]):
-    st.session_state["div_race_playing"] = False
+if cols[1].button("Pause", key="race_pause", disabled=not race.playing):
+    race.pause()
     st.rerun()
 if cols[2].button("Reset", key="race_reset"):
-    st.session_state["div_race"] = race = Race()
-    st.session_state["div_race_playing"] = False
+    race.reset()
+    st.rerun()
 
 
-@st.fragment(run_every=0.5 if st.session_state["div_race_playing"] else None)
+@st.fragment(run_every=RACE_TICK_SECONDS if race.playing else None)
 def race_view() -> None:
-    current: Race = st.session_state["div_race"]
-    if st.session_state["div_race_playing"]:
-        current.step(RACE_STEPS_PER_TICK)
+    """The worker's new rows, drawn (the page is drawn whole again when the race starts, stops or is lost)."""
+    if race.tick():
+        st.rerun()
+    if race.queue_position is not None:
+        st.info(queued_message(race.queue_position), icon="⏳")
+    if race.error:
+        st.error(race.error)
+    if race.finished:
+        st.info(f"The race ended at step {race.step:,}. Reset to run it again.")
     fig = go.Figure()
-    distances = current.distances()
-    for loss, rows in distances.items():
+    for loss, rows in race.rows.items():
         fig.add_trace(go.Scatter(x=rows[:, 0], y=rows[:, 1], mode="lines+markers", name=loss))
-    steps = current.trainers[current.losses[0]].step_count
-    fig.update_layout(height=360, title=f"step {steps}", xaxis_title="step",
-                      yaxis=log_axis("W1 to the data", *(rows[:, 1] for rows in distances.values())),
+    fig.update_layout(height=360, title=f"step {race.step}", xaxis_title="step",
+                      yaxis=log_axis("W1 to the data", *(rows[:, 1] for rows in race.rows.values())),
                       margin={"t": 40, "b": 40},
                       uirevision="race")
     st.plotly_chart(fig, key="div_race_chart", width="stretch")
-    for loss, message in current.stopped.items():
+    for loss, message in race.stopped.items():
         st.warning(f"{loss}: {message}")
 
 

@@ -1,11 +1,20 @@
+import base64
 import json
+import os
+import signal
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ganlab.runtime.pool as pool_module
 from ganlab.runtime.jobs import job_runner
+from ganlab.runtime.pool import TrainingPool
 from ganlab.theory.disjoint import KINDS, fit_discriminators
+from ganlab.theory.race import RACE_LOSSES
+from ganlab.ui.race_session import RaceSession
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "divergences.py")
 
@@ -23,16 +32,106 @@ def test_divergences_page_shows_the_closed_forms():
     assert "t (for |t| <= 1/2)" in f_table["f*(t)"].tolist()  # total variation
 
 
-def test_the_race_plays_and_pauses():
+@pytest.fixture
+def one_worker():
+    """A pool of one worker process installed as the server's (training_pool()); shut down after the test."""
+    saved, pool_module._POOL = pool_module._POOL, TrainingPool(1, 8)
+    yield pool_module._POOL
+    pool_module._POOL.shutdown()
+    pool_module._POOL = saved
+
+
+def play_until(app: AppTest, step: int, seconds: float = 180) -> RaceSession:
+    """Rerun the page (as the race's fragment does every 0.5 s) until the race has measured `step`."""
+    deadline = time.monotonic() + seconds
+    race = app.session_state["div_race"]
+    while race.step < step and time.monotonic() < deadline:
+        time.sleep(0.5)
+        app.run()
+        race = app.session_state["div_race"]
+    assert not app.exception and race.step >= step, race.error
+    return race
+
+
+def race_chart(app: AppTest) -> dict:
+    """The race's figure, each trace's x and y as lists (Plotly sends numpy arrays as typed binary data)."""
+    figure = charts(app)["div_race_chart"]
+    for trace in figure["data"]:
+        for axis in ("x", "y"):
+            if isinstance(trace[axis], dict):
+                trace[axis] = np.frombuffer(base64.b64decode(trace[axis]["bdata"]), trace[axis]["dtype"]).tolist()
+    return figure
+
+
+def button(app: AppTest, label: str):
+    return next(b for b in app.button if b.label == label)
+
+
+def test_the_race_plays_in_a_worker_and_pause_brings_it_home_to_continue_from(one_worker):
     app = AppTest.from_file(PAGE, default_timeout=120).run()
     race = app.session_state["div_race"]
-    assert race.trainers["minimax"].step_count == 0
-    next(b for b in app.button if b.label == "Play").click().run()
-    assert app.session_state["div_race_playing"] is True
-    assert app.session_state["div_race"].trainers["minimax"].step_count == 25  # one tick ran
-    next(b for b in app.button if b.label == "Pause").click().run()
-    assert app.session_state["div_race_playing"] is False
-    assert app.session_state["div_race"].trainers["hinge"].step_count == 25
+    assert race.step == 0 and race.remote is None and not race.playing
+    start = race_chart(app)
+    assert [t["name"] for t in start["data"]] == list(RACE_LOSSES) and start["layout"]["title"]["text"] == "step 0"
+    assert all(t["x"] == [0] for t in start["data"])
+    assert len({round(t["y"][0], 9) for t in start["data"]}) == 1 and start["data"][0]["y"][0] > 4.0
+    assert any("the race ends at step 3,000" in m.value for m in app.markdown)
+    button(app, "Play").click().run()
+    race = app.session_state["div_race"]
+    assert race.playing and race.remote is not None and race.remote.worker.pid != os.getpid()
+    assert one_worker.stats()["groups"] == 1
+    race = play_until(app, 50)
+    shown = race_chart(app)
+    assert shown["layout"]["title"]["text"] == f"step {race.step}"
+    assert shown["data"][0]["x"] == list(range(0, race.step + 1, 25))  # W1 every 25 steps, nothing skipped
+    button(app, "Pause").click().run()
+    race = app.session_state["div_race"]
+    paused = race.step
+    assert not race.playing and race.remote is None and one_worker.stats()["groups"] == 0
+    assert paused >= 50 and race.home["measured"] == paused
+    assert all(state["step_count"] >= paused for state in race.home["trainers"].values())  # every runner home
+    assert race_chart(app)["layout"]["title"]["text"] == f"step {paused}"
+    before = {loss: rows.copy() for loss, rows in race.rows.items()}
+    app.run()  # paused: nothing moves
+    assert app.session_state["div_race"].step == paused
+    button(app, "Play").click().run()
+    race = play_until(app, paused + 25)
+    for loss, rows in before.items():  # it went on from where it was
+        np.testing.assert_array_equal(race.rows[loss][: len(rows)], rows)
+        assert race.rows[loss][len(rows), 0] == paused + 25
+    button(app, "Reset").click().run()
+    race = app.session_state["div_race"]
+    assert race.step == 0 and race.home is None and not race.playing and one_worker.stats()["groups"] == 0
+    assert all(t["x"] == [0] for t in race_chart(app)["data"])
+
+
+def test_a_lost_worker_says_so_and_play_continues_from_the_last_state_the_page_had(one_worker):
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    button(app, "Play").click().run()
+    play_until(app, 25)
+    button(app, "Pause").click().run()
+    home = app.session_state["div_race"].step
+    kept = {loss: rows.copy() for loss, rows in app.session_state["div_race"].rows.items()}
+    button(app, "Play").click().run()
+    race = play_until(app, home + 25)
+    os.kill(race.remote.worker.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    app.run()
+    assert not app.exception
+    race = app.session_state["div_race"]
+    assert not race.playing and race.remote is None and race.step == home
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1
+    assert errors[0].startswith("Race lost: the training worker process stopped (exit code -9)")
+    assert errors[0].endswith(f"Press Play to continue from step {home}, the last state this page had.")
+    assert race_chart(app)["layout"]["title"]["text"] == f"step {home}"
+    assert not button(app, "Play").disabled
+    button(app, "Play").click().run()
+    assert not app.error
+    race = play_until(app, home + 25)  # a fresh worker, from the state the page had
+    for loss, rows in kept.items():
+        np.testing.assert_array_equal(race.rows[loss][: len(rows)], rows)
+    button(app, "Pause").click().run()
 
 
 def test_the_optimal_networks_train_in_a_process_apart_then_their_charts_show_what_it_measured():
