@@ -11,10 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 import ganlab.runtime.pool as pool_module
 from ganlab.runtime.jobs import job_runner
-from ganlab.runtime.pool import TrainingPool
+from ganlab.runtime.pool import Ticket, TrainingPool, queued_message
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.race import RACE_LOSSES
 from ganlab.ui.race_session import RaceSession
+from ganlab.ui.session_resources import GpuSlots, SessionResources
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "divergences.py")
 
@@ -132,6 +133,36 @@ def test_a_lost_worker_says_so_and_play_continues_from_the_last_state_the_page_h
     for loss, rows in kept.items():
         np.testing.assert_array_equal(race.rows[loss][: len(rows)], rows)
     button(app, "Pause").click().run()
+
+
+def test_when_the_server_is_full_play_queues_with_its_place_and_the_race_starts_by_itself(one_worker):
+    one_worker.max_runs = 1
+    other = one_worker.start(Ticket(), {"kind": "race", "settings": {"losses": ["minimax"], "max_steps": 25},
+                                        "state": None})  # another session's run holds the only slot
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    button(app, "Play").click().run()
+    race = app.session_state["div_race"]
+    assert race.playing and race.remote is None and race.queue_position == 1
+    assert queued_message(1) in [i.value for i in app.info]
+    app.run()  # still full: it keeps its place
+    assert app.session_state["div_race"].queue_position == 1 and one_worker.stats()["groups"] == 1
+    other.stop()
+    app.run()  # the fragment's next tick takes the free slot
+    race = app.session_state["div_race"]
+    assert race.remote is not None and race.queue_position is None
+    assert queued_message(1) not in [i.value for i in app.info]
+    play_until(app, 25)
+    button(app, "Pause").click().run()
+    assert one_worker.stats()["groups"] == 0
+
+
+def test_the_race_stops_in_its_worker_when_the_browser_session_ends(one_worker):
+    race, resources = RaceSession(), SessionResources(slots=GpuSlots(0))
+    resources.track("race", race)  # as the page does
+    race.play()
+    assert race.remote is not None and one_worker.stats()["groups"] == 1
+    resources.release()  # Streamlit calls this when the session disconnects
+    assert not race.playing and race.remote is None and one_worker.stats()["groups"] == 0
 
 
 def test_the_optimal_networks_train_in_a_process_apart_then_their_charts_show_what_it_measured():
