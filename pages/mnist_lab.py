@@ -26,6 +26,7 @@ from ganlab.ui.mnist_controls import (
     save_box,
     share_params,
 )
+from ganlab.ui.mnist_scoring import scoring_note
 from ganlab.ui.mnist_session import TICK_SECONDS, MnistSession
 from ganlab.ui.option_widgets import option_widget
 from ganlab.ui.session_files import SAVES_OFF
@@ -134,11 +135,21 @@ PAGE_RUN = "mn_page_run"  # set by a run of the whole page: the view only draws 
 st.session_state[PAGE_RUN] = True
 
 
+@st.fragment(run_every=1.0)
+def scoring_in_progress() -> None:
+    """While a paused run's digits are scored in a job's process: where that stands; the page reruns when it is
+    back (a playing run's live view reruns anyway, and shows the note itself)."""
+    if session.collect_metrics():
+        st.rerun()
+    st.info(scoring_note(session.scoring_step, session.scoring_ahead()), icon="⏳")
+
+
 @st.fragment(run_every=TICK_SECONDS if session.playing else None)
 def live() -> None:
     page_run = st.session_state.pop(PAGE_RUN, False)
     # everything shown is computed first, in turn with training (a full page run may read beside the
     # fragment's), then drawn in one go
+    session.collect_metrics()  # a scoring job that is back: its row (or its failure) is shown below
     with session.lock:
         trainer = session.trainer
         history = trainer.history.as_arrays()
@@ -146,7 +157,7 @@ def live() -> None:
         grid = sample_grid(trainer, per_row=8)
         outputs = session.d_outputs()
         step, source = trainer.step_count, trainer.sample_source()
-    last = session.metrics[-1]["step"] if session.metrics else 0
+    last = session.metrics_mark  # the step of the last scoring started
     every = session.metrics_every
     done = min(step - last, every)
     rows, per_row = grid.shape[:2]
@@ -170,10 +181,18 @@ def live() -> None:
         st.plotly_chart(d_output_histogram(outputs, probability=trainer.loss.output == "probability",
                                            step=step), key="mn_hist", width="stretch")
     with right:
-        st.caption(f"Metrics on 1,000 generated digits, every {every} steps while playing.")
-        if st.button("Evaluate now", key="mn_eval"):
-            with st.spinner("Generating 1,000 digits and scoring them with the LeNet…"):
-                session.evaluate()
+        st.caption(f"Metrics on 1,000 generated digits, every {every} steps while playing, scored in a process "
+                   "of its own.")
+        scoring = session.scoring_step  # None unless a scoring is pending
+        st.button("Evaluate now", key="mn_eval", on_click=session.evaluate, disabled=scoring is not None,
+                  help=f"Scoring step {scoring:,}…" if scoring is not None else
+                  "Generate 1,000 digits now and score them with the LeNet, in a process of its own")
+        if session.metrics_error:
+            st.error(session.metrics_error)
+        if scoring is not None and session.playing:
+            st.info(scoring_note(scoring, session.scoring_ahead()), icon="⏳")
+        elif scoring is not None:
+            scoring_in_progress()
         if session.metrics:
             st.dataframe(session.metrics_table(), hide_index=True, width="stretch", key="mn_metrics")
 

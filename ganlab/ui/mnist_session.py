@@ -3,12 +3,20 @@ periodic image metrics, D's outputs on a real and a fake batch, and saving. In t
 playing run trains in a worker process (ganlab.runtime) and each live tick brings the page's copy up to
 date (all but the optimisers; a save takes the whole state); any command takes the run back first. A run
 trains at most the operator's GANLAB_MNIST_MAX_STEPS steps (ganlab.operator_settings), then pauses itself
-and says why."""
+and says why.
+
+The image metrics (FID (LeNet), classifier score, precision / recall... of METRIC_SAMPLES digits) are a job
+(ganlab.runtime.jobs, ganlab.ui.mnist_scoring): the server copies G's sampling weights and a process of its
+own draws and scores the digits; the row comes back with the step the weights were taken at. One scoring
+per session at a time: a metrics step crossed while one is pending starts none; the first tick after it
+returns starts the next if the run is `metrics_every` steps past the last one's step by then (on a fast
+run, rows further apart than `metrics_every`)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +30,14 @@ from ganlab.config import RunConfig, diff
 from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.run_cost import check_live_cost
 from ganlab.runtime.group import RunSpec
+from ganlab.runtime.jobs import job_runner
 from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerLost, start_or_queue, stop_quietly, take_remote
 from ganlab.train import Trainer, TrainingDiverged
+from ganlab.ui.mnist_scoring import METRIC_SAMPLES, sampling_weights, score_generator, scoring_failed
 
 TICK_SECONDS = 0.6
 MNIST_DIVERGED_ADVICE = "Lower the learning rates or change the loss, then Play again, or Reset."
 TRAIN_BUDGET = 0.4
-METRIC_SAMPLES = 1000
 
 
 @contextmanager
@@ -69,6 +78,11 @@ class MnistSession:
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
     remote: RemoteGroup | None = field(default=None, init=False, repr=False, compare=False)  # training there
     queue_position: int | None = field(default=None, init=False)  # waiting for a training slot (1: next)
+    scoring: Future | None = field(default=None, init=False, repr=False, compare=False)  # the pending job
+    scoring_step: int | None = field(default=None, init=False)  # the step of the digits it scores
+    metrics_mark: int = field(default=0, init=False)  # the step of the last scoring started (the next is due
+    # metrics_every steps later)
+    metrics_error: str | None = field(default=None, init=False)  # the last scoring's failure, said once
     _ticket: Ticket = field(default_factory=Ticket, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -92,7 +106,7 @@ class MnistSession:
             self.trainer = Trainer(self.config, data=old.dataset if same_data else None)
         self.playing = False
         self.error = None
-        self.metrics = []
+        self.metrics = []  # close() dropped a pending scoring: a score of the run before is not this run's
         self.notice = notice
 
     def config_changes(self) -> list[tuple[int, str]]:
@@ -166,8 +180,8 @@ class MnistSession:
         while self.playing and not self.background and time.perf_counter() - start < TRAIN_BUDGET:
             self._guard(self._train_chunk)
             self._stopped_at_limit()
-        last = self.metrics[-1]["step"] if self.metrics else 0
-        if self.trainer.step_count - last >= self.metrics_every:
+        self.collect_metrics()
+        if self.scoring is None and self.trainer.step_count - self.metrics_mark >= self.metrics_every:
             self.evaluate()
         return self.trainer.step_count - before
 
@@ -176,16 +190,43 @@ class MnistSession:
         return [{"Step": row["step"], **{title: row[key] for key, title in IMAGE_METRIC_TITLES.items()
                                          if key in row}} for row in self.metrics]
 
-    def evaluate(self) -> dict:
-        """FID (LeNet), classifier score and class KL of METRIC_SAMPLES generated digits, appended."""
-        from ganlab.image_eval import evaluate_images
-
+    def evaluate(self) -> bool:
+        """Score the run as it is now: G's sampling weights (copied, milliseconds) go to a job that draws
+        METRIC_SAMPLES digits and computes the image metrics in a process of its own (see the module
+        docstring); `collect_metrics` appends the row when it is back. Returns False, starting nothing, while
+        a scoring is pending."""
         with self.lock:
-            samples = self.trainer.sample(METRIC_SAMPLES)
-        values = evaluate_images(samples, self.config.data.data_dir)
-        row = {"step": self.trainer.step_count, **{k: v for k, v in values.items() if k != "reference"}}
-        self.metrics.append(row)
-        return row
+            if self.scoring is not None:
+                return False
+            step, (config, state) = self.trainer.step_count, sampling_weights(self.trainer)
+            self.scoring = job_runner().submit(score_generator, config, state, METRIC_SAMPLES)
+            self.scoring_step, self.metrics_mark, self.metrics_error = step, step, None
+            return True
+
+    def collect_metrics(self) -> bool:
+        """When the pending scoring is done: its row {"step": the step its digits were drawn at, metric: value},
+        appended, or its failure in `metrics_error` (the job's own text). Returns whether one came back."""
+        with self.lock:
+            future, step = self.scoring, self.scoring_step
+            if future is None or not future.done():
+                return False
+            self.scoring, self.scoring_step = None, None
+            try:
+                self.metrics.append({"step": step, **future.result()})
+            except Exception as err:  # noqa: BLE001 - WorkerError (the job's own error), WorkerLost: said, not raised
+                self.metrics_error = scoring_failed(step, err)
+            return True
+
+    def scoring_ahead(self) -> int:
+        """The pending scoring's place in the job queue (0: running, done, or none pending)."""
+        future = self.scoring
+        return job_runner().ahead(future) if future is not None else 0
+
+    def _drop_scoring(self) -> None:
+        """Forget the pending scoring (a job still queued is cancelled; one running finishes unseen)."""
+        if self.scoring is not None:
+            self.scoring.cancel()
+        self.scoring, self.scoring_step, self.metrics_mark, self.metrics_error = None, None, 0, None
 
     @torch.no_grad()
     def d_outputs(self, n: int = 256) -> dict[str, np.ndarray]:
@@ -280,10 +321,12 @@ class MnistSession:
                       f"step {self.trainer.step_count}, the last state this page had.")
 
     def close(self) -> None:
-        """The session ended (or a new run starts): the run stops in its worker, without being loaded here."""
+        """The session ended (or a new run starts): the run stops in its worker, without being loaded here;
+        a pending scoring is dropped."""
         with self.lock:
             self.playing = False
             stop_quietly(take_remote(self))
+            self._drop_scoring()
 
     def save(self, path: str | Path) -> Path:
         """Write the run's checkpoint to the new file `path` (the caller chose its folder and checked its

@@ -1,9 +1,12 @@
 import copy
+from concurrent.futures import Future
 
 import numpy as np
+import pytest
 import torch
 
 from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides
+from ganlab.ui.mnist_scoring import sample_digits, sampling_weights, score_generator
 from ganlab.ui.mnist_session import MnistSession
 
 
@@ -171,3 +174,159 @@ def test_the_step_limit_defaults_to_the_operator_default(monkeypatch):
         assert small_session().max_steps == 20000
     finally:
         operator_settings.clear_cache()
+
+
+# --- the image metrics: a job (ganlab.runtime.jobs, ganlab.ui.mnist_scoring), never the server's own work ---
+
+class FakeRunner:
+    """Stands in for the server's job runner: records each submitted job and hands out futures the test
+    settles."""
+
+    def __init__(self, place: int = 0):
+        self.jobs: list[tuple] = []
+        self.futures: list[Future] = []
+        self.place = place
+
+    def submit(self, function, *args) -> Future:
+        self.jobs.append((function, *args))
+        self.futures.append(Future())
+        return self.futures[-1]
+
+    def ahead(self, future: Future) -> int:
+        return self.place if not future.done() else 0
+
+
+def no_scoring_here(monkeypatch) -> None:
+    """The image metrics must not be computed in this (the server's) process."""
+    from ganlab import image_eval
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluate_images ran in the server's process")
+
+    monkeypatch.setattr(image_eval, "evaluate_images", refuse)
+
+
+VALUES = {"fid_lenet": 40.5, "classifier_score": 6.25, "class_kl": 0.5, "precision": 0.75, "recall": 0.125,
+          "density": 0.875, "coverage": 0.625}
+
+
+def test_the_job_draws_exactly_the_digits_the_trainer_samples():
+    """The server sends G's sampling weights, not digits: the job must redraw Trainer.sample's digits."""
+    for extra in ({}, {"conditional": "true"}, {"info_codes": "10"}, {"g.arch": "mlp", "d.arch": "mlp"},
+                  {"tricks.virtual_batch_norm": "true"}, {"ema": "0"}, {"noise": "uniform"}):
+        session = small_session(**extra)
+        session.trainer.step(3)
+        config, state = sampling_weights(session.trainer)
+        session.trainer.step(2)  # training goes on in place: the copy keeps step 3's weights
+        drawn = sample_digits(config, state, 100)
+        fresh = small_session(**extra)
+        fresh.trainer.step(3)  # seeded: the same run at step 3
+        with torch.no_grad():
+            assert torch.equal(drawn, fresh.trainer.sample(100)), extra
+
+
+def test_evaluate_now_scores_in_a_job_and_the_row_keeps_the_step_its_digits_were_drawn_at(monkeypatch):
+    from ganlab.image_eval import IMAGE_METRIC_TITLES, evaluate_images
+    from ganlab.runtime import jobs
+
+    session = small_session()
+    session.trainer.step(5)
+    with torch.no_grad():
+        expected = evaluate_images(session.trainer.sample(1000))  # here, in the test, before the job
+    no_scoring_here(monkeypatch)
+    submitted = []
+    real = jobs.job_runner()
+
+    class Recording:
+        def submit(self, function, *args):
+            submitted.append(function)
+            return real.submit(function, *args)
+
+        def ahead(self, future):
+            return real.ahead(future)
+
+    monkeypatch.setattr(jobs, "_RUNNER", Recording())
+    assert session.evaluate() is True
+    assert (session.scoring_step, session.metrics_mark, session.metrics) == (5, 5, [])
+    assert session.evaluate() is False  # one at a time
+    session.trainer.step(3)  # the run goes on while its digits of step 5 are scored
+    session.scoring.result(timeout=600)
+    assert session.collect_metrics() is True
+    assert submitted == [score_generator] and session.scoring is None and session.metrics_error is None
+    [row] = session.metrics
+    assert row["step"] == 5 and set(row) == {"step", *IMAGE_METRIC_TITLES}
+    assert {k: row[k] for k in IMAGE_METRIC_TITLES} == pytest.approx(
+        {k: expected[k] for k in IMAGE_METRIC_TITLES}, rel=1e-4, abs=1e-6)
+    assert session.collect_metrics() is False and len(session.metrics) == 1
+
+
+def test_a_metrics_step_crossed_while_playing_is_scored_in_a_job_one_at_a_time(monkeypatch):
+    from ganlab.runtime import jobs
+
+    no_scoring_here(monkeypatch)
+    runner = FakeRunner()
+    monkeypatch.setattr(jobs, "_RUNNER", runner)
+    session = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
+    assert session.metrics_every == 500
+    session.trainer.step(497)
+    session.play()
+    for _ in range(100):  # until the tick that crosses step 500 (usually the first)
+        session.tick()
+        if runner.jobs:
+            break
+    [(function, config, state, n)] = runner.jobs
+    first = session.scoring_step
+    assert function is score_generator and n == 1000 and first >= 500 and session.metrics_mark == first
+    assert session.metrics == [] and (config.g.channels, config.device) == (4, "cpu")
+    assert torch.equal(sample_digits(config, state, 20), session_copy_at(session, first).trainer.sample(20))
+    session.metrics_every = 10  # crossings while the job is pending start no second one
+    for _ in range(3):
+        session.tick()
+    assert session.trainer.step_count >= first + 10 and len(runner.jobs) == 1 and session.metrics == []
+    runner.futures[0].set_result(dict(VALUES))
+    session.tick()  # back: its row, with the step its digits were drawn at; then the next one is due now
+    assert session.metrics == [{"step": first, **VALUES}]
+    assert len(runner.jobs) == 2 and session.scoring_step > first
+    session.pause()
+
+
+def session_copy_at(session: MnistSession, step: int) -> MnistSession:
+    """The same seeded run, trained again from step 0 to `step` in one go (the tick's chunks train the same)."""
+    again = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
+    again.trainer.step(step)
+    return again
+
+
+def test_a_failed_scoring_is_named_with_its_text_and_evaluate_works_again(monkeypatch):
+    from ganlab.runtime import jobs
+    from ganlab.runtime.pool import WorkerError
+
+    runner = FakeRunner()
+    monkeypatch.setattr(jobs, "_RUNNER", runner)
+    session = small_session()
+    session.trainer.step(3)
+    assert session.evaluate()
+    runner.futures[0].set_exception(WorkerError("FileNotFoundError: checkpoints/mnist_classifier.pt is missing"))
+    assert session.collect_metrics()
+    assert session.metrics_error == ("Scoring the digits of step 3 failed: FileNotFoundError: checkpoints/"
+                                     "mnist_classifier.pt is missing. Press Evaluate now to try again.")
+    assert session.metrics == [] and session.scoring is None
+    assert session.evaluate() and session.metrics_error is None and len(runner.jobs) == 2
+    runner.futures[1].set_result(dict(VALUES))
+    session.collect_metrics()
+    assert session.metrics == [{"step": 3, **VALUES}]
+
+
+def test_a_reset_drops_the_pending_scoring_of_the_run_before(monkeypatch):
+    from ganlab.runtime import jobs
+
+    runner = FakeRunner()
+    monkeypatch.setattr(jobs, "_RUNNER", runner)
+    session = small_session()
+    session.trainer.step(4)
+    session.evaluate()
+    session.reset()
+    assert runner.futures[0].cancelled()  # still queued: it will not run
+    assert (session.scoring, session.scoring_step, session.metrics_mark) == (None, None, 0)
+    assert session.collect_metrics() is False and session.metrics == []
+    assert session.evaluate() and session.scoring_step == 0
