@@ -128,6 +128,11 @@ st.header("3. The race")
 if "div_race" not in st.session_state:
     st.session_state["div_race"] = RaceSession()
 race: RaceSession = session_resources().track("race", st.session_state["div_race"])  # stops when the session ends
+linked = st.session_state.pop("div_race_playing", None)  # a link's race=play / race=pause (ganlab.links), once
+if linked is True and not race.playing:
+    race.play()
+elif linked is False and race.playing:
+    race.pause()
 st.markdown("Six losses train side by side from the same seed, each generator starting around (4, 0), far from "
             "the data N(0, 0.1²I). The curve is the exact W1 between 256 generated and 256 data points, measured "
             f"every {MEASURE_EVERY} steps; the race ends at step {race.max_steps:,}. The saturating minimax loss "

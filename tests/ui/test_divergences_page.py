@@ -16,6 +16,7 @@ from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.race import RACE_LOSSES
 from ganlab.ui.race_session import RaceSession
 from ganlab.ui.session_resources import GpuSlots, SessionResources
+from tests.ui.apptest import open_with_query
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "divergences.py")
 
@@ -154,6 +155,16 @@ def test_when_the_server_is_full_play_queues_with_its_place_and_the_race_starts_
     play_until(app, 25)
     button(app, "Pause").click().run()
     assert one_worker.stats()["groups"] == 0
+
+
+def test_a_lessons_link_with_race_play_starts_the_race_in_a_worker_once(one_worker):
+    app = open_with_query(PAGE, distance="3", race="play")  # the lessons' "the race from distance 3"
+    race = app.session_state["div_race"]
+    assert race.playing and race.remote is not None and one_worker.stats()["groups"] == 1
+    assert "div_race_playing" not in app.session_state  # acted on once, not a setting kept
+    play_until(app, 25)
+    button(app, "Pause").click().run()
+    assert not app.session_state["div_race"].playing and one_worker.stats()["groups"] == 0
 
 
 def test_the_race_stops_in_its_worker_when_the_browser_session_ends(one_worker):
