@@ -1,7 +1,9 @@
 import json
 import re
+from concurrent.futures import Future
 from pathlib import Path
 
+import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -85,19 +87,125 @@ def test_a_notice_stays_until_the_next_play_or_step():
     assert [i.value for i in app.info] == [] and app.session_state["mnist_session"].playing
 
 
-def test_evaluate_and_save(tmp_path, monkeypatch):
+def eval_button(app: AppTest):
+    return next(b for b in app.button if b.label == "Evaluate now")
+
+
+def scoring_notes(app: AppTest) -> list[str]:
+    return [i.value for i in app.info if i.value.startswith("Scoring the")]
+
+
+def refuse_scoring_here(monkeypatch) -> None:
+    """The image metrics must not be computed in the server's process (AppTest runs the page in this one)."""
+    from ganlab import image_eval
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluate_images ran in the server's process")
+
+    monkeypatch.setattr(image_eval, "evaluate_images", refuse)
+
+
+def test_evaluate_now_scores_in_a_process_of_its_own_then_the_table_shows_it_and_save(tmp_path, monkeypatch):
+    from ganlab.image_eval import IMAGE_METRIC_TITLES, evaluate_images
+
     monkeypatch.setattr(session_files, "SESSIONS_DIR", tmp_path)
     app = AppTest.from_file(PAGE, default_timeout=180).run()
     small(app)
-    next(b for b in app.button if b.label == "Evaluate now").click().run()
+    session = app.session_state["mnist_session"]
+    with torch.no_grad():
+        expected = evaluate_images(session.trainer.sample(1000))  # the same 1,000 digits, scored here
+    refuse_scoring_here(monkeypatch)
+    eval_button(app).click().run()
+    assert not app.exception and eval_button(app).disabled and not app.dataframe
+    assert scoring_notes(app)[0].startswith("Scoring the 1,000 digits of step 0 in a process of its own")
+    session.scoring.result(timeout=600)  # the job's process (the page's fragment polls it every second)
+    app.run()
+    assert not scoring_notes(app) and not eval_button(app).disabled and not app.error
     table = app.dataframe[0].value
     assert list(table.columns) == ["Step", "FID (LeNet)", "Classifier score (max 10)", "Class KL from uniform",
                                    "Precision", "Recall", "Density", "Coverage"]
-    assert list(table["Step"]) == [0] and 1.0 <= table["Classifier score (max 10)"][0] <= 10.0
+    assert list(table["Step"]) == [0]
+    shown = {key: float(table[title][0]) for key, title in IMAGE_METRIC_TITLES.items()}
+    assert shown == pytest.approx({key: expected[key] for key in IMAGE_METRIC_TITLES}, rel=1e-4, abs=1e-6)
     next(b for b in app.button if b.label == "Save checkpoint").click().run()  # the generated name
     folder = session_folder_of(app, tmp_path)
     assert [f.name for f in folder.iterdir()] == ["mnist-dcgan-nonsaturating-step0.pt"]
-    assert 0.0 <= table["Precision"][0] <= 1.0 and 0.0 <= table["Recall"][0] <= 1.0
+
+
+class FakeRunner:
+    """The server's job runner, standing in: the test settles each job's future (`place`: its queue place)."""
+
+    def __init__(self, place: int = 0, failure: Exception | None = None):
+        self.futures: list[Future] = []
+        self.place, self.failure = place, failure
+
+    def submit(self, function, *args) -> Future:
+        future = Future()
+        if self.failure is not None:
+            future.set_exception(self.failure)
+        self.futures.append(future)
+        return future
+
+    def ahead(self, future: Future) -> int:
+        return 0 if future.done() else self.place
+
+
+VALUES = {"fid_lenet": 40.5, "classifier_score": 6.25, "class_kl": 0.5, "precision": 0.75, "recall": 0.125,
+          "density": 0.875, "coverage": 0.625}
+
+
+def test_while_the_digits_are_scored_the_page_says_so_with_the_queue_place_and_adds_the_row_once_back(
+        monkeypatch):
+    from ganlab.runtime import jobs
+
+    refuse_scoring_here(monkeypatch)
+    runner = FakeRunner(place=2)
+    monkeypatch.setattr(jobs, "_RUNNER", runner)
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    small(app)
+    for _ in range(3):
+        next(b for b in app.button if b.label == "Step").click().run()
+    eval_button(app).click().run()
+    note = ("Scoring the 1,000 digits of step 3 in a process of its own, number 2 in the queue behind other "
+            "sessions' jobs… The run and the page go on meanwhile; the row appears in the table when it is done.")
+    assert scoring_notes(app) == [note] and not app.dataframe
+    assert eval_button(app).disabled and eval_button(app).help == "Scoring step 3…"
+    next(b for b in app.button if b.label == "Step").click().run()  # the page works meanwhile
+    assert step_number(app) == 4 and scoring_notes(app) == [note] and len(runner.futures) == 1
+    runner.place = 0
+    app.run()
+    assert scoring_notes(app) == [note.replace(", number 2 in the queue behind other sessions' jobs", "")]
+    runner.futures[0].set_result(dict(VALUES))
+    app.run()
+    assert not scoring_notes(app) and not eval_button(app).disabled and not app.exception
+    table = app.dataframe[0].value
+    assert table.to_dict("records") == [{"Step": 3, "FID (LeNet)": 40.5, "Classifier score (max 10)": 6.25,
+                                         "Class KL from uniform": 0.5, "Precision": 0.75, "Recall": 0.125,
+                                         "Density": 0.875, "Coverage": 0.625}]
+
+
+def test_a_scoring_job_that_fails_is_named_word_for_word_and_evaluate_now_comes_back(monkeypatch):
+    from ganlab.runtime import jobs
+    from ganlab.runtime.pool import WorkerLost
+
+    runner = FakeRunner(failure=WorkerLost("the training worker exited (exit code -9)"))
+    monkeypatch.setattr(jobs, "_RUNNER", runner)
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    small(app)
+    next(b for b in app.button if b.label == "Step").click().run()
+    eval_button(app).click().run()
+    app.run()  # the next rerun (the fragment's poll) finds the job done
+    assert not app.exception and not scoring_notes(app) and not app.dataframe
+    assert [e.value for e in app.error] == [
+        "Scoring the digits of step 1 failed: the training worker exited (exit code -9). Press Evaluate now to "
+        "try again."]
+    assert not eval_button(app).disabled
+    runner.failure = None
+    eval_button(app).click().run()
+    assert len(runner.futures) == 2 and not app.error and eval_button(app).disabled  # tried again
+    runner.futures[1].set_result(dict(VALUES))
+    app.run()
+    assert list(app.dataframe[0].value["Step"]) == [1] and not app.error
 
 
 def test_optimisers_regularisers_and_d_steps_reach_the_run():

@@ -10,10 +10,13 @@ from ganlab.ui.mnist_scoring import sample_digits, sampling_weights, score_gener
 from ganlab.ui.mnist_session import MnistSession
 
 
+def small_config(**extra: str) -> RunConfig:
+    return with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",
+                                        "d.channels": "8", "batch_size": "32", **extra})
+
+
 def small_session(**extra: str) -> MnistSession:
-    config = with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",
-                                          "d.channels": "8", "batch_size": "32", **extra})
-    return MnistSession(config)
+    return MnistSession(small_config(**extra))
 
 
 def test_d_outputs_are_what_a_d_step_sees_and_leave_the_run_as_it_was():
@@ -212,17 +215,17 @@ VALUES = {"fid_lenet": 40.5, "classifier_score": 6.25, "class_kl": 0.5, "precisi
 
 def test_the_job_draws_exactly_the_digits_the_trainer_samples():
     """The server sends G's sampling weights, not digits: the job must redraw Trainer.sample's digits."""
+    from ganlab.train import Trainer
+
+    data = small_session().trainer.dataset  # loaded once for every config
     for extra in ({}, {"conditional": "true"}, {"info_codes": "10"}, {"g.arch": "mlp", "d.arch": "mlp"},
-                  {"tricks.virtual_batch_norm": "true"}, {"ema": "0"}, {"noise": "uniform"}):
-        session = small_session(**extra)
-        session.trainer.step(3)
-        config, state = sampling_weights(session.trainer)
-        session.trainer.step(2)  # training goes on in place: the copy keeps step 3's weights
-        drawn = sample_digits(config, state, 100)
-        fresh = small_session(**extra)
-        fresh.trainer.step(3)  # seeded: the same run at step 3
-        with torch.no_grad():
-            assert torch.equal(drawn, fresh.trainer.sample(100)), extra
+                  {"tricks.virtual_batch_norm": "true", "ema": "0", "noise": "uniform"}):
+        trainer = Trainer(small_config(**extra), data=data)
+        trainer.step(3)
+        config, state = sampling_weights(trainer)
+        expected = trainer.sample(100)
+        trainer.step(2)  # training goes on in place: the copy keeps step 3's weights
+        assert torch.equal(sample_digits(config, state, 100), expected), extra
 
 
 def test_evaluate_now_scores_in_a_job_and_the_row_keeps_the_step_its_digits_were_drawn_at(monkeypatch):
@@ -268,33 +271,28 @@ def test_a_metrics_step_crossed_while_playing_is_scored_in_a_job_one_at_a_time(m
     monkeypatch.setattr(jobs, "_RUNNER", runner)
     session = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
     assert session.metrics_every == 500
-    session.trainer.step(497)
+    session.metrics_every = 12  # the default 500 steps, shortened for the test
     session.play()
-    for _ in range(100):  # until the tick that crosses step 500 (usually the first)
+    for _ in range(100):  # until the tick that crosses step 12 (usually the first)
         session.tick()
         if runner.jobs:
             break
     [(function, config, state, n)] = runner.jobs
     first = session.scoring_step
-    assert function is score_generator and n == 1000 and first >= 500 and session.metrics_mark == first
+    assert function is score_generator and n == 1000 and first >= 12 and session.metrics_mark == first
     assert session.metrics == [] and (config.g.channels, config.device) == (4, "cpu")
-    assert torch.equal(sample_digits(config, state, 20), session_copy_at(session, first).trainer.sample(20))
-    session.metrics_every = 10  # crossings while the job is pending start no second one
-    for _ in range(3):
+    sent, now = state, sampling_weights(session.trainer)[1]  # G's weights at the crossing, as they were
+    assert first == session.trainer.step_count and all(torch.equal(sent[k], now[k]) for k in now)
+    for _ in range(100):  # crossings while the job is pending start no second one
         session.tick()
-    assert session.trainer.step_count >= first + 10 and len(runner.jobs) == 1 and session.metrics == []
+        if session.trainer.step_count >= first + 24:
+            break
+    assert session.trainer.step_count >= first + 24 and len(runner.jobs) == 1 and session.metrics == []
     runner.futures[0].set_result(dict(VALUES))
-    session.tick()  # back: its row, with the step its digits were drawn at; then the next one is due now
+    session.tick()  # back: its row, with the step its digits were drawn at; then the next one is due at once
     assert session.metrics == [{"step": first, **VALUES}]
-    assert len(runner.jobs) == 2 and session.scoring_step > first
+    assert len(runner.jobs) == 2 and session.scoring_step >= first + 24
     session.pause()
-
-
-def session_copy_at(session: MnistSession, step: int) -> MnistSession:
-    """The same seeded run, trained again from step 0 to `step` in one go (the tick's chunks train the same)."""
-    again = small_session(**{"batch_size": "8", "g.channels": "4", "d.channels": "4"})
-    again.trainer.step(step)
-    return again
 
 
 def test_a_failed_scoring_is_named_with_its_text_and_evaluate_works_again(monkeypatch):
