@@ -1,8 +1,9 @@
 """One browser session's race on the Divergences page (no streamlit here): the race trains in a worker process
 (ganlab.runtime.race_group, through the pool's queue like the Toy Lab's and MNIST Lab's runs); the page only
 asks it for frames (the new (step, W1) rows) and draws them. Pause brings the race home (every runner's
-state and the histories), so Play continues from there; a lost worker leaves the page at the last state it
-brought home, and Play continues from that one.
+state and the histories), so Play continues from there; a playing race's state also comes home every
+HOME_SECONDS (about 1.3 MB), so a lost worker leaves the page at most that far behind, and Play continues
+from there.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +27,7 @@ from ganlab.runtime.pool import (
 )
 from ganlab.theory.race import RACE_LOSSES, RACE_STEPS, Race
 
+HOME_SECONDS = 10.0  # a playing race's whole state comes home this often (what a lost worker leaves the page)
 RACE_SETTINGS = {"losses": list(RACE_LOSSES), "seed": 0, "offset": 4.0, "lr": 1e-3, "max_steps": RACE_STEPS}
 
 
@@ -54,10 +57,12 @@ class RaceSession:
     finished: bool = False
     playing: bool = False
     error: str | None = None
+    home_every: float = HOME_SECONDS  # seconds between two copies of a playing race's state brought home
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
     remote: RemoteGroup | None = field(default=None, init=False, repr=False, compare=False)  # training there
     queue_position: int | None = field(default=None, init=False)  # waiting for a training slot (1: next)
     _ticket: Ticket = field(default_factory=Ticket, init=False, repr=False, compare=False)
+    _homed: float = field(default=0.0, init=False, repr=False)  # when the state last came home
 
     def __post_init__(self):
         self._show_home()
@@ -110,6 +115,8 @@ class RaceSession:
                 return not self.playing or (waiting and self.remote is not None)
             try:
                 frame = self.remote.frame({loss: len(rows) for loss, rows in self.rows.items()})
+                if time.monotonic() - self._homed >= self.home_every:  # a copy, kept in case the worker is lost
+                    self.home, self._homed = self.remote.states()["race"], time.monotonic()
             except (WorkerLost, WorkerError) as err:
                 self._lost(err)
                 return True
@@ -137,6 +144,7 @@ class RaceSession:
         payload = {"kind": "race", "settings": self.settings, "state": self.home}
         try:
             self.remote, self.queue_position = start_or_queue(self._ticket, payload)
+            self._homed = time.monotonic()
         except WorkerLost as err:
             self._lost(err)
         except WorkerError as err:

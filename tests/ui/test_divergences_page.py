@@ -111,28 +111,32 @@ def test_a_lost_worker_says_so_and_play_continues_from_the_last_state_the_page_h
     app = AppTest.from_file(PAGE, default_timeout=120).run()
     button(app, "Play").click().run()
     play_until(app, 25)
-    button(app, "Pause").click().run()
-    home = app.session_state["div_race"].step
-    kept = {loss: rows.copy() for loss, rows in app.session_state["div_race"].rows.items()}
-    button(app, "Play").click().run()
-    race = play_until(app, home + 25)
+    race = app.session_state["div_race"]
+    race.home_every = 0.0  # from now on, every tick brings a copy of the race's state home too
+    race = play_until(app, race.step + 25)
+    shown = race.step
+    assert race.home["measured"] >= shown  # the copy is taken just after the frame
     os.kill(race.remote.worker.pid, signal.SIGKILL)
     time.sleep(0.5)
     app.run()
     assert not app.exception
     race = app.session_state["div_race"]
-    assert not race.playing and race.remote is None and race.step == home
+    home = race.home["measured"]
+    assert not race.playing and race.remote is None and race.step == home and home >= shown >= 50
     errors = [e.value for e in app.error]
     assert len(errors) == 1
     assert errors[0].startswith("Race lost: the training worker process stopped (exit code -9)")
     assert errors[0].endswith(f"Press Play to continue from step {home}, the last state this page had.")
     assert race_chart(app)["layout"]["title"]["text"] == f"step {home}"
+    assert race_chart(app)["data"][0]["x"] == list(range(0, home + 1, 25))
+    kept = {loss: rows.copy() for loss, rows in race.rows.items()}
     assert not button(app, "Play").disabled
     button(app, "Play").click().run()
     assert not app.error
     race = play_until(app, home + 25)  # a fresh worker, from the state the page had
     for loss, rows in kept.items():
         np.testing.assert_array_equal(race.rows[loss][: len(rows)], rows)
+        assert race.rows[loss][len(rows), 0] == home + 25
     button(app, "Pause").click().run()
 
 
