@@ -382,6 +382,13 @@ def invert(
     return InversionResult(z=best_z, image=image, initial_error=errors[0], final_error=best_err, errors=errors)
 
 
+def invert_as_job(G: nn.Module, target: Tensor, latent_dim: int, steps: int, labels: int | None,
+                  seed: int) -> InversionResult:
+    """``invert`` with its default learning rate, restarts and prior, every argument positional: the Latent
+    Explorer runs it as a job (ganlab.runtime.jobs), in a process apart from the server."""
+    return invert(G, target, latent_dim, steps=steps, labels=labels, seed=seed)
+
+
 def _inversion_inputs(target: Tensor, latent_dim: int, steps: int, restarts: int,
                       labels: Tensor | int | None) -> tuple[Tensor, Tensor | None]:
     """Check invert's arguments: the target as a detached float ``(1, 1, H, W)``, labels as ``(restarts,)``."""

@@ -9,6 +9,7 @@ from ganlab.file_checks import FileError
 from ganlab.image_eval import IMAGE_METRIC_TITLES
 from ganlab.latent import ATTRIBUTES
 from ganlab.model_card import card_metrics_caption, command_caption, metric_text, steps_text
+from ganlab.runtime.jobs import job_runner
 from ganlab.ui.classroom import controls_area, take_preset
 from ganlab.ui.latent_session import (
     CORNERS,
@@ -348,9 +349,18 @@ def panel_nearest_neighbours() -> None:
     show(torch.cat([query, found]), ["generated"] + [f"d = {d:.2f}" for d in distances], width=80)
 
 
-@st.fragment
+INVERSION_JOB = "lx_inversion_job"  # the pending "Find z": its Future, target, label, steps and generator
+
+
+def inversion_pending() -> bool:
+    job = st.session_state.get(INVERSION_JOB)
+    return job is not None and not job["future"].done()
+
+
+@st.fragment(run_every=1.0 if inversion_pending() else None)
 def panel_inversion() -> None:
-    """Inversion (a fragment: its widgets rerun only this panel)."""
+    """Inversion (a fragment: its widgets rerun only this panel). "Find z" runs as a job, in a process apart
+    from the server; while it runs the panel looks at it each second."""
     st.header("Inversion")
     cols = st.columns(3)
     source_kind = cols[0].radio("Target", ["a held-out test digit", "an uploaded image"], key="lx_inv_kind")
@@ -373,13 +383,35 @@ def panel_inversion() -> None:
     if gen.n_labels:
         inv_label = int(st.selectbox(f"{gen.label_kind.capitalize()} for the inversion", list(range(gen.n_labels)),
                                      key="lx_inv_label"))
-    if target is not None and st.button("Find z", key="lx_invert"):
-        bar = st.progress(0.0, text="Optimising z (4 restarts, Adam)…")
-        found = session.invert(target, inv_label, inv_steps, progress=lambda f: bar.progress(min(f, 1.0)))
-        bar.empty()
-        st.session_state["lx_inversion"] = (target, found, inv_label)
-    if "lx_inversion" in st.session_state:
-        target, found, inv_label = st.session_state["lx_inversion"]
+    running = inversion_pending()
+    if target is not None and st.button("Find z", key="lx_invert", disabled=running):
+        st.session_state[INVERSION_JOB] = {"future": session.start_inversion(target, inv_label, inv_steps),
+                                           "target": target, "label": inv_label, "steps": inv_steps,
+                                           "source": session.name}
+        st.session_state.pop("lx_inversion_error", None)
+        st.rerun()  # the whole page, so that this panel looks at the job each second until it is back
+    job = st.session_state.get(INVERSION_JOB)
+    if job is not None and running:
+        ahead = job_runner().ahead(job["future"])
+        place = f" It waits for {ahead - 1} computation(s) ahead of it." if ahead > 1 else (
+            " It waits for its turn." if ahead == 1 else "")
+        st.info(as_plain_markdown(f"Finding z for {job['source']}: {job['steps']} Adam steps from 4 "
+                                  f"starts, in a process of its own.{place}"))
+    elif job is not None:  # back: keep its result (or its failure) and stop looking
+        del st.session_state[INVERSION_JOB]
+        error = job["future"].exception()
+        if error is not None:
+            st.session_state["lx_inversion_error"] = (job["source"], f"{error}")
+        else:
+            st.session_state["lx_inversion"] = (job["target"], job["future"].result(), job["label"],
+                                                job["source"])
+        st.rerun()
+    failed = st.session_state.get("lx_inversion_error")
+    if failed is not None and failed[0] == session.name:
+        st.error(as_plain_markdown(f"The inversion did not finish: {failed[1]}. Press Find z to try again."))
+    shown = st.session_state.get("lx_inversion")
+    if shown is not None and shown[3] == session.name:  # found with this generator: its z means something here
+        target, found, inv_label, _ = shown
         st.caption(f"Pixel MSE: {found.initial_error:.4f} at the best start → {found.final_error:.4f} after "
                    f"{len(found.errors) - 1} steps.")
         show(torch.cat([target, found.image]), ["target", "G(z found)"], width=112)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import warnings
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -380,6 +381,16 @@ class LatentSession:
 
     def invert(self, target: Tensor, label: int | None, steps: int, progress=None) -> latent.InversionResult:
         """The z whose image is closest to target (1, 1, 28, 28) in [-1, 1] (4 restarts, Adam)."""
-        labels = None if not self.generator.n_labels else int(label or 0)
         return latent.invert(self.generator.net, target, self.generator.latent_dim, steps=steps,
-                             labels=labels, seed=self.seed, progress=progress)
+                             labels=self._inversion_label(label), seed=self.seed, progress=progress)
+
+    def start_inversion(self, target: Tensor, label: int | None, steps: int) -> Future:
+        """`invert` as a job, in a process apart from the server (seconds of Adam steps through G would hold
+        a server core): a Future of its InversionResult, the same numbers `invert` gives."""
+        from ganlab.runtime.jobs import job_runner
+
+        return job_runner().submit(latent.invert_as_job, self.generator.net, target.detach().clone(),
+                                   self.generator.latent_dim, int(steps), self._inversion_label(label), self.seed)
+
+    def _inversion_label(self, label: int | None) -> int | None:
+        return None if not self.generator.n_labels else int(label or 0)

@@ -65,3 +65,26 @@ def test_jobs_queue_in_order_with_their_places_and_a_killed_one_fails_with_worke
 def test_only_module_level_functions_of_ganlab_are_jobs(function):
     with pytest.raises(ValueError, match="a job is a module-level function of ganlab's"):
         job_target(function)
+
+
+def test_a_job_starts_in_the_spare_started_ahead_and_a_killed_spare_is_replaced(runner):
+    spare = runner.spare
+    assert spare is not None and spare.process.poll() is None  # started with the runner, before any job
+    assert runner.submit(first_of_each_digit, torch.tensor([1, 1, 0])).result(timeout=120) == [2, 0]
+    assert spare.process.wait(timeout=30) is not None  # the job ran in it, and it went with the job
+    assert runner.spare is not None and runner.spare is not spare  # a new one waits for the next job
+    os.kill(runner.spare.pid, signal.SIGKILL)
+    runner.spare.process.wait(timeout=30)
+    assert runner.submit(first_of_each_digit, torch.tensor([0, 1])).result(timeout=120) == [0, 1]
+    runner.shutdown()
+    assert runner.spare is None
+
+
+def test_without_a_spare_no_process_waits():
+    runner = JobRunner(workers=1, spare=False)
+    try:
+        assert runner.spare is None
+        assert runner.submit(first_of_each_digit, torch.tensor([4])).result(timeout=120) == [0]
+        assert runner.spare is None
+    finally:
+        runner.shutdown()

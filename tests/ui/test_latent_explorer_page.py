@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from ganlab.ui.latent_session import image_checkpoints
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_explorer.py")
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 SHIPPED = list(image_checkpoints())
 
 
@@ -153,3 +155,96 @@ def test_each_panel_uses_distinct_pins_pinned_one_by_one_and_the_ones_chosen(mon
     assert "Corners: top-left pin z9, top-right pin z7, bottom-left pin z3, bottom-right pin z1." in captions
     assert "Decoding mean(z6) − mean(z2, z4) + mean(z9)." in captions
     assert not app.exception and not app.warning
+
+
+# --- inversion: "Find z" runs as a job, in a process apart from the server ------------------------------
+
+def find_z_until_back(app: AppTest, seconds: float = 180) -> None:
+    """Press Find z, then rerun the page (the panel's 1 s timer, which AppTest does not run) until the job is
+    back."""
+    next(b for b in app.button if b.label == "Find z").click().run()
+    deadline = time.monotonic() + seconds
+    while "lx_inversion_job" in app.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        app.run()
+
+
+def test_find_z_runs_in_a_process_of_its_own_and_shows_what_invert_finds(monkeypatch):
+    from ganlab import latent
+    from ganlab.ui.latent_session import LatentSession, test_images
+
+    session = LatentSession.open(CHECKPOINTS / "mnist_dcgan.pt", "mnist_dcgan.pt")
+    target = test_images()[0][3][None]
+    expected = session.invert(target, None, 100)  # the same seed and steps as the page's job below
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("invert ran in the server's process")
+
+    monkeypatch.setattr(latent, "invert", not_here)  # the job's process imports its own
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["lx_choice"] = "mnist_dcgan.pt"
+    app.run()
+    pin(app, 1)  # the panels show once a sample is pinned
+    app.number_input(key="lx_inv_index").set_value(3)
+    app.slider(key="lx_inv_steps").set_value(100).run()
+    next(b for b in app.button if b.label == "Find z").click().run()
+    assert not app.exception
+    assert [i.value for i in app.info if i.value.startswith("Finding z")] == [
+        "Finding z for mnist_dcgan.pt: 100 Adam steps from 4 starts, in a process of its own."]
+    assert next(b for b in app.button if b.label == "Find z").disabled
+    assert not any(c.value.startswith("Pixel MSE") for c in app.caption)
+    deadline = time.monotonic() + 180
+    while "lx_inversion_job" in app.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        app.run()
+    assert not app.exception and not app.error
+    _, found, label, source = app.session_state["lx_inversion"]
+    assert (label, source) == (None, "mnist_dcgan.pt")
+    assert found.final_error == pytest.approx(expected.final_error, rel=1e-4)
+    assert found.initial_error == pytest.approx(expected.initial_error, rel=1e-4)
+    assert torch.allclose(found.z, expected.z, atol=1e-3) and len(found.errors) == 101
+    assert [c.value for c in app.caption if c.value.startswith("Pixel MSE")] == [
+        f"Pixel MSE: {found.initial_error:.4f} at the best start → {found.final_error:.4f} after 100 steps."]
+    assert not next(b for b in app.button if b.label == "Find z").disabled
+    next(b for b in app.button if b.label.startswith("Pin the found z")).click().run()
+    pinned = app.session_state["latent_session"].pins
+    assert len(pinned) == 2 and torch.equal(pinned[-1].z, found.z)
+
+    # the z was found for the DCGAN: with another generator open it is not offered (nor pinned there)
+    app.selectbox(key="lx_choice").set_value("mnist_cgan.pt").run()
+    pin(app, 1)  # a new generator starts without pins
+    assert "Inversion" in [h.value for h in app.header]
+    assert not any(c.value.startswith("Pixel MSE") for c in app.caption)
+    assert not any(b.label.startswith("Pin the found z") for b in app.button)
+    app.selectbox(key="lx_choice").set_value("mnist_dcgan.pt").run()
+    pin(app, 1)
+    assert any(c.value.startswith("Pixel MSE") for c in app.caption)
+
+
+def test_an_inversion_that_fails_in_its_process_is_named_and_find_z_comes_back(monkeypatch):
+    from concurrent.futures import Future
+
+    from ganlab.runtime import jobs
+    from ganlab.runtime.pool import WorkerLost
+
+    lost: Future = Future()
+    lost.set_exception(WorkerLost("the training worker exited (exit code -9)"))
+
+    class Failing:
+        def submit(self, function, *args):
+            return lost
+
+        def ahead(self, future):
+            return 0
+
+    monkeypatch.setattr(jobs, "_RUNNER", Failing())
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["lx_choice"] = "mnist_dcgan.pt"
+    app.run()
+    pin(app, 1)
+    find_z_until_back(app)
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "The inversion did not finish: the training worker exited (exit code -9). Press Find z to try again."]
+    assert not next(b for b in app.button if b.label == "Find z").disabled
+    assert "lx_inversion" not in app.session_state
