@@ -1,6 +1,6 @@
 """One browser session's Latent Explorer state (no streamlit here): the loaded generator, its samples,
 pinned latents, and the computations behind each panel (all on the CPU, each well under a second for the
-shipped DCGAN: see benchmarks/latent_actions.py).
+shipped DCGAN but the inversion, which the page runs as a job: see benchmarks/latent_actions.py).
 
 Images are returned as numpy arrays (n, 28, 28) in [0, 1] for display. The generators it lists are the
 shipped ones (checkpoints/, each with its model card) and the files this browser session saved itself;
