@@ -125,7 +125,7 @@ else:
 
 # --- 3. the race -----------------------------------------------------------------------------------------
 st.header("3. The race")
-if "div_race" not in st.session_state:
+if not isinstance(st.session_state.get("div_race"), RaceSession):  # (a session older than the race's worker)
     st.session_state["div_race"] = RaceSession()
 race: RaceSession = session_resources().track("race", st.session_state["div_race"])  # stops when the session ends
 linked = st.session_state.pop("div_race_playing", None)  # a link's race=play / race=pause (ganlab.links), once
