@@ -265,9 +265,10 @@ class RemoteGroup:
             self.pool.forget(self.group_id)
             raise
 
-    def frame(self, grid_size: int | None = None) -> dict:
-        """RunGroup.frame(grid_size) of the group, from its worker."""
-        return self._call("frame", grid_size)
+    def frame(self, payload=None) -> dict:
+        """The group's frame, from its worker: a RunGroup's frame(grid size or None), a RaceGroup's frame(the
+        rows the page has per loss) (ganlab.runtime.worker's protocol)."""
+        return self._call("frame", payload)
 
     def states(self, light: bool = False) -> dict:
         return self._call("states", light)
