@@ -25,8 +25,9 @@ the server and the processes it started itself: never a file, never a user's upl
     "job"     (module, function name, args)            module.function(*args), in a ganlab module
                                                        (ganlab.runtime.jobs: a worker of its own)
 
-A group nobody has asked a frame of for IDLE_SECONDS (its page closed or hidden) stops training until the
-next frame. When the server's end of the socket closes (the server exited, even by kill -9) the worker exits.
+A group nobody has asked a frame or its states of for IDLE_SECONDS (its page closed or hidden) stops training
+until the next such request. When the server's end of the socket closes (the server exited, even by kill -9)
+the worker exits.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from ganlab.runtime.memory import collect_garbage, fix_malloc_thresholds
 from ganlab.runtime.race_group import RaceGroup
 
 SLICE_SECONDS = 0.01   # training between two looks at the pipe
-IDLE_SECONDS = 10.0    # no frame asked for this long: the group waits
+IDLE_SECONDS = 10.0    # no frame nor states asked for this long: the group waits
 IDLE_POLL = 0.2        # seconds the worker sleeps on the pipe when nothing trains
 
 
@@ -95,6 +96,8 @@ class WorkerState:
         group = self.groups.get(group_id)
         if group is None:
             raise KeyError(f"no run group {group_id} on this worker")
+        if command in ("frame", "states"):
+            group.last_frame = time.monotonic()  # its page looks (the MNIST Lab asks for states, never frames)
         if command == "frame":
             return group.frame(payload)
         if command == "states":
