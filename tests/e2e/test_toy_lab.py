@@ -238,12 +238,22 @@ def test_mnist_lab_plays_and_pauses(page, app_url, artifacts):
     open_page(page, app_url, "mnist-lab")
     page.get_by_text(STEP).first.wait_for(timeout=120_000)
     page.get_by_role("button", name="Play").click()
-    deadline = time.time() + 60
+    started = time.time()
+    deadline = started + 60
     while time.time() < deadline and step_count(page) < 5:
         time.sleep(0.5)
     assert step_count(page) >= 5
+    # past the worker's IDLE_SECONDS (10 s): the page's refreshes keep its run training (they once did not, and
+    # the run stopped 10 s after Play)
+    time.sleep(max(0.0, started + 12 - time.time()))
+    later = step_count(page)
+    deadline = time.time() + 30
+    while time.time() < deadline and step_count(page) <= later:
+        time.sleep(0.5)
+    assert step_count(page) > later, f"the run stopped training at step {later}"
     page.get_by_role("button", name="Pause").click()
-    time.sleep(2.0)
+    page.get_by_role("button", name="Play", exact=True).and_(page.locator(":enabled")).wait_for(timeout=60_000)
+    time.sleep(2.0)  # the paused page drawn
     paused = step_count(page)
     time.sleep(2.0)
     assert step_count(page) == paused
