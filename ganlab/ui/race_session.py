@@ -123,9 +123,7 @@ class RaceSession:
             self._absorb_frame(frame)
             if frame["finished"] or frame["failure"]:
                 self.playing = False
-                self._bring_home()
-                if frame["failure"]:
-                    self.error = f"The race stopped: {frame['failure']}. Press Play to try again, or Reset."
+                self._bring_home()  # says a failure (the group's, which its stop returns too)
                 return True
             return False
 
