@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import torch
-from scipy.special import i0e, logsumexp
 
 from ganlab.data.toy_base import ToyDataset, gaussian_mixture_log_density, padded_bounds
 
@@ -151,6 +150,8 @@ class Circles(CurveDataset):
         return self._ring_log_density(points, math.hypot(self.std, bandwidth))
 
     def _ring_log_density(self, points: np.ndarray, std: float) -> np.ndarray:
+        from scipy.special import i0e, logsumexp  # here: scipy.special costs a training worker ~0.5-1 s to import
+
         var = std * std
         r = np.linalg.norm(points, axis=1)
         per_circle = [

@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from scipy.special import ndtr
 
 from ganlab.data.toy_base import ToyDataset
 from ganlab.number_option import NumberOption
@@ -20,6 +19,8 @@ _BLACK_CORNERS = np.array(
 
 def _interval_mass(t: np.ndarray, width: float) -> np.ndarray:
     """Phi(t) - Phi(t - width), computed on the tail nearer zero so it does not cancel."""
+    from scipy.special import ndtr  # here: scipy.special costs a training worker ~0.5-1 s to import
+
     upper = ndtr(t) - ndtr(t - width)
     lower = ndtr(width - t) - ndtr(-t)  # the same value, by symmetry, accurate for t > width / 2
     return np.where(t > 0.5 * width, lower, upper)

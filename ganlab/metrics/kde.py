@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from ganlab.metrics.modes import as_float_matrix
 
@@ -170,6 +169,9 @@ def kde_grid(samples, bounds, size: int = 128, bandwidth="scott") -> tuple[np.nd
     index = np.concatenate((flat, flat + 1, flat + width, flat + width + 1))
     weight = np.concatenate(((1 - tu) * (1 - tv), tu * (1 - tv), (1 - tu) * tv, tu * tv))
     mass = np.bincount(index, weights=weight, minlength=width * height).reshape(height, width)
+
+    from scipy.signal import fftconvolve  # here: importing scipy.signal (it loads scipy.stats) costs a new
+    # training worker ~1.5-3 s of start-up, and most never call this
 
     density = fftconvolve(mass, kernel, mode="valid") / pts.shape[0]  # (size, size)
     return np.maximum(density, 0.0), factor  # FFT round-off can leave tiny negatives

@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import gaussian_kde, norm
 
 LOG4 = math.log(4.0)
 
@@ -130,6 +129,8 @@ def kde_density(samples, points, bandwidth="scott") -> np.ndarray:
         # Well conditioned: scipy. Singular or nearly so (condition number > 1e10): regularised kernel.
         if eig.min() > 1e-10 * eig.max() > 0:
             try:
+                from scipy.stats import gaussian_kde  # here: scipy.stats takes ~1 s to import
+
                 kde = gaussian_kde(x.T, bw_method=factor)
                 return np.asarray(kde(pts.T), dtype=np.float64)
             except np.linalg.LinAlgError:
@@ -225,4 +226,6 @@ def gaussian_optimal_value(shift: float, lo: float = -10.0, hi: float = 12.0, po
     """max_D V(G, D) = 2 JSD - log 4 for p_data = N(0, 1) and p_g = N(shift, 1), by quadrature on `points`
     points over [min(lo, shift - 10), max(hi, shift + 10)]."""
     x = np.linspace(min(lo, shift - 10.0), max(hi, shift + 10.0), points)
+    from scipy.stats import norm  # here: scipy.stats takes ~1 s to import, and training workers never call this
+
     return optimal_value(norm.pdf(x), norm.pdf(x, loc=shift), x[1] - x[0])

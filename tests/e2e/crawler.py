@@ -41,7 +41,7 @@ MAIN_FIGURE = {spec.url_path: spec.main_figure for spec in APP_PAGES}
 # Buttons that stop what another button started; the crawler lets a run go on for RUN_SECONDS first.
 STOP_LABELS = ("Pause", "Cancel sweep", "Stop", "Cancel")
 RUN_SECONDS = 2.0
-MIN_ACTIONS = 4  # done on each page however slow it is (the time budget may end sooner)
+MIN_ACTIONS = 2  # actions done on each page however slow it is (past that, the time budget decides)
 # Chromium reports these for reasons outside the app (no network, the headless sandbox).
 IGNORED_CONSOLE = re.compile(r"favicon|net::ERR_|Failed to load resource|WebGL|GPU stall", re.I)
 SETTLE_TIMEOUT_MS = 120_000
@@ -335,7 +335,9 @@ class Crawler:
         start = time.time()
         self.open(path, query)
         self.record(report, path, "arrive")
-        while not seconds or time.time() - start < seconds or len(report.trace) <= MIN_ACTIONS:
+        actions = 0
+        while not seconds or time.time() - start < seconds or actions < MIN_ACTIONS:
+            actions += 1
             controls, skipped = self.controls()
             for name, count in skipped.items():
                 report.skipped[name] = max(report.skipped[name], count)
