@@ -18,6 +18,9 @@ GANLAB_WORKERS                 worker processes that train live runs; default th
                                from 1 to 64.
 GANLAB_MAX_RUNS                live runs training at once on the server (more Play presses queue); default
                                64, from 1 to 1000.
+GANLAB_FORK_WORKERS            "on" (default) or "off": on Linux, worker and job processes are forked from one
+                               that has imported torch already (ganlab.runtime.zygote: milliseconds instead
+                               of seconds of a core each); off, or on another system, each starts afresh.
 GANLAB_RAY_ADDRESS             the Ray cluster the Experiments page may send sweeps to: auto (the cluster
                                `ray start` runs on the server's machine) or HOST:PORT of a cluster's head.
                                Unset (the default): sweeps run on the server's own processes only. Set, the
@@ -70,6 +73,8 @@ class OperatorSettings:
     """GANLAB_WORKERS: worker processes that train live runs."""
     max_training_runs: int = MAX_RUNS_DEFAULT
     """GANLAB_MAX_RUNS: live runs training at once (more Play presses queue)."""
+    fork_workers: bool = True
+    """GANLAB_FORK_WORKERS: whether worker processes are forked from the zygote (Linux)."""
     ray_address: str | None = None
     """GANLAB_RAY_ADDRESS: the Ray cluster the Experiments page may send sweeps to (None: none)."""
 
@@ -136,6 +141,7 @@ def operator_settings(environ: Mapping[str, str] = os.environ) -> OperatorSettin
                                            SWEEP_LIBRARY_MAX_TOTAL_STEPS, library.format("MAX_TOTAL_STEPS")),
         training_workers=whole_number(environ, "GANLAB_WORKERS", default_workers(), WORKERS_HIGH),
         max_training_runs=whole_number(environ, "GANLAB_MAX_RUNS", MAX_RUNS_DEFAULT, MAX_RUNS_HIGH),
+        fork_workers=switch(environ, "GANLAB_FORK_WORKERS", True),
         ray_address=ray_address(environ, "GANLAB_RAY_ADDRESS"),
     )
 

@@ -8,7 +8,7 @@ from ganlab import operator_settings as ops
 from ganlab.operator_settings import OperatorSettings, OperatorSettingsError, operator_settings
 
 VARIABLES = ("GANLAB_SAVES", "GANLAB_MNIST_MAX_STEPS", "GANLAB_SWEEP_MAX_RUNS", "GANLAB_SWEEP_MAX_TOTAL_STEPS",
-             "GANLAB_WORKERS", "GANLAB_MAX_RUNS")
+             "GANLAB_WORKERS", "GANLAB_MAX_RUNS", "GANLAB_FORK_WORKERS")
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_defaults(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
     assert operator_settings({}) == OperatorSettings(saves=True, mnist_max_steps=20000, sweep_max_runs=100,
                                                      sweep_max_total_steps=1_000_000, training_workers=6,
-                                                     max_training_runs=64)
+                                                     max_training_runs=64, fork_workers=True)
 
 
 @pytest.mark.parametrize(("cpus", "workers"), [(None, 1), (1, 1), (64, 64), (256, 64)])
@@ -115,6 +115,18 @@ def test_a_huge_value_is_refused_and_shown_cut():
 def test_saves_takes_only_on_or_off(text):
     with pytest.raises(OperatorSettingsError, match=f"^GANLAB_SAVES='{text}': expected on or off$"):
         operator_settings({"GANLAB_SAVES": text})
+
+
+@pytest.mark.parametrize(("text", "fork"), [("on", True), ("off", False), (" OFF ", False)])
+def test_forking_workers_is_on_or_off(text, fork, monkeypatch):
+    from ganlab.runtime import zygote
+
+    assert operator_settings({"GANLAB_FORK_WORKERS": text}).fork_workers is fork
+    monkeypatch.setenv("GANLAB_FORK_WORKERS", text)
+    assert zygote.fork_wanted() is (fork and zygote.sys.platform.startswith("linux"))
+    monkeypatch.setenv("GANLAB_FORK_WORKERS", "0")
+    with pytest.raises(OperatorSettingsError, match="^GANLAB_FORK_WORKERS='0': expected on or off$"):
+        zygote.fork_wanted()
 
 
 def test_current_reads_once_until_the_cache_is_cleared(clean_env):

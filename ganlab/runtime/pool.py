@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ganlab.runtime.worker import receive, send
+from ganlab.runtime.zygote import start_worker
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds ganlab/
 CALL_TIMEOUT = 60.0     # seconds a worker may take to answer (one slice plus one frame: well under a second)
@@ -54,10 +55,11 @@ class WorkerHandle:
                                                                           os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "ganlab.runtime.worker", "--fd", str(there.fileno()),
                    "--threads", str(threads)]
-        # its own session: a Ctrl-C meant for the server does not reach it; it ends when the server's end of
-        # the socket closes (the server exited, however it exited)
-        self.process = subprocess.Popen(command, pass_fds=[there.fileno()], env=env, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+        # forked by the zygote (ganlab.runtime.zygote: torch imported already, milliseconds), else a fresh
+        # process; either way in a session of its own (a Ctrl-C meant for the server does not reach it), and
+        # it ends when the server's end of the socket closes (the server exited, however it exited)
+        self.process = start_worker(there.fileno(), threads) or subprocess.Popen(
+            command, pass_fds=[there.fileno()], env=env, stdin=subprocess.DEVNULL, start_new_session=True)
         there.close()
         self.conn = Connection(here.detach())
         self.groups: set[int] = set()
