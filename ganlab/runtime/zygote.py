@@ -15,6 +15,9 @@ pages with the zygote until it writes them.
   torch's global generators (runs seed their own), and is reaped by the zygote, which keeps its exit status
   for `poll` (negative: the signal that ended it, as Popen reports it).
 - The zygote exits when the server's end of its socket closes; its workers end, as before, when theirs do.
+- A forked worker has the environment the zygote started with (the server's when it first needed a worker),
+  not the server's at the fork; nothing a worker runs reads the environment (the operator's limits reach it in
+  each group's payload).
 
 Protocol (SOCK_SEQPACKET, one pickled tuple a message, between the server and the process it started itself):
     ("spawn", threads) + the socket as ancillary data   ->  pid
