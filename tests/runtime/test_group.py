@@ -127,9 +127,10 @@ def test_moments_are_kept_every_so_many_steps_after_the_last_kept(every):
 
 # --- a group of a GAN, a VAE and a flow (the GAN, VAE and flow page): make_trainer picks each trainer ---------
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_torch_thread():
-    """Torch on one thread, as in a worker (a busy machine made two-thread steps hundreds of times slower)."""
+    """Torch on one thread, as in a worker (a busy machine made two-thread steps hundreds of times slower):
+    every test of the module (autouse), the in-process groups above too."""
     with torch_threads(1):
         yield
 

@@ -12,8 +12,25 @@ from ganlab.runtime.pool import WorkerError, WorkerLost
 from ganlab.ui.families_mnist import first_of_each_digit, shipped_reports
 
 
+@pytest.fixture(scope="module")
+def shared_runner():
+    """One runner for the tests that do not shut it down: the spare each job leaves behind (a process that
+    imports torch: seconds of CPU) runs the next test's first job instead of being stopped unused."""
+    jobs = JobRunner(workers=1)
+    yield jobs
+    jobs.shutdown()
+
+
 @pytest.fixture
-def runner():
+def runner(shared_runner):
+    """The shared runner, with no job running."""
+    assert shared_runner.workers == set()
+    return shared_runner
+
+
+@pytest.fixture
+def own_runner():
+    """A runner of the test's own (made in it: its spare starts with it)."""
     jobs = JobRunner(workers=1)
     yield jobs
     jobs.shutdown()
@@ -67,7 +84,8 @@ def test_only_module_level_functions_of_ganlab_are_jobs(function):
         job_target(function)
 
 
-def test_a_job_starts_in_the_spare_started_ahead_and_a_killed_spare_is_replaced(runner):
+def test_a_job_starts_in_the_spare_started_ahead_and_a_killed_spare_is_replaced(own_runner):
+    runner = own_runner
     spare = runner.spare
     assert spare is not None and spare.process.poll() is None  # started with the runner, before any job
     assert runner.submit(first_of_each_digit, torch.tensor([1, 1, 0])).result(timeout=120) == [2, 0]

@@ -15,26 +15,28 @@ from ganlab.train import Trainer
 from ganlab.ui.tcp_nodelay import open_descriptors
 from ganlab.ui.toy_session import ComparePair, ToySession
 
+# autouse: torch on one thread, as the app's server sets it (ganlab.ui.runtime.APP_TORCH_THREADS) and a
+# worker has it; on a busy machine a second intra-op thread only waits
+from tests.torch_threads import one_torch_thread  # noqa: F401
+
 
 def small(**overrides) -> RunConfig:
     return with_overrides(RunConfig(device="cpu", batch_size=32, eval_every=0), overrides)
 
 
 @pytest.fixture
-def use_pool():
-    """Install a fresh pool as the server's (training_pool()); shut down after the test."""
-    made = []
+def use_pool(clean_pool):
+    """Install the shared pool (tests/runtime/conftest.py: two workers started ahead, no group on them) as the
+    server's (training_pool()) with room for `max_runs` runs; put back after the test."""
 
     def install(workers: int = 1, max_runs: int = 8) -> TrainingPool:
-        pool = TrainingPool(workers, max_runs)
-        made.append(pool)
-        pool_module._POOL = pool
-        return pool
+        assert workers <= clean_pool.size  # at least as many workers as the test asked for
+        clean_pool.max_runs = max_runs
+        pool_module._POOL = clean_pool
+        return clean_pool
 
     saved = pool_module._POOL
     yield install
-    for pool in made:
-        pool.shutdown()
     pool_module._POOL = saved
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab.runtime.pool import Ticket, TrainingPool, WorkerLost
+from ganlab.runtime.pool import Ticket, WorkerLost
 from ganlab.runtime.race_group import MEASURE_EVERY, RaceGroup
 from ganlab.runtime.worker import WorkerState
 from ganlab.theory.race import Race
@@ -124,32 +124,29 @@ def test_the_worker_starts_a_race_from_its_start_payload():
     assert state.handle("stop", 1, None)["race"]["measured"] == 25 and state.groups == {}
 
 
-def test_a_race_in_a_worker_process_sends_its_frames_and_a_killed_worker_is_lost(reference):
-    pool = TrainingPool(1, 8)
-    try:
-        remote = pool.start(Ticket(), {"kind": "race", "settings": settings(50), "state": None})
-        assert remote is not None and remote.worker.pid != os.getpid()
-        rows = {loss: np.zeros((0, 2)) for loss in LOSSES}
-        deadline, frames = time.monotonic() + 120, 0
-        while time.monotonic() < deadline:
-            frame = remote.frame({loss: len(r) for loss, r in rows.items()})  # only the new rows come
-            frames += 1
-            rows = {loss: np.vstack([rows[loss], frame["rows"][loss]]) for loss in LOSSES}
-            if frame["finished"]:
-                break
-            time.sleep(0.05)
-        assert frame["finished"] and frame["step"] == 50 and frames >= 2
-        for loss in LOSSES:
-            np.testing.assert_allclose(rows[loss], reference[loss][:3], rtol=1e-6, atol=0)
-        home = remote.stop()
-        assert home["race"]["measured"] == 50 and pool.stats()["groups"] == 0
-        assert Race(**settings(50), state=home["race"]).trainers["minimax"].step_count == 50
+def test_a_race_in_a_worker_process_sends_its_frames_and_a_killed_worker_is_lost(reference, clean_pool):
+    pool = clean_pool  # the shared pool (tests/runtime/conftest.py): its workers started ahead, no group on them
+    remote = pool.start(Ticket(), {"kind": "race", "settings": settings(50), "state": None})
+    assert remote is not None and remote.worker.pid != os.getpid()
+    rows = {loss: np.zeros((0, 2)) for loss in LOSSES}
+    deadline, frames = time.monotonic() + 120, 0
+    while time.monotonic() < deadline:
+        frame = remote.frame({loss: len(r) for loss, r in rows.items()})  # only the new rows come
+        frames += 1
+        rows = {loss: np.vstack([rows[loss], frame["rows"][loss]]) for loss in LOSSES}
+        if frame["finished"]:
+            break
+        time.sleep(0.05)
+    assert frame["finished"] and frame["step"] == 50 and frames >= 2
+    for loss in LOSSES:
+        np.testing.assert_allclose(rows[loss], reference[loss][:3], rtol=1e-6, atol=0)
+    home = remote.stop()
+    assert home["race"]["measured"] == 50 and pool.stats()["groups"] == 0
+    assert Race(**settings(50), state=home["race"]).trainers["minimax"].step_count == 50
 
-        remote = pool.start(Ticket(), {"kind": "race", "settings": settings(), "state": home["race"]})
-        assert remote.frame()["step"] == 50
-        os.kill(remote.worker.pid, signal.SIGKILL)
-        with pytest.raises(WorkerLost, match="exit code -9"):
-            remote.frame()
-        assert pool.stats()["groups"] == 0
-    finally:
-        pool.shutdown()
+    remote = pool.start(Ticket(), {"kind": "race", "settings": settings(), "state": home["race"]})
+    assert remote.frame()["step"] == 50
+    os.kill(remote.worker.pid, signal.SIGKILL)
+    with pytest.raises(WorkerLost, match="exit code -9"):
+        remote.frame()
+    assert pool.stats()["groups"] == 0

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ganlab.runtime.pool as pool_module
 from ganlab.runtime.jobs import job_runner
-from ganlab.runtime.pool import Ticket, TrainingPool, queued_message
+from ganlab.runtime.pool import Ticket, queued_message
 from ganlab.theory.disjoint import KINDS, fit_discriminators
 from ganlab.theory.race import RACE_LOSSES
 from ganlab.ui.race_session import RaceSession
 from ganlab.ui.session_resources import GpuSlots, SessionResources
+
+# autouse: torch on one thread, as the app's server sets it (ganlab.ui.runtime.APP_TORCH_THREADS) and a
+# worker has it; on a busy machine a second intra-op thread only waits
+from tests.torch_threads import one_torch_thread  # noqa: F401
 from tests.ui.apptest import open_with_query
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "divergences.py")
@@ -35,12 +38,10 @@ def test_divergences_page_shows_the_closed_forms():
 
 
 @pytest.fixture
-def one_worker():
-    """A pool of one worker process installed as the server's (training_pool()); shut down after the test."""
-    saved, pool_module._POOL = pool_module._POOL, TrainingPool(1, 8)
-    yield pool_module._POOL
-    pool_module._POOL.shutdown()
-    pool_module._POOL = saved
+def one_worker(server_pool):
+    """A pool of one worker process installed as the server's (training_pool()): the tests' shared one
+    (tests/ui/conftest.py), holding no group when the test starts."""
+    return server_pool
 
 
 def play_until(app: AppTest, step: int, seconds: float = 180) -> RaceSession:

@@ -11,13 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-import ganlab.runtime.pool as pool_module
 from ganlab.checkpoint import load_checkpoint
 from ganlab.config import diff
 from ganlab.image_eval import IMAGE_METRIC_TITLES, evaluate_images
 from ganlab.likelihood import make_trainer
 from ganlab.likelihood.evaluation import IMAGE_IMPORTANCE_SAMPLES, ImageEvaluator
-from ganlab.runtime.pool import TrainingPool
 from ganlab.ui.families_mnist import (
     METRIC_SAMPLES,
     SAMPLE_SEED,
@@ -37,7 +35,7 @@ from ganlab.ui.families_mnist import (
     vae_config,
     vae_report,
 )
-from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one torch thread
+from tests.torch_threads import one_torch_thread, torch_threads  # noqa: F401 - autouse: one torch thread
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +44,36 @@ def vae():
 
 
 @pytest.fixture(scope="module")
+def shipped_likelihood(vae):
+    """The shipped VAE's held-out figures, ImageEvaluator's (seconds of CPU): computed once, for the card's
+    figures and the report's."""
+    with torch_threads(1):
+        return ImageEvaluator(vae, METRIC_SAMPLES).evaluate()
+
+
+FRESH_STEPS = 12  # a fresh VAE's budget in the tests here: any step of a wrong run (or a lost one) shows
+
+
+@pytest.fixture(scope="module")
+def alone():
+    """A VAE trained FRESH_STEPS steps by a lone trainer in this process, and the LeNet metrics of its 1,000
+    samples: what a fresh VAE trained here or in a worker must equal (both tests below)."""
+    with torch_threads(1):
+        trainer = make_trainer(vae_config())
+        trainer.step(FRESH_STEPS)
+        lenet = {k: v for k, v in evaluate_images(trainer.sample(1000, seed=SAMPLE_SEED)).items()
+                 if k in IMAGE_METRIC_TITLES}
+    return trainer, lenet
+
+
+@pytest.fixture(scope="module")
 def reports(vae):
     torch.set_num_threads(1)
     return vae_report(vae, "VAE", "shipped"), gan_report(load_gan(), "DCGAN", "shipped")
 
 
-def test_the_shipped_vae_is_a_small_checked_checkpoint_with_the_options_a_fresh_one_trains_with(vae):
+def test_the_shipped_vae_is_a_small_checked_checkpoint_with_the_options_a_fresh_one_trains_with(
+        vae, shipped_likelihood):
     assert SHIPPED_VAE.stat().st_size < 5 * 2**20
     payload = torch.load(SHIPPED_VAE, weights_only=True)  # plain tensors and text: no code in the file
     assert payload["format"] == "ganlab-checkpoint"
@@ -63,12 +85,13 @@ def test_the_shipped_vae_is_a_small_checked_checkpoint_with_the_options_a_fresh_
     assert "--save checkpoints/mnist_vae.pt" in card["command"]
     assert vae.step_count == card["steps"] == loaded["state"]["step_count"] > 0
     assert set(diff(vae.config, vae_config())) <= {"eval_every", "eval_samples"}  # the same run otherwise
-    values = ImageEvaluator(vae, METRIC_SAMPLES).evaluate()  # the card's held-out figures, recomputed
+    values = shipped_likelihood  # the card's held-out figures, recomputed
     for key in ("elbo", "recon", "kl", "test_log_likelihood"):
         assert values[key] == pytest.approx(card["metrics"][key], rel=1e-4), key
 
 
-def test_a_vae_report_scores_the_samples_it_shows_with_the_lenet_metrics_of_image_eval(vae, reports):
+def test_a_vae_report_scores_the_samples_it_shows_with_the_lenet_metrics_of_image_eval(vae, reports,
+                                                                                        shipped_likelihood):
     report = reports[0]
     samples = vae.sample(METRIC_SAMPLES, seed=SAMPLE_SEED)
     expected = evaluate_images(samples)
@@ -76,7 +99,7 @@ def test_a_vae_report_scores_the_samples_it_shows_with_the_lenet_metrics_of_imag
     assert report.reference == expected["reference"] and report.n_samples == METRIC_SAMPLES == 1000
     assert report.samples.shape == (SHOWN_SAMPLES, 28, 28)
     assert np.array_equal(report.samples, to_display(samples[:SHOWN_SAMPLES]))
-    evaluated = ImageEvaluator(vae, METRIC_SAMPLES).evaluate()
+    evaluated = shipped_likelihood  # ImageEvaluator(vae, METRIC_SAMPLES).evaluate(), the report's own apart
     assert report.likelihood == {key: evaluated[key] for key in report.likelihood}
     assert report.likelihood["importance_samples"] == IMAGE_IMPORTANCE_SAMPLES == 32
     like = report.likelihood
@@ -129,22 +152,22 @@ def _poll_until(fresh: FreshVAE, statuses: tuple[str, ...], seconds: float = 120
         time.sleep(0.02)
 
 
-def test_a_fresh_vae_trains_to_its_budget_as_a_lone_trainer_would_then_is_scored():
-    fresh = FreshVAE(steps=12)
+def test_a_fresh_vae_trains_to_its_budget_as_a_lone_trainer_would_then_is_scored(alone):
+    alone, alone_lenet = alone
+    fresh = FreshVAE(steps=FRESH_STEPS)
     assert fresh.status == "idle" and fresh_status(fresh).startswith("Not trained yet.")
     fresh.start()
     assert fresh.status == "training" and fresh.step == 0
     _poll_until(fresh, ("trained", "failed"))
     assert fresh.status == "trained" and fresh.step == fresh.trainer.step_count == 12 and fresh.remote is None
     assert fresh.images.shape == (16, 28, 28) and math.isfinite(fresh.train_elbo)
-    alone = make_trainer(vae_config())
-    alone.step(12)
+    assert alone.step_count == 12
     for name, value in alone.model.state_dict().items():
         assert torch.equal(fresh.trainer.model.state_dict()[name], value), name
     report = fresh.score()
     assert fresh.status == "done" and report.title == "Fresh VAE" and report.step == 12
-    assert report.lenet == {k: v for k, v in evaluate_images(fresh.trainer.sample(1000, seed=SAMPLE_SEED)).items()
-                            if k in IMAGE_METRIC_TITLES}
+    # evaluate_images(fresh.trainer.sample(1000, seed=SAMPLE_SEED)): fresh.trainer is alone, bit for bit (above)
+    assert report.lenet == alone_lenet
     assert fresh_status(fresh).startswith("Trained here for 12 steps")
 
 
@@ -164,25 +187,21 @@ def test_cancel_stops_a_fresh_vae_and_train_starts_another_from_step_0():
     assert fresh.status == "training" and fresh.step == 0 and fresh.trainer.step_count == 0
 
 
-def test_a_fresh_vae_trains_in_a_worker_process():
-    saved = pool_module._POOL
-    pool = pool_module._POOL = TrainingPool(1, 4)
-    try:
-        fresh = FreshVAE(steps=30, background=True)
-        fresh.start()
-        _poll_until(fresh, ("trained", "failed"))
-        assert fresh.status == "trained" and fresh.step == 30 and pool.stats()["groups"] == 0
-        alone = make_trainer(vae_config())
-        alone.step(30)
-        for name, value in alone.model.state_dict().items():
-            assert torch.equal(fresh.trainer.model.state_dict()[name], value), name
-        fresh.poll()  # scored in a process of its own (ganlab.runtime.jobs): the page polls meanwhile
-        assert fresh.status == "scoring" and fresh.running and fresh_status(fresh).startswith("Trained: scoring")
-        _poll_until(fresh, ("done", "failed"), seconds=600)
-        report = fresh.report
-        assert fresh.status == "done" and (report.title, report.step) == ("Fresh VAE", 30)
-        expected = evaluate_images(alone.sample(1000, seed=SAMPLE_SEED))  # the same VAE, scored here
-        assert report.lenet == pytest.approx({k: expected[k] for k in IMAGE_METRIC_TITLES}, rel=1e-4, abs=1e-6)
-    finally:
-        pool.shutdown()
-        pool_module._POOL = saved
+def test_a_fresh_vae_trains_in_a_worker_process(alone, server_pool):
+    alone, alone_lenet = alone
+    pool = server_pool  # a one-worker pool as the server's: the tests' shared one (tests/ui/conftest.py)
+    pool.max_runs = 4  # put back after the test
+    fresh = FreshVAE(steps=FRESH_STEPS, background=True)
+    fresh.start()
+    _poll_until(fresh, ("trained", "failed"))
+    assert fresh.status == "trained" and fresh.step == FRESH_STEPS and pool.stats()["groups"] == 0
+    assert alone.step_count == FRESH_STEPS
+    for name, value in alone.model.state_dict().items():
+        assert torch.equal(fresh.trainer.model.state_dict()[name], value), name
+    fresh.poll()  # scored in a process of its own (ganlab.runtime.jobs): the page polls meanwhile
+    assert fresh.status == "scoring" and fresh.running and fresh_status(fresh).startswith("Trained: scoring")
+    _poll_until(fresh, ("done", "failed"), seconds=600)
+    report = fresh.report
+    assert fresh.status == "done" and (report.title, report.step) == ("Fresh VAE", FRESH_STEPS)
+    # alone_lenet: evaluate_images(alone.sample(1000, seed=SAMPLE_SEED)), the same VAE scored here
+    assert report.lenet == pytest.approx(alone_lenet, rel=1e-4, abs=1e-6)

@@ -10,10 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-import ganlab.runtime.pool as pool_module
 from ganlab.config import ConfigError
 from ganlab.likelihood import make_trainer
-from ganlab.runtime.pool import TrainingPool
 from ganlab.ui.families_session import (
     BASE_OPTIONS,
     FAMILY_DATASETS,
@@ -27,13 +25,11 @@ from tests.torch_threads import one_torch_thread  # noqa: F401 - autouse: one to
 
 
 @pytest.fixture
-def use_pool():
-    """A fresh one-worker pool as the server's (training_pool()); shut down after the test."""
-    saved = pool_module._POOL
-    pool = pool_module._POOL = TrainingPool(1, 4)
-    yield pool
-    pool.shutdown()
-    pool_module._POOL = saved
+def use_pool(server_pool):
+    """A one-worker pool for 4 runs as the server's (training_pool()): the tests' shared one
+    (tests/ui/conftest.py), holding no group when the test starts."""
+    server_pool.max_runs = 4  # put back after the test
+    return server_pool
 
 
 def play_until(session: FamilySession, step: int, seconds: float = 60) -> dict:

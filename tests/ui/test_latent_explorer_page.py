@@ -7,6 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from ganlab.ui.latent_session import image_checkpoints
 
+# autouse: torch on one thread, as the app's server sets it (ganlab.ui.runtime.APP_TORCH_THREADS) and a
+# worker has it; on a busy machine a second intra-op thread only waits
+from tests.torch_threads import one_torch_thread  # noqa: F401
+
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_explorer.py")
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 SHIPPED = list(image_checkpoints())

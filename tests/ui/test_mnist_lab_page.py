@@ -8,6 +8,10 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from ganlab.ui import session_files
+
+# autouse: torch on one thread, as the app's server sets it (ganlab.ui.runtime.APP_TORCH_THREADS) and a
+# worker has it; on a busy machine a second intra-op thread only waits
+from tests.torch_threads import one_torch_thread  # noqa: F401
 from tests.ui.apptest import open_with_query
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnist_lab.py")
@@ -85,6 +89,7 @@ def test_a_notice_stays_until_the_next_play_or_step():
     assert [i.value for i in app.info] == ["Reset: a new run from step 0."]
     next(b for b in app.button if b.label == "Play").click().run()
     assert [i.value for i in app.info] == [] and app.session_state["mnist_session"].playing
+    app.session_state["mnist_session"].pause()  # its run leaves the server's worker (else it trains on there)
 
 
 def eval_button(app: AppTest):

@@ -9,6 +9,10 @@ from ganlab.config import IMAGE_DEFAULTS, RunConfig, with_overrides
 from ganlab.ui.mnist_scoring import sample_digits, sampling_weights, score_generator
 from ganlab.ui.mnist_session import MnistSession
 
+# autouse: torch on one thread, as the app's server sets it (ganlab.ui.runtime.APP_TORCH_THREADS) and a
+# worker has it; on a busy machine a second intra-op thread only waits
+from tests.torch_threads import one_torch_thread  # noqa: F401
+
 
 def small_config(**extra: str) -> RunConfig:
     return with_overrides(RunConfig(), {"data.name": "mnist", **IMAGE_DEFAULTS, "g.channels": "8",

@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = textwrap.dedent("""
@@ -42,20 +44,40 @@ PROBE = textwrap.dedent("""
 """)
 
 
-def probe(mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, mode, str(ROOT / "streamlit_app.py")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+MODES = ("as-the-app-does", "freeze-on-every-rerun")
 
 
-def test_a_closed_sessions_toy_and_mnist_runs_are_collected():
-    assert probe("as-the-app-does") == {"first": True, "again": False, "grew": 0, "alive": []}
+@pytest.fixture(scope="module")
+def probes():
+    """Both probes started at once, each in its own interpreter (seconds of imports each: they overlap on a
+    machine with two cores); a test reads its own with probe(). Those not read are stopped after the module."""
+    started = {mode: subprocess.Popen([sys.executable, "-c", PROBE, mode, str(ROOT / "streamlit_app.py")],
+                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for mode in MODES}
+    yield started
+    for process in started.values():
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
-def test_control_freezing_on_every_rerun_kept_the_closed_session_alive():
+def probe(probes: dict, mode: str) -> dict:
+    try:
+        out, err = probes[mode].communicate(timeout=400)
+    except subprocess.TimeoutExpired:
+        probes[mode].kill()
+        raise
+    assert probes[mode].returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_a_closed_sessions_toy_and_mnist_runs_are_collected(probes):
+    assert probe(probes, "as-the-app-does") == {"first": True, "again": False, "grew": 0, "alive": []}
+
+
+def test_control_freezing_on_every_rerun_kept_the_closed_session_alive(probes):
     """The same probe with the old rerun path fails the check above: the test can fail."""
-    old = probe("freeze-on-every-rerun")
+    old = probe(probes, "freeze-on-every-rerun")
     assert old["grew"] > 0
     assert old["alive"] == ["mnist_session", "toy_session"]
 

@@ -16,6 +16,10 @@ from ganlab.losses import LOSSES
 from ganlab.ui.toy_controls import NO_POINTS_YET, PREFIX
 from ganlab.ui.toy_presets import PRESETS
 
+# autouse: torch on one thread, as the app's server sets it (ganlab.ui.runtime.APP_TORCH_THREADS) and a
+# worker has it; on a busy machine a second intra-op thread only waits
+from tests.torch_threads import one_torch_thread  # noqa: F401
+
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "toy_lab.py")
 STEP = re.compile(r"Step (\d+)")
 
