@@ -170,8 +170,7 @@ def kde_grid(samples, bounds, size: int = 128, bandwidth="scott") -> tuple[np.nd
     weight = np.concatenate(((1 - tu) * (1 - tv), tu * (1 - tv), (1 - tu) * tv, tu * tv))
     mass = np.bincount(index, weights=weight, minlength=width * height).reshape(height, width)
 
-    from scipy.signal import fftconvolve  # here: importing scipy.signal (it loads scipy.stats) costs a new
-    # training worker ~1.5-3 s of start-up, and most never call this
+    from scipy.signal import fftconvolve  # here: scipy.signal (with scipy.stats) takes a worker 1.5-3 s to import
 
     density = fftconvolve(mass, kernel, mode="valid") / pts.shape[0]  # (size, size)
     return np.maximum(density, 0.0), factor  # FFT round-off can leave tiny negatives
