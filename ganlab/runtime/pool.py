@@ -27,12 +27,10 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from ganlab.runtime.worker import receive, send
-from ganlab.runtime.zygote import start_worker
+from ganlab.runtime.zygote import start_worker, worker_environment
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds ganlab/
 CALL_TIMEOUT = 60.0     # seconds a worker may take to answer (one slice plus one frame: well under a second)
 TICKET_TIMEOUT = 15.0   # a queued Play nobody has asked about for this long leaves the queue
 
@@ -51,15 +49,14 @@ class WorkerHandle:
 
     def __init__(self, threads: int = 1):
         here, there = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
-                                                                          os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "ganlab.runtime.worker", "--fd", str(there.fileno()),
                    "--threads", str(threads)]
         # forked by the zygote (ganlab.runtime.zygote: torch imported already, milliseconds), else a fresh
         # process; either way in a session of its own (a Ctrl-C meant for the server does not reach it), and
         # it ends when the server's end of the socket closes (the server exited, however it exited)
         self.process = start_worker(there.fileno(), threads) or subprocess.Popen(
-            command, pass_fds=[there.fileno()], env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+            command, pass_fds=[there.fileno()], env=worker_environment(), stdin=subprocess.DEVNULL,
+            start_new_session=True)
         there.close()
         self.conn = Connection(here.detach())
         self.groups: set[int] = set()

@@ -30,6 +30,7 @@ import argparse
 import os
 import pickle
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +43,13 @@ FORK_ENV = "GANLAB_FORK_WORKERS"
 REPLY_TIMEOUT = 120.0  # the first spawn waits for the zygote's imports: seconds, tens on a busy machine
 REAP_SECONDS = 0.05
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker_environment() -> dict[str, str]:
+    """The server's environment with the folder that holds ganlab/ first on PYTHONPATH: what a worker process
+    (forked or fresh) and the zygote start with."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
+                                                                      os.environ.get("PYTHONPATH")]))}
 
 
 def fork_wanted() -> bool:
@@ -72,7 +80,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         try:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass  # gone already
 
@@ -82,18 +90,16 @@ class Zygote:
 
     def __init__(self):
         here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
-                                                                          os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ganlab.runtime.zygote", "--fd", str(there.fileno())],
-            pass_fds=[there.fileno()], env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+            pass_fds=[there.fileno()], env=worker_environment(), stdin=subprocess.DEVNULL, start_new_session=True)
         there.close()
         self.sock = here
         self.sock.settimeout(REPLY_TIMEOUT)
         self._lock = threading.Lock()
 
     def alive(self) -> bool:
-        return self.process.poll() is None and self.sock.fileno() != -1
+        return self.process.poll() is None
 
     def _ask(self, request: tuple, fds: list[int] = ()):
         with self._lock:
@@ -112,13 +118,6 @@ class Zygote:
         except (OSError, EOFError, pickle.UnpicklingError):
             # the zygote is gone, and its children with it as far as exit codes go: alive or not, from /proc
             return None if Path(f"/proc/{pid}").exists() and not _is_zombie(pid) else -1
-
-    def close(self) -> None:
-        self.sock.close()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def _is_zombie(pid: int) -> bool:
@@ -155,15 +154,6 @@ def start_worker(fd: int, threads: int) -> WorkerProcess | None:
                 _ZYGOTE = None
         zygote.process.kill()
         return None
-
-
-def stop_zygote() -> None:
-    """Stop the zygote (its workers go on until their sockets close)."""
-    global _ZYGOTE
-    with _ZYGOTE_LOCK:
-        zygote, _ZYGOTE = _ZYGOTE, None
-    if zygote is not None:
-        zygote.close()
 
 
 # --- the zygote process ---------------------------------------------------------------------------------
