@@ -32,25 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from toy_lab_browser import FLAGS, start_app  # noqa: E402
+from toy_lab_browser import FLAGS, descendants, start_app  # noqa: E402
 
 MB = 1024 * 1024
 GOAL_MB = 50.0
 HOME_TEXT = "laboratory for generative adversarial networks"
-
-
-def descendants(pid: int) -> list[int]:
-    """`pid` and every process below it (Linux: /proc/<pid>/task/<tid>/children)."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(child) for child in (task / "children").read_text().split()]
-            except OSError:  # the task ended meanwhile
-                continue
-    return found
 
 
 def memory_bytes(pid: int, field: str = "VmRSS", children: bool = True) -> int:

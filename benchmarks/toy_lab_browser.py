@@ -64,13 +64,27 @@ def cpu_seconds(pid: int | str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (the zygote and the workers it forked), from Linux's
+    /proc/<pid>/task/<tid>/children."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:  # the task ended meanwhile
+                continue
+    return found
+
+
 def children_cpu_seconds(pid: int) -> float:
-    """CPU seconds so far of the processes `pid` started (the training workers), from Linux's /proc."""
+    """CPU seconds so far of every process below `pid` (the zygote and the training workers)."""
     total = 0.0
-    for entry in Path("/proc").iterdir():
+    for child in descendants(pid)[1:]:
         try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                total += cpu_seconds(entry.name)
+            total += cpu_seconds(child)
         except (OSError, ValueError, IndexError):  # the process ended meanwhile
             continue
     return total

@@ -159,8 +159,9 @@ def test_while_playing_the_page_reruns_only_on_change_and_the_side_charts_refres
     losses.evaluate(COUNT_RENDERS)
     frames = losses.evaluate("gd => Number(gd.dataset.frames)")
     means_frames = d_means.evaluate("gd => Number(gd.dataset.frames)")
+    fed = "gd => Number(gd.dataset.frames) - window.__renders"  # frames not brought by a Streamlit render
     deadline = time.time() + 30
-    while time.time() < deadline and losses.evaluate("gd => Number(gd.dataset.frames)") < frames + 2:
+    while time.time() < deadline and losses.evaluate(fed) < frames + 2:
         time.sleep(0.5)
     after = losses.evaluate("gd => [Number(gd.dataset.frames), window.__renders]")
     unseen = d_means.evaluate("gd => Number(gd.dataset.frames)")
@@ -169,8 +170,10 @@ def test_while_playing_the_page_reruns_only_on_change_and_the_side_charts_refres
     while time.time() < deadline and d_means.evaluate("gd => Number(gd.dataset.frames)") == unseen:
         time.sleep(0.2)
     seen_frames = d_means.evaluate("gd => Number(gd.dataset.frames)")
-    assert after[0] >= frames + 2  # refreshed twice with new history, in place ...
-    assert after[1] == 0  # ... fetched from the chart's feed: no Streamlit rerun sent them
+    # refreshed at least twice with new history, in place, fetched from the chart's feed: frames beyond the
+    # Streamlit renders (a rerun the page has reason for, such as an alarm or the next evaluation, may come
+    # on a fast machine, and may draw one more)
+    assert after[0] - after[1] >= frames + 2, (after, frames)
     assert unseen == means_frames  # out of view: its new figures waited
     assert seen_frames == unseen + 1  # in view: the newest drawn at once, the ones before it skipped
 
