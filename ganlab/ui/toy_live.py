@@ -25,10 +25,11 @@ import numpy as np
 import streamlit as st
 
 from ganlab.checkpoint import checkpoint_bytes
-from ganlab.diagnostics import health_alarms
+from ganlab.diagnostics import alarm_items
 from ganlab.evaluation import MODE_DRAWS, W1_SAMPLES
 from ganlab.losses import is_wasserstein
 from ganlab.ui.classroom import presenter_on
+from ganlab.ui.held_alarms import kinds as alarm_kinds
 from ganlab.ui.live_feed import ChartBoard, ChartFeed, PlaneFeed
 from ganlab.ui.live_plot import live_plot
 from ganlab.ui.toy_frames import config_changes, divergence_segments, live_snapshot, output_segments, plane_spec
@@ -183,12 +184,12 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     frame = _read_frame(session, pair)
     playing = session.playing
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-    alarms = _alarms_of(session, frame.snap)
-    for alarm in alarms:
+    shown = _shown_alarms(session, frame.snap, playing)
+    for _, alarm in shown:
         notes.warning(alarm, icon="⚠️")
     page = drawn
     if playing and drawn is None and board is not None:  # the version of what this run draws
-        board.shape = (charts_shape, alarms)
+        board.shape = (charts_shape, alarm_kinds(shown))
         page = st.session_state[PAGE_SHOWN] = _page_version(board.shape, controls)
     header = _step_header(session, frame.snap["step"] if frame.viewing_past else frame.step)
     if session.phase == "d":
@@ -307,14 +308,24 @@ def _board_build(session: ToySession, charts_of):
 
 
 def _alarms_now(session: ToySession) -> tuple[str, ...]:
-    """The health alarms of the run's latest live frame, with its histories (none before a frame)."""
+    """The kinds of health alarm up with the run's latest live frame (held: ganlab.ui.held_alarms)."""
     snap = session.live_snap
-    return () if snap is None else _alarms_of(session, snap)
+    return alarm_kinds(session.alarms.update([] if snap is None else _alarm_items(session, snap)))
 
 
-def _alarms_of(session: ToySession, snap: dict) -> tuple[str, ...]:
+def _shown_alarms(session: ToySession, snap: dict, playing: bool) -> tuple[tuple[str, str], ...]:
+    """The health alarms to show with `snap`, as (kind, text): while the run plays, those held up
+    (ganlab.ui.held_alarms); else exactly those of the frame shown."""
+    items = _alarm_items(session, snap)
+    if playing:
+        return session.alarms.update(items)
+    session.alarms.clear()
+    return tuple(items)
+
+
+def _alarm_items(session: ToySession, snap: dict) -> list[tuple[str, str]]:
     """The health alarms (ganlab.diagnostics) of the run's snapshot `snap`, read with the run's histories."""
-    return tuple(health_alarms(_with_history(session, snap)))
+    return alarm_items(_with_history(session, snap))
 
 
 def controls_facts(session: ToySession) -> tuple:

@@ -21,6 +21,7 @@ from ganlab.live_config import apply_config
 from ganlab.run_cost import check_live_cost
 from ganlab.runtime.pool import RemoteGroup, Ticket, WorkerLost
 from ganlab.train import Trainer, TrainingDiverged
+from ganlab.ui.held_alarms import HeldAlarms
 from ganlab.ui.toy_handoff import TICK_SECONDS, RunsInWorker
 from ganlab.ui.toy_timeline import Timeline
 
@@ -142,6 +143,7 @@ class ToySession(RunsInWorker):
     queue_position: int | None = field(default=None, init=False)  # waiting for a training slot (1: next)
     shown_step: int = field(default=0, init=False)  # the step of the latest live frame
     live_snap: dict | None = field(default=None, init=False, repr=False, compare=False)  # that frame's A snapshot
+    alarms: HeldAlarms = field(default_factory=HeldAlarms, init=False, repr=False, compare=False)  # shown playing
     _ticket: Ticket = field(default_factory=Ticket, init=False, repr=False, compare=False)
     _depth: int = field(default=0, init=False, repr=False)  # commands in progress (see _command)
     _refreshed: float = field(default=0.0, init=False, repr=False)
