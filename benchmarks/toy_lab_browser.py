@@ -90,6 +90,15 @@ def children_cpu_seconds(pid: int) -> float:
     return total
 
 
+def preemptions(pid: int) -> int:
+    """How often process `pid`'s main thread was taken off its core while it could still run (Linux's
+    nonvoluntary_ctxt_switches): on a machine the browser shares, mostly by the browser's threads."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("nonvoluntary_ctxt_switches:"):
+            return int(line.split()[1])
+    return 0
+
+
 def browser_cpu_seconds() -> float:
     """CPU seconds so far of every Chromium process (browser, renderers, GPU process, utilities)."""
     total = 0.0
@@ -161,6 +170,8 @@ def main() -> None:
             plane = plane_frame(page)
             plane.evaluate(WATCH_PLANE)
             counts_before = plane.evaluate(COUNTS)
+            trainer = max(descendants(proc.pid)[1:], key=cpu_seconds)  # the worker training the run
+            preempted = preemptions(trainer)
             cpu_before = cpu_seconds(proc.pid), browser_cpu_seconds(), children_cpu_seconds(proc.pid)
             start = time.perf_counter()
             time.sleep(args.seconds)
@@ -170,6 +181,7 @@ def main() -> None:
             server_cores = (cpu_seconds(proc.pid) - cpu_before[0]) / elapsed
             browser_cores = (browser_cpu_seconds() - cpu_before[1]) / elapsed
             worker_cores = (children_cpu_seconds(proc.pid) - cpu_before[2]) / elapsed
+            preempted = (preemptions(trainer) - preempted) / elapsed
             page.get_by_role("button", name="Pause").click()
             browser.close()
     finally:
@@ -188,6 +200,7 @@ def main() -> None:
     print(f"CPU used                     server {server_cores:.2f} cores, training workers {worker_cores:.2f}, "
           f"browser {browser_cores:.2f} cores "
           f"(of {os.cpu_count()}); browser {1000 * browser_cores / max(fps, 1e-9):.0f} ms of CPU per frame")
+    print(f"training worker taken off its core {preempted:.0f} times a second (involuntary context switches)")
 
 
 if __name__ == "__main__":
