@@ -18,6 +18,11 @@ GANLAB_WORKERS                 worker processes that train live runs; default th
                                from 1 to 64.
 GANLAB_MAX_RUNS                live runs training at once on the server (more Play presses queue); default
                                64, from 1 to 1000.
+GANLAB_FRAME_PERCENT           percent of the machine's cores that live frames (the planes' pictures, built by
+                               the workers and the server) may use while many sessions play, before each
+                               session's frames are spaced further apart (down to about 2 a second, never
+                               fewer); default 10, from 1 to 100. Higher: smoother planes in a crowd, fewer
+                               training steps. One session alone always gets its 15 frames a second.
 GANLAB_FORK_WORKERS            "on" (default) or "off": on Linux, worker and job processes are forked from one
                                that has imported torch already (ganlab.runtime.zygote: milliseconds instead
                                of seconds of a core each); off, or on another system, each starts afresh.
@@ -45,6 +50,7 @@ MNIST_MAX_STEPS_HIGH = 10_000_000
 WORKERS_HIGH = 64
 MAX_RUNS_DEFAULT = 64
 MAX_RUNS_HIGH = 1000
+FRAME_PERCENT_DEFAULT = 10
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # digits only; 18 of them stay far inside int() and any limit
 
 
@@ -73,6 +79,8 @@ class OperatorSettings:
     """GANLAB_WORKERS: worker processes that train live runs."""
     max_training_runs: int = MAX_RUNS_DEFAULT
     """GANLAB_MAX_RUNS: live runs training at once (more Play presses queue)."""
+    frame_percent: int = FRAME_PERCENT_DEFAULT
+    """GANLAB_FRAME_PERCENT: percent of the cores live frames may use while many sessions play."""
     fork_workers: bool = True
     """GANLAB_FORK_WORKERS: whether worker processes are forked from the zygote (Linux)."""
     ray_address: str | None = None
@@ -141,6 +149,7 @@ def operator_settings(environ: Mapping[str, str] = os.environ) -> OperatorSettin
                                            SWEEP_LIBRARY_MAX_TOTAL_STEPS, library.format("MAX_TOTAL_STEPS")),
         training_workers=whole_number(environ, "GANLAB_WORKERS", default_workers(), WORKERS_HIGH),
         max_training_runs=whole_number(environ, "GANLAB_MAX_RUNS", MAX_RUNS_DEFAULT, MAX_RUNS_HIGH),
+        frame_percent=whole_number(environ, "GANLAB_FRAME_PERCENT", FRAME_PERCENT_DEFAULT, 100),
         fork_workers=switch(environ, "GANLAB_FORK_WORKERS", True),
         ray_address=ray_address(environ, "GANLAB_RAY_ADDRESS"),
     )
@@ -166,3 +175,8 @@ def training_workers() -> int:
 def max_training_runs() -> int:
     """GANLAB_MAX_RUNS: live runs training at once on the server."""
     return current().max_training_runs
+
+
+def frame_share() -> float:
+    """GANLAB_FRAME_PERCENT as a fraction of the machine's cores (ganlab.ui.live_feed.FramePacer)."""
+    return current().frame_percent / 100

@@ -8,7 +8,7 @@ from ganlab import operator_settings as ops
 from ganlab.operator_settings import OperatorSettings, OperatorSettingsError, operator_settings
 
 VARIABLES = ("GANLAB_SAVES", "GANLAB_MNIST_MAX_STEPS", "GANLAB_SWEEP_MAX_RUNS", "GANLAB_SWEEP_MAX_TOTAL_STEPS",
-             "GANLAB_WORKERS", "GANLAB_MAX_RUNS", "GANLAB_FORK_WORKERS")
+             "GANLAB_WORKERS", "GANLAB_MAX_RUNS", "GANLAB_FORK_WORKERS", "GANLAB_FRAME_PERCENT")
 
 
 @pytest.fixture
@@ -25,7 +25,8 @@ def test_defaults(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
     assert operator_settings({}) == OperatorSettings(saves=True, mnist_max_steps=20000, sweep_max_runs=100,
                                                      sweep_max_total_steps=1_000_000, training_workers=6,
-                                                     max_training_runs=64, fork_workers=True)
+                                                     max_training_runs=64, fork_workers=True,
+                                                     frame_percent=10)
 
 
 @pytest.mark.parametrize(("cpus", "workers"), [(None, 1), (1, 1), (64, 64), (256, 64)])
@@ -158,3 +159,16 @@ def test_settings_are_frozen():
 
 def test_the_module_docstring_lists_every_variable():
     assert all(name in ops.__doc__ for name in VARIABLES)
+
+
+@pytest.mark.parametrize(("text", "percent"), [("1", 1), ("15", 15), (" 100 ", 100)])
+def test_frame_percent_is_a_whole_number_from_1_to_100(text, percent):
+    assert operator_settings({"GANLAB_FRAME_PERCENT": text}).frame_percent == percent
+
+
+@pytest.mark.parametrize("text", ["0", "101", "12.5", "-5", "ten"])
+def test_frame_percent_outside_1_to_100_is_named_with_what_is_allowed(text):
+    with pytest.raises(OperatorSettingsError) as err:
+        operator_settings({"GANLAB_FRAME_PERCENT": text})
+    assert str(err.value) == f"GANLAB_FRAME_PERCENT={text!r}: expected a whole number from 1 to 100"
+

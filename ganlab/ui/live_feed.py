@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ganlab.operator_settings import frame_share
 from ganlab.runtime.pool import training_pool
 from ganlab.ui.toy_frames import plane_spec
 from ganlab.ui.toy_handoff import FRAME_SECONDS
@@ -155,11 +156,11 @@ class ChartFeed(_Feed):
 
 class FramePacer:
     """Keeps the work on live frames (the worker's snapshot and the server's figure) to about `share` of the
-    machine's cores, so that many sessions playing at once leave the cores to training (issue 19): each
-    feed's frames are spaced at least max(FRAME_SECONDS, feeds playing x CPU seconds per frame / (share x
-    cores)) apart, but never more than 1 / MIN_FRAME_RATE, and a request that comes early waits for its
-    turn. One session gets every frame it asks for; thirty get a few each per second, and at least
-    MIN_FRAME_RATE.
+    machine's cores (default the operator's GANLAB_FRAME_PERCENT: 10 %), so that many sessions playing at once
+    leave the cores to training (issue 19): each feed's frames are spaced at least max(FRAME_SECONDS, feeds
+    playing x CPU seconds per frame / (share x cores)) apart, but never more than 1 / MIN_FRAME_RATE, and a
+    request that comes early waits for its turn. One session gets every frame it asks for; thirty get a few
+    each per second, and at least MIN_FRAME_RATE.
 
     In a crowd, when the frames' share would need them further apart than the floor allows, D's surface is
     drawn on a CROWD_GRID grid instead of the session's (`grid_size`): 48 x 48 points through D cost the
@@ -167,12 +168,17 @@ class FramePacer:
     smoothed either way (zsmooth "fast"). It goes back to full resolution only when the wanted spacing falls
     below FINE_AGAIN of the floor's, so that the cheaper frames it brings do not flip it back and forth."""
 
-    def __init__(self, share: float = 0.15, cores: int | None = None):
-        self.share, self.cores = share, cores or os.cpu_count() or 1
+    def __init__(self, share: float | None = None, cores: int | None = None):
+        self._share, self.cores = share, cores or os.cpu_count() or 1
         self.frame_cpu = 0.005  # CPU seconds the server and the worker spend on one frame (running mean)
         self.crowded = False    # frames at their floor rate: D's surface on the CROWD_GRID
         self._served: dict[str, float] = {}  # feed token -> when it was last served
         self._lock = threading.Lock()
+
+    @property
+    def share(self) -> float:
+        """The share of the cores frames may use: the one given, else the operator's (GANLAB_FRAME_PERCENT)."""
+        return self._share if self._share is not None else frame_share()
 
     def interval(self) -> float:
         now = time.monotonic()

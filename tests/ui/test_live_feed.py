@@ -111,6 +111,27 @@ def test_the_pacer_spaces_frames_by_their_cost_with_a_floor_of_min_frame_rate():
     assert pacer.frame_cpu == pytest.approx(0.05 * 0.010)
 
 
+def test_the_pacers_default_share_is_the_operators_frame_percent(monkeypatch):
+    from ganlab import operator_settings as ops
+    from ganlab.ui.live_feed import FramePacer
+
+    monkeypatch.setenv("GANLAB_FRAME_PERCENT", "25")
+    ops.clear_cache()
+    try:
+        pacer = FramePacer(cores=2)
+        pacer.frame_cpu = 0.004
+        for k in range(30):
+            pacer._served[f"feed{k}"] = time.monotonic()
+        assert pacer.share == 0.25
+        assert pacer.interval() == pytest.approx(30 * 0.004 / (0.25 * 2))  # 0.24 s: each feed ~4 frames/s
+        monkeypatch.delenv("GANLAB_FRAME_PERCENT")
+        ops.clear_cache()
+        assert pacer.share == 0.10  # unset: 10 %
+        assert FramePacer(share=0.2).share == 0.2  # given: the one given
+    finally:
+        ops.clear_cache()
+
+
 def test_in_a_crowd_the_pacer_asks_for_a_coarser_surface_and_gives_full_resolution_back_below_a_margin():
     from ganlab.ui.live_feed import CROWD_GRID, FINE_AGAIN, MIN_FRAME_RATE, FramePacer
 
