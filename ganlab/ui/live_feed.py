@@ -162,16 +162,18 @@ class FramePacer:
     request that comes early waits for its turn. One session gets every frame it asks for; thirty get a few
     each per second, and at least MIN_FRAME_RATE.
 
-    In a crowd, when the frames' share would need them further apart than the floor allows, D's surface is
-    drawn on a CROWD_GRID grid instead of the session's (`grid_size`): 48 x 48 points through D cost the
-    worker 60 % of 64 x 64 (a default run's snapshot: 2.35 ms against 3.0), and the heatmap is drawn
-    smoothed either way (zsmooth "fast"). It goes back to full resolution only when the wanted spacing falls
-    below FINE_AGAIN of the floor's, so that the cheaper frames it brings do not flip it back and forth."""
+    In a crowd, when the frames' share spaces them CROWD_SPACING or more apart (5 a second or fewer: no
+    session's plane moves smoothly then), D's surface is drawn on a CROWD_GRID grid instead of the session's
+    (`grid_size`): 48 x 48 points through D cost the worker 60 % of 64 x 64 (a default run's snapshot:
+    1.2 ms against 1.6), and the heatmap is drawn smoothed either way (zsmooth "fast"). Measured with 30
+    students (benchmarks/classroom.py, GANLAB_FRAME_PERCENT 10): 1.55x headless at 2.2 frames/s with 64 x 64,
+    1.63x at 2.6 frames/s with 48 x 48. It goes back to full resolution only when the wanted spacing falls
+    below FINE_AGAIN of CROWD_SPACING, so that the cheaper frames it brings do not flip it back and forth."""
 
     def __init__(self, share: float | None = None, cores: int | None = None):
         self._share, self.cores = share, cores or os.cpu_count() or 1
         self.frame_cpu = 0.005  # CPU seconds the server and the worker spend on one frame (running mean)
-        self.crowded = False    # frames at their floor rate: D's surface on the CROWD_GRID
+        self.crowded = False    # frames CROWD_SPACING apart or more: D's surface on the CROWD_GRID
         self._served: dict[str, float] = {}  # feed token -> when it was last served
         self._lock = threading.Lock()
 
@@ -186,7 +188,7 @@ class FramePacer:
         with self._lock:
             self._served = {t: at for t, at in self._served.items() if now - at < ACTIVE_SECONDS}
             wanted = max(1, len(self._served)) * self.frame_cpu / (self.share * self.cores)
-            self.crowded = wanted >= floor or (self.crowded and wanted >= FINE_AGAIN * floor)
+            self.crowded = wanted >= CROWD_SPACING or (self.crowded and wanted >= FINE_AGAIN * CROWD_SPACING)
             return min(max(FRAME_SECONDS, wanted), floor)
 
     def grid_size(self) -> int | None:
@@ -217,8 +219,9 @@ class FramePacer:
 ACTIVE_SECONDS = 2.0  # a feed that asked within this long counts as playing
 MIN_FRAME_RATE = 2.2  # frames/s every playing feed is paced for at least (so >= 2 arrive), however many play
 MAX_WAIT = 2.0        # the longest an early request waits
-CROWD_GRID = 48       # D's surface resolution while frames are held at their floor rate (FramePacer)
-FINE_AGAIN = 0.7      # ... until the wanted spacing falls below this share of the floor's
+CROWD_SPACING = 0.2   # frames spaced this far apart or more (5 a second or fewer): D's surface on ...
+CROWD_GRID = 48       # ... a grid this size (FramePacer)
+FINE_AGAIN = 0.7      # ... until the wanted spacing falls below this share of CROWD_SPACING
 PACER = FramePacer()
 
 

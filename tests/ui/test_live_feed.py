@@ -133,21 +133,22 @@ def test_the_pacers_default_share_is_the_operators_frame_percent(monkeypatch):
 
 
 def test_in_a_crowd_the_pacer_asks_for_a_coarser_surface_and_gives_full_resolution_back_below_a_margin():
-    from ganlab.ui.live_feed import CROWD_GRID, FINE_AGAIN, MIN_FRAME_RATE, FramePacer
+    from ganlab.ui.live_feed import CROWD_GRID, CROWD_SPACING, FINE_AGAIN, FramePacer
 
     pacer = FramePacer(share=0.2, cores=2)
     for k in range(30):
         pacer._served[f"feed{k}"] = time.monotonic()
-    floor_cpu = 0.4 / (30 * MIN_FRAME_RATE)  # the frame cost at which 30 feeds reach the floor
-    pacer.frame_cpu = 0.99 * floor_cpu
-    assert pacer.grid_size() is None  # above the floor rate: the session's own grid
-    pacer.frame_cpu = 1.01 * floor_cpu
+    crowd_cpu = CROWD_SPACING * 0.4 / 30  # the frame cost at which 30 feeds are spaced CROWD_SPACING apart
+    assert CROWD_SPACING == 0.2  # 5 frames a second each
+    pacer.frame_cpu = 0.99 * crowd_cpu
+    assert pacer.grid_size() is None  # more than 5 frames a second: the session's own grid
+    pacer.frame_cpu = 1.01 * crowd_cpu
     assert pacer.grid_size() == CROWD_GRID and CROWD_GRID < 64
-    pacer.frame_cpu = (FINE_AGAIN + 0.01) * floor_cpu  # the cheaper frames alone do not flip it back
+    pacer.frame_cpu = (FINE_AGAIN + 0.01) * crowd_cpu  # the cheaper frames alone do not flip it back
     assert pacer.grid_size() == CROWD_GRID
-    pacer.frame_cpu = (FINE_AGAIN - 0.01) * floor_cpu
+    pacer.frame_cpu = (FINE_AGAIN - 0.01) * crowd_cpu
     assert pacer.grid_size() is None
-    pacer.frame_cpu = (FINE_AGAIN + 0.01) * floor_cpu  # nor do dearer ones below the floor
+    pacer.frame_cpu = (FINE_AGAIN + 0.01) * crowd_cpu  # nor do dearer ones below the margin
     assert pacer.grid_size() is None
 
 
