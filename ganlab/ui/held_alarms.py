@@ -5,7 +5,8 @@ under it in the next, and the number in its text changes every frame. A page tha
 changes would be drawn again about once a second while the run plays (each time the whole page, in the server
 and in the browser: measured in the Toy Lab, 13 new page versions in 15 s of the default run). So the page
 follows the kinds of alarm up (ganlab.diagnostics.ALARM_KINDS), and a kind stays up until its condition has
-not held for HOLD_SECONDS; its text is the latest reading's.
+not held for HOLD_SECONDS; its text is the latest reading's. Paused, none goes down: a student who pauses to
+read an alarm still sees it.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ class HeldAlarms:
         self._latest: dict[str, tuple[float, str]] = {}  # kind -> (when its condition last held, its text)
         self._lock = threading.Lock()
 
-    def update(self, items: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    def update(self, items: list[tuple[str, str]], expire: bool = True) -> tuple[tuple[str, str], ...]:
         """Record a frame's alarms `items` ((kind, text), ganlab.diagnostics.alarm_items); returns those up now,
-        as (kind, text) in ALARM_KINDS order."""
+        as (kind, text) in ALARM_KINDS order. Without `expire` (the run paused) none goes down."""
         now = self.clock()
         with self._lock:
             for kind, text in items:
                 self._latest[kind] = (now, text)
-            self._latest = {kind: seen for kind, seen in self._latest.items() if now - seen[0] <= self.hold}
+            if expire:
+                self._latest = {kind: seen for kind, seen in self._latest.items() if now - seen[0] <= self.hold}
             return tuple((kind, self._latest[kind][1]) for kind in ALARM_KINDS if kind in self._latest)
 
     def clear(self) -> None:

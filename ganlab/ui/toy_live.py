@@ -184,7 +184,7 @@ def _render_live_area(session: ToySession, pair: ComparePair | None, layers: set
     frame = _read_frame(session, pair)
     playing = session.playing
     notes = st.container()  # one slot, so the plot after it keeps its place as notes come and go
-    shown = _shown_alarms(session, frame.snap, playing)
+    shown = _shown_alarms(session, frame, playing)
     for _, alarm in shown:
         notes.warning(alarm, icon="⚠️")
     page = drawn
@@ -313,14 +313,14 @@ def _alarms_now(session: ToySession) -> tuple[str, ...]:
     return alarm_kinds(session.alarms.update([] if snap is None else _alarm_items(session, snap)))
 
 
-def _shown_alarms(session: ToySession, snap: dict, playing: bool) -> tuple[tuple[str, str], ...]:
-    """The health alarms to show with `snap`, as (kind, text): while the run plays, those held up
-    (ganlab.ui.held_alarms); else exactly those of the frame shown."""
-    items = _alarm_items(session, snap)
-    if playing:
-        return session.alarms.update(items)
-    session.alarms.clear()
-    return tuple(items)
+def _shown_alarms(session: ToySession, frame: LiveFrame, playing: bool) -> tuple[tuple[str, str], ...]:
+    """The health alarms to show with `frame`, as (kind, text): those held up (ganlab.ui.held_alarms), which
+    go down only while the run plays (paused, a student can read the alarm that made them pause); on a past
+    timeline moment, exactly that moment's."""
+    items = _alarm_items(session, frame.snap)
+    if frame.viewing_past:
+        return tuple(items)
+    return session.alarms.update(items, expire=playing)
 
 
 def _alarm_items(session: ToySession, snap: dict) -> list[tuple[str, str]]:

@@ -95,6 +95,7 @@ class Lockstep:
         dropped."""
         for run in self.runs():
             run.timeline.go_back_to(step, run.trainer)
+            run.alarms.clear()  # they were read after that step
             run.playing = False
             run.phase = "idle"
 
@@ -201,6 +202,7 @@ class ToySession(RunsInWorker):
         self.lost = False
         self.timeline.clear()
         self.timeline.keep(self.trainer)
+        self.alarms.clear()
 
     @_command
     def step_discriminator(self) -> None:

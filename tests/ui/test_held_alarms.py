@@ -40,6 +40,8 @@ def test_an_alarm_goes_down_only_after_hold_seconds_without_its_condition():
     clock.now += 0.02
     assert held.update([]) == ()
     held.update([grad_alarm(130)])
+    clock.now += 60
+    assert held.update([], expire=False) == (grad_alarm(130),)  # paused: it stays however long
     held.clear()
     assert held.update([]) == ()
 
@@ -75,3 +77,24 @@ def test_the_toy_labs_page_version_follows_the_alarm_kinds_not_the_gradient_norm
         session.live_snap = {**snap, "fake_grad": np.array([[norm, 0.0]])}
         read.append(_alarms_now(session))
     assert read == [(), ("grad_norm",), ("grad_norm",), ("grad_norm",)]
+
+
+def test_a_paused_toy_lab_keeps_the_alarm_that_was_up_a_past_moment_shows_its_own_and_reset_clears_them():
+    from ganlab.config import RunConfig
+    from ganlab.toy_snapshot import take_snapshot
+    from ganlab.ui.toy_live import LiveFrame, _shown_alarms
+    from ganlab.ui.toy_session import ToySession
+
+    session = ToySession(RunConfig())
+    session.trainer.step(5)
+    snap = take_snapshot(session.trainer, histories=False)
+    steep = {**snap, "fake_grad": np.array([[150.0, 0.0]])}
+    calm = {**snap, "fake_grad": np.array([[1.0, 0.0]])}
+    playing = _shown_alarms(session, LiveFrame(5, steep, None, False), playing=True)
+    assert kinds(playing) == ("grad_norm",)
+    paused = _shown_alarms(session, LiveFrame(5, calm, None, False), playing=False)
+    assert paused == playing  # paused on a calmer frame: the alarm that was up stays, to be read
+    assert _shown_alarms(session, LiveFrame(5, calm, None, True), playing=False) == ()  # a past moment: its own
+    session.reset()
+    assert _shown_alarms(session, LiveFrame(0, calm, None, False), playing=False) == ()
+
